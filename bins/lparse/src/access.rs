@@ -1,0 +1,470 @@
+//! The Common Log Format family, as nginx and Apache httpd write it:
+//!
+//! ```text
+//! common:   %h %l %u %t "%r" %>s %b
+//! combined: %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"
+//! ```
+//!
+//! nginx's stock `combined` is the same line. A `combined` line may carry one
+//! more unquoted number, `$request_time`, as many nginx setups append it; it
+//! becomes `rt`. Anything else after the user agent is kept in `extra` until
+//! custom formats are declared with `--nginx-format`/`--apache-format`.
+//!
+//! The scanner works on bytes and borrows from the line; quoted fields are
+//! unescaped only when they contain a backslash.
+
+use logkit_common::json::Object;
+use logkit_common::record as f;
+use logkit_common::time::clf_to_rfc3339;
+
+/// A parsed access-log line, borrowing from the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access<'a> {
+    pub client: &'a [u8],
+    pub user: &'a [u8],
+    /// The time as written, without brackets.
+    pub time: &'a [u8],
+    /// The request line, still escaped as the server wrote it.
+    pub request: &'a [u8],
+    pub status: u32,
+    /// `None` for `-`.
+    pub bytes: Option<u64>,
+    /// Still escaped; `None` in the common format.
+    pub referer: Option<&'a [u8]>,
+    pub ua: Option<&'a [u8]>,
+    pub rt: Option<&'a [u8]>,
+    pub extra: Option<&'a [u8]>,
+}
+
+impl Access<'_> {
+    /// The format's name, for `fmt`.
+    pub fn format_name(&self) -> &'static str {
+        if self.ua.is_some() {
+            "combined"
+        } else {
+            "common"
+        }
+    }
+}
+
+/// Why a line is not an access-log line.
+pub type Error = &'static str;
+
+struct Scanner<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// A space-delimited token (at least one byte).
+    fn token(&mut self, what: Error) -> Result<&'a [u8], Error> {
+        let rest = &self.s[self.i..];
+        let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        if end == 0 {
+            return Err(what);
+        }
+        self.i += end;
+        Ok(&rest[..end])
+    }
+
+    fn space(&mut self, what: Error) -> Result<(), Error> {
+        if self.s.get(self.i) == Some(&b' ') {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(what)
+        }
+    }
+
+    /// `[...]`, returning what is inside.
+    fn bracketed(&mut self) -> Result<&'a [u8], Error> {
+        const WHAT: Error = "expected [time]";
+        if self.s.get(self.i) != Some(&b'[') {
+            return Err(WHAT);
+        }
+        let rest = &self.s[self.i + 1..];
+        let end = memchr::memchr(b']', rest).ok_or(WHAT)?;
+        self.i += end + 2;
+        Ok(&rest[..end])
+    }
+
+    /// `"..."`, returning what is inside, still escaped. A backslash escapes
+    /// the byte after it (Apache writes `\"` and `\\`; nginx writes `\xHH`
+    /// for both, so its quoted fields never hold a bare quote).
+    fn quoted(&mut self, what: Error) -> Result<&'a [u8], Error> {
+        if self.s.get(self.i) != Some(&b'"') {
+            return Err(what);
+        }
+        let start = self.i + 1;
+        let mut j = start;
+        loop {
+            let rest = &self.s[j..];
+            let k = memchr::memchr2(b'"', b'\\', rest).ok_or("unterminated quoted field")?;
+            if rest[k] == b'"' {
+                self.i = j + k + 1;
+                return Ok(&self.s[start..j + k]);
+            }
+            j += k + 2;
+            if j > self.s.len() {
+                return Err("unterminated quoted field");
+            }
+        }
+    }
+
+    fn at_end(&self) -> bool {
+        self.i >= self.s.len()
+    }
+}
+
+/// Parses one line of the common or combined format.
+pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
+    let mut s = Scanner { s: line, i: 0 };
+    let client = s.token("empty line")?;
+    s.space("expected ident after client")?;
+    let _ident = s.token("expected ident")?;
+    s.space("expected user after ident")?;
+    let user = s.token("expected user")?;
+    s.space("expected [time]")?;
+    let time = s.bracketed()?;
+    s.space("expected \"request\"")?;
+    let request = s.quoted("expected \"request\"")?;
+    s.space("expected status")?;
+    let status_tok = s.token("expected status")?;
+    let status = parse_uint(status_tok).ok_or("status is not a number")? as u32;
+    s.space("expected bytes")?;
+    let bytes_tok = s.token("expected bytes")?;
+    let bytes = if bytes_tok == b"-" {
+        None
+    } else {
+        Some(parse_uint(bytes_tok).ok_or("bytes is not a number")?)
+    };
+    let mut access = Access {
+        client,
+        user,
+        time,
+        request,
+        status,
+        bytes,
+        referer: None,
+        ua: None,
+        rt: None,
+        extra: None,
+    };
+    if s.at_end() {
+        return Ok(access);
+    }
+    s.space("unexpected data after bytes")?;
+    access.referer = Some(s.quoted("expected \"referer\"")?);
+    s.space("expected \"user agent\"")?;
+    access.ua = Some(s.quoted("expected \"user agent\"")?);
+    if s.at_end() {
+        return Ok(access);
+    }
+    s.space("unexpected data after user agent")?;
+    let rest = &line[s.i..];
+    if is_seconds(rest) {
+        access.rt = Some(rest);
+    } else {
+        access.extra = Some(rest);
+    }
+    Ok(access)
+}
+
+fn parse_uint(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
+}
+
+/// `0.123`, `12`: a plain decimal number of seconds.
+fn is_seconds(s: &[u8]) -> bool {
+    let (int, frac) = match memchr::memchr(b'.', s) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &b""[..]),
+    };
+    !int.is_empty()
+        && int.iter().all(u8::is_ascii_digit)
+        && frac.iter().all(u8::is_ascii_digit)
+        && (frac.is_empty() == !s.contains(&b'.'))
+}
+
+/// Undoes the server's escaping of a quoted field into `out`: `\xHH` (nginx
+/// and Apache, for bytes outside printable ASCII, and nginx for `"` and
+/// `\`), `\"` and `\\` (Apache), and the C escapes Apache uses for
+/// control characters. Unknown escapes are kept as written.
+pub fn unescape(s: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', &s[i..]) {
+        out.extend_from_slice(&s[i..i + k]);
+        i += k;
+        let next = s.get(i + 1).copied();
+        let (byte, len) = match next {
+            Some(b'x') | Some(b'X') => match s.get(i + 2..i + 4).and_then(hex_byte) {
+                Some(b) => (b, 4),
+                None => (b'\\', 1),
+            },
+            Some(b'"') => (b'"', 2),
+            Some(b'\\') => (b'\\', 2),
+            Some(b'n') => (b'\n', 2),
+            Some(b'r') => (b'\r', 2),
+            Some(b't') => (b'\t', 2),
+            Some(b'b') => (8, 2),
+            Some(b'f') => (12, 2),
+            Some(b'v') => (11, 2),
+            _ => (b'\\', 1),
+        };
+        out.push(byte);
+        i += len;
+    }
+    out.extend_from_slice(&s[i..]);
+}
+
+fn hex_byte(h: &[u8]) -> Option<u8> {
+    let d = |c: u8| (c as char).to_digit(16);
+    Some((d(h[0])? * 16 + d(h[1])?) as u8)
+}
+
+/// Reusable buffers for writing records, so a line costs no allocation.
+#[derive(Default)]
+pub struct Scratch {
+    unescaped: Vec<u8>,
+    ts: Vec<u8>,
+}
+
+/// Writes a quoted field, unescaped, unless its value is `-`.
+fn quoted_field(obj: &mut Object, name: &str, raw: &[u8], scratch: &mut Vec<u8>) {
+    if raw == b"-" {
+        return;
+    }
+    if memchr::memchr(b'\\', raw).is_none() {
+        obj.bytes(name, raw);
+    } else {
+        unescape(raw, scratch);
+        obj.bytes(name, scratch);
+    }
+}
+
+/// Writes the fields of a parsed line into `obj`, in the record format.
+/// Fails only when the time is not a valid CLF time.
+pub fn write_fields(a: &Access<'_>, obj: &mut Object, scratch: &mut Scratch) -> Result<(), Error> {
+    scratch.ts.clear();
+    if !clf_to_rfc3339(a.time, &mut scratch.ts) {
+        return Err("bad time");
+    }
+    // The time is plain ASCII: write it as a string without escaping.
+    let out = obj.key(f::TS);
+    out.push(b'"');
+    out.extend_from_slice(&scratch.ts);
+    out.push(b'"');
+    obj.bytes(f::CLIENT, a.client);
+    if a.user != b"-" {
+        obj.bytes(f::USER, a.user);
+    }
+    write_request(a.request, obj, &mut scratch.unescaped);
+    obj.uint(f::STATUS, u64::from(a.status));
+    if let Some(bytes) = a.bytes {
+        obj.uint(f::BYTES, bytes);
+    }
+    if let Some(referer) = a.referer {
+        quoted_field(obj, f::REFERER, referer, &mut scratch.unescaped);
+    }
+    if let Some(ua) = a.ua {
+        quoted_field(obj, f::UA, ua, &mut scratch.unescaped);
+    }
+    if let Some(rt) = a.rt {
+        // is_seconds() checked it is a plain decimal: valid JSON as it stands,
+        // except for leading zeros such as "00.5", which we normalise.
+        match std::str::from_utf8(rt)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+        {
+            Some(v) => obj.float(f::RT, v),
+            None => return Err("bad request time"),
+        }
+    }
+    if let Some(extra) = a.extra {
+        obj.bytes("extra", extra);
+    }
+    obj.str(f::FMT, a.format_name());
+    Ok(())
+}
+
+/// `METHOD TARGET PROTO` becomes `method`, `path`, `query` and `proto`;
+/// anything else is kept whole as `request`.
+fn write_request(raw: &[u8], obj: &mut Object, scratch: &mut Vec<u8>) {
+    if raw == b"-" {
+        return;
+    }
+    let request: &[u8] = if memchr::memchr(b'\\', raw).is_some() {
+        unescape(raw, scratch);
+        scratch
+    } else {
+        raw
+    };
+    let mut parts = request.split(|&b| b == b' ');
+    if let (Some(method), Some(target), Some(proto), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    {
+        let method_ok = !method.is_empty()
+            && method
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-');
+        if method_ok && !target.is_empty() && proto.starts_with(b"HTTP/") {
+            obj.bytes(f::METHOD, method);
+            match memchr::memchr(b'?', target) {
+                Some(q) => {
+                    obj.bytes(f::PATH, &target[..q]);
+                    obj.bytes(f::QUERY, &target[q + 1..]);
+                }
+                None => obj.bytes(f::PATH, target),
+            }
+            obj.bytes(f::PROTO, proto);
+            return;
+        }
+    }
+    obj.bytes(f::REQUEST, request);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(line: &str) -> serde_json::Value {
+        let a = parse(line.as_bytes()).unwrap();
+        let mut buf = Vec::new();
+        let mut obj = Object::new(&mut buf);
+        write_fields(&a, &mut obj, &mut Scratch::default()).unwrap();
+        obj.finish();
+        serde_json::from_slice(&buf).unwrap()
+    }
+
+    #[test]
+    fn combined() {
+        let r = record(
+            r#"203.0.113.9 - alice [10/Oct/2000:13:55:36 -0700] "GET /a/b.html?x=1&y=2 HTTP/1.1" 404 2326 "http://ex.com/" "Mozilla/4.08 [en] (Win98; I ;Nav)""#,
+        );
+        assert_eq!(
+            r,
+            serde_json::json!({"ts": "2000-10-10T13:55:36-07:00", "client": "203.0.113.9", "user": "alice",
+                "method": "GET", "path": "/a/b.html", "query": "x=1&y=2", "proto": "HTTP/1.1",
+                "status": 404, "bytes": 2326, "referer": "http://ex.com/",
+                "ua": "Mozilla/4.08 [en] (Win98; I ;Nav)", "fmt": "combined"})
+        );
+    }
+
+    #[test]
+    fn common_with_dashes() {
+        let r = record(r#"::1 - - [10/Oct/2000:13:55:36 +0000] "-" 408 -"#);
+        assert_eq!(
+            r,
+            serde_json::json!({"ts": "2000-10-10T13:55:36+00:00", "client": "::1", "status": 408, "fmt": "common"})
+        );
+    }
+
+    #[test]
+    fn escapes_are_undone() {
+        // nginx: \x22 for ", \x5C for \, \xHH for bytes outside ASCII.
+        let r = record(
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "a\x22b\x5Cc \xC3\xA9""#,
+        );
+        assert_eq!(r["ua"], "a\"b\\c é");
+        // Apache: \" and \\.
+        let r = record(
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "a\"b\\c""#,
+        );
+        assert_eq!(r["ua"], "a\"b\\c");
+        assert!(r.get("referer").is_none());
+    }
+
+    #[test]
+    fn binary_junk_request_is_kept_whole() {
+        let r = record(
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "\x16\x03\x01\x00\xA5" 400 150 "-" "-""#,
+        );
+        assert_eq!(r["request"], "\u{16}\u{3}\u{1}\u{0}\u{fffd}");
+        assert_eq!(r["request_b64"], "FgMBAKU=");
+        assert!(r.get("method").is_none());
+    }
+
+    #[test]
+    fn request_time_and_extra() {
+        let r = record(
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" 0.250"#,
+        );
+        assert_eq!(r["rt"], 0.25);
+        let r = record(
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" "10.0.0.1, 10.0.0.2""#,
+        );
+        assert_eq!(r["extra"], "\"10.0.0.1, 10.0.0.2\"");
+    }
+
+    #[test]
+    fn what_is_not_an_access_line() {
+        for bad in [
+            "",
+            "hello world",
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" abc 1"#,
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1 200 1"#,
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000 "GET / HTTP/1.1" 200 1"#,
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "ref""#,
+            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "ref" "ua\"#,
+        ] {
+            assert!(parse(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any field values, escaped the way Apache escapes them, parse back
+        /// to the same values.
+        #[test]
+        fn apache_escaped_fields_roundtrip(
+            path in "/[a-zA-Z0-9/._%-]{0,30}",
+            query in proptest::option::of("[a-z0-9=&%]{0,20}"),
+            status in 100u32..600,
+            bytes in proptest::option::of(0u64..10_000_000),
+            referer in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            ua in proptest::collection::vec(proptest::num::u8::ANY, 0..60),
+        ) {
+            let target = match &query { Some(q) => format!("{path}?{q}"), None => path.clone() };
+            let esc = |v: &[u8]| -> String {
+                let mut s = String::new();
+                for &b in v {
+                    match b {
+                        b'"' => s.push_str("\\\""),
+                        b'\\' => s.push_str("\\\\"),
+                        0x20..=0x7e => s.push(b as char),
+                        _ => s.push_str(&format!("\\x{b:02x}")),
+                    }
+                }
+                s
+            };
+            let bytes_s = bytes.map_or("-".to_string(), |b| b.to_string());
+            let line = format!(
+                "10.0.0.1 - - [01/Feb/2026:03:04:05 +0100] \"GET {target} HTTP/1.1\" {status} {bytes_s} \"{}\" \"{}\"",
+                esc(&referer), esc(&ua));
+            let a = parse(line.as_bytes()).unwrap();
+            let mut scratch = Vec::new();
+            unescape(a.ua.unwrap(), &mut scratch);
+            proptest::prop_assert_eq!(&scratch, &ua);
+            unescape(a.referer.unwrap(), &mut scratch);
+            proptest::prop_assert_eq!(&scratch, &referer);
+            proptest::prop_assert_eq!(a.status, status);
+            proptest::prop_assert_eq!(a.bytes, bytes);
+            let r = record(&line);
+            proptest::prop_assert_eq!(r["path"].as_str().unwrap(), path.as_str());
+            proptest::prop_assert_eq!(r.get("query").and_then(|q| q.as_str()), query.as_deref());
+        }
+
+        /// No input makes the parser panic.
+        #[test]
+        fn never_panics(line in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            if let Ok(a) = parse(&line) {
+                let mut buf = Vec::new();
+                let mut obj = Object::new(&mut buf);
+                let _ = write_fields(&a, &mut obj, &mut Scratch::default());
+            }
+        }
+    }
+}

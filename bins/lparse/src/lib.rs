@@ -1,0 +1,165 @@
+//! lparse: turn raw log lines into typed records.
+//!
+//! Usage: `lparse [OPTIONS] [FILE]...`
+//!
+//! Input lines are ltail records (`{"src":…,"line":…}`, the exact bytes
+//! taken from `line_b64` when present) or raw log lines. Each becomes one
+//! record of the record format (docs/records.md): `src` is kept and the
+//! canonical fields are added. A line that does not parse is kept as
+//! `line` with a short reason in `err`, reported on stderr with its source
+//! and line number, and counted; `--strict` makes the first one fatal.
+
+pub mod access;
+
+use anyhow::Result;
+use clap::Parser;
+use logkit_common::cli::{self, BadInput, InputName, Outcome};
+use logkit_common::input::LineReader;
+use logkit_common::json::{self, Object};
+use logkit_common::output::Output;
+use logkit_common::record::{self, LineRecord};
+use std::ffi::OsString;
+
+const EXAMPLES: &str = "\
+Examples:
+  ltail /var/log/nginx/access.log | lparse
+  lparse access.log                       # raw lines work too
+  ltail examples/*/access* | lparse | lcount --status 404 --by path
+  lparse access.log | jq -c 'select(.status >= 500)'
+
+Formats (detected line by line): common and combined, as written by nginx
+and Apache httpd, optionally followed by nginx's $request_time.";
+
+/// Parse log lines (ltail records or raw lines) into NDJSON records.
+#[derive(Debug, Parser)]
+#[command(name = "lparse", version, after_help = EXAMPLES)]
+pub struct Args {
+    /// Stop at the first line that does not parse, with exit status 2.
+    #[arg(long)]
+    strict: bool,
+
+    /// Files to read (raw log lines or ltail records); `-` or none means standard input.
+    #[arg(value_name = "FILE")]
+    files: Vec<OsString>,
+}
+
+pub fn run() -> Result<Outcome> {
+    let args = Args::parse();
+    let mut out = Output::new();
+    let mut parser = LineParser::new(BadInput::new("lparse", args.strict));
+    for name in InputName::from_args(&args.files) {
+        let label = name.label().into_owned();
+        match &name {
+            InputName::Stdin => {
+                parser.parse_input(std::io::stdin().lock(), &name, &label, &mut out)?
+            }
+            InputName::Path(path) => {
+                let file = cli::open(path)?;
+                parser.parse_input(file, &name, &label, &mut out)?
+            }
+        }
+    }
+    out.flush()?;
+    Ok(parser.bad.finish("lines did not parse (kept with \"err\")"))
+}
+
+/// The per-run state: reusable buffers and the bad-line report.
+struct LineParser {
+    bad: BadInput,
+    scratch: access::Scratch,
+}
+
+impl LineParser {
+    fn new(bad: BadInput) -> Self {
+        LineParser {
+            bad,
+            scratch: access::Scratch::default(),
+        }
+    }
+
+    fn parse_input<R: std::io::Read + std::os::fd::AsRawFd>(
+        &mut self,
+        input: R,
+        name: &InputName,
+        label: &str,
+        out: &mut Output,
+    ) -> Result<()> {
+        let mut reader = LineReader::new(input).watch_idle();
+        // Raw lines read from a file are tagged with that file as `src`.
+        let file_src = match name {
+            InputName::Path(_) => Some(record::encode_src(name.as_bytes())),
+            InputName::Stdin => None,
+        };
+        let mut last_src: Option<String> = None;
+        let mut src_json = Vec::new();
+        while let Some(line) = reader.next_line(out)? {
+            if line.bytes.is_empty() {
+                continue;
+            }
+            match LineRecord::parse(line.bytes) {
+                Some(rec) => {
+                    let Ok(bytes) = rec.line_bytes() else {
+                        self.bad
+                            .report(label, line.number, "line_b64 is not valid base64")?;
+                        continue;
+                    };
+                    // Re-encode src only when it changes (ltail writes long
+                    // runs of lines from the same file).
+                    if rec.src.as_deref() != last_src.as_deref() {
+                        last_src = rec.src.as_deref().map(str::to_owned);
+                        src_json.clear();
+                        if let Some(s) = &rec.src {
+                            json::push_str(&mut src_json, s);
+                        }
+                    }
+                    let src = last_src.as_ref().map(|_| src_json.as_slice());
+                    let source = last_src.as_deref().unwrap_or(label);
+                    self.parse_line(&bytes, src, source, line.number, out)?;
+                }
+                None => {
+                    self.parse_line(line.bytes, file_src.as_deref(), label, line.number, out)?
+                }
+            }
+            out.end_record()?;
+        }
+        Ok(())
+    }
+
+    /// Parses one log line and writes its record.
+    fn parse_line(
+        &mut self,
+        line: &[u8],
+        src_json: Option<&[u8]>,
+        source: &str,
+        number: u64,
+        out: &mut Output,
+    ) -> Result<()> {
+        let buf = out.buf();
+        let mark = buf.len();
+        let mut obj = Object::new(buf);
+        if let Some(src) = src_json {
+            obj.raw(record::SRC, src);
+        }
+        let result =
+            access::parse(line).and_then(|a| access::write_fields(&a, &mut obj, &mut self.scratch));
+        match result {
+            Ok(()) => obj.finish(),
+            Err(reason) => {
+                // Start the record again: keep the line and say why.
+                drop(obj);
+                buf.truncate(mark);
+                let mut obj = Object::new(buf);
+                if let Some(src) = src_json {
+                    obj.raw(record::SRC, src);
+                }
+                obj.bytes(record::LINE, line);
+                obj.str(record::ERR, reason);
+                obj.finish();
+                self.bad
+                    .report(source, number, &format!("does not parse: {reason}"))?;
+            }
+        }
+        buf.push(b'\n');
+        Ok(())
+    }
+}

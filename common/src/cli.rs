@@ -1,0 +1,180 @@
+//! Conventions shared by every tool (see DEVELOPERS.md):
+//!
+//! * stdout carries data only; diagnostics go to stderr as `tool: message`;
+//! * exit 0 on success, 1 when some input was bad but work went on, 2 on a
+//!   usage or fatal error;
+//! * a closed output pipe (`| head`) ends the tool quietly with status 0;
+//! * `-`, or no file argument, means standard input.
+
+use std::fs::File;
+use std::io::{self, IsTerminal};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// How a run ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything went through.
+    Success,
+    /// Some input was bad (and reported), but the rest was processed.
+    BadInput,
+}
+
+/// Exit status for a fatal or usage error.
+pub const EXIT_FATAL: u8 = 2;
+
+/// Runs a tool's body and turns its result into the process exit status,
+/// printing a fatal error as `name: error: cause`. A broken pipe anywhere in
+/// the error chain means our reader went away: exit 0 without a word.
+pub fn run(name: &str, body: impl FnOnce() -> anyhow::Result<Outcome>) -> ExitCode {
+    match body() {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::BadInput) => ExitCode::from(1),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {}", format_error(&e));
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+fn format_error(e: &anyhow::Error) -> String {
+    let mut s = e.to_string();
+    for cause in e.chain().skip(1) {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+    }
+    s
+}
+
+/// Whether an error was caused by writing to a closed pipe.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// An input named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputName {
+    Stdin,
+    Path(std::path::PathBuf),
+}
+
+impl InputName {
+    /// `-` means standard input.
+    pub fn from_arg(arg: &std::ffi::OsStr) -> Self {
+        if arg == "-" {
+            InputName::Stdin
+        } else {
+            InputName::Path(arg.into())
+        }
+    }
+
+    /// The inputs a tool reads: the arguments, or standard input when there
+    /// are none.
+    pub fn from_args(args: &[std::ffi::OsString]) -> Vec<InputName> {
+        if args.is_empty() {
+            vec![InputName::Stdin]
+        } else {
+            args.iter().map(|a| InputName::from_arg(a)).collect()
+        }
+    }
+
+    /// How the input is named in records (`src`) and messages: the path as
+    /// given, or `-` for standard input.
+    pub fn label(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            InputName::Stdin => "-".into(),
+            InputName::Path(p) => p.to_string_lossy(),
+        }
+    }
+
+    /// The raw bytes of the name, for `src`.
+    pub fn as_bytes(&self) -> &[u8] {
+        use std::os::unix::ffi::OsStrExt;
+        match self {
+            InputName::Stdin => b"-",
+            InputName::Path(p) => p.as_os_str().as_bytes(),
+        }
+    }
+}
+
+/// Opens a file for reading, with the path in the error message.
+pub fn open(path: &Path) -> anyhow::Result<File> {
+    File::open(path).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e))
+}
+
+/// Whether standard output is a terminal (human output is allowed).
+pub fn stdout_is_terminal() -> bool {
+    io::stdout().is_terminal()
+}
+
+/// Reports bad input: one message per problem naming the source and line,
+/// up to a limit so that a wrong format does not flood the terminal, then a
+/// count at the end. With `strict`, the first problem is fatal.
+pub struct BadInput {
+    tool: &'static str,
+    strict: bool,
+    count: u64,
+    shown: u64,
+    max_shown: u64,
+}
+
+impl BadInput {
+    pub fn new(tool: &'static str, strict: bool) -> Self {
+        BadInput {
+            tool,
+            strict,
+            count: 0,
+            shown: 0,
+            max_shown: 20,
+        }
+    }
+
+    /// Records one bad line. Returns an error (ending the run) in strict mode.
+    pub fn report(&mut self, source: &str, line: u64, what: &str) -> anyhow::Result<()> {
+        self.count += 1;
+        if self.strict {
+            anyhow::bail!("{source}:{line}: {what}");
+        }
+        if self.shown < self.max_shown {
+            self.shown += 1;
+            eprintln!("{}: {source}:{line}: {what}", self.tool);
+            if self.shown == self.max_shown {
+                eprintln!(
+                    "{}: further messages about bad lines are not shown",
+                    self.tool
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a problem that is not about one line (an unreadable file),
+    /// always shown. Returns an error in strict mode.
+    pub fn report_other(&mut self, what: &str) -> anyhow::Result<()> {
+        self.count += 1;
+        if self.strict {
+            anyhow::bail!("{what}");
+        }
+        eprintln!("{}: {what}", self.tool);
+        Ok(())
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Prints the summary (if anything was bad) and gives the run's outcome.
+    /// `what` names the bad lines, e.g. "lines skipped (not JSON)".
+    pub fn finish(&self, what: &str) -> Outcome {
+        if self.count == 0 {
+            Outcome::Success
+        } else {
+            eprintln!("{}: {} {what}", self.tool, self.count);
+            Outcome::BadInput
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Buffered standard output for record streams.
+//!
+//! Records are collected in a large buffer and written in big chunks, which
+//! is what makes a pipe between two tools fast. The buffer is flushed when
+//! the input goes idle (see [`crate::input::Idle`]), so a live pipeline
+//! shows each line as soon as it arrives.
+
+use std::io::{self, Write};
+
+const CAPACITY: usize = 256 * 1024;
+
+/// Standard output with a large buffer. Build a record with [`Output::buf`]
+/// then call [`Output::end_record`], which writes the buffer out once it is
+/// full.
+pub struct Output {
+    out: io::StdoutLock<'static>,
+    buf: Vec<u8>,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Output {
+    pub fn new() -> Self {
+        Output {
+            out: io::stdout().lock(),
+            buf: Vec::with_capacity(CAPACITY + 4096),
+        }
+    }
+
+    /// The buffer to append the next record to.
+    #[inline]
+    pub fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// Call after appending a whole record: writes out once enough is buffered.
+    #[inline]
+    pub fn end_record(&mut self) -> io::Result<()> {
+        if self.buf.len() >= CAPACITY {
+            self.write_buffer()?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything buffered through to standard output.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.write_buffer()?;
+        self.out.flush()
+    }
+
+    fn write_buffer(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            let r = self.out.write_all(&self.buf);
+            self.buf.clear();
+            r?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::input::Idle for Output {
+    fn idle(&mut self) -> io::Result<()> {
+        self.flush()
+    }
+}

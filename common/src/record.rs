@@ -1,0 +1,143 @@
+//! The record format shared by the tools (documented in `docs/records.md`).
+//!
+//! One JSON object per line, UTF-8, `\n`-terminated, flat fields. The names
+//! below are the contract between the tools: hprobe's records use the same
+//! names as lparse's for the same things, so `lcount --by status` works on
+//! either.
+
+use base64::Engine as _;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// Where a line came from: the path as given on the command line.
+pub const SRC: &str = "src";
+/// A raw log line, without its terminator (`\n` or `\r\n`).
+pub const LINE: &str = "line";
+/// Suffix of the field that holds the exact bytes, in base64, of a string
+/// field whose bytes are not valid UTF-8 (`line` → `line_b64`).
+pub const B64_SUFFIX: &str = "_b64";
+/// Set to `true` when a line was cut at the maximum line length.
+pub const TRUNCATED: &str = "truncated";
+/// A short reason why a line could not be parsed.
+pub const ERR: &str = "err";
+/// The name of the format a line was parsed with.
+pub const FMT: &str = "fmt";
+/// Canonical access-log fields, in the order lparse writes them.
+pub const TS: &str = "ts";
+pub const CLIENT: &str = "client";
+pub const USER: &str = "user";
+pub const METHOD: &str = "method";
+pub const PATH: &str = "path";
+pub const QUERY: &str = "query";
+pub const PROTO: &str = "proto";
+pub const REQUEST: &str = "request";
+pub const STATUS: &str = "status";
+pub const BYTES: &str = "bytes";
+pub const REFERER: &str = "referer";
+pub const UA: &str = "ua";
+pub const VHOST: &str = "vhost";
+pub const RT: &str = "rt";
+
+/// Writes an ltail record, `{"src":…,"line":…}` plus `line_b64` when the
+/// line is not UTF-8, followed by `\n`.
+///
+/// `src_json` is the already-encoded JSON string for the source (see
+/// [`encode_src`]), so that the path is escaped once per file rather than
+/// once per line.
+pub fn write_line_record(out: &mut Vec<u8>, src_json: &[u8], line: &[u8], truncated: bool) {
+    let mut obj = crate::json::Object::new(out);
+    obj.raw(SRC, src_json);
+    obj.bytes(LINE, line);
+    if truncated {
+        obj.raw(TRUNCATED, b"true");
+    }
+    obj.finish();
+    out.push(b'\n');
+}
+
+/// Encodes a source name as a JSON string. A path that is not UTF-8 is
+/// written lossily (record sources are labels, not data).
+pub fn encode_src(src: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(src.len() + 2);
+    crate::json::push_str(&mut out, &String::from_utf8_lossy(src));
+    out
+}
+
+/// The parts of an ltail record that a parser needs. Strings borrow from the
+/// input line when they contain no escapes.
+#[derive(Debug, Deserialize)]
+pub struct LineRecord<'a> {
+    #[serde(borrow, default)]
+    pub src: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub line: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub line_b64: Option<Cow<'a, str>>,
+}
+
+impl LineRecord<'_> {
+    /// Reads an ltail record from one NDJSON line. Returns `None` when the
+    /// text is not a JSON object with a string `line` field.
+    pub fn parse(json: &[u8]) -> Option<LineRecord<'_>> {
+        if json.first() != Some(&b'{') {
+            return None;
+        }
+        serde_json::from_slice(json).ok()
+    }
+
+    /// The exact bytes of the line: decoded from `line_b64` when present,
+    /// else the UTF-8 text of `line`.
+    pub fn line_bytes(&self) -> Result<Cow<'_, [u8]>, base64::DecodeError> {
+        match &self.line_b64 {
+            Some(b64) => Ok(Cow::Owned(
+                base64::engine::general_purpose::STANDARD.decode(b64.as_bytes())?,
+            )),
+            None => Ok(Cow::Borrowed(self.line.as_bytes())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(line: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_line_record(&mut out, &encode_src(b"a.log"), line, false);
+        assert_eq!(out.last(), Some(&b'\n'));
+        let rec = LineRecord::parse(&out[..out.len() - 1]).expect("record parses");
+        assert_eq!(rec.src.as_deref(), Some("a.log"));
+        rec.line_bytes().unwrap().into_owned()
+    }
+
+    #[test]
+    fn utf8_lines_have_no_b64() {
+        let mut out = Vec::new();
+        write_line_record(
+            &mut out,
+            &encode_src(b"x"),
+            "é \"q\" \\ \t".as_bytes(),
+            false,
+        );
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(s, "{\"src\":\"x\",\"line\":\"é \\\"q\\\" \\\\ \\t\"}\n");
+    }
+
+    #[test]
+    fn invalid_utf8_roundtrips_exactly() {
+        let line = b"GET /\xff\xfe\x00 \xc3( end";
+        assert_eq!(roundtrip(line), line);
+        let mut out = Vec::new();
+        write_line_record(&mut out, &encode_src(b"x"), line, true);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert!(v["line"].as_str().unwrap().contains('\u{fffd}'));
+        assert_eq!(v["truncated"], true);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_roundtrip(line in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            proptest::prop_assert_eq!(roundtrip(&line), line);
+        }
+    }
+}
