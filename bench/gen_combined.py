@@ -8,7 +8,8 @@ prints it).
 
 Properties (all driven by one seeded PRNG, so the same --seed and arguments give
 byte-identical output on any CPython 3.8+; only Random.random() is used after
-seeding, whose sequence is stable across versions):
+seeding, whose sequence is stable across versions; --rt draws from a second
+stream, so its output is the plain output plus one column):
 
 * timestamps never decrease and span one day (10/Oct/2026, offset +0200 by
   default), with a diurnal traffic curve (quiet at night, busy afternoon);

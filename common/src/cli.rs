@@ -47,6 +47,29 @@ fn format_error(e: &anyhow::Error) -> String {
     s
 }
 
+/// Parses the command line. Help and version go to stdout with status 0;
+/// a usage error is printed as `tool: message` (with clap's usage hint)
+/// and exits 2, like every other error of the tools.
+pub fn parse_args<T: clap::Parser>(tool: &str) -> T {
+    match T::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                e.exit();
+            }
+            let text = e.render().to_string();
+            eprint!("{tool}: {}", text.strip_prefix("error: ").unwrap_or(&text));
+            std::process::exit(i32::from(EXIT_FATAL));
+        }
+    }
+}
+
 /// Whether an error was caused by writing to a closed pipe.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
@@ -135,13 +158,18 @@ impl BadInput {
 
     /// Records one bad line. Returns an error (ending the run) in strict mode.
     pub fn report(&mut self, source: &str, line: u64, what: &str) -> anyhow::Result<()> {
+        self.report_at(&format!("{source}:{line}"), what)
+    }
+
+    /// Records one bad line, its place already written out (`file:12`).
+    pub fn report_at(&mut self, place: &str, what: &str) -> anyhow::Result<()> {
         self.count += 1;
         if self.strict {
-            anyhow::bail!("{source}:{line}: {what}");
+            anyhow::bail!("{place}: {what}");
         }
         if self.shown < self.max_shown {
             self.shown += 1;
-            eprintln!("{}: {source}:{line}: {what}", self.tool);
+            eprintln!("{}: {place}: {what}", self.tool);
             if self.shown == self.max_shown {
                 eprintln!(
                     "{}: further messages about bad lines are not shown",

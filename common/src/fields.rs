@@ -3,15 +3,15 @@
 //! A filter needs two or three fields of a record that has fifteen, so
 //! building a whole `serde_json::Value` per record would spend most of the
 //! time on fields nobody looks at. [`FieldSet::extract`] walks the object
-//! once with serde_json, matches each key against the wanted names without
-//! allocating, keeps the wanted values as borrowed raw JSON and skips the
-//! others.
+//! once with the [`crate::flat`] scanner and keeps the wanted values as raw
+//! JSON text borrowed from the line.
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use crate::flat::{self, Fields, ScanError};
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::fmt;
+
+/// A field's value as raw JSON text (a string keeps its quotes).
+pub type Raw<'a> = &'a [u8];
 
 /// The names of the fields a tool wants from each record.
 #[derive(Debug, Clone, Default)]
@@ -45,73 +45,22 @@ impl FieldSet {
 
     /// Parses one JSON object and fills `slots` (which must have
     /// [`FieldSet::len`] entries) with the raw text of each wanted field, or
-    /// `None` where the record lacks it. Fails when `json` is not a single
-    /// valid JSON object.
+    /// `None` where the record lacks it (the last of duplicate keys wins).
+    /// Fails when `json` is not a single valid JSON object.
     pub fn extract<'a>(
         &self,
         json: &'a [u8],
-        slots: &mut [Option<&'a RawValue>],
-    ) -> Result<(), serde_json::Error> {
+        slots: &mut [Option<Raw<'a>>],
+    ) -> Result<(), ScanError> {
         debug_assert_eq!(slots.len(), self.names.len());
         slots.fill(None);
-        let mut de = serde_json::Deserializer::from_slice(json);
-        de::Deserializer::deserialize_map(
-            &mut de,
-            ObjectVisitor {
-                names: &self.names,
-                slots,
-            },
-        )?;
-        de.end()
-    }
-}
-
-struct ObjectVisitor<'s, 'a> {
-    names: &'s [String],
-    slots: &'s mut [Option<&'a RawValue>],
-}
-
-impl<'de, 's> Visitor<'de> for ObjectVisitor<'s, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(found) = map.next_key_seed(KeyMatcher(self.names))? {
-            match found {
-                Some(i) => self.slots[i] = Some(map.next_value()?),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+        let mut fields = Fields::new(json)?;
+        while let Some(f) = fields.next()? {
+            if let Some(i) = self.names.iter().position(|n| f.key_is(n)) {
+                slots[i] = Some(f.value);
             }
         }
         Ok(())
-    }
-}
-
-/// Deserializes a key into the index of the wanted name it equals, if any,
-/// without allocating (serde_json hands over a borrowed or scratch `&str`).
-struct KeyMatcher<'s>(&'s [String]);
-
-impl<'de> DeserializeSeed<'de> for KeyMatcher<'_> {
-    type Value = Option<usize>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl Visitor<'_> for KeyMatcher<'_> {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a field name")
-    }
-
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|n| n == key))
     }
 }
 
@@ -128,22 +77,20 @@ pub enum Value<'a> {
 
 impl<'a> Value<'a> {
     /// Interprets raw JSON text. `None` (a missing field) is `Null`.
-    pub fn from_raw(raw: Option<&'a RawValue>) -> Value<'a> {
+    /// The raw text must come from [`FieldSet::extract`] (validated JSON).
+    pub fn from_raw(raw: Option<Raw<'a>>) -> Value<'a> {
         let Some(raw) = raw else { return Value::Null };
-        let text = raw.get();
-        match text.as_bytes()[0] {
-            b'"' => match serde_json::from_str::<&str>(text) {
-                Ok(s) => Value::String(Cow::Borrowed(s)),
-                // Escapes present: decode into an owned string.
-                Err(_) => serde_json::from_str::<String>(text)
-                    .map(|s| Value::String(Cow::Owned(s)))
-                    .unwrap_or(Value::Null),
-            },
+        match raw[0] {
+            b'"' => Value::String(flat::decode_str(raw)),
             b'n' => Value::Null,
             b't' => Value::Bool(true),
             b'f' => Value::Bool(false),
-            b'[' | b'{' => Value::Composite(text),
-            _ => text.parse().map(Value::Number).unwrap_or(Value::Null),
+            b'[' | b'{' => Value::Composite(std::str::from_utf8(raw).unwrap_or_default()),
+            _ => std::str::from_utf8(raw)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
         }
     }
 
@@ -199,19 +146,14 @@ impl Literal {
 /// Appends a canonical JSON form of a raw value to `out`, so that equal
 /// values give equal bytes (strings are decoded and re-encoded, which
 /// normalises escapes such as `\u0041`). A missing field is `null`.
-pub fn push_canonical(raw: Option<&RawValue>, out: &mut Vec<u8>) {
-    let Some(raw) = raw else {
-        out.extend_from_slice(b"null");
-        return;
-    };
-    let text = raw.get();
-    if text.as_bytes()[0] == b'"' && text.contains('\\') {
-        if let Ok(s) = serde_json::from_str::<String>(text) {
-            crate::json::push_str(out, &s);
-            return;
+pub fn push_canonical(raw: Option<Raw<'_>>, out: &mut Vec<u8>) {
+    match raw {
+        None => out.extend_from_slice(b"null"),
+        Some(raw) if raw[0] == b'"' && memchr::memchr(b'\\', raw).is_some() => {
+            crate::json::push_str(out, &flat::decode_str(raw));
         }
+        Some(raw) => out.extend_from_slice(raw),
     }
-    out.extend_from_slice(text.as_bytes());
 }
 
 #[cfg(test)]
@@ -221,7 +163,10 @@ mod tests {
     fn get<'a>(set: &FieldSet, json: &'a str) -> Vec<Option<&'a str>> {
         let mut slots = vec![None; set.len()];
         set.extract(json.as_bytes(), &mut slots).unwrap();
-        slots.iter().map(|s| s.map(|r| r.get())).collect()
+        slots
+            .iter()
+            .map(|s| s.map(|r| std::str::from_utf8(r).unwrap()))
+            .collect()
     }
 
     #[test]
@@ -255,7 +200,7 @@ mod tests {
 
     #[test]
     fn compares_numbers_numerically_and_strings_as_text() {
-        let raw = |s: &'static str| serde_json::from_str::<&RawValue>(s).unwrap();
+        let raw = |s: &'static str| s.as_bytes();
         let n = Value::from_raw(Some(raw("404")));
         assert_eq!(
             compare_with_literal(&n, &Literal::new("404.0")),
@@ -275,7 +220,7 @@ mod tests {
 
     #[test]
     fn canonical_form_normalises_escapes() {
-        let raw = |s: &'static str| serde_json::from_str::<&RawValue>(s).unwrap();
+        let raw = |s: &'static str| s.as_bytes();
         let (mut a, mut b) = (Vec::new(), Vec::new());
         push_canonical(Some(raw(r#""\u0041\/""#)), &mut a);
         push_canonical(Some(raw(r#""A/""#)), &mut b);

@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod fields;
 pub mod filter;
+pub mod flat;
 pub mod input;
 pub mod json;
 pub mod output;

@@ -62,6 +62,15 @@ impl Output {
     }
 }
 
+impl Drop for Output {
+    /// Writes out what is buffered when a tool stops early (a fatal error
+    /// under `--strict`): the records before the problem were good. Errors
+    /// are ignored here; a normal end calls [`Output::flush`] and sees them.
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 impl crate::input::Idle for Output {
     fn idle(&mut self) -> io::Result<()> {
         self.flush()

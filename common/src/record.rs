@@ -6,8 +6,6 @@
 //! either.
 
 use base64::Engine as _;
-use serde::Deserialize;
-use std::borrow::Cow;
 
 /// Where a line came from: the path as given on the command line.
 pub const SRC: &str = "src";
@@ -63,37 +61,60 @@ pub fn encode_src(src: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The parts of an ltail record that a parser needs. Strings borrow from the
-/// input line when they contain no escapes.
-#[derive(Debug, Deserialize)]
+/// The parts of an ltail record that a parser needs, as raw JSON values
+/// borrowed from the input line (see [`crate::flat`]).
+#[derive(Debug, Clone, Copy)]
 pub struct LineRecord<'a> {
-    #[serde(borrow, default)]
-    pub src: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub line: Cow<'a, str>,
-    #[serde(borrow, default)]
-    pub line_b64: Option<Cow<'a, str>>,
+    /// The `src` string, quotes and escapes included: ready to be written
+    /// into another record as it stands.
+    pub src: Option<&'a [u8]>,
+    pub line: &'a [u8],
+    pub line_b64: Option<&'a [u8]>,
 }
 
-impl LineRecord<'_> {
+impl<'a> LineRecord<'a> {
     /// Reads an ltail record from one NDJSON line. Returns `None` when the
     /// text is not a JSON object with a string `line` field.
-    pub fn parse(json: &[u8]) -> Option<LineRecord<'_>> {
+    pub fn parse(json: &'a [u8]) -> Option<LineRecord<'a>> {
         if json.first() != Some(&b'{') {
             return None;
         }
-        serde_json::from_slice(json).ok()
+        let mut fields = crate::flat::Fields::new(json).ok()?;
+        let (mut src, mut line, mut line_b64) = (None, None, None);
+        while let Some(f) = fields.next().ok()? {
+            let is_str = f.value[0] == b'"';
+            if f.key_is(SRC) && is_str {
+                src = Some(f.value);
+            } else if f.key_is(LINE) && is_str {
+                line = Some(f.value);
+            } else if f.key_is("line_b64") && is_str {
+                line_b64 = Some(f.value);
+            }
+        }
+        Some(LineRecord {
+            src,
+            line: line?,
+            line_b64,
+        })
     }
 
-    /// The exact bytes of the line: decoded from `line_b64` when present,
-    /// else the UTF-8 text of `line`.
-    pub fn line_bytes(&self) -> Result<Cow<'_, [u8]>, base64::DecodeError> {
-        match &self.line_b64 {
-            Some(b64) => Ok(Cow::Owned(
-                base64::engine::general_purpose::STANDARD.decode(b64.as_bytes())?,
-            )),
-            None => Ok(Cow::Borrowed(self.line.as_bytes())),
+    /// The exact bytes of the line, decoded into `buf`: from `line_b64` when
+    /// present, else the UTF-8 text of `line`.
+    pub fn line_bytes<'b>(&self, buf: &'b mut Vec<u8>) -> Result<&'b [u8], base64::DecodeError> {
+        match self.line_b64 {
+            Some(b64) => {
+                buf.clear();
+                base64::engine::general_purpose::STANDARD
+                    .decode_vec(&b64[1..b64.len() - 1], buf)?;
+            }
+            None => crate::flat::decode_str_into(self.line, buf),
         }
+        Ok(buf)
+    }
+
+    /// The source as text, for messages.
+    pub fn src_text(&self) -> Option<std::borrow::Cow<'a, str>> {
+        self.src.map(crate::flat::decode_str)
     }
 }
 
@@ -106,8 +127,9 @@ mod tests {
         write_line_record(&mut out, &encode_src(b"a.log"), line, false);
         assert_eq!(out.last(), Some(&b'\n'));
         let rec = LineRecord::parse(&out[..out.len() - 1]).expect("record parses");
-        assert_eq!(rec.src.as_deref(), Some("a.log"));
-        rec.line_bytes().unwrap().into_owned()
+        assert_eq!(rec.src_text().as_deref(), Some("a.log"));
+        let mut buf = Vec::new();
+        rec.line_bytes(&mut buf).unwrap().to_vec()
     }
 
     #[test]

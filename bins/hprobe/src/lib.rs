@@ -12,7 +12,7 @@
 
 use anyhow::{bail, Result};
 use clap::Parser;
-use logkit_common::cli::Outcome;
+use logkit_common::cli::{self, Outcome};
 
 const EXAMPLES: &str = "\
 Examples (planned):
@@ -38,6 +38,6 @@ pub struct Args {
 }
 
 pub fn run() -> Result<Outcome> {
-    let _args = Args::parse();
+    let _args = cli::parse_args::<Args>("hprobe");
     bail!("sending requests is not implemented yet")
 }

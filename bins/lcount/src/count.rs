@@ -2,13 +2,12 @@
 
 use anyhow::Result;
 use logkit_common::cli::BadInput;
-use logkit_common::fields::{push_canonical, FieldSet, Value};
+use logkit_common::fields::{push_canonical, FieldSet, Raw, Value};
 use logkit_common::filter::{Condition, StatusSet};
 use logkit_common::input::{LineReader, NoIdle};
 use logkit_common::json::Object;
 use logkit_common::record;
 use logkit_common::term::{render_table, Align};
-use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
@@ -49,7 +48,7 @@ impl<'a> Counter<'a> {
         // The counts are printed at the end, so there is nothing to flush
         // while the input is idle.
         let mut reader = LineReader::new(input);
-        let mut storage: Vec<Option<&RawValue>> = vec![None; self.fields.len()];
+        let mut storage: Vec<Option<Raw<'_>>> = vec![None; self.fields.len()];
         while let Some(line) = reader.next_line(&mut NoIdle)? {
             if line.bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -64,7 +63,7 @@ impl<'a> Counter<'a> {
         Ok(())
     }
 
-    fn passes(&self, slots: &[Option<&RawValue>]) -> bool {
+    fn passes(&self, slots: &[Option<Raw<'_>>]) -> bool {
         if let Some((set, i)) = &self.status {
             let status = match Value::from_raw(slots[*i]) {
                 // Some producers write the status as a string.
@@ -80,7 +79,7 @@ impl<'a> Counter<'a> {
             .all(|(c, i)| c.matches(&Value::from_raw(slots[*i])))
     }
 
-    fn add(&mut self, slots: &[Option<&RawValue>]) {
+    fn add(&mut self, slots: &[Option<Raw<'_>>]) {
         if !self.passes(slots) {
             return;
         }
@@ -183,6 +182,6 @@ fn display(v: &serde_json::Value) -> String {
 /// Gives a vector of borrowed slots a new lifetime, keeping its allocation:
 /// each line's slots borrow from that line, and `collect` over `into_iter`
 /// of a same-sized type reuses the buffer instead of allocating.
-fn recycle<'b>(v: Vec<Option<&RawValue>>) -> Vec<Option<&'b RawValue>> {
+fn recycle<'b>(v: Vec<Option<Raw<'_>>>) -> Vec<Option<Raw<'b>>> {
     v.into_iter().map(|_| None).collect()
 }

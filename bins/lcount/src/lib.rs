@@ -53,7 +53,7 @@ pub struct Args {
 }
 
 pub fn run() -> Result<Outcome> {
-    let args = Args::parse();
+    let args = cli::parse_args::<Args>("lcount");
     let mut counter = count::Counter::new(args.status.clone(), &args.conditions, &args.by);
     let mut bad = BadInput::new("lcount", args.strict);
     for name in InputName::from_args(&args.files) {

@@ -15,7 +15,7 @@ use anyhow::Result;
 use clap::Parser;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
 use logkit_common::input::LineReader;
-use logkit_common::json::{self, Object};
+use logkit_common::json::Object;
 use logkit_common::output::Output;
 use logkit_common::record::{self, LineRecord};
 use std::ffi::OsString;
@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 pub fn run() -> Result<Outcome> {
-    let args = Args::parse();
+    let args = cli::parse_args::<Args>("lparse");
     let mut out = Output::new();
     let mut parser = LineParser::new(BadInput::new("lparse", args.strict));
     for name in InputName::from_args(&args.files) {
@@ -61,6 +61,26 @@ pub fn run() -> Result<Outcome> {
     }
     out.flush()?;
     Ok(parser.bad.finish("lines did not parse (kept with \"err\")"))
+}
+
+/// Where a line came from, for messages: the input and line number, and
+/// for an ltail record its `src` too (ltail records carry no line number of
+/// their own).
+enum Source<'a> {
+    Record(LineRecord<'a>, &'a str),
+    Input(&'a str),
+}
+
+impl Source<'_> {
+    fn place(&self, number: u64) -> String {
+        match self {
+            Source::Record(rec, input) => match rec.src_text() {
+                Some(src) => format!("{src} (record at {input}:{number})"),
+                None => format!("{input}:{number}"),
+            },
+            Source::Input(input) => format!("{input}:{number}"),
+        }
+    }
 }
 
 /// The per-run state: reusable buffers and the bad-line report.
@@ -90,35 +110,31 @@ impl LineParser {
             InputName::Path(_) => Some(record::encode_src(name.as_bytes())),
             InputName::Stdin => None,
         };
-        let mut last_src: Option<String> = None;
-        let mut src_json = Vec::new();
+        let mut line_buf = Vec::new();
         while let Some(line) = reader.next_line(out)? {
-            if line.bytes.is_empty() {
-                continue;
-            }
             match LineRecord::parse(line.bytes) {
                 Some(rec) => {
-                    let Ok(bytes) = rec.line_bytes() else {
+                    let Ok(bytes) = rec.line_bytes(&mut line_buf) else {
                         self.bad
                             .report(label, line.number, "line_b64 is not valid base64")?;
                         continue;
                     };
-                    // Re-encode src only when it changes (ltail writes long
-                    // runs of lines from the same file).
-                    if rec.src.as_deref() != last_src.as_deref() {
-                        last_src = rec.src.as_deref().map(str::to_owned);
-                        src_json.clear();
-                        if let Some(s) = &rec.src {
-                            json::push_str(&mut src_json, s);
-                        }
-                    }
-                    let src = last_src.as_ref().map(|_| src_json.as_slice());
-                    let source = last_src.as_deref().unwrap_or(label);
-                    self.parse_line(&bytes, src, source, line.number, out)?;
+                    // The record's src is valid JSON already: copy it as it is.
+                    self.parse_line(
+                        bytes,
+                        rec.src,
+                        &Source::Record(rec, label),
+                        line.number,
+                        out,
+                    )?;
                 }
-                None => {
-                    self.parse_line(line.bytes, file_src.as_deref(), label, line.number, out)?
-                }
+                None => self.parse_line(
+                    line.bytes,
+                    file_src.as_deref(),
+                    &Source::Input(label),
+                    line.number,
+                    out,
+                )?,
             }
             out.end_record()?;
         }
@@ -130,23 +146,28 @@ impl LineParser {
         &mut self,
         line: &[u8],
         src_json: Option<&[u8]>,
-        source: &str,
+        source: &Source<'_>,
         number: u64,
         out: &mut Output,
     ) -> Result<()> {
+        // A blank line is no log entry, whether it came raw or in a record.
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
         let buf = out.buf();
         let mark = buf.len();
         let mut obj = Object::new(buf);
         if let Some(src) = src_json {
             obj.raw(record::SRC, src);
         }
-        let result =
-            access::parse(line).and_then(|a| access::write_fields(&a, &mut obj, &mut self.scratch));
+        let result = access::parse(line).and_then(|a| {
+            let utf8 = std::str::from_utf8(line).is_ok();
+            access::write_fields(&a, &mut obj, &mut self.scratch, utf8)
+        });
         match result {
             Ok(()) => obj.finish(),
             Err(reason) => {
                 // Start the record again: keep the line and say why.
-                drop(obj);
                 buf.truncate(mark);
                 let mut obj = Object::new(buf);
                 if let Some(src) = src_json {
@@ -156,7 +177,7 @@ impl LineParser {
                 obj.str(record::ERR, reason);
                 obj.finish();
                 self.bad
-                    .report(source, number, &format!("does not parse: {reason}"))?;
+                    .report_at(&source.place(number), &format!("does not parse: {reason}"))?;
             }
         }
         buf.push(b'\n');

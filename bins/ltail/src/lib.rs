@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 pub fn run() -> Result<Outcome> {
-    let args = Args::parse();
+    let args = cli::parse_args::<Args>("ltail");
     let mut out = Output::new();
     let mut bad = BadInput::new("ltail", args.strict);
     let start = args.lines.unwrap_or(Start::FromLine(1));

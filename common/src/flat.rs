@@ -1,0 +1,481 @@
+//! A scanner for flat JSON objects, the shape of every record.
+//!
+//! Reading a record with serde_json (into a struct, or walking it with
+//! `IgnoredAny`) cost lparse ~380 ns a line and held lcount under 3M
+//! records/s; most of that went to decoding strings nobody asked for. This
+//! scanner validates the object (the whole line is checked for UTF-8 once,
+//! strings for escapes and control characters, numbers and literals for
+//! their grammar) and hands out each field's raw key and value as slices of
+//! the line. Nested objects and arrays are allowed as values; they are
+//! delimited here and validated by serde_json (they are rare in records).
+
+use std::borrow::Cow;
+
+/// Why a line is not a JSON object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanError {
+    pub what: &'static str,
+    /// Byte offset in the line.
+    pub at: usize,
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at byte {}", self.what, self.at + 1)
+    }
+}
+
+impl std::error::Error for ScanError {}
+
+/// One field of an object: its key and value as raw JSON text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field<'a> {
+    /// The key's text between its quotes, still escaped.
+    pub key: &'a [u8],
+    /// Whether the key has escapes (so must be decoded to be compared).
+    pub key_escaped: bool,
+    /// The value's JSON text: a string with its quotes, a number, a literal,
+    /// or a nested object or array.
+    pub value: &'a [u8],
+}
+
+impl<'a> Field<'a> {
+    /// Whether the key is `name` (decoding it first if it has escapes).
+    #[inline]
+    pub fn key_is(&self, name: &str) -> bool {
+        if !self.key_escaped {
+            self.key == name.as_bytes()
+        } else {
+            decode_str_inner(self.key).as_ref() == name
+        }
+    }
+}
+
+/// Iterates over the fields of one JSON object.
+pub struct Fields<'a> {
+    s: &'a [u8],
+    i: usize,
+    state: State,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    First,
+    Rest,
+    Done,
+}
+
+impl<'a> Fields<'a> {
+    /// Starts scanning `json`, which must be a whole JSON object (surrounding
+    /// whitespace allowed) in UTF-8.
+    pub fn new(json: &'a [u8]) -> Result<Self, ScanError> {
+        if let Err(e) = std::str::from_utf8(json) {
+            return Err(ScanError {
+                what: "not UTF-8",
+                at: e.valid_up_to(),
+            });
+        }
+        let mut f = Fields {
+            s: json,
+            i: 0,
+            state: State::First,
+        };
+        f.ws();
+        if f.peek() != Some(b'{') {
+            return Err(f.err("expected a JSON object"));
+        }
+        f.i += 1;
+        Ok(f)
+    }
+
+    /// The next field, `None` after the closing brace (and only whitespace
+    /// after it).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Field<'a>>, ScanError> {
+        self.ws();
+        match self.state {
+            State::Done => return Ok(None),
+            State::First => {
+                if self.peek() == Some(b'}') {
+                    return self.close();
+                }
+            }
+            State::Rest => match self.peek() {
+                Some(b',') => {
+                    self.i += 1;
+                    self.ws();
+                }
+                Some(b'}') => return self.close(),
+                _ => return Err(self.err("expected , or }")),
+            },
+        }
+        self.state = State::Rest;
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a field name"));
+        }
+        let (key, key_escaped) = self.string_escaped()?;
+        self.ws();
+        if self.peek() != Some(b':') {
+            return Err(self.err("expected :"));
+        }
+        self.i += 1;
+        self.ws();
+        let value = self.value()?;
+        Ok(Some(Field {
+            key: &key[1..key.len() - 1],
+            key_escaped,
+            value,
+        }))
+    }
+
+    fn close(&mut self) -> Result<Option<Field<'a>>, ScanError> {
+        self.i += 1;
+        self.state = State::Done;
+        self.ws();
+        if self.i < self.s.len() {
+            return Err(self.err("unexpected text after the object"));
+        }
+        Ok(None)
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn err(&self, what: &'static str) -> ScanError {
+        ScanError { what, at: self.i }
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    /// A string at `self.i` (on its opening quote); returns it with quotes.
+    fn string(&mut self) -> Result<&'a [u8], ScanError> {
+        self.string_escaped().map(|(s, _)| s)
+    }
+
+    /// A string, with its quotes, and whether it holds escapes.
+    #[inline]
+    fn string_escaped(&mut self) -> Result<(&'a [u8], bool), ScanError> {
+        let s = self.s;
+        let start = self.i;
+        let mut j = start + 1;
+        let mut escaped = false;
+        loop {
+            j = match crate::json::find_special(s, j) {
+                Some(j) => j,
+                None => {
+                    return Err(ScanError {
+                        what: "unterminated string",
+                        at: start,
+                    })
+                }
+            };
+            match s.get(j) {
+                None => {
+                    return Err(ScanError {
+                        what: "unterminated string",
+                        at: start,
+                    })
+                }
+                Some(b'"') => {
+                    self.i = j + 1;
+                    return Ok((&s[start..self.i], escaped));
+                }
+                Some(b'\\') => match s.get(j + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                        escaped = true;
+                        j += 2;
+                    }
+                    Some(b'u') => {
+                        escaped = true;
+                        let hex = s.get(j + 2..j + 6);
+                        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                            return Err(ScanError {
+                                what: "bad \\u escape",
+                                at: j,
+                            });
+                        }
+                        j += 6;
+                    }
+                    _ => {
+                        return Err(ScanError {
+                            what: "bad escape",
+                            at: j,
+                        })
+                    }
+                },
+                Some(&b) if b < 0x20 => {
+                    return Err(ScanError {
+                        what: "control character in string",
+                        at: j,
+                    });
+                }
+                Some(_) => unreachable!("find_special stops only at special bytes"),
+            }
+        }
+    }
+
+    fn value(&mut self) -> Result<&'a [u8], ScanError> {
+        let start = self.i;
+        match self.peek() {
+            Some(b'"') => self.string(),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'{' | b'[') => {
+                self.nested()?;
+                let v = &self.s[start..self.i];
+                if serde_json::from_slice::<serde::de::IgnoredAny>(v).is_err() {
+                    return Err(ScanError {
+                        what: "bad nested value",
+                        at: start,
+                    });
+                }
+                Ok(v)
+            }
+            _ => Err(self.err("expected a value")),
+        }
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Result<&'a [u8], ScanError> {
+        if self.s[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(&self.s[self.i - word.len()..self.i])
+        } else {
+            Err(self.err("expected a value"))
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Result<&'a [u8], ScanError> {
+        let start = self.i;
+        let bad = ScanError {
+            what: "bad number",
+            at: start,
+        };
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(bad),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                return Err(bad);
+            }
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                return Err(bad);
+            }
+            self.digits();
+        }
+        Ok(&self.s[start..self.i])
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.i += 1;
+        }
+    }
+
+    /// Skips a nested object or array, minding strings.
+    fn nested(&mut self) -> Result<(), ScanError> {
+        let start = self.i;
+        let mut depth = 0usize;
+        while let Some(b) = self.peek() {
+            match b {
+                b'"' => {
+                    self.string()?;
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.i += 1;
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+            self.i += 1;
+        }
+        Err(ScanError {
+            what: "unterminated nested value",
+            at: start,
+        })
+    }
+}
+
+/// Decodes a JSON string value (with its quotes, as [`Field::value`] gives
+/// it) to text. Borrows when there is nothing to unescape.
+pub fn decode_str(value: &[u8]) -> Cow<'_, str> {
+    decode_str_inner(&value[1..value.len() - 1])
+}
+
+/// Decodes a JSON string value (with its quotes) into `out`, as bytes.
+pub fn decode_str_into(value: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    unescape_into(&value[1..value.len() - 1], out);
+}
+
+/// Decodes the inside of a JSON string that the scanner has validated.
+fn decode_str_inner(inner: &[u8]) -> Cow<'_, str> {
+    if memchr::memchr(b'\\', inner).is_none() {
+        return String::from_utf8_lossy(inner);
+    }
+    let mut out = Vec::with_capacity(inner.len());
+    unescape_into(inner, &mut out);
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
+}
+
+/// Appends the unescaped inside of a validated JSON string to `out`. A lone
+/// surrogate escape becomes U+FFFD.
+fn unescape_into(inner: &[u8], out: &mut Vec<u8>) {
+    let hex4 = |at: usize| -> Option<u32> {
+        let h = inner.get(at..at + 4)?;
+        h.iter()
+            .try_fold(0u32, |n, &c| Some(n * 16 + (c as char).to_digit(16)?))
+    };
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', &inner[i..]) {
+        out.extend_from_slice(&inner[i..i + k]);
+        i += k;
+        let esc = inner.get(i + 1).copied().unwrap_or(b'\\');
+        i += 2;
+        let byte = match esc {
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let hi = hex4(i).unwrap_or(0xfffd);
+                i += 4;
+                let c = if (0xd800..0xdc00).contains(&hi) && inner.get(i..i + 2) == Some(b"\\u") {
+                    match hex4(i + 2) {
+                        Some(lo) if (0xdc00..0xe000).contains(&lo) => {
+                            i += 6;
+                            char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
+                        }
+                        _ => None,
+                    }
+                } else {
+                    char::from_u32(hi)
+                };
+                let mut utf8 = [0; 4];
+                out.extend_from_slice(c.unwrap_or('\u{fffd}').encode_utf8(&mut utf8).as_bytes());
+                continue;
+            }
+            other => other,
+        };
+        out.push(byte);
+    }
+    out.extend_from_slice(&inner[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(json: &str) -> Result<Vec<(String, String)>, ScanError> {
+        let mut f = Fields::new(json.as_bytes())?;
+        let mut v = Vec::new();
+        while let Some(field) = f.next()? {
+            v.push((
+                String::from_utf8(field.key.to_vec()).unwrap(),
+                String::from_utf8(field.value.to_vec()).unwrap(),
+            ));
+        }
+        Ok(v)
+    }
+
+    #[test]
+    fn scans_fields() {
+        let got =
+            scan(r#" { "a" : 1 , "b":"x\"y", "c":[1,{"d":"]"}], "e":null,"f":-0.5e+3 } "#).unwrap();
+        let want = [
+            ("a", "1"),
+            ("b", r#""x\"y""#),
+            ("c", r#"[1,{"d":"]"}]"#),
+            ("e", "null"),
+            ("f", "-0.5e+3"),
+        ];
+        assert_eq!(got, want.map(|(k, v)| (k.to_string(), v.to_string())));
+        assert_eq!(scan("{}").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn rejects_invalid_json() {
+        for bad in [
+            "",
+            "[]",
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":1} x",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":tru}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\t\"}",
+            "{\"a\":[1,,2]}",
+            "{\"a\":\"\\u12\"}",
+            "{a:1}",
+            "{\"a\":1 \"b\":2}",
+            "{\"a\":\"x}",
+            "{\"a\":[1}",
+        ] {
+            assert!(scan(bad).is_err(), "{bad:?}");
+        }
+        assert!(Fields::new(b"{\"a\":\"\xff\"}").is_err());
+    }
+
+    #[test]
+    fn decodes_strings() {
+        assert_eq!(decode_str(br#""plain""#), "plain");
+        assert_eq!(
+            decode_str(br#""a\"b\\c\/d\n\u00e9\ud83d\ude00""#),
+            "a\"b\\c/d\né😀"
+        );
+        assert_eq!(decode_str(br#""\ud800x""#), "\u{fffd}x");
+    }
+
+    proptest::proptest! {
+        /// Agrees with serde_json on what is an object, and on string values.
+        #[test]
+        fn agrees_with_serde_json(map in proptest::collection::btree_map("(?s).{0,8}", "(?s).{0,16}", 0..6),
+                                  junk in "[ -~]{0,12}") {
+            let json = serde_json::to_string(&map).unwrap();
+            let mut f = Fields::new(json.as_bytes()).unwrap();
+            let mut got = std::collections::BTreeMap::new();
+            while let Some(field) = f.next().unwrap() {
+                got.insert(decode_str_inner(field.key).into_owned(), decode_str(field.value).into_owned());
+            }
+            proptest::prop_assert_eq!(got, map);
+            let ours = scan(&junk).is_ok();
+            let theirs = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&junk).is_ok();
+            proptest::prop_assert_eq!(ours, theirs, "{:?}", junk);
+        }
+    }
+}

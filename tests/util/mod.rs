@@ -1,0 +1,228 @@
+//! Helpers for the end-to-end tests: finding the tools' binaries and running
+//! real pipelines of real processes.
+#![allow(dead_code)]
+
+use std::ffi::{OsStr, OsString};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long any one process may run before the test gives up on it.
+pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The repository root (the root package's directory).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The path of one of the workspace's binaries.
+///
+/// The root package cannot use `CARGO_BIN_EXE_<name>` for other packages'
+/// binaries, so it looks next to this test executable: that is
+/// `target/<profile>/deps/pipeline-<hash>`, and the binaries are in
+/// `target/<profile>/`.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable is in target/<profile>/deps/");
+    let path = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "binary `{name}` not found at {}: run `cargo test --workspace` or `cargo build` first",
+        path.display()
+    );
+    path
+}
+
+/// One stage of a pipeline: a program and its arguments.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+}
+
+/// A stage running one of the workspace's tools.
+pub fn tool<S: AsRef<OsStr>>(name: &str, args: &[S]) -> Stage {
+    Stage {
+        program: bin(name),
+        args: args.iter().map(|a| a.as_ref().to_owned()).collect(),
+    }
+}
+
+/// A stage running a system program found on PATH (such as `head`).
+pub fn external<S: AsRef<OsStr>>(program: &str, args: &[S]) -> Stage {
+    Stage {
+        program: PathBuf::from(program),
+        args: args.iter().map(|a| a.as_ref().to_owned()).collect(),
+    }
+}
+
+/// What a pipeline did: the last stage's stdout, and each stage's stderr
+/// and exit status (in stage order).
+#[derive(Debug)]
+pub struct Finished {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<Vec<u8>>,
+    pub status: Vec<ExitStatus>,
+    pub names: Vec<String>,
+}
+
+impl Finished {
+    pub fn stdout_str(&self) -> &str {
+        std::str::from_utf8(&self.stdout).expect("pipeline output is UTF-8")
+    }
+
+    /// The non-empty lines of stdout, each parsed as JSON.
+    pub fn records(&self) -> Vec<serde_json::Value> {
+        parse_ndjson(&self.stdout)
+    }
+
+    /// Panics, showing every stage's stderr, unless every stage exited 0
+    /// and wrote nothing on stderr.
+    pub fn assert_clean(&self) {
+        for i in 0..self.status.len() {
+            assert!(
+                self.status[i].success() && self.stderr[i].is_empty(),
+                "stage {} ({}) exited with {} and stderr {:?}",
+                i,
+                self.names[i],
+                self.status[i],
+                String::from_utf8_lossy(&self.stderr[i])
+            );
+        }
+    }
+}
+
+/// Parses NDJSON output, one value per non-empty line.
+pub fn parse_ndjson(out: &[u8]) -> Vec<serde_json::Value> {
+    out.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            serde_json::from_slice(l).unwrap_or_else(|e| {
+                panic!(
+                    "output line is not JSON ({e}): {:?}",
+                    String::from_utf8_lossy(l)
+                )
+            })
+        })
+        .collect()
+}
+
+fn read_all_in_thread<R: Read + Send + 'static>(mut r: R) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        r.read_to_end(&mut buf).expect("reading a child's output");
+        buf
+    })
+}
+
+/// Waits for a child, killing it (and failing the test) after the timeout.
+pub fn wait_with_timeout(child: &mut Child, what: &str, timeout: Duration) -> ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for a child") {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs `stages` as one pipeline of real processes connected by real pipes
+/// (`a | b | c`), in `dir`, with `input` (if any) written to the first
+/// stage's stdin, which otherwise reads nothing.
+pub fn pipeline(dir: &Path, stages: &[Stage], input: Option<Vec<u8>>) -> Finished {
+    assert!(!stages.is_empty());
+    let mut children: Vec<Child> = Vec::new();
+    let mut stderr_threads = Vec::new();
+    let mut names = Vec::new();
+    let mut prev_stdout: Option<ChildStdout> = None;
+    let mut first_stdin = None;
+    for (i, stage) in stages.iter().enumerate() {
+        let stdin = match prev_stdout.take() {
+            Some(out) => Stdio::from(out),
+            None if input.is_some() => Stdio::piped(),
+            None => Stdio::null(),
+        };
+        // The Command (and with it our copy of the pipe's read end) is
+        // dropped right after the spawn, so that only the child holds it:
+        // when that child exits, its writer gets a broken pipe.
+        let mut child = Command::new(&stage.program)
+            .args(&stage.args)
+            .current_dir(dir)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {}: {e}", stage.program.display()));
+        if i == 0 {
+            first_stdin = child.stdin.take();
+        }
+        prev_stdout = child.stdout.take();
+        stderr_threads.push(read_all_in_thread(child.stderr.take().unwrap()));
+        names.push(
+            stage
+                .program
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        );
+        children.push(child);
+    }
+    let writer = match (first_stdin, input) {
+        (Some(mut stdin), Some(data)) => Some(std::thread::spawn(move || {
+            // The first stage may stop reading early; that is its business.
+            let _ = stdin.write_all(&data);
+        })),
+        _ => None,
+    };
+    let stdout_thread = read_all_in_thread(prev_stdout.take().unwrap());
+    let status: Vec<ExitStatus> = children
+        .iter_mut()
+        .zip(&names)
+        .map(|(c, name)| wait_with_timeout(c, name, PROCESS_TIMEOUT))
+        .collect();
+    if let Some(w) = writer {
+        w.join().unwrap();
+    }
+    Finished {
+        stdout: stdout_thread.join().unwrap(),
+        stderr: stderr_threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect(),
+        status,
+        names,
+    }
+}
+
+/// Reads a child's stdout line by line on a thread, so that the test can
+/// wait for a line with a timeout.
+pub fn line_receiver(stdout: ChildStdout) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
