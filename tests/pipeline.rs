@@ -59,11 +59,7 @@ fn record_line_bytes(rec: &Value) -> Vec<u8> {
         Some(b64) => base64::engine::general_purpose::STANDARD
             .decode(b64.as_str().expect("line_b64 is a string"))
             .expect("line_b64 is valid base64"),
-        None => rec["line"]
-            .as_str()
-            .expect("line is a string")
-            .as_bytes()
-            .to_vec(),
+        None => rec["line"].as_str().expect("line is a string").as_bytes().to_vec(),
     }
 }
 
@@ -74,10 +70,7 @@ fn lossy(bytes: &[u8]) -> String {
 // 1. The headline pipeline.
 #[test]
 fn headline_ltail_lparse_lcount_404() {
-    let expected = example_lines()
-        .iter()
-        .filter(|l| awk_field(l, 9) == Some("404"))
-        .count();
+    let expected = example_lines().iter().filter(|l| awk_field(l, 9) == Some("404")).count();
     assert!(expected > 0, "the examples should contain 404s");
 
     let run = pipeline(
@@ -114,28 +107,17 @@ fn count_4xx_by_path_matches_the_raw_lines() {
         let path = target.split('?').next().unwrap();
         *expected.entry(path.to_owned()).or_default() += 1;
     }
-    assert!(
-        expected.len() > 1,
-        "the examples should have several 4xx paths"
-    );
+    assert!(expected.len() > 1, "the examples should have several 4xx paths");
 
     let by_path = ["--status", "4xx", "--by", "path"];
     // Through ltail, and with lparse reading the raw files itself.
     let runs = [
         pipeline(
             &repo_root(),
-            &[
-                tool("ltail", &EXAMPLE_LOGS),
-                tool::<&str>("lparse", &[]),
-                tool("lcount", &by_path),
-            ],
+            &[tool("ltail", &EXAMPLE_LOGS), tool::<&str>("lparse", &[]), tool("lcount", &by_path)],
             None,
         ),
-        pipeline(
-            &repo_root(),
-            &[tool("lparse", &EXAMPLE_LOGS), tool("lcount", &by_path)],
-            None,
-        ),
+        pipeline(&repo_root(), &[tool("lparse", &EXAMPLE_LOGS), tool("lcount", &by_path)], None),
     ];
     for run in runs {
         run.assert_clean();
@@ -149,14 +131,8 @@ fn count_4xx_by_path_matches_the_raw_lines() {
             assert!(got.insert(path, count).is_none(), "one record per group");
         }
         assert_eq!(got, expected);
-        let counts: Vec<u64> = records
-            .iter()
-            .map(|r| r["count"].as_u64().unwrap())
-            .collect();
-        assert!(
-            counts.windows(2).all(|w| w[0] >= w[1]),
-            "largest count first: {counts:?}"
-        );
+        let counts: Vec<u64> = records.iter().map(|r| r["count"].as_u64().unwrap()).collect();
+        assert!(counts.windows(2).all(|w| w[0] >= w[1]), "largest count first: {counts:?}");
     }
 }
 
@@ -190,11 +166,8 @@ fn ltail_keeps_the_exact_bytes_of_every_line() {
 
     // A path given relative, with a `./`: src is the path as given.
     let src = "./bytes.log";
-    let out = assert_cmd::Command::new(bin("ltail"))
-        .arg(src)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out =
+        assert_cmd::Command::new(bin("ltail")).arg(src).current_dir(dir.path()).output().unwrap();
     assert!(out.status.success(), "{}", lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", lossy(&out.stderr));
     let records = util::parse_ndjson(&out.stdout);
@@ -224,19 +197,12 @@ fn ltail_keeps_the_exact_bytes_of_every_line() {
     assert!(records.iter().all(|r| r["src"] == "-"));
 
     // lparse keeps unparsable lines exactly, too.
-    let run = pipeline(
-        dir.path(),
-        &[tool("ltail", &[src]), tool::<&str>("lparse", &[])],
-        None,
-    );
+    let run = pipeline(dir.path(), &[tool("ltail", &[src]), tool::<&str>("lparse", &[])], None);
     assert!(run.status[0].success() && run.stderr[0].is_empty());
     assert_eq!(run.status[1].code(), Some(1));
     // (Blank lines are left to `lparse_treats_blank_lines_alike`.)
-    let records: Vec<Value> = run
-        .records()
-        .into_iter()
-        .filter(|r| !record_line_bytes(r).is_empty())
-        .collect();
+    let records: Vec<Value> =
+        run.records().into_iter().filter(|r| !record_line_bytes(r).is_empty()).collect();
     let nonempty: Vec<&[u8]> = lines.iter().copied().filter(|l| !l.is_empty()).collect();
     assert_eq!(records.len(), nonempty.len(), "{}", run.stdout_str());
     for (rec, want) in records.iter().zip(&nonempty) {
@@ -260,24 +226,14 @@ fn head_closing_the_pipe_ends_everything_quietly() {
     assert!(std::fs::metadata(&path).unwrap().len() > 30_000_000);
     let first = combined(0, 200, "/item/0?page=2");
 
-    let run = pipeline(
-        dir.path(),
-        &[tool("ltail", &["big.log"]), external("head", &["-n", "1"])],
-        None,
-    );
+    let run =
+        pipeline(dir.path(), &[tool("ltail", &["big.log"]), external("head", &["-n", "1"])], None);
     run.assert_clean();
-    assert_eq!(
-        run.records(),
-        vec![json!({ "src": "big.log", "line": first })]
-    );
+    assert_eq!(run.records(), vec![json!({ "src": "big.log", "line": first })]);
 
     let run = pipeline(
         dir.path(),
-        &[
-            tool("ltail", &["big.log"]),
-            tool::<&str>("lparse", &[]),
-            external("head", &["-n", "1"]),
-        ],
+        &[tool("ltail", &["big.log"]), tool::<&str>("lparse", &[]), external("head", &["-n", "1"])],
         None,
     );
     run.assert_clean();
@@ -318,10 +274,7 @@ fn ltail_last_lines_and_from_line() {
         util::parse_ndjson(&out.stdout)
     };
     let want = |src: &str, from: usize| -> Vec<Value> {
-        lines[from..]
-            .iter()
-            .map(|l| json!({ "src": src, "line": l }))
-            .collect()
+        lines[from..].iter().map(|l| json!({ "src": src, "line": l })).collect()
     };
 
     for file in ["ten.log", "open.log"] {
@@ -341,11 +294,7 @@ fn ltail_last_lines_and_from_line() {
 #[test]
 fn lparse_keeps_and_reports_a_line_that_does_not_parse() {
     let bad = "this is not an access log line";
-    let lines = [
-        combined(1, 200, "/a"),
-        bad.to_owned(),
-        combined(3, 404, "/b"),
-    ];
+    let lines = [combined(1, 200, "/a"), bad.to_owned(), combined(3, 404, "/b")];
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("mixed.log"), lines.join("\n") + "\n").unwrap();
 
@@ -354,11 +303,7 @@ fn lparse_keeps_and_reports_a_line_that_does_not_parse() {
         assert_eq!(records[0]["status"], 200);
         assert_eq!(records[0]["path"], "/a");
         assert_eq!(records[1]["line"], bad);
-        assert!(
-            records[1]["err"].as_str().is_some_and(|e| !e.is_empty()),
-            "{}",
-            records[1]
-        );
+        assert!(records[1]["err"].as_str().is_some_and(|e| !e.is_empty()), "{}", records[1]);
         assert!(records[1].get("status").is_none());
         assert_eq!(records[2]["status"], 404);
         assert!(records[0].get("err").is_none() && records[2].get("err").is_none());
@@ -377,21 +322,12 @@ fn lparse_keeps_and_reports_a_line_that_does_not_parse() {
     check(&util::parse_ndjson(&out.stdout), Some("mixed.log"));
     let stderr = lossy(&out.stderr);
     assert!(stderr.starts_with("lparse: mixed.log:2: "), "{stderr}");
-    assert!(
-        stderr.lines().all(|l| l.starts_with("lparse: ")),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains(":1:") && !stderr.contains(":3:"),
-        "{stderr}"
-    );
+    assert!(stderr.lines().all(|l| l.starts_with("lparse: ")), "{stderr}");
+    assert!(!stderr.contains(":1:") && !stderr.contains(":3:"), "{stderr}");
 
     // ltail records.
-    let run = pipeline(
-        dir.path(),
-        &[tool("ltail", &["mixed.log"]), tool::<&str>("lparse", &[])],
-        None,
-    );
+    let run =
+        pipeline(dir.path(), &[tool("ltail", &["mixed.log"]), tool::<&str>("lparse", &[])], None);
     assert!(run.status[0].success() && run.stderr[0].is_empty());
     assert_eq!(run.status[1].code(), Some(1));
     check(&run.records(), Some("mixed.log"));
@@ -404,10 +340,8 @@ fn lparse_keeps_and_reports_a_line_that_does_not_parse() {
     );
 
     // Raw lines on stdin have no src, and are reported as `-`.
-    let out = assert_cmd::Command::new(bin("lparse"))
-        .write_stdin(lines.join("\n"))
-        .output()
-        .unwrap();
+    let out =
+        assert_cmd::Command::new(bin("lparse")).write_stdin(lines.join("\n")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     check(&util::parse_ndjson(&out.stdout), None);
     assert!(lossy(&out.stderr).starts_with("lparse: -:2: "));
@@ -420,10 +354,7 @@ fn lparse_keeps_and_reports_a_line_that_does_not_parse() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = lossy(&out.stderr);
-    assert!(
-        stderr.starts_with("lparse: ") && stderr.contains("mixed.log:2:"),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with("lparse: ") && stderr.contains("mixed.log:2:"), "{stderr}");
 }
 
 // 6b. With several files in one ltail stream, a bad line is reported with
@@ -440,10 +371,7 @@ fn lparse_reports_the_line_number_within_each_ltail_source() {
     .unwrap();
     let run = pipeline(
         dir.path(),
-        &[
-            tool("ltail", &["first.log", "second.log"]),
-            tool::<&str>("lparse", &[]),
-        ],
+        &[tool("ltail", &["first.log", "second.log"]), tool::<&str>("lparse", &[])],
         None,
     );
     assert_eq!(run.status[1].code(), Some(1));
@@ -454,10 +382,7 @@ fn lparse_reports_the_line_number_within_each_ltail_source() {
     // call it line 4 of second.log.
     let first = stderr.lines().next().unwrap_or_default();
     assert!(first.starts_with("lparse: second.log"), "{stderr}");
-    assert!(
-        !first.contains("second.log:4"),
-        "second.log has no line 4: {stderr}"
-    );
+    assert!(!first.contains("second.log:4"), "second.log has no line 4: {stderr}");
     assert!(
         first.contains("second.log:2:") || first.contains("-:4"),
         "the bad line is line 2 of second.log, record 4 of the stream: {stderr}"
@@ -472,11 +397,8 @@ fn lparse_treats_blank_lines_alike() {
     let text = format!("{}\n\n{}\n", combined(1, 200, "/a"), combined(2, 404, "/b"));
     std::fs::write(dir.path().join("blank.log"), text).unwrap();
     let direct = pipeline(dir.path(), &[tool("lparse", &["blank.log"])], None);
-    let via_ltail = pipeline(
-        dir.path(),
-        &[tool("ltail", &["blank.log"]), tool::<&str>("lparse", &[])],
-        None,
-    );
+    let via_ltail =
+        pipeline(dir.path(), &[tool("ltail", &["blank.log"]), tool::<&str>("lparse", &[])], None);
     assert!(via_ltail.status[0].success());
     assert_eq!(
         via_ltail.records(),
@@ -524,20 +446,14 @@ fn lcount_reports_lines_that_are_not_json() {
         let out = cmd.output().unwrap();
         let stderr = lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert_eq!(
-            util::parse_ndjson(&out.stdout),
-            vec![json!({ "count": expected })]
-        );
+        assert_eq!(util::parse_ndjson(&out.stdout), vec![json!({ "count": expected })]);
         for n in bad_numbers {
             assert!(
                 stderr.contains(&format!("lcount: {src}:{n}: ")),
                 "line {n} reported: {stderr}"
             );
         }
-        assert!(
-            stderr.lines().all(|l| l.starts_with("lcount: ")),
-            "{stderr}"
-        );
+        assert!(stderr.lines().all(|l| l.starts_with("lcount: ")), "{stderr}");
     }
 }
 
@@ -545,18 +461,12 @@ fn lcount_reports_lines_that_are_not_json() {
 #[test]
 fn every_tool_has_help_version_and_usage_errors() {
     for name in ["ltail", "lparse", "lcount", "hprobe"] {
-        let out = assert_cmd::Command::new(bin(name))
-            .arg("--help")
-            .output()
-            .unwrap();
+        let out = assert_cmd::Command::new(bin(name)).arg("--help").output().unwrap();
         assert!(out.status.success(), "{name} --help");
         let help = lossy(&out.stdout);
         assert!(help.contains("Examples"), "{name} --help: {help}");
 
-        let out = assert_cmd::Command::new(bin(name))
-            .arg("--version")
-            .output()
-            .unwrap();
+        let out = assert_cmd::Command::new(bin(name)).arg("--version").output().unwrap();
         assert!(out.status.success(), "{name} --version");
         assert!(lossy(&out.stdout).starts_with(&format!("{name} ")));
 

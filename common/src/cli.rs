@@ -73,8 +73,7 @@ pub fn parse_args<T: clap::Parser>(tool: &str) -> T {
 /// Whether an error was caused by writing to a closed pipe.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
 }
 
@@ -147,13 +146,7 @@ pub struct BadInput {
 
 impl BadInput {
     pub fn new(tool: &'static str, strict: bool) -> Self {
-        BadInput {
-            tool,
-            strict,
-            count: 0,
-            shown: 0,
-            max_shown: 20,
-        }
+        BadInput { tool, strict, count: 0, shown: 0, max_shown: 20 }
     }
 
     /// Records one bad line. Returns an error (ending the run) in strict mode.
@@ -171,10 +164,7 @@ impl BadInput {
             self.shown += 1;
             eprintln!("{}: {place}: {what}", self.tool);
             if self.shown == self.max_shown {
-                eprintln!(
-                    "{}: further messages about bad lines are not shown",
-                    self.tool
-                );
+                eprintln!("{}: further messages about bad lines are not shown", self.tool);
             }
         }
         Ok(())

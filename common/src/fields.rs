@@ -163,10 +163,7 @@ mod tests {
     fn get<'a>(set: &FieldSet, json: &'a str) -> Vec<Option<&'a str>> {
         let mut slots = vec![None; set.len()];
         set.extract(json.as_bytes(), &mut slots).unwrap();
-        slots
-            .iter()
-            .map(|s| s.map(|r| std::str::from_utf8(r).unwrap()))
-            .collect()
+        slots.iter().map(|s| s.map(|r| std::str::from_utf8(r).unwrap())).collect()
     }
 
     #[test]
@@ -176,10 +173,7 @@ mod tests {
         assert_eq!(set.add("path"), 1);
         assert_eq!(set.add("status"), 0);
         assert_eq!(set.add("nope"), 2);
-        let got = get(
-            &set,
-            r#"{"path":"/a\"b","x":{"status":1},"status":404,"y":[1,2]}"#,
-        );
+        let got = get(&set, r#"{"path":"/a\"b","x":{"status":1},"status":404,"y":[1,2]}"#);
         assert_eq!(got, vec![Some("404"), Some(r#""/a\"b""#), None]);
     }
 
@@ -202,19 +196,10 @@ mod tests {
     fn compares_numbers_numerically_and_strings_as_text() {
         let raw = |s: &'static str| s.as_bytes();
         let n = Value::from_raw(Some(raw("404")));
-        assert_eq!(
-            compare_with_literal(&n, &Literal::new("404.0")),
-            Some(Ordering::Equal)
-        );
-        assert_eq!(
-            compare_with_literal(&n, &Literal::new("50")),
-            Some(Ordering::Greater)
-        );
+        assert_eq!(compare_with_literal(&n, &Literal::new("404.0")), Some(Ordering::Equal));
+        assert_eq!(compare_with_literal(&n, &Literal::new("50")), Some(Ordering::Greater));
         let s = Value::from_raw(Some(raw(r#""/x\u0041""#)));
-        assert_eq!(
-            compare_with_literal(&s, &Literal::new("/xA")),
-            Some(Ordering::Equal)
-        );
+        assert_eq!(compare_with_literal(&s, &Literal::new("/xA")), Some(Ordering::Equal));
         assert_eq!(compare_with_literal(&Value::Null, &Literal::new("a")), None);
     }
 

@@ -40,9 +40,7 @@ impl std::str::FromStr for StatusSet {
 
 impl StatusSet {
     pub fn contains(&self, status: i64) -> bool {
-        self.ranges
-            .iter()
-            .any(|&(lo, hi)| lo <= status && status <= hi)
+        self.ranges.iter().any(|&(lo, hi)| lo <= status && status <= hi)
     }
 }
 
@@ -90,11 +88,7 @@ impl std::str::FromStr for Condition {
         if field.is_empty() {
             return Err(format!("bad condition {s:?}: no field name"));
         }
-        Ok(Condition {
-            field: field.to_owned(),
-            op,
-            literal: Literal::new(value),
-        })
+        Ok(Condition { field: field.to_owned(), op, literal: Literal::new(value) })
     }
 }
 

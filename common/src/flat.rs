@@ -69,17 +69,9 @@ impl<'a> Fields<'a> {
     /// Starts scanning `json`, which must be a whole JSON object (surrounding
     /// whitespace allowed) in UTF-8.
     pub fn new(json: &'a [u8]) -> Result<Self, ScanError> {
-        if let Err(e) = std::str::from_utf8(json) {
-            return Err(ScanError {
-                what: "not UTF-8",
-                at: e.valid_up_to(),
-            });
-        }
-        let mut f = Fields {
-            s: json,
-            i: 0,
-            state: State::First,
-        };
+        // UTF-8 is checked where it can occur: inside strings (outside them
+        // the grammar admits only ASCII).
+        let mut f = Fields { s: json, i: 0, state: State::First };
         f.ws();
         if f.peek() != Some(b'{') {
             return Err(f.err("expected a JSON object"));
@@ -121,11 +113,7 @@ impl<'a> Fields<'a> {
         self.i += 1;
         self.ws();
         let value = self.value()?;
-        Ok(Some(Field {
-            key: &key[1..key.len() - 1],
-            key_escaped,
-            value,
-        }))
+        Ok(Some(Field { key: &key[1..key.len() - 1], key_escaped, value }))
     }
 
     fn close(&mut self) -> Result<Option<Field<'a>>, ScanError> {
@@ -160,29 +148,19 @@ impl<'a> Fields<'a> {
     }
 
     /// A string, with its quotes, and whether it holds escapes.
-    #[inline]
+    #[inline(always)]
     fn string_escaped(&mut self) -> Result<(&'a [u8], bool), ScanError> {
         let s = self.s;
         let start = self.i;
         let mut j = start + 1;
         let mut escaped = false;
         loop {
-            j = match crate::json::find_special(s, j) {
+            j = match crate::json::find_stop::<true>(s, j) {
                 Some(j) => j,
-                None => {
-                    return Err(ScanError {
-                        what: "unterminated string",
-                        at: start,
-                    })
-                }
+                None => return Err(ScanError { what: "unterminated string", at: start }),
             };
             match s.get(j) {
-                None => {
-                    return Err(ScanError {
-                        what: "unterminated string",
-                        at: start,
-                    })
-                }
+                None => return Err(ScanError { what: "unterminated string", at: start }),
                 Some(b'"') => {
                     self.i = j + 1;
                     return Ok((&s[start..self.i], escaped));
@@ -196,31 +174,35 @@ impl<'a> Fields<'a> {
                         escaped = true;
                         let hex = s.get(j + 2..j + 6);
                         if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                            return Err(ScanError {
-                                what: "bad \\u escape",
-                                at: j,
-                            });
+                            return Err(ScanError { what: "bad \\u escape", at: j });
                         }
                         j += 6;
                     }
-                    _ => {
-                        return Err(ScanError {
-                            what: "bad escape",
-                            at: j,
-                        })
-                    }
+                    _ => return Err(ScanError { what: "bad escape", at: j }),
                 },
                 Some(&b) if b < 0x20 => {
-                    return Err(ScanError {
-                        what: "control character in string",
-                        at: j,
-                    });
+                    return Err(ScanError { what: "control character in string", at: j });
                 }
-                Some(_) => unreachable!("find_special stops only at special bytes"),
+                Some(&b) if b >= 0x80 => {
+                    let width = match b {
+                        0xc2..=0xdf => 2,
+                        0xe0..=0xef => 3,
+                        0xf0..=0xf4 => 4,
+                        _ => 0,
+                    };
+                    // from_utf8 on the one character rejects bad continuation
+                    // bytes, overlong forms and surrogates.
+                    match s.get(j..j + width) {
+                        Some(c) if width > 0 && std::str::from_utf8(c).is_ok() => j += width,
+                        _ => return Err(ScanError { what: "not UTF-8", at: j }),
+                    }
+                }
+                Some(_) => unreachable!("find_stop stops only at special bytes"),
             }
         }
     }
 
+    #[inline(always)]
     fn value(&mut self) -> Result<&'a [u8], ScanError> {
         let start = self.i;
         match self.peek() {
@@ -233,10 +215,7 @@ impl<'a> Fields<'a> {
                 self.nested()?;
                 let v = &self.s[start..self.i];
                 if serde_json::from_slice::<serde::de::IgnoredAny>(v).is_err() {
-                    return Err(ScanError {
-                        what: "bad nested value",
-                        at: start,
-                    });
+                    return Err(ScanError { what: "bad nested value", at: start });
                 }
                 Ok(v)
             }
@@ -256,10 +235,7 @@ impl<'a> Fields<'a> {
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
     fn number(&mut self) -> Result<&'a [u8], ScanError> {
         let start = self.i;
-        let bad = ScanError {
-            what: "bad number",
-            at: start,
-        };
+        let bad = ScanError { what: "bad number", at: start };
         if self.peek() == Some(b'-') {
             self.i += 1;
         }
@@ -316,10 +292,7 @@ impl<'a> Fields<'a> {
             }
             self.i += 1;
         }
-        Err(ScanError {
-            what: "unterminated nested value",
-            at: start,
-        })
+        Err(ScanError { what: "unterminated nested value", at: start })
     }
 }
 
@@ -353,8 +326,7 @@ fn decode_str_inner(inner: &[u8]) -> Cow<'_, str> {
 fn unescape_into(inner: &[u8], out: &mut Vec<u8>) {
     let hex4 = |at: usize| -> Option<u32> {
         let h = inner.get(at..at + 4)?;
-        h.iter()
-            .try_fold(0u32, |n, &c| Some(n * 16 + (c as char).to_digit(16)?))
+        h.iter().try_fold(0u32, |n, &c| Some(n * 16 + (c as char).to_digit(16)?))
     };
     let mut i = 0;
     while let Some(k) = memchr::memchr(b'\\', &inner[i..]) {
@@ -448,16 +420,28 @@ mod tests {
         ] {
             assert!(scan(bad).is_err(), "{bad:?}");
         }
-        assert!(Fields::new(b"{\"a\":\"\xff\"}").is_err());
+        let bad_utf8: [&[u8]; 5] = [
+            b"{\"a\":\"\xff\"}",
+            b"{\"a\":\"\xc3(\"}",
+            b"{\"\xe9\":1}",
+            b"{\"a\":\"\xed\xa0\x80\"}",
+            b"{\"a\":1}\xa0",
+        ];
+        for bad in bad_utf8 {
+            let all = || -> Result<(), ScanError> {
+                let mut f = Fields::new(bad)?;
+                while f.next()?.is_some() {}
+                Ok(())
+            };
+            assert!(all().is_err(), "{bad:?}");
+        }
+        assert_eq!(scan("{\"é\":\"ü€😀\"}").unwrap(), vec![("é".into(), "\"ü€😀\"".into())]);
     }
 
     #[test]
     fn decodes_strings() {
         assert_eq!(decode_str(br#""plain""#), "plain");
-        assert_eq!(
-            decode_str(br#""a\"b\\c\/d\n\u00e9\ud83d\ude00""#),
-            "a\"b\\c/d\né😀"
-        );
+        assert_eq!(decode_str(br#""a\"b\\c\/d\n\u00e9\ud83d\ude00""#), "a\"b\\c/d\né😀");
         assert_eq!(decode_str(br#""\ud800x""#), "\u{fffd}x");
     }
 

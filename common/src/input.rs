@@ -126,21 +126,13 @@ impl<R: Read> LineReader<R> {
         self.number += 1;
         if len > self.max_line {
             let bytes = &self.buf[start..start + self.max_line];
-            return Line {
-                bytes,
-                number: self.number,
-                truncated: true,
-            };
+            return Line { bytes, number: self.number, truncated: true };
         }
         let mut bytes = &self.buf[start..start + len];
         if let [rest @ .., b'\r'] = bytes {
             bytes = rest;
         }
-        Line {
-            bytes,
-            number: self.number,
-            truncated: false,
-        }
+        Line { bytes, number: self.number, truncated: false }
     }
 
     /// Makes room and reads more data.
@@ -190,11 +182,7 @@ impl<R: Read + AsRawFd> LineReader<R> {
 
 /// Whether a read on `fd` would return at once (data, end of file or error).
 fn readable_now(fd: RawFd) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
+    let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
     // SAFETY: one valid pollfd, zero timeout.
     let n = unsafe { libc::poll(&mut pfd, 1, 0) };
     n != 0
@@ -233,11 +221,7 @@ mod tests {
         let got = lines(b"0123456789\nab\n0123456789", 4);
         assert_eq!(
             got,
-            vec![
-                (b"0123".to_vec(), true),
-                (b"ab".to_vec(), false),
-                (b"0123".to_vec(), true)
-            ]
+            vec![(b"0123".to_vec(), true), (b"ab".to_vec(), false), (b"0123".to_vec(), true)]
         );
         // Exactly the maximum is not too long.
         assert_eq!(

@@ -36,6 +36,14 @@ static ESCAPE: [u8; 256] = {
 /// byte loop, were ~20–30% of their profiles).
 #[inline]
 pub fn find_special(s: &[u8], from: usize) -> Option<usize> {
+    find_stop::<false>(s, from)
+}
+
+/// [`find_special`], also stopping at bytes of 0x80 and above when `HIGH`
+/// is set (the JSON scanner checks UTF-8 there, so that a record that is all
+/// ASCII, the usual case, needs no separate UTF-8 pass).
+#[inline]
+pub(crate) fn find_stop<const HIGH: bool>(s: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     #[cfg(target_arch = "x86_64")]
     {
@@ -54,7 +62,10 @@ pub fn find_special(s: &[u8], from: usize) -> Option<usize> {
                     _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
                     control,
                 );
-                let mask = _mm_movemask_epi8(hits);
+                let mut mask = _mm_movemask_epi8(hits);
+                if HIGH {
+                    mask |= _mm_movemask_epi8(v);
+                }
                 if mask != 0 {
                     return Some(i + mask.trailing_zeros() as usize);
                 }
@@ -62,10 +73,7 @@ pub fn find_special(s: &[u8], from: usize) -> Option<usize> {
             }
         }
     }
-    s[i..]
-        .iter()
-        .position(|&b| ESCAPE[b as usize] != 0)
-        .map(|p| i + p)
+    s[i..].iter().position(|&b| ESCAPE[b as usize] != 0 || (HIGH && b >= 0x80)).map(|p| i + p)
 }
 
 /// Appends the JSON string literal for `s` (quotes included) to `out`.

@@ -91,11 +91,7 @@ impl<'a> LineRecord<'a> {
                 line_b64 = Some(f.value);
             }
         }
-        Some(LineRecord {
-            src,
-            line: line?,
-            line_b64,
-        })
+        Some(LineRecord { src, line: line?, line_b64 })
     }
 
     /// The exact bytes of the line, decoded into `buf`: from `line_b64` when
@@ -135,12 +131,7 @@ mod tests {
     #[test]
     fn utf8_lines_have_no_b64() {
         let mut out = Vec::new();
-        write_line_record(
-            &mut out,
-            &encode_src(b"x"),
-            "é \"q\" \\ \t".as_bytes(),
-            false,
-        );
+        write_line_record(&mut out, &encode_src(b"x"), "é \"q\" \\ \t".as_bytes(), false);
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s, "{\"src\":\"x\",\"line\":\"é \\\"q\\\" \\\\ \\t\"}\n");
     }

@@ -34,10 +34,8 @@ pub enum Align {
 /// Renders rows as an aligned table with a header line. Cells are escaped
 /// with [`escape_control`]; widths count characters.
 pub fn render_table(header: &[&str], align: &[Align], rows: &[Vec<String>]) -> String {
-    let escaped: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| r.iter().map(|c| escape_control(c).into_owned()).collect())
-        .collect();
+    let escaped: Vec<Vec<String>> =
+        rows.iter().map(|r| r.iter().map(|c| escape_control(c).into_owned()).collect()).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &escaped {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -89,10 +87,7 @@ mod tests {
         let t = render_table(
             &["path", "count"],
             &[Align::Left, Align::Right],
-            &[
-                vec!["/a".into(), "7".into()],
-                vec!["/\x1b".into(), "1234".into()],
-            ],
+            &[vec!["/a".into(), "7".into()], vec!["/\x1b".into(), "1234".into()]],
         );
         assert_eq!(t, "path     count\n/a           7\n/\\u{1b}   1234\n");
     }

@@ -9,10 +9,7 @@ const MONTHS: [&[u8; 3]; 12] = [
 
 /// The month number (1–12) of an English three-letter month name.
 pub fn month_number(name: &[u8]) -> Option<u8> {
-    MONTHS
-        .iter()
-        .position(|m| m.eq_ignore_ascii_case(name))
-        .map(|i| i as u8 + 1)
+    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name)).map(|i| i as u8 + 1)
 }
 
 fn digits<const N: usize>(s: &[u8]) -> Option<u32> {

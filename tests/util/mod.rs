@@ -48,10 +48,7 @@ pub struct Stage {
 
 /// A stage running one of the workspace's tools.
 pub fn tool<S: AsRef<OsStr>>(name: &str, args: &[S]) -> Stage {
-    Stage {
-        program: bin(name),
-        args: args.iter().map(|a| a.as_ref().to_owned()).collect(),
-    }
+    Stage { program: bin(name), args: args.iter().map(|a| a.as_ref().to_owned()).collect() }
 }
 
 /// A stage running a system program found on PATH (such as `head`).
@@ -104,10 +101,7 @@ pub fn parse_ndjson(out: &[u8]) -> Vec<serde_json::Value> {
         .filter(|l| !l.is_empty())
         .map(|l| {
             serde_json::from_slice(l).unwrap_or_else(|e| {
-                panic!(
-                    "output line is not JSON ({e}): {:?}",
-                    String::from_utf8_lossy(l)
-                )
+                panic!("output line is not JSON ({e}): {:?}", String::from_utf8_lossy(l))
             })
         })
         .collect()
@@ -169,14 +163,7 @@ pub fn pipeline(dir: &Path, stages: &[Stage], input: Option<Vec<u8>>) -> Finishe
         }
         prev_stdout = child.stdout.take();
         stderr_threads.push(read_all_in_thread(child.stderr.take().unwrap()));
-        names.push(
-            stage
-                .program
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned(),
-        );
+        names.push(stage.program.file_name().unwrap().to_string_lossy().into_owned());
         children.push(child);
     }
     let writer = match (first_stdin, input) {
@@ -197,10 +184,7 @@ pub fn pipeline(dir: &Path, stages: &[Stage], input: Option<Vec<u8>>) -> Finishe
     }
     Finished {
         stdout: stdout_thread.join().unwrap(),
-        stderr: stderr_threads
-            .into_iter()
-            .map(|t| t.join().unwrap())
-            .collect(),
+        stderr: stderr_threads.into_iter().map(|t| t.join().unwrap()).collect(),
         status,
         names,
     }

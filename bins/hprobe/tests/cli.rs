@@ -21,9 +21,7 @@ fn help_shows_examples() {
 fn version_works() {
     let out = cmd().arg("--version").output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout)
-        .unwrap()
-        .starts_with("hprobe "));
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("hprobe "));
 }
 
 #[test]
@@ -38,7 +36,5 @@ fn says_it_cannot_probe_yet() {
     let out = cmd().arg("http://127.0.0.1:9/").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8(out.stderr)
-        .unwrap()
-        .starts_with("hprobe: "));
+    assert!(String::from_utf8(out.stderr).unwrap().starts_with("hprobe: "));
 }

@@ -27,10 +27,7 @@ impl<'a> Counter<'a> {
     pub fn new(status: Option<StatusSet>, conditions: &'a [Condition], by: &'a [String]) -> Self {
         let mut fields = FieldSet::new();
         let status = status.map(|s| (s, fields.add(record::STATUS)));
-        let conditions = conditions
-            .iter()
-            .map(|c| (c, fields.add(&c.field)))
-            .collect();
+        let conditions = conditions.iter().map(|c| (c, fields.add(&c.field))).collect();
         let by = by.iter().map(|b| (b.as_str(), fields.add(b))).collect();
         Counter {
             fields,
@@ -74,9 +71,7 @@ impl<'a> Counter<'a> {
                 return false;
             }
         }
-        self.conditions
-            .iter()
-            .all(|(c, i)| c.matches(&Value::from_raw(slots[*i])))
+        self.conditions.iter().all(|(c, i)| c.matches(&Value::from_raw(slots[*i])))
     }
 
     fn add(&mut self, slots: &[Option<Raw<'_>>]) {
@@ -111,10 +106,7 @@ impl<'a> Counter<'a> {
         groups
             .into_iter()
             .map(|(k, c)| {
-                (
-                    serde_json::from_slice(k).expect("group keys are JSON arrays we wrote"),
-                    c,
-                )
+                (serde_json::from_slice(k).expect("group keys are JSON arrays we wrote"), c)
             })
             .collect()
     }

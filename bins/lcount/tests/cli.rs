@@ -21,9 +21,7 @@ fn help_shows_examples() {
 fn version_works() {
     let out = cmd().arg("--version").output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout)
-        .unwrap()
-        .starts_with("lcount "));
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("lcount "));
 }
 
 #[test]

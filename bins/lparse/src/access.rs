@@ -292,10 +292,7 @@ pub fn write_fields(
     if let Some(rt) = a.rt {
         // is_seconds() checked it is a plain decimal: valid JSON as it stands,
         // except for leading zeros such as "00.5", which we normalise.
-        match std::str::from_utf8(rt)
-            .ok()
-            .and_then(|t| t.parse::<f64>().ok())
-        {
+        match std::str::from_utf8(rt).ok().and_then(|t| t.parse::<f64>().ok()) {
             Some(v) => obj.float(f::RT, v),
             None => return Err("bad request time"),
         }
@@ -324,9 +321,7 @@ fn write_request(raw: &[u8], obj: &mut Object, scratch: &mut Vec<u8>, line_is_ut
         (parts.next(), parts.next(), parts.next(), parts.next())
     {
         let method_ok = !method.is_empty()
-            && method
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-');
+            && method.iter().all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-');
         if method_ok && !target.is_empty() && proto.starts_with(b"HTTP/") {
             text(obj, f::METHOD, method, utf8);
             match memchr::memchr(b'?', target) {

@@ -91,10 +91,7 @@ struct LineParser {
 
 impl LineParser {
     fn new(bad: BadInput) -> Self {
-        LineParser {
-            bad,
-            scratch: access::Scratch::default(),
-        }
+        LineParser { bad, scratch: access::Scratch::default() }
     }
 
     fn parse_input<R: std::io::Read + std::os::fd::AsRawFd>(
@@ -115,18 +112,11 @@ impl LineParser {
             match LineRecord::parse(line.bytes) {
                 Some(rec) => {
                     let Ok(bytes) = rec.line_bytes(&mut line_buf) else {
-                        self.bad
-                            .report(label, line.number, "line_b64 is not valid base64")?;
+                        self.bad.report(label, line.number, "line_b64 is not valid base64")?;
                         continue;
                     };
                     // The record's src is valid JSON already: copy it as it is.
-                    self.parse_line(
-                        bytes,
-                        rec.src,
-                        &Source::Record(rec, label),
-                        line.number,
-                        out,
-                    )?;
+                    self.parse_line(bytes, rec.src, &Source::Record(rec, label), line.number, out)?;
                 }
                 None => self.parse_line(
                     line.bytes,
@@ -176,8 +166,7 @@ impl LineParser {
                 obj.bytes(record::LINE, line);
                 obj.str(record::ERR, reason);
                 obj.finish();
-                self.bad
-                    .report_at(&source.place(number), &format!("does not parse: {reason}"))?;
+                self.bad.report_at(&source.place(number), &format!("does not parse: {reason}"))?;
             }
         }
         buf.push(b'\n');

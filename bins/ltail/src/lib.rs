@@ -58,15 +58,9 @@ pub fn run() -> Result<Outcome> {
         let src_json = record::encode_src(name.as_bytes());
         let label = name.label().into_owned();
         let result = match &name {
-            InputName::Stdin => copy(
-                std::io::stdin().lock(),
-                &start,
-                &src_json,
-                &label,
-                &args,
-                &mut out,
-                &mut bad,
-            ),
+            InputName::Stdin => {
+                copy(std::io::stdin().lock(), &start, &src_json, &label, &args, &mut out, &mut bad)
+            }
             InputName::Path(path) => match cli::open(path) {
                 Ok(mut file) => {
                     let seekable = file.metadata().map(|m| m.is_file()).unwrap_or(false);
@@ -111,9 +105,7 @@ fn copy<R: Read + std::os::fd::AsRawFd>(
     out: &mut Output,
     bad: &mut BadInput,
 ) -> Result<()> {
-    let mut reader = LineReader::new(input)
-        .max_line(args.max_line_bytes)
-        .watch_idle();
+    let mut reader = LineReader::new(input).max_line(args.max_line_bytes).watch_idle();
     let mut emit = |out: &mut Output, bytes: &[u8], number: u64, truncated: bool| -> Result<()> {
         if truncated {
             bad.report(

@@ -20,12 +20,9 @@ impl std::str::FromStr for Start {
         let bad = || format!("invalid number of lines: {s:?}");
         match s.strip_prefix('+') {
             Some(n) => Ok(Start::FromLine(n.parse::<u64>().map_err(|_| bad())?.max(1))),
-            None => Ok(Start::LastLines(
-                s.strip_prefix('-')
-                    .unwrap_or(s)
-                    .parse()
-                    .map_err(|_| bad())?,
-            )),
+            None => {
+                Ok(Start::LastLines(s.strip_prefix('-').unwrap_or(s).parse().map_err(|_| bad())?))
+            }
         }
     }
 }
@@ -72,10 +69,7 @@ pub struct LastLines {
 
 impl LastLines {
     pub fn new(n: u64) -> Self {
-        LastLines {
-            n: usize::try_from(n).unwrap_or(usize::MAX),
-            lines: VecDeque::new(),
-        }
+        LastLines { n: usize::try_from(n).unwrap_or(usize::MAX), lines: VecDeque::new() }
     }
 
     pub fn push(&mut self, bytes: &[u8], number: u64, truncated: bool) {
@@ -83,10 +77,7 @@ impl LastLines {
             return;
         }
         let mut slot = if self.lines.len() == self.n {
-            self.lines
-                .pop_front()
-                .map(|(v, _, _)| v)
-                .unwrap_or_default()
+            self.lines.pop_front().map(|(v, _, _)| v).unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -147,10 +138,7 @@ mod tests {
             writeln!(content, "line {i}").unwrap();
         }
         let got = last(&content, 20_000);
-        assert_eq!(
-            got.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count(),
-            20_000
-        );
+        assert_eq!(got.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count(), 20_000);
         assert!(got.starts_with(b"line 30000\n"));
     }
 
