@@ -14,9 +14,17 @@ use std::cmp::Ordering;
 pub type Raw<'a> = &'a [u8];
 
 /// The names of the fields a tool wants from each record.
+///
+/// A name with dots (`req.headers.host`) is a path into nested objects,
+/// unless the record has a top-level field of exactly that name (flattened
+/// logs write `"http.status": 200`), which is then taken instead.
 #[derive(Debug, Clone, Default)]
 pub struct FieldSet {
     names: Vec<String>,
+    /// For each dotted name: (its slot, the slot of its first segment, the
+    /// remaining segments). The first segment is extracted as a hidden
+    /// field of its own.
+    paths: Vec<(usize, usize, Vec<String>)>,
 }
 
 impl FieldSet {
@@ -26,15 +34,23 @@ impl FieldSet {
 
     /// Adds a field name (once) and returns its index in the extracted slots.
     pub fn add(&mut self, name: &str) -> usize {
-        match self.names.iter().position(|n| n == name) {
-            Some(i) => i,
-            None => {
-                self.names.push(name.to_owned());
-                self.names.len() - 1
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return i;
+        }
+        self.names.push(name.to_owned());
+        let slot = self.names.len() - 1;
+        let mut segments = name.split('.');
+        if let (Some(root), Some(_)) = (segments.next(), name.find('.')) {
+            let rest: Vec<String> = segments.map(str::to_owned).collect();
+            if !root.is_empty() && rest.iter().all(|s| !s.is_empty()) {
+                let root_slot = self.add(root);
+                self.paths.push((slot, root_slot, rest));
             }
         }
+        slot
     }
 
+    /// The number of slots [`FieldSet::extract`] fills.
     pub fn len(&self) -> usize {
         self.names.len()
     }
@@ -60,8 +76,32 @@ impl FieldSet {
                 slots[i] = Some(f.value);
             }
         }
+        for (slot, root, rest) in &self.paths {
+            if slots[*slot].is_none() {
+                slots[*slot] = slots[*root].and_then(|v| walk(v, rest));
+            }
+        }
         Ok(())
     }
+}
+
+/// Follows `path` down from a raw value through nested objects.
+fn walk<'a>(mut value: Raw<'a>, path: &[String]) -> Option<Raw<'a>> {
+    for segment in path {
+        if value.first() != Some(&b'{') {
+            return None;
+        }
+        // The nested object was validated when the record was scanned.
+        let mut fields = Fields::new(value).ok()?;
+        let mut found = None;
+        while let Some(f) = fields.next().ok()? {
+            if f.key_is(segment) {
+                found = Some(f.value);
+            }
+        }
+        value = found?;
+    }
+    Some(value)
 }
 
 /// A JSON value, typed just enough to compare it.
@@ -175,6 +215,19 @@ mod tests {
         assert_eq!(set.add("nope"), 2);
         let got = get(&set, r#"{"path":"/a\"b","x":{"status":1},"status":404,"y":[1,2]}"#);
         assert_eq!(got, vec![Some("404"), Some(r#""/a\"b""#), None]);
+    }
+
+    #[test]
+    fn dotted_paths_reach_into_nested_objects() {
+        let mut set = FieldSet::new();
+        let host = set.add("req.headers.host");
+        let flat = set.add("http.status");
+        let got = get(&set, r#"{"req":{"headers":{"host":"a.example","x":1}},"http.status":200}"#);
+        assert_eq!(got[host], Some(r#""a.example""#));
+        assert_eq!(got[flat], Some("200"));
+        let got = get(&set, r#"{"req":{"headers":"flat"},"http":{"status":503}}"#);
+        assert_eq!(got[host], None);
+        assert_eq!(got[flat], Some("503"));
     }
 
     #[test]

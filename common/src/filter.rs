@@ -44,7 +44,20 @@ impl StatusSet {
     }
 }
 
-/// How a `--where` condition compares.
+/// How a `--where` condition compares a field.
+#[derive(Debug, Clone)]
+pub enum Test {
+    /// `=`, `!=`, `<`, `<=`, `>`, `>=` against a literal.
+    Compare(Op, Literal),
+    /// `~ REGEX` (`negated`: `!~`), searched in the value's text.
+    Matches { regex: regex::Regex, negated: bool },
+    /// `FIELD`: present and not null.
+    Present,
+    /// `!FIELD`: missing or null.
+    Absent,
+}
+
+/// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Eq,
@@ -56,54 +69,89 @@ pub enum Op {
 }
 
 /// One `--where` condition: `FIELD=VALUE`, `FIELD!=VALUE`, `FIELD<VALUE`,
-/// `FIELD<=VALUE`, `FIELD>VALUE`, `FIELD>=VALUE`. Numbers compare as numbers,
-/// everything else as text. A missing field satisfies only `!=`.
-#[derive(Debug, Clone, PartialEq)]
+/// `FIELD<=VALUE`, `FIELD>VALUE`, `FIELD>=VALUE`, `FIELD~REGEX`,
+/// `FIELD!~REGEX`, `FIELD` (present) or `!FIELD` (absent). Numbers compare
+/// as numbers when the value is a number and the literal reads as one,
+/// everything else as text. A missing (or null) field satisfies only `!=`,
+/// `!~` and `!FIELD`. FIELD may be a dotted path into nested objects
+/// (`req.headers.host`).
+#[derive(Debug, Clone)]
 pub struct Condition {
     pub field: String,
-    pub op: Op,
-    pub literal: Literal,
+    pub test: Test,
 }
+
+const USAGE: &str = "expected FIELD=VALUE, FIELD!=VALUE, FIELD<VALUE, FIELD<=VALUE, FIELD>VALUE, \
+FIELD>=VALUE, FIELD~REGEX, FIELD!~REGEX, FIELD or !FIELD";
 
 impl std::str::FromStr for Condition {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        // Find the first operator character; the field name is before it.
-        let at = s.find(['=', '!', '<', '>']).ok_or_else(|| {
-            format!("bad condition {s:?}: expected FIELD=VALUE (or !=, <, <=, >, >=)")
-        })?;
+        let bad = |why: &str| format!("bad condition {s:?}: {why}");
+        // The field name runs up to the first operator character.
+        let Some(at) = s.find(['=', '!', '<', '>', '~']) else {
+            if s.is_empty() {
+                return Err(bad(USAGE));
+            }
+            return Ok(Condition { field: s.to_owned(), test: Test::Present });
+        };
         let (field, rest) = s.split_at(at);
-        let (op, value) = [
-            ("!=", Op::Ne),
-            ("<=", Op::Le),
-            (">=", Op::Ge),
-            ("=", Op::Eq),
-            ("<", Op::Lt),
-            (">", Op::Gt),
-        ]
-        .iter()
-        .find_map(|(tok, op)| rest.strip_prefix(tok).map(|v| (*op, v)))
-        .ok_or_else(|| format!("bad condition {s:?}: unknown operator"))?;
         if field.is_empty() {
-            return Err(format!("bad condition {s:?}: no field name"));
+            if let Some(name) = rest.strip_prefix('!') {
+                if !name.is_empty() && !name.contains(['=', '!', '<', '>', '~']) {
+                    return Ok(Condition { field: name.to_owned(), test: Test::Absent });
+                }
+            }
+            return Err(bad("no field name"));
         }
-        Ok(Condition { field: field.to_owned(), op, literal: Literal::new(value) })
+        let regex = |pattern: &str, negated| {
+            regex::Regex::new(pattern)
+                .map(|regex| Test::Matches { regex, negated })
+                .map_err(|e| bad(&e.to_string()))
+        };
+        let test = if let Some(p) = rest.strip_prefix("!~") {
+            regex(p, true)?
+        } else if let Some(p) = rest.strip_prefix('~') {
+            regex(p, false)?
+        } else {
+            let (op, value) = [
+                ("!=", Op::Ne),
+                ("<=", Op::Le),
+                (">=", Op::Ge),
+                ("=", Op::Eq),
+                ("<", Op::Lt),
+                (">", Op::Gt),
+            ]
+            .iter()
+            .find_map(|(tok, op)| rest.strip_prefix(tok).map(|v| (*op, v)))
+            .ok_or_else(|| bad(USAGE))?;
+            Test::Compare(op, Literal::new(value))
+        };
+        Ok(Condition { field: field.to_owned(), test })
     }
 }
 
 impl Condition {
     /// Whether a record's value (`Null` when missing) satisfies the condition.
     pub fn matches(&self, value: &Value<'_>) -> bool {
-        match compare_with_literal(value, &self.literal) {
-            None => self.op == Op::Ne,
-            Some(ord) => match self.op {
-                Op::Eq => ord == Ordering::Equal,
-                Op::Ne => ord != Ordering::Equal,
-                Op::Lt => ord == Ordering::Less,
-                Op::Le => ord != Ordering::Greater,
-                Op::Gt => ord == Ordering::Greater,
-                Op::Ge => ord != Ordering::Less,
+        match &self.test {
+            Test::Present => *value != Value::Null,
+            Test::Absent => *value == Value::Null,
+            Test::Matches { regex, negated } => {
+                let found = *value != Value::Null && regex.is_match(&value.as_text());
+                found != *negated
+            }
+            Test::Compare(op, literal) => match compare_with_literal(value, literal) {
+                None => *op == Op::Ne,
+                Some(ord) => match op {
+                    Op::Eq => ord == Ordering::Equal,
+                    Op::Ne => ord != Ordering::Equal,
+                    Op::Lt => ord == Ordering::Less,
+                    Op::Le => ord != Ordering::Greater,
+                    Op::Gt => ord == Ordering::Greater,
+                    Op::Ge => ord != Ordering::Less,
+                },
             },
         }
     }
@@ -136,7 +184,7 @@ mod tests {
     fn conditions() {
         let raw = |s: &'static str| Value::from_raw(Some(s.as_bytes()));
         let c: Condition = "status>=400".parse().unwrap();
-        assert_eq!((c.field.as_str(), c.op), ("status", Op::Ge));
+        assert_eq!(c.field, "status");
         assert!(c.matches(&raw("404")));
         assert!(!c.matches(&raw("200")));
         assert!(!c.matches(&Value::Null));
@@ -146,6 +194,22 @@ mod tests {
         assert!(c.matches(&Value::Null));
         assert!(!c.matches(&raw(r#""GET""#)));
         assert!("=x".parse::<Condition>().is_err());
-        assert!("novalue".parse::<Condition>().is_err());
+        assert!("".parse::<Condition>().is_err());
+        assert!("!".parse::<Condition>().is_err());
+        assert!("a~(".parse::<Condition>().is_err());
+        let c: Condition = "ua".parse().unwrap();
+        assert!(c.matches(&raw(r#""x""#)));
+        assert!(!c.matches(&Value::Null));
+        let c: Condition = "!ua".parse().unwrap();
+        assert!(c.matches(&Value::Null));
+        assert!(!c.matches(&raw("0")));
+        let c: Condition = "path~^/api/v[0-9]+/".parse().unwrap();
+        assert!(c.matches(&raw(r#""/api/v2/cart""#)));
+        assert!(!c.matches(&raw(r#""/static/api/v2/""#)));
+        assert!(!c.matches(&Value::Null));
+        let c: Condition = "status!~^2".parse().unwrap();
+        assert!(c.matches(&raw("404")));
+        assert!(!c.matches(&raw("204")));
+        assert!(c.matches(&Value::Null));
     }
 }

@@ -76,6 +76,11 @@ impl<R: Read> LineReader<R> {
         self
     }
 
+    /// The underlying reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
     /// The number of the last line returned.
     pub fn line_number(&self) -> u64 {
         self.number

@@ -23,6 +23,7 @@ pub mod filter;
 pub mod flat;
 pub mod input;
 pub mod json;
+pub mod live;
 pub mod output;
 pub mod record;
 pub mod term;

@@ -99,6 +99,86 @@ fn split_once(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
     memchr::memchr(sep, s).map(|i| (&s[..i], &s[i + 1..]))
 }
 
+/// A time read from a record's `ts`, with the UTC offset it was written
+/// in (kept so that results can be shown in the log's own zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub instant: jiff::Timestamp,
+    pub offset: jiff::tz::Offset,
+}
+
+/// Reads an RFC 3339 time, such as lparse's `ts`
+/// (`2026-11-27T03:22:43+01:00`, `...43.123Z`).
+pub fn parse_rfc3339(s: &str) -> Option<Stamp> {
+    let instant: jiff::Timestamp = s.parse().ok()?;
+    let offset = if s.ends_with(['Z', 'z']) {
+        jiff::tz::Offset::UTC
+    } else {
+        let zone = s.get(s.len().checked_sub(6)?..)?.as_bytes();
+        let sign = match zone[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (h, m) = (digits::<2>(&zone[1..3])?, digits::<2>(&zone[4..6])?);
+        jiff::tz::Offset::from_seconds(sign * (h * 3600 + m * 60) as i32).ok()?
+    };
+    Some(Stamp { instant, offset })
+}
+
+/// Writes an instant as RFC 3339 in the given offset, with whole seconds
+/// (`2026-11-27T03:22:00+01:00`), the form lparse writes.
+pub fn format_rfc3339(instant: jiff::Timestamp, offset: jiff::tz::Offset) -> String {
+    let dt = offset.to_datetime(instant);
+    let secs = offset.seconds();
+    let sign = if secs < 0 { '-' } else { '+' };
+    let abs = secs.unsigned_abs();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        abs / 3600,
+        abs % 3600 / 60
+    )
+}
+
+/// Parses a duration such as `500ms`, `2s`, `1.5s`, `5m`, `1h`, `1d` or
+/// `1m30s`. Units: `ms`, `s`, `m`, `h`, `d` (and `us`). A bare `0` is zero.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("bad duration {text:?}: expected e.g. 500ms, 2s, 5m, 1h, 1d");
+    let s = text.trim();
+    if s == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let mut rest = s;
+    let mut total = 0f64;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+        let number: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            _ => return Err(bad()),
+        };
+        total += number * seconds;
+        rest = &rest[unit_len..];
+    }
+    std::time::Duration::try_from_secs_f64(total).map_err(|_| bad())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +223,34 @@ mod tests {
         ] {
             assert_eq!(conv(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn durations() {
+        let d = |s: &str| parse_duration(s).map(|d| d.as_secs_f64());
+        assert_eq!(d("500ms"), Ok(0.5));
+        assert_eq!(d("2s"), Ok(2.0));
+        assert_eq!(d("1.5s"), Ok(1.5));
+        assert_eq!(d("5m"), Ok(300.0));
+        assert_eq!(d("1h"), Ok(3600.0));
+        assert_eq!(d("1d"), Ok(86400.0));
+        assert_eq!(d("1m30s"), Ok(90.0));
+        assert_eq!(d("0"), Ok(0.0));
+        for bad in ["", "5", "s", "5x", "-1s", "1..5s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_round_trip_keeps_the_offset() {
+        let s = parse_rfc3339("2026-11-27T03:22:43+05:30").unwrap();
+        assert_eq!(s.offset.seconds(), 5 * 3600 + 1800);
+        // `date -u -d 2026-11-27T03:22:43+05:30 +%s`
+        assert_eq!(s.instant.as_second(), 1795729963);
+        assert_eq!(format_rfc3339(s.instant, s.offset), "2026-11-27T03:22:43+05:30");
+        let z = parse_rfc3339("2026-11-27T03:22:43.5Z").unwrap();
+        assert_eq!(format_rfc3339(z.instant, z.offset), "2026-11-27T03:22:43+00:00");
+        assert_eq!(parse_rfc3339("27/Nov/2026:03:22:43 +0000"), None);
     }
 
     proptest::proptest! {

@@ -1,63 +1,97 @@
-//! Filtering and counting.
+//! Filtering records and counting them into groups.
 
-use anyhow::Result;
-use logkit_common::cli::BadInput;
+use crate::agg::{self, Spec};
 use logkit_common::fields::{push_canonical, FieldSet, Raw, Value};
 use logkit_common::filter::{Condition, StatusSet};
-use logkit_common::input::{LineReader, NoIdle};
-use logkit_common::json::Object;
 use logkit_common::record;
-use logkit_common::term::{render_table, Align};
+use logkit_common::time::parse_rfc3339;
 use std::collections::HashMap;
-use std::io::{Read, Write};
 
-pub struct Counter<'a> {
-    fields: FieldSet,
-    status: Option<(StatusSet, usize)>,
-    conditions: Vec<(&'a Condition, usize)>,
-    by: Vec<(&'a str, usize)>,
-    /// Count of records that passed, when there are no groups.
-    total: u64,
-    /// Groups, keyed by the canonical JSON array of their values.
-    groups: HashMap<Box<[u8]>, u64>,
-    key: Vec<u8>,
+/// What to count, from the command line.
+pub struct Plan {
+    pub status: Option<StatusSet>,
+    pub conditions: Vec<Condition>,
+    pub by: Vec<String>,
+    /// Time buckets on `ts`, in whole seconds.
+    pub every: Option<i64>,
+    pub aggs: Vec<(agg::Kind, String)>,
 }
 
-impl<'a> Counter<'a> {
-    pub fn new(status: Option<StatusSet>, conditions: &'a [Condition], by: &'a [String]) -> Self {
+/// One group: its key, count and aggregates.
+pub struct Group {
+    /// Start of the time bucket (Unix seconds); `None` without `--every` or
+    /// for records without a readable `ts`.
+    pub bucket: Option<i64>,
+    /// The `--by` values, as a canonical JSON array.
+    pub key: Box<[u8]>,
+    pub count: u64,
+    pub aggs: Vec<agg::State>,
+}
+
+pub struct Counter {
+    fields: FieldSet,
+    status: Option<(StatusSet, usize)>,
+    conditions: Vec<(Condition, usize)>,
+    pub by: Vec<(String, usize)>,
+    every: Option<(i64, usize)>,
+    pub specs: Vec<Spec>,
+    /// The UTC offset buckets are aligned to and shown in: that of the first
+    /// `ts` seen, so that a day bucket is the log's own day.
+    pub zone: Option<jiff::tz::Offset>,
+    pub groups: Vec<Group>,
+    index: HashMap<Box<[u8]>, usize>,
+    key: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl Counter {
+    pub fn new(plan: Plan) -> Self {
         let mut fields = FieldSet::new();
-        let status = status.map(|s| (s, fields.add(record::STATUS)));
-        let conditions = conditions.iter().map(|c| (c, fields.add(&c.field))).collect();
-        let by = by.iter().map(|b| (b.as_str(), fields.add(b))).collect();
+        let status = plan.status.map(|s| (s, fields.add(record::STATUS)));
+        let conditions = plan
+            .conditions
+            .into_iter()
+            .map(|c| {
+                let slot = fields.add(&c.field);
+                (c, slot)
+            })
+            .collect();
+        let by = plan
+            .by
+            .into_iter()
+            .map(|b| {
+                let slot = fields.add(&b);
+                (b, slot)
+            })
+            .collect();
+        let every = plan.every.map(|secs| (secs, fields.add(record::TS)));
+        let specs = plan
+            .aggs
+            .into_iter()
+            .map(|(kind, field)| Spec { slot: fields.add(&field), kind, field })
+            .collect();
         Counter {
             fields,
             status,
             conditions,
             by,
-            total: 0,
-            groups: HashMap::new(),
+            every,
+            specs,
+            zone: None,
+            groups: Vec::new(),
+            index: HashMap::new(),
             key: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
-    /// Counts the records of one input.
-    pub fn read<R: Read>(&mut self, input: R, label: &str, bad: &mut BadInput) -> Result<()> {
-        // The counts are printed at the end, so there is nothing to flush
-        // while the input is idle.
-        let mut reader = LineReader::new(input);
-        let mut storage: Vec<Option<Raw<'_>>> = vec![None; self.fields.len()];
-        while let Some(line) = reader.next_line(&mut NoIdle)? {
-            if line.bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let mut slots = recycle(std::mem::take(&mut storage));
-            match self.fields.extract(line.bytes, &mut slots) {
-                Ok(()) => self.add(&slots),
-                Err(e) => bad.report(label, line.number, &format!("not a JSON object: {e}"))?,
-            }
-            storage = recycle(slots);
-        }
-        Ok(())
+    pub fn fields(&self) -> &FieldSet {
+        &self.fields
+    }
+
+    /// Whether results are bucketed by time.
+    pub fn bucketed(&self) -> bool {
+        self.every.is_some()
     }
 
     fn passes(&self, slots: &[Option<Raw<'_>>]) -> bool {
@@ -74,106 +108,64 @@ impl<'a> Counter<'a> {
         self.conditions.iter().all(|(c, i)| c.matches(&Value::from_raw(slots[*i])))
     }
 
-    fn add(&mut self, slots: &[Option<Raw<'_>>]) {
+    /// Counts one record, given its extracted fields.
+    pub fn add(&mut self, slots: &[Option<Raw<'_>>]) {
         if !self.passes(slots) {
             return;
         }
-        if self.by.is_empty() {
-            self.total += 1;
-            return;
-        }
-        self.key.clear();
-        self.key.push(b'[');
-        for (n, (_, i)) in self.by.iter().enumerate() {
-            if n > 0 {
-                self.key.push(b',');
+        let bucket = self.every.and_then(|(secs, slot)| self.bucket_of(slots[slot], secs));
+        let index = if self.by.is_empty() && self.every.is_none() {
+            // One group for everything: no key to build or look up.
+            if self.groups.is_empty() {
+                self.new_group(None, Box::default());
             }
-            push_canonical(slots[*i], &mut self.key);
-        }
-        self.key.push(b']');
-        match self.groups.get_mut(self.key.as_slice()) {
-            Some(count) => *count += 1,
-            None => {
-                self.groups.insert(self.key.as_slice().into(), 1);
-            }
-        }
-    }
-
-    /// The groups, largest first (ties in key order, so output is stable).
-    fn sorted_groups(&self) -> Vec<(Vec<serde_json::Value>, u64)> {
-        let mut groups: Vec<(&[u8], u64)> = self.groups.iter().map(|(k, &c)| (&k[..], c)).collect();
-        groups.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        groups
-            .into_iter()
-            .map(|(k, c)| {
-                (serde_json::from_slice(k).expect("group keys are JSON arrays we wrote"), c)
-            })
-            .collect()
-    }
-
-    pub fn print(&self, table: bool) -> Result<()> {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        if self.by.is_empty() {
-            if table {
-                writeln!(out, "{}", self.total)?;
-            } else {
-                writeln!(out, "{{\"count\":{}}}", self.total)?;
-            }
-            out.flush()?;
-            return Ok(());
-        }
-        let groups = self.sorted_groups();
-        if table {
-            let mut header: Vec<&str> = self.by.iter().map(|(name, _)| *name).collect();
-            header.push("count");
-            let mut align = vec![Align::Left; self.by.len()];
-            align.push(Align::Right);
-            let rows: Vec<Vec<String>> = groups
-                .iter()
-                .map(|(values, count)| {
-                    let mut row: Vec<String> = values.iter().map(display).collect();
-                    row.push(count.to_string());
-                    row
-                })
-                .collect();
-            out.write_all(render_table(&header, &align, &rows).as_bytes())?;
+            0
         } else {
-            let mut buf = Vec::new();
-            for (values, count) in &groups {
-                buf.clear();
-                let mut obj = Object::new(&mut buf);
-                for ((name, _), value) in self.by.iter().zip(values) {
-                    let out = obj.key_escaped(name);
-                    serde_json::to_writer(&mut *out, value)?;
-                }
-                obj.uint("count", *count);
-                obj.finish();
-                buf.push(b'\n');
-                out.write_all(&buf)?;
+            self.key.clear();
+            if let Some(b) = bucket {
+                self.key.extend_from_slice(&b.to_le_bytes());
+            } else {
+                self.key.push(b'n');
             }
+            let key_start = self.key.len();
+            self.key.push(b'[');
+            for (n, (_, slot)) in self.by.iter().enumerate() {
+                if n > 0 {
+                    self.key.push(b',');
+                }
+                push_canonical(slots[*slot], &mut self.key);
+            }
+            self.key.push(b']');
+            match self.index.get(self.key.as_slice()) {
+                Some(&i) => i,
+                None => {
+                    let i = self.new_group(bucket, self.key[key_start..].into());
+                    self.index.insert(self.key.as_slice().into(), i);
+                    i
+                }
+            }
+        };
+        let group = &mut self.groups[index];
+        group.count += 1;
+        for (state, spec) in group.aggs.iter_mut().zip(&self.specs) {
+            state.add(slots[spec.slot], &mut self.scratch);
         }
-        out.flush()?;
-        Ok(())
     }
-}
 
-/// A value as shown in a table: strings without quotes, missing as `-`.
-fn display(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => "-".to_owned(),
-        serde_json::Value::String(s) => s.clone(),
-        other => {
-            let mut buf = Vec::new();
-            let _ = serde_json::to_writer(&mut buf, other);
-            String::from_utf8_lossy(&buf).into_owned()
-        }
+    fn new_group(&mut self, bucket: Option<i64>, key: Box<[u8]>) -> usize {
+        let aggs = self.specs.iter().map(|s| agg::State::new(&s.kind)).collect();
+        self.groups.push(Group { bucket, key, count: 0, aggs });
+        self.groups.len() - 1
     }
-}
 
-/// Gives a vector of borrowed slots a new lifetime, keeping its allocation:
-/// each line's slots borrow from that line, and `collect` over `into_iter`
-/// of a same-sized type reuses the buffer instead of allocating.
-fn recycle<'b>(v: Vec<Option<Raw<'_>>>) -> Vec<Option<Raw<'b>>> {
-    v.into_iter().map(|_| None).collect()
+    /// The start of the bucket a `ts` falls in, aligned in the display zone.
+    fn bucket_of(&mut self, raw: Option<Raw<'_>>, secs: i64) -> Option<i64> {
+        let Value::String(text) = Value::from_raw(raw) else {
+            return None;
+        };
+        let stamp = parse_rfc3339(&text)?;
+        let zone = *self.zone.get_or_insert(stamp.offset);
+        let local = stamp.instant.as_second() + i64::from(zone.seconds());
+        Some(local.div_euclid(secs) * secs - i64::from(zone.seconds()))
+    }
 }

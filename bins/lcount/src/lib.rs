@@ -1,32 +1,54 @@
-//! lcount: filter records and count them, in groups.
+//! lcount: filter records, count them in groups, and summarise.
 //!
 //! Usage: `lcount [OPTIONS] [FILE]...`
 //!
 //! Reads NDJSON records (from lparse, hprobe, or anything else), keeps those
 //! that pass every filter (`--status`, `--where`), and prints how many there
-//! were: `{"count":N}`, or with `--by`, one record per group, largest count
-//! first: `{"status":404,"count":37}`. On a terminal the groups are shown as
-//! an aligned table instead.
+//! were: `{"count":N}`, or with `--by` and `--every`, one record per group,
+//! with aggregates of other fields beside the count. On a terminal the
+//! result is an aligned table instead. With `--interval` the running result
+//! is printed periodically; at end of input, or on SIGINT or SIGTERM, the
+//! final result is printed and lcount exits 0.
 
+mod agg;
 mod count;
+mod render;
 
 use anyhow::Result;
 use clap::Parser;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
+use logkit_common::fields::Raw;
 use logkit_common::filter::{Condition, StatusSet};
+use logkit_common::input::{LineReader, NoIdle};
+use logkit_common::live::{self, LiveInput, StopFlag};
+use logkit_common::time::parse_duration;
+use render::{Format, Shape, SortBy};
 use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
   ltail access.log | lparse | lcount --status 404
-  lparse access.log | lcount --status 4xx --by path
-  lparse access.log | lcount --status 500-599 --by vhost --by path
-  lparse access.log | lcount --where method=POST --where 'bytes>100000'
-  lcount --by status records.ndjson
+  lparse access.log | lcount --status 4xx --by path --top 10
+  lparse access.log | lcount --status 5xx --every 1m          # a bar per minute
+  lparse access.log | lcount --by vhost --avg rt --p 50,90,99 rt
+  lparse access.log | lcount --where 'path~^/api/' --where 'rt>=1' --by path
+  lparse access.log | lcount --by client --distinct path --sort distinct_path
+  ltail -f *.log | lparse | lcount --status 404 --by path --interval 2s
 
-Records without a --by field are counted in a group where it is null.";
+Filters (all must hold): --status 404 | 4xx | 500-599 | 404,410, and --where with
+FIELD=VALUE, !=, <, <=, >, >= (numbers compare as numbers), FIELD~REGEX,
+FIELD!~REGEX, FIELD (present), !FIELD (absent). FIELD may be a dotted path
+into nested objects (req.headers.host).
 
-/// Count NDJSON records that pass the filters, optionally by group.
+Output columns: the --every bucket start (ts), the --by fields, count, then
+sum_F, avg_F, min_F, max_F, pN_F and distinct_F. Records without a --by field
+are counted in a group where it is null. Percentiles use the nearest rank,
+exact for groups of up to 1024 values and within 1% (DDSketch) beyond.";
+
+/// Count NDJSON records that pass the filters, by group, with aggregates.
 #[derive(Debug, Parser)]
 #[command(name = "lcount", version, after_help = EXAMPLES)]
 pub struct Args {
@@ -34,14 +56,59 @@ pub struct Args {
     #[arg(long, value_name = "LIST")]
     status: Option<StatusSet>,
 
-    /// Keep records where FIELD compares so with VALUE: FIELD=VALUE, !=, <, <=, >, >=
-    /// (numbers compare as numbers). Repeatable; all must hold.
+    /// Keep records that satisfy EXPR (see below). Repeatable; all must hold.
     #[arg(long = "where", value_name = "EXPR")]
     conditions: Vec<Condition>,
 
     /// Count per distinct value of FIELD. Repeatable, for groups of several fields.
     #[arg(long = "by", value_name = "FIELD")]
     by: Vec<String>,
+
+    /// Count per time bucket of `ts` (1s to 1d, e.g. 10s, 1m, 1h, 1d), in time order.
+    #[arg(long, value_name = "DURATION", value_parser = parse_every)]
+    every: Option<i64>,
+
+    /// Also report the sum of FIELD per group. Repeatable.
+    #[arg(long, value_name = "FIELD")]
+    sum: Vec<String>,
+
+    /// Also report the mean of FIELD per group. Repeatable.
+    #[arg(long, value_name = "FIELD")]
+    avg: Vec<String>,
+
+    /// Also report the minimum of FIELD per group. Repeatable.
+    #[arg(long, value_name = "FIELD")]
+    min: Vec<String>,
+
+    /// Also report the maximum of FIELD per group. Repeatable.
+    #[arg(long, value_name = "FIELD")]
+    max: Vec<String>,
+
+    /// Also report percentiles of FIELD, e.g. `--p 50,90,99 rt`. Repeatable.
+    #[arg(long = "p", visible_alias = "percentiles", num_args = 2, value_names = ["LIST", "FIELD"])]
+    percentiles: Vec<String>,
+
+    /// Also report the number of distinct values of FIELD per group. Repeatable.
+    #[arg(long, value_name = "FIELD")]
+    distinct: Vec<String>,
+
+    /// Print only the N first groups (per time bucket with --every).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+
+    /// Order groups by COLUMN (e.g. count, path, p99_rt); add :asc or :desc.
+    /// Default: time buckets in order, then the largest count first.
+    #[arg(long, value_name = "COLUMN[:asc|:desc]")]
+    sort: Option<SortBy>,
+
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+
+    /// Print the running result every DURATION (e.g. 2s) until input ends or
+    /// SIGINT/SIGTERM; snapshot records carry window_start and window_end.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    interval: Option<Duration>,
 
     /// Stop at the first line that is not a JSON object, with exit status 2.
     #[arg(long)]
@@ -52,18 +119,138 @@ pub struct Args {
     files: Vec<OsString>,
 }
 
+fn parse_every(s: &str) -> Result<i64, String> {
+    let d = parse_duration(s)?;
+    if d.subsec_nanos() != 0 || !(1..=86_400).contains(&d.as_secs()) {
+        return Err(format!("bad bucket {s:?}: expected whole seconds from 1s to 1d"));
+    }
+    Ok(d.as_secs() as i64)
+}
+
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("lcount");
-    let mut counter = count::Counter::new(args.status.clone(), &args.conditions, &args.by);
+    let mut aggs = Vec::new();
+    for (fields, kind) in [
+        (&args.sum, agg::Kind::Sum),
+        (&args.avg, agg::Kind::Avg),
+        (&args.min, agg::Kind::Min),
+        (&args.max, agg::Kind::Max),
+    ] {
+        aggs.extend(fields.iter().map(|f| (kind.clone(), f.clone())));
+    }
+    for pair in args.percentiles.chunks(2) {
+        let ps = agg::parse_percentiles(&pair[0]).map_err(anyhow::Error::msg)?;
+        aggs.push((agg::Kind::Percentiles(ps), pair[1].clone()));
+    }
+    aggs.extend(args.distinct.iter().map(|f| (agg::Kind::Distinct, f.clone())));
+    let mut counter = count::Counter::new(count::Plan {
+        status: args.status.clone(),
+        conditions: args.conditions.clone(),
+        by: args.by.clone(),
+        every: args.every,
+        aggs,
+    });
+    let terminal = cli::stdout_is_terminal();
+    let format = args.format.unwrap_or(if terminal { Format::Table } else { Format::Json });
+    let mut report = Report {
+        shape: Shape { format, sort: args.sort.clone(), top: args.top, window: None },
+        live_start: args.interval.map(|_| jiff::Timestamp::now()),
+        redraw: terminal && format == Format::Table,
+        drawn_lines: 0,
+    };
+    let stop = StopFlag::install()?;
     let mut bad = BadInput::new("lcount", args.strict);
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
-        match &name {
-            InputName::Stdin => counter.read(std::io::stdin().lock(), &label, &mut bad)?,
-            InputName::Path(path) => counter.read(cli::open(path)?, &label, &mut bad)?,
+        let stopped = match &name {
+            InputName::Stdin => read(
+                std::io::stdin().lock(),
+                &stop,
+                &args,
+                &label,
+                &mut counter,
+                &mut bad,
+                &mut report,
+            )?,
+            InputName::Path(path) => {
+                read(cli::open(path)?, &stop, &args, &label, &mut counter, &mut bad, &mut report)?
+            }
+        };
+        if stopped {
+            break;
         }
     }
-    let table = cli::stdout_is_terminal();
-    counter.print(table)?;
+    report.print(&counter)?;
     Ok(bad.finish("lines skipped (not a JSON object)"))
+}
+
+/// Counts the records of one input; returns whether a stop was requested.
+fn read<R: Read + AsRawFd>(
+    input: R,
+    stop: &StopFlag,
+    args: &Args,
+    label: &str,
+    counter: &mut count::Counter,
+    bad: &mut BadInput,
+    report: &mut Report,
+) -> Result<bool> {
+    let mut input = LiveInput::new(input, stop.clone());
+    if let Some(every) = args.interval {
+        input = input.tick_every(every);
+    }
+    let mut reader = LineReader::new(input);
+    let mut storage: Vec<Option<Raw<'_>>> = vec![None; counter.fields().len()];
+    loop {
+        // Results are printed at the end (or on a tick), so there is nothing
+        // to flush while the input is idle.
+        let line = match reader.next_line(&mut NoIdle) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) if live::is_tick(&e) => {
+                report.print(counter)?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if line.bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let mut slots = recycle(std::mem::take(&mut storage));
+        match counter.fields().extract(line.bytes, &mut slots) {
+            Ok(()) => counter.add(&slots),
+            Err(e) => bad.report(label, line.number, &format!("not a JSON object: {e}"))?,
+        }
+        storage = recycle(slots);
+    }
+    Ok(reader.get_ref().stopped())
+}
+
+/// Gives a vector of borrowed slots a new lifetime, keeping its allocation:
+/// each line's slots borrow from that line, and `collect` over `into_iter`
+/// of a same-sized type reuses the buffer instead of allocating.
+fn recycle<'b>(v: Vec<Option<Raw<'_>>>) -> Vec<Option<Raw<'b>>> {
+    v.into_iter().map(|_| None).collect()
+}
+
+/// Printing results: once at the end, or as live snapshots.
+struct Report {
+    shape: Shape,
+    /// When live (`--interval`): the start of the window.
+    live_start: Option<jiff::Timestamp>,
+    /// Redraw a live table in place (stdout is a terminal).
+    redraw: bool,
+    drawn_lines: usize,
+}
+
+impl Report {
+    fn print(&mut self, counter: &count::Counter) -> Result<()> {
+        self.shape.window = self.live_start.map(|start| (start, jiff::Timestamp::now()));
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        if self.redraw {
+            render::erase_lines(&mut out, self.drawn_lines)?;
+        }
+        self.drawn_lines = render::write(counter, &self.shape, &mut out)?;
+        out.flush()?;
+        Ok(())
+    }
 }

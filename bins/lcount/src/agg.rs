@@ -1,0 +1,227 @@
+//! Aggregates computed per group beside the count: `--sum`, `--avg`,
+//! `--min`, `--max`, `--p` (percentiles) and `--distinct`.
+//!
+//! Memory per group is bounded whatever the number of records: percentiles
+//! keep exact values up to [`EXACT_LIMIT`] and a DDSketch beyond, and
+//! `--distinct` keeps one entry per distinct value.
+
+use logkit_common::fields::{push_canonical, Raw, Value};
+use sketches_ddsketch::{Config, DDSketch};
+use std::collections::HashSet;
+
+/// Up to this many values per group, percentiles are exact.
+pub const EXACT_LIMIT: usize = 1024;
+
+/// What to compute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Sum,
+    Avg,
+    Min,
+    Max,
+    /// The percentiles (0–100) to report.
+    Percentiles(Vec<f64>),
+    Distinct,
+}
+
+/// One requested aggregate of one field.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub kind: Kind,
+    pub field: String,
+    /// The field's slot in the extracted values.
+    pub slot: usize,
+}
+
+impl Spec {
+    /// The output columns of this aggregate: `sum_bytes`, `p99_rt`, ...
+    pub fn columns(&self) -> Vec<String> {
+        let f = &self.field;
+        match &self.kind {
+            Kind::Sum => vec![format!("sum_{f}")],
+            Kind::Avg => vec![format!("avg_{f}")],
+            Kind::Min => vec![format!("min_{f}")],
+            Kind::Max => vec![format!("max_{f}")],
+            Kind::Percentiles(ps) => {
+                ps.iter().map(|p| format!("p{}_{f}", fmt_percentile(*p))).collect()
+            }
+            Kind::Distinct => vec![format!("distinct_{f}")],
+        }
+    }
+}
+
+fn fmt_percentile(p: f64) -> String {
+    if p.fract() == 0.0 {
+        format!("{}", p as i64)
+    } else {
+        format!("{p}")
+    }
+}
+
+/// Parses `50,90,99` (or `99.9`) into percentiles.
+pub fn parse_percentiles(list: &str) -> Result<Vec<f64>, String> {
+    list.split(',')
+        .map(|p| {
+            p.trim().parse::<f64>().ok().filter(|p| (0.0..=100.0).contains(p)).ok_or_else(|| {
+                format!("bad percentile {p:?}: expected numbers from 0 to 100, e.g. 50,90,99")
+            })
+        })
+        .collect()
+}
+
+/// The running state of one aggregate in one group.
+pub enum State {
+    Sum { sum: f64 },
+    Avg { sum: f64, n: u64 },
+    Min(Option<f64>),
+    Max(Option<f64>),
+    Percentiles(Quantiles),
+    Distinct(HashSet<Box<[u8]>>),
+}
+
+impl State {
+    pub fn new(kind: &Kind) -> State {
+        match kind {
+            Kind::Sum => State::Sum { sum: 0.0 },
+            Kind::Avg => State::Avg { sum: 0.0, n: 0 },
+            Kind::Min => State::Min(None),
+            Kind::Max => State::Max(None),
+            Kind::Percentiles(_) => State::Percentiles(Quantiles::default()),
+            Kind::Distinct => State::Distinct(HashSet::new()),
+        }
+    }
+
+    /// Adds one record's value of the field (`None` when missing).
+    pub fn add(&mut self, raw: Option<Raw<'_>>, scratch: &mut Vec<u8>) {
+        if let State::Distinct(set) = self {
+            if raw.is_some() {
+                scratch.clear();
+                push_canonical(raw, scratch);
+                if !set.contains(scratch.as_slice()) {
+                    set.insert(scratch.as_slice().into());
+                }
+            }
+            return;
+        }
+        let Some(x) = number(raw) else { return };
+        match self {
+            State::Sum { sum } => *sum += x,
+            State::Avg { sum, n } => {
+                *sum += x;
+                *n += 1;
+            }
+            State::Min(m) => *m = Some(m.map_or(x, |m| m.min(x))),
+            State::Max(m) => *m = Some(m.map_or(x, |m| m.max(x))),
+            State::Percentiles(q) => q.add(x),
+            State::Distinct(_) => unreachable!(),
+        }
+    }
+
+    /// The results, one per column of [`Spec::columns`] (`None`: no values).
+    pub fn results(&self, kind: &Kind) -> Vec<Option<f64>> {
+        match (self, kind) {
+            (State::Sum { sum }, _) => vec![Some(*sum)],
+            (State::Avg { sum, n }, _) => vec![(*n > 0).then(|| sum / *n as f64)],
+            (State::Min(m), _) | (State::Max(m), _) => vec![*m],
+            (State::Percentiles(q), Kind::Percentiles(ps)) => {
+                ps.iter().map(|p| q.percentile(*p)).collect()
+            }
+            (State::Distinct(set), _) => vec![Some(set.len() as f64)],
+            (State::Percentiles(_), _) => unreachable!("percentile state for another kind"),
+        }
+    }
+}
+
+/// A field's value as a number: a JSON number, or a string that reads as
+/// one (some producers quote numbers). Anything else is no value.
+fn number(raw: Option<Raw<'_>>) -> Option<f64> {
+    match Value::from_raw(raw) {
+        Value::Number(n) => Some(n),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        _ => None,
+    }
+}
+
+/// Percentiles of a stream of numbers: exact (nearest rank) while there are
+/// at most [`EXACT_LIMIT`] values, then a DDSketch with 1% relative accuracy.
+#[derive(Default)]
+pub struct Quantiles {
+    exact: Vec<f64>,
+    sketch: Option<Box<DDSketch>>,
+}
+
+impl Quantiles {
+    pub fn add(&mut self, x: f64) {
+        match &mut self.sketch {
+            Some(sketch) => sketch.add(x),
+            None if self.exact.len() < EXACT_LIMIT => self.exact.push(x),
+            None => {
+                let mut sketch = Box::new(DDSketch::new(Config::defaults()));
+                for v in self.exact.drain(..) {
+                    sketch.add(v);
+                }
+                sketch.add(x);
+                self.exact = Vec::new();
+                self.sketch = Some(sketch);
+            }
+        }
+    }
+
+    /// The p-th percentile (0–100): the smallest value with at least p% of
+    /// the values at or below it (nearest rank; p=0 gives the minimum).
+    pub fn percentile(&self, p: f64) -> Option<f64> {
+        if let Some(sketch) = &self.sketch {
+            return sketch.quantile(p / 100.0).ok().flatten();
+        }
+        if self.exact.is_empty() {
+            return None;
+        }
+        let mut sorted = self.exact.clone();
+        sorted.sort_by(f64::total_cmp);
+        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+        Some(sorted[rank.clamp(1, sorted.len()) - 1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut q = Quantiles::default();
+        for x in [15.0, 20.0, 35.0, 40.0, 50.0] {
+            q.add(x);
+        }
+        // The classic nearest-rank example.
+        assert_eq!(q.percentile(5.0), Some(15.0));
+        assert_eq!(q.percentile(30.0), Some(20.0));
+        assert_eq!(q.percentile(40.0), Some(20.0));
+        assert_eq!(q.percentile(50.0), Some(35.0));
+        assert_eq!(q.percentile(100.0), Some(50.0));
+        assert_eq!(q.percentile(0.0), Some(15.0));
+        assert_eq!(Quantiles::default().percentile(50.0), None);
+    }
+
+    #[test]
+    fn large_groups_stay_within_one_percent() {
+        let mut q = Quantiles::default();
+        let values: Vec<f64> = (1..=100_000).map(|i| (i as f64) * 0.001).collect();
+        for v in values.iter().rev() {
+            q.add(*v);
+        }
+        assert!(q.sketch.is_some());
+        for p in [50.0, 90.0, 99.0] {
+            let exact = values[((p / 100.0) * values.len() as f64).ceil() as usize - 1];
+            let got = q.percentile(p).unwrap();
+            assert!((got - exact).abs() <= exact * 0.0101, "p{p}: {got} vs {exact}");
+        }
+    }
+
+    #[test]
+    fn percentile_lists() {
+        assert_eq!(parse_percentiles("50,90,99.9"), Ok(vec![50.0, 90.0, 99.9]));
+        assert!(parse_percentiles("101").is_err());
+        assert!(parse_percentiles("x").is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! Live input: stopping cleanly on SIGINT/SIGTERM, and waking up on a
+//! schedule while the input is idle.
+//!
+//! A tool at the end of `ltail -f | lparse | lcount` never sees end of
+//! input: the operator stops it with Ctrl-C and still wants the answer, and
+//! with `--interval` wants a fresh one every few seconds even when no line
+//! arrives. [`LiveInput`] wraps the input so that the ordinary line reader
+//! sees end of input once a stop is requested, and an
+//! [`io::ErrorKind::TimedOut`] error whenever a tick is due.
+
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Set when SIGINT or SIGTERM arrives.
+#[derive(Clone)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    /// Catches SIGINT and SIGTERM from now on: instead of killing the
+    /// process, they set the flag.
+    pub fn install() -> io::Result<StopFlag> {
+        let flag = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, Arc::clone(&flag))?;
+        }
+        Ok(StopFlag(flag))
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// How long a blocked read waits before it checks the stop flag again: the
+/// bound on the delay between a signal and the tool's reaction, for a
+/// signal that lands just before the wait begins.
+const STOP_CHECK: Duration = Duration::from_millis(200);
+
+/// An input that ends when a stop is requested and reports due ticks.
+pub struct LiveInput<R> {
+    inner: R,
+    fd: RawFd,
+    /// Whether reads can block (a pipe or terminal, not a regular file).
+    can_block: bool,
+    stop: StopFlag,
+    tick: Option<(Duration, Instant)>,
+    stopped: bool,
+}
+
+impl<R: Read + AsRawFd> LiveInput<R> {
+    pub fn new(inner: R, stop: StopFlag) -> Self {
+        let fd = inner.as_raw_fd();
+        LiveInput { inner, fd, can_block: !is_regular_file(fd), stop, tick: None, stopped: false }
+    }
+
+    /// Reports a tick (a `TimedOut` read error) every `every`, counted from
+    /// now, also while the input is idle.
+    pub fn tick_every(mut self, every: Duration) -> Self {
+        self.tick = Some((every, Instant::now() + every));
+        self
+    }
+
+    /// Whether reading ended because of a stop request.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Returns `TimedOut` when a tick is due, and schedules the next one.
+    fn tick_due(&mut self) -> io::Result<()> {
+        if let Some((every, next)) = &mut self.tick {
+            let now = Instant::now();
+            if now >= *next {
+                while *next <= now {
+                    *next += *every;
+                }
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "tick"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the input is readable; `false` means stop or tick first.
+    fn wait_readable(&mut self) -> io::Result<bool> {
+        loop {
+            if self.stop.is_set() {
+                return Ok(false);
+            }
+            self.tick_due()?;
+            let mut wait = STOP_CHECK;
+            if let Some((_, next)) = self.tick {
+                wait = wait.min(next.saturating_duration_since(Instant::now()));
+            }
+            let mut pfd = libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd.
+            let n = unsafe { libc::poll(&mut pfd, 1, wait.as_millis().max(1) as libc::c_int) };
+            if n > 0 {
+                return Ok(true);
+            }
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read + AsRawFd> Read for LiveInput<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stopped {
+            return Ok(0);
+        }
+        if self.can_block {
+            if !self.wait_readable()? {
+                self.stopped = true;
+                return Ok(0);
+            }
+        } else {
+            if self.stop.is_set() {
+                self.stopped = true;
+                return Ok(0);
+            }
+            self.tick_due()?;
+        }
+        loop {
+            match self.inner.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    if self.stop.is_set() {
+                        self.stopped = true;
+                        return Ok(0);
+                    }
+                }
+                r => return r,
+            }
+        }
+    }
+}
+
+impl<R: AsRawFd> AsRawFd for LiveInput<R> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+}
+
+fn is_regular_file(fd: RawFd) -> bool {
+    // SAFETY: fstat on a descriptor number; it only fails.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFREG
+    }
+}
+
+/// Whether an I/O error is a tick from [`LiveInput`].
+pub fn is_tick(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::TimedOut
+}
