@@ -33,6 +33,10 @@ pub struct LineReader<R> {
     start: usize,
     end: usize,
     eof: bool,
+    /// Following a growing file: end of input is only the end for now.
+    follow: bool,
+    /// Bytes read from `inner` so far.
+    read_total: u64,
     /// Set after a cut line: drop bytes until the next newline.
     skipping: bool,
     number: u64,
@@ -57,12 +61,20 @@ impl Idle for NoIdle {
 
 impl<R: Read> LineReader<R> {
     pub fn new(inner: R) -> Self {
+        Self::with_capacity(inner, INITIAL_BUF)
+    }
+
+    /// A reader with a smaller first buffer (it grows for long lines): for
+    /// followers of many files, where 256 KiB each would add up.
+    pub fn with_capacity(inner: R, capacity: usize) -> Self {
         LineReader {
             inner,
-            buf: vec![0; INITIAL_BUF],
+            buf: vec![0; capacity.max(16)],
             start: 0,
             end: 0,
             eof: false,
+            follow: false,
+            read_total: 0,
             skipping: false,
             number: 0,
             max_line: DEFAULT_MAX_LINE,
@@ -74,6 +86,46 @@ impl<R: Read> LineReader<R> {
     pub fn max_line(mut self, max: usize) -> Self {
         self.max_line = max.max(1);
         self
+    }
+
+    /// Follows a growing input: at its current end, [`LineReader::next_line`]
+    /// returns `None` but keeps an unterminated last line, and reads again on
+    /// the next call. [`LineReader::finish`] gives the held line at exit.
+    pub fn follow(mut self) -> Self {
+        self.follow = true;
+        self
+    }
+
+    /// The position in the input just after the last line returned (or
+    /// skipped): where to resume reading another time.
+    pub fn position(&self) -> u64 {
+        self.read_total - (self.end - self.start) as u64
+    }
+
+    /// The unterminated last line held while following, if any, consumed.
+    pub fn finish(&mut self) -> Option<Line<'_>> {
+        if self.start == self.end || self.skipping {
+            return None;
+        }
+        let (line_start, len) = (self.start, self.end - self.start);
+        self.start = self.end;
+        Some(self.line_at(line_start, len))
+    }
+
+    /// Forgets buffered data and restarts counting at `position` (after the
+    /// caller moved the underlying reader there, e.g. to 0 after a
+    /// truncation).
+    pub fn reset(&mut self, position: u64) {
+        self.start = 0;
+        self.end = 0;
+        self.eof = false;
+        self.skipping = false;
+        self.read_total = position;
+    }
+
+    /// The underlying reader, to seek or inspect it.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 
     /// The underlying reader.
@@ -110,6 +162,13 @@ impl<R: Read> LineReader<R> {
                 self.start += self.max_line;
                 self.skipping = true;
                 return Ok(Some(self.line_at(line_start, avail.len())));
+            }
+            if self.eof && self.follow {
+                // The end for now: keep a partial last line until its
+                // newline arrives (or `finish` is called), and read again
+                // next time.
+                self.eof = false;
+                return Ok(None);
             }
             if self.eof {
                 if self.start == self.end || self.skipping {
@@ -166,6 +225,7 @@ impl<R: Read> LineReader<R> {
                 }
                 Ok(n) => {
                     self.end += n;
+                    self.read_total += n as u64;
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -236,6 +296,34 @@ mod tests {
             ),
             vec![(b"0123".to_vec(), false)]
         );
+    }
+
+    #[test]
+    fn following_holds_a_partial_line_and_tracks_the_position() {
+        // A reader whose data grows between calls.
+        struct Growing(std::rc::Rc<std::cell::RefCell<(Vec<u8>, usize)>>);
+        impl Read for Growing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let mut s = self.0.borrow_mut();
+                let (data, pos) = &mut *s;
+                let n = (data.len() - *pos).min(buf.len());
+                buf[..n].copy_from_slice(&data[*pos..*pos + n]);
+                *pos += n;
+                Ok(n)
+            }
+        }
+        let shared = std::rc::Rc::new(std::cell::RefCell::new((b"one\ntw".to_vec(), 0)));
+        let mut r = LineReader::new(Growing(shared.clone())).follow();
+        assert_eq!(r.next_line(&mut NoIdle).unwrap().unwrap().bytes, b"one");
+        assert_eq!(r.position(), 4);
+        assert!(r.next_line(&mut NoIdle).unwrap().is_none());
+        assert_eq!(r.position(), 4);
+        shared.borrow_mut().0.extend_from_slice(b"o\nthree");
+        assert_eq!(r.next_line(&mut NoIdle).unwrap().unwrap().bytes, b"two");
+        assert_eq!(r.position(), 8);
+        assert!(r.next_line(&mut NoIdle).unwrap().is_none());
+        assert_eq!(r.finish().unwrap().bytes, b"three");
+        assert!(r.finish().is_none());
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! `{"src":"<path as given>","line":"<the line>"}` (see docs/records.md),
 //! so that the lines of many files can share one pipe and still be told
 //! apart. `-n N` prints only the last N lines of each file, found by reading
-//! the file backwards from its end.
+//! the file backwards from its end. `-f` follows the files by name, through
+//! rotation, truncation and re-creation (see [`follow`]).
 
+mod follow;
 mod tail;
 
 use anyhow::Result;
@@ -26,15 +28,38 @@ Examples:
   ltail -n 100 access.log                 # the last 100 lines
   ltail -n +1000 access.log               # from line 1000 on
   ltail examples/*/access* | lparse | lcount --status 404
-  some-command | ltail -                   # tag stdin's lines as src \"-\"";
+  some-command | ltail -                   # tag stdin's lines as src \"-\"
+  ltail -f /var/log/nginx/access.log /var/log/apache2/error.log | lparse
+  ltail -f '/var/log/nginx/*.log'         # quoted: new matching files join
+  ltail -f -n +1 access.log               # follow, from the first line";
 
 /// Read log files and print each line as an NDJSON record tagged with its source.
 #[derive(Debug, Parser)]
 #[command(name = "ltail", version, after_help = EXAMPLES)]
 pub struct Args {
     /// Print the last N lines of each file; `+N` starts at line N instead.
+    /// With -f the default is 10.
     #[arg(short = 'n', long = "lines", value_name = "N")]
     lines: Option<Start>,
+
+    /// Follow the files by name as they grow, are rotated, truncated or
+    /// re-created (like tail -F); a missing file is waited for. Stop with
+    /// Ctrl-C (held partial lines are printed).
+    #[arg(short = 'f', long, visible_short_alias = 'F')]
+    follow: bool,
+
+    /// With -f: start at the beginning of each file (same as -n +1).
+    #[arg(long, requires = "follow")]
+    from_start: bool,
+
+    /// With -f: poll for changes instead of using inotify (for network file
+    /// systems); inotify is also replaced by polling when it is unavailable.
+    #[arg(long, requires = "follow")]
+    poll: bool,
+
+    /// With --poll: how often to look.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = logkit_common::time::parse_duration)]
+    poll_interval: std::time::Duration,
 
     /// Cut lines longer than this many bytes (the record gets "truncated": true).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE)]
@@ -51,6 +76,21 @@ pub struct Args {
 
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("ltail");
+    if args.follow {
+        let start = if args.from_start {
+            Start::FromLine(1)
+        } else {
+            args.lines.unwrap_or(Start::LastLines(10))
+        };
+        let files =
+            if args.files.is_empty() { vec![OsString::from("-")] } else { args.files.clone() };
+        let opts = follow::Options {
+            start,
+            max_line: args.max_line_bytes,
+            poll: args.poll.then_some(args.poll_interval),
+        };
+        return follow::run(&files, opts, args.strict);
+    }
     let mut out = Output::new();
     let mut bad = BadInput::new("ltail", args.strict);
     let start = args.lines.unwrap_or(Start::FromLine(1));

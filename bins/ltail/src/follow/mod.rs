@@ -1,0 +1,463 @@
+//! `ltail -f`: follow files by name through rotation, truncation, deletion
+//! and re-creation, like `tail -F`, with many files at once.
+//!
+//! The parts, as in Vector's file source: [`discover`] finds the paths
+//! (names and quoted globs), [`identity`] tells whether a path still holds
+//! the same file, [`watch`] wakes us up (inotify, or polling), and this
+//! module reads: each followed path has its current file and, after a
+//! rotation, the earlier files it held, which are read on until they have
+//! been idle for a while, since a writer keeps appending to a renamed file
+//! until it reopens its log.
+
+mod discover;
+mod identity;
+mod watch;
+
+use crate::tail::{self, Start};
+use anyhow::Result;
+use discover::Target;
+use identity::{FileId, Fingerprint};
+use logkit_common::cli::{BadInput, Outcome};
+use logkit_common::input::{LineReader, NoIdle};
+use logkit_common::output::Output;
+use logkit_common::record;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use watch::{Event, Watch};
+
+/// How long an earlier file of a path (renamed or deleted) is read on after
+/// its last new data.
+const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// How often a directory that does not exist yet is looked for.
+const PENDING_CHECK: Duration = Duration::from_secs(1);
+/// The read buffer of each followed file; it grows for long lines.
+const FOLLOW_BUFFER: usize = 32 * 1024;
+
+pub struct Options {
+    pub start: Start,
+    pub max_line: usize,
+    pub poll: Option<Duration>,
+}
+
+/// A file being read: its reader and identity.
+struct Open {
+    reader: LineReader<File>,
+    id: FileId,
+    fingerprint: Option<Fingerprint>,
+    /// Lines before this number are skipped (`-n +N`).
+    first_line: u64,
+    last_data: Instant,
+}
+
+/// A followed path.
+struct Tracked {
+    path: PathBuf,
+    src_json: Vec<u8>,
+    label: String,
+    current: Option<Open>,
+    /// Earlier files of this path, read until idle.
+    draining: Vec<Open>,
+    /// Whether the start option (`-n`) still applies: only to the file
+    /// found at the start; files that appear later are read from their start.
+    initial: bool,
+    reported_missing: bool,
+}
+
+struct Follower {
+    opts: Options,
+    tracked: Vec<Tracked>,
+    /// Followed paths by the name the watcher reports for them.
+    by_event_path: HashMap<PathBuf, usize>,
+    /// How far each file has been read, by identity, so that a file seen
+    /// again under another name (a glob matching rotated files) goes on
+    /// where it was rather than starting over.
+    known: HashMap<FileId, (Option<Fingerprint>, u64)>,
+    targets: Vec<Target>,
+    cwd: PathBuf,
+    out: Output,
+    bad: BadInput,
+}
+
+pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<Outcome> {
+    raise_fd_limit();
+    let (tx, rx) = mpsc::channel();
+    watch::on_signals_and_closed_output(tx.clone())?;
+    let mut read_stdin = false;
+    let mut targets = Vec::new();
+    for f in files {
+        if f == "-" {
+            read_stdin = true;
+        } else {
+            targets.push(Target::parse(f));
+        }
+    }
+    if read_stdin {
+        watch::read_stdin(tx.clone(), opts.max_line);
+    }
+    let mut follower = Follower {
+        opts,
+        tracked: Vec::new(),
+        by_event_path: HashMap::new(),
+        known: HashMap::new(),
+        targets: targets.clone(),
+        cwd: std::env::current_dir()?,
+        out: Output::new(),
+        bad: BadInput::new("ltail", strict),
+    };
+    for t in &targets {
+        if let Target::Path(p) = t {
+            follower.track(p.clone(), true);
+        }
+    }
+    for p in discover::expand(&targets) {
+        follower.track(p, true);
+    }
+    let dirs: Vec<PathBuf> = targets.iter().map(Target::directory).collect();
+    let mut watch = Watch::new(rx, tx, &dirs, follower.opts.poll)?;
+    // The files as they are now.
+    for i in 0..follower.tracked.len() {
+        follower.process(i)?;
+    }
+    follower.out.flush()?;
+    let mut stdin_open = read_stdin;
+    loop {
+        if targets.is_empty() && !stdin_open {
+            break;
+        }
+        let deadline = follower.next_deadline(&watch);
+        let event = match deadline {
+            Some(d) => match watch.rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
+                Ok(e) => Some(e),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            },
+            None => match watch.rx.recv() {
+                Ok(e) => Some(e),
+                Err(_) => break,
+            },
+        };
+        // Take every event that is already waiting, then act once.
+        let mut events: Vec<Event> = event.into_iter().collect();
+        events.extend(watch.rx.try_iter());
+        let mut dirty = Vec::new();
+        let mut rescan = false;
+        let mut all = false;
+        let mut stop = false;
+        for e in events {
+            match e {
+                Event::Changed(paths) => {
+                    for p in paths {
+                        match follower.by_event_path.get(&p) {
+                            Some(&i) => dirty.push(i),
+                            None => rescan = true,
+                        }
+                    }
+                }
+                Event::Rescan => {
+                    all = true;
+                    rescan = true;
+                }
+                Event::Stdin(chunk) => {
+                    follower.out.buf().extend_from_slice(&chunk);
+                    follower.out.end_record()?;
+                }
+                Event::StdinDone => stdin_open = false,
+                Event::Stop => stop = true,
+                Event::OutputClosed => return Ok(Outcome::Success),
+                Event::Warning(msg) => eprintln!("ltail: {msg}"),
+            }
+        }
+        if watch.poll_due() || watch.check_pending()? {
+            all = true;
+            rescan = true;
+        }
+        if follower.tracked.iter().any(|t| !t.draining.is_empty()) {
+            // Earlier files are read on every wake-up until they go idle.
+            dirty.extend(
+                (0..follower.tracked.len()).filter(|&i| !follower.tracked[i].draining.is_empty()),
+            );
+        }
+        if rescan {
+            for p in discover::expand(&follower.targets) {
+                if !follower.tracked.iter().any(|t| t.path == p) {
+                    let i = follower.track(p, false);
+                    dirty.push(i);
+                }
+            }
+        }
+        if all {
+            dirty = (0..follower.tracked.len()).collect();
+        }
+        dirty.sort_unstable();
+        dirty.dedup();
+        for i in dirty {
+            follower.process(i)?;
+        }
+        if stop {
+            break;
+        }
+        follower.out.flush()?;
+    }
+    follower.finish()?;
+    Ok(follower.bad.finish("input problem(s): lines cut or files not read"))
+}
+
+impl Follower {
+    fn track(&mut self, path: PathBuf, initial: bool) -> usize {
+        let label = path.to_string_lossy().into_owned();
+        let src_json = record::encode_src(path.as_os_str().as_encoded_bytes());
+        // The watcher reports absolute paths (the watched directory joined to
+        // the current one): key the path the same way.
+        let dir = discover::parent(&path);
+        let dir = if dir.is_absolute() { dir } else { self.cwd.join(dir) };
+        let event_path = dir.join(path.file_name().unwrap_or(path.as_os_str()));
+        self.tracked.push(Tracked {
+            path,
+            src_json,
+            label,
+            current: None,
+            draining: Vec::new(),
+            initial,
+            reported_missing: false,
+        });
+        let i = self.tracked.len() - 1;
+        self.by_event_path.insert(event_path, i);
+        i
+    }
+
+    /// When the loop must wake up without an event.
+    fn next_deadline(&self, watch: &Watch) -> Option<Instant> {
+        let drain = self
+            .tracked
+            .iter()
+            .flat_map(|t| t.draining.iter())
+            .map(|o| o.last_data + DRAIN_GRACE)
+            .min();
+        [drain, watch.next_deadline()].into_iter().flatten().min()
+    }
+
+    /// Brings one followed path up to date: earlier files first, then the
+    /// file now at the path (opening, switching or restarting it as needed).
+    fn process(&mut self, i: usize) -> Result<()> {
+        let now = Instant::now();
+        let t = &mut self.tracked[i];
+        for old in &mut t.draining {
+            if pump(old, &t.src_json, &t.label, &mut self.out, &mut self.bad, &mut self.known)? > 0
+            {
+                old.last_data = now;
+            }
+        }
+        let mut k = 0;
+        while k < t.draining.len() {
+            if now.duration_since(t.draining[k].last_data) >= DRAIN_GRACE {
+                let mut old = t.draining.remove(k);
+                emit_held(&mut old, &t.src_json, &t.label, &mut self.out, &mut self.bad)?;
+            } else {
+                k += 1;
+            }
+        }
+        let meta = match std::fs::metadata(&t.path) {
+            Ok(m) if m.is_file() => Some(m),
+            Ok(_) => None,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => {
+                if !t.reported_missing {
+                    eprintln!("ltail: {}: {e}", t.label);
+                    t.reported_missing = true;
+                }
+                None
+            }
+        };
+        let Some(meta) = meta else {
+            if let Some(mut cur) = t.current.take() {
+                pump(
+                    &mut cur,
+                    &t.src_json,
+                    &t.label,
+                    &mut self.out,
+                    &mut self.bad,
+                    &mut self.known,
+                )?;
+                eprintln!(
+                    "ltail: {}: has gone (renamed or deleted); waiting for a new file",
+                    t.label
+                );
+                cur.last_data = now;
+                t.draining.push(cur);
+                t.initial = false;
+            } else if !t.reported_missing {
+                eprintln!("ltail: {}: does not exist; waiting for it to appear", t.label);
+                t.reported_missing = true;
+                t.initial = false;
+            }
+            return Ok(());
+        };
+        let id = FileId::of(&meta);
+        if t.current.as_ref().is_some_and(|c| c.id != id) {
+            let mut cur = t.current.take().expect("checked");
+            pump(&mut cur, &t.src_json, &t.label, &mut self.out, &mut self.bad, &mut self.known)?;
+            eprintln!("ltail: {}: replaced by a new file (rotated); following it", t.label);
+            cur.last_data = now;
+            t.draining.push(cur);
+        }
+        if t.current.is_none() {
+            let opened = open(&t.path, t.initial, &self.opts, &self.known);
+            match opened {
+                Ok(Some(o)) => {
+                    if !t.initial {
+                        eprintln!("ltail: {}: appeared; following it", t.label);
+                    }
+                    // The same file may be draining under this path already
+                    // (renamed back): continue with the new handle only.
+                    t.draining.retain(|d| d.id != o.id);
+                    t.current = Some(o);
+                }
+                Ok(None) => return Ok(()), // replaced between stat and open: next event
+                Err(e) => {
+                    if !t.reported_missing {
+                        eprintln!("ltail: {}: {e}", t.label);
+                        t.reported_missing = true;
+                    }
+                    return Ok(());
+                }
+            }
+            t.initial = false;
+            t.reported_missing = false;
+        }
+        let cur = t.current.as_mut().expect("opened above");
+        // Truncated (copytruncate), or rewritten with new content: start over.
+        let shrunk = meta.len() < cur.reader.position();
+        let rewritten = match &cur.fingerprint {
+            Some(fp) => !fp.matches(cur.reader.get_ref())?,
+            None => false,
+        };
+        if shrunk || rewritten {
+            eprintln!("ltail: {}: truncated; reading from the start", t.label);
+            cur.reader.get_mut().seek(SeekFrom::Start(0))?;
+            cur.reader.reset(0);
+            cur.fingerprint = None;
+            cur.first_line = 0;
+        }
+        if pump(cur, &t.src_json, &t.label, &mut self.out, &mut self.bad, &mut self.known)? > 0 {
+            cur.last_data = now;
+        }
+        Ok(())
+    }
+
+    /// At a clean stop: read what is left, and emit held partial lines.
+    fn finish(&mut self) -> Result<()> {
+        for i in 0..self.tracked.len() {
+            self.process(i)?;
+            let t = &mut self.tracked[i];
+            for o in t.draining.iter_mut().chain(t.current.as_mut()) {
+                emit_held(o, &t.src_json, &t.label, &mut self.out, &mut self.bad)?;
+            }
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// Opens the file at `path` and positions it: per the start option for a
+/// file found at the start, where it was left for a file already read under
+/// another name, else at its beginning. `None` when the path changed in
+/// between.
+fn open(
+    path: &Path,
+    initial: bool,
+    opts: &Options,
+    known: &HashMap<FileId, (Option<Fingerprint>, u64)>,
+) -> io::Result<Option<Open>> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    let id = FileId::of(&meta);
+    let mut first_line = 0;
+    let mut position = 0;
+    if let Some((fp, offset)) = known.get(&id) {
+        let same = match fp {
+            Some(fp) => fp.matches(&file)?,
+            None => true,
+        };
+        if same && *offset <= meta.len() {
+            position = *offset;
+        }
+    } else if initial {
+        match opts.start {
+            Start::LastLines(n) => position = tail::start_of_last_lines(&mut file, n)?,
+            Start::FromLine(k) => first_line = k,
+        }
+    }
+    file.seek(SeekFrom::Start(position))?;
+    let mut reader =
+        LineReader::with_capacity(file, FOLLOW_BUFFER).max_line(opts.max_line).follow();
+    reader.reset(position);
+    let fingerprint =
+        if position > 0 { Some(Fingerprint::read(reader.get_ref(), position)?) } else { None };
+    Ok(Some(Open { reader, id, fingerprint, first_line, last_data: Instant::now() }))
+}
+
+/// Reads and emits the complete lines a file has now. Returns how many.
+fn pump(
+    open: &mut Open,
+    src_json: &[u8],
+    label: &str,
+    out: &mut Output,
+    bad: &mut BadInput,
+    known: &mut HashMap<FileId, (Option<Fingerprint>, u64)>,
+) -> Result<u64> {
+    let mut n = 0;
+    while let Some(line) = open.reader.next_line(&mut NoIdle)? {
+        if line.number < open.first_line {
+            continue;
+        }
+        if line.truncated {
+            bad.report(label, line.number, "line longer than the maximum, cut")?;
+        }
+        record::write_line_record(out.buf(), src_json, line.bytes, line.truncated);
+        out.end_record()?;
+        n += 1;
+    }
+    let position = open.reader.position();
+    let stale =
+        open.fingerprint.is_none_or(|fp| fp.len < identity::FINGERPRINT_BYTES && position > fp.len);
+    if stale && position > 0 {
+        open.fingerprint = Some(Fingerprint::read(open.reader.get_ref(), position)?);
+    }
+    known.insert(open.id, (open.fingerprint, position));
+    Ok(n)
+}
+
+/// Emits a last line that never got its newline.
+fn emit_held(
+    open: &mut Open,
+    src_json: &[u8],
+    label: &str,
+    out: &mut Output,
+    bad: &mut BadInput,
+) -> Result<()> {
+    if let Some(line) = open.reader.finish() {
+        if line.truncated {
+            bad.report(label, line.number, "line longer than the maximum, cut")?;
+        }
+        record::write_line_record(out.buf(), src_json, line.bytes, line.truncated);
+        out.end_record()?;
+    }
+    Ok(())
+}
+
+/// Following hundreds of files needs as many descriptors: raise the soft
+/// limit to the hard one.
+fn raise_fd_limit() {
+    // SAFETY: getrlimit/setrlimit with a valid struct.
+    unsafe {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! What wakes the follower: file-system events (inotify through the notify
+//! crate) or a polling timer, plus signals, a closed output, and lines from
+//! standard input. Everything arrives on one channel, so that an idle
+//! follower sleeps in one blocking receive and uses no CPU.
+
+use logkit_common::input::{Idle, LineReader};
+use logkit_common::record;
+use notify::{EventKind, RecursiveMode, Watcher};
+use std::io;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::{Duration, Instant};
+
+/// The polling interval when inotify cannot be used and none was given.
+pub const DEFAULT_POLL: Duration = Duration::from_secs(1);
+
+pub enum Event {
+    /// Something happened to these paths.
+    Changed(Vec<PathBuf>),
+    /// Events were lost (queue overflow): look at everything.
+    Rescan,
+    /// Records built from standard input.
+    Stdin(Vec<u8>),
+    StdinDone,
+    /// SIGINT or SIGTERM.
+    Stop,
+    /// Standard output is a pipe whose reader has gone.
+    OutputClosed,
+    Warning(String),
+}
+
+pub struct Watch {
+    pub rx: Receiver<Event>,
+    watcher: Option<notify::RecommendedWatcher>,
+    /// Polling: the interval and the next poll.
+    poll: Option<(Duration, Instant)>,
+    /// Directories that do not exist yet, looked for now and then.
+    pending: Vec<PathBuf>,
+    pending_next: Instant,
+}
+
+impl Watch {
+    /// Watches `dirs` with inotify, or polls every `poll` when asked to or
+    /// when inotify is not available (or its limits are reached).
+    pub fn new(
+        rx: Receiver<Event>,
+        tx: Sender<Event>,
+        dirs: &[PathBuf],
+        poll: Option<Duration>,
+    ) -> io::Result<Watch> {
+        let mut w = Watch {
+            rx,
+            watcher: None,
+            poll: poll.map(|d| (d, Instant::now() + d)),
+            pending: Vec::new(),
+            pending_next: Instant::now() + super::PENDING_CHECK,
+        };
+        if w.poll.is_none() {
+            match notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+                let event = match res {
+                    // Our own reads show up as access events: ignore them,
+                    // or every read would wake us up again.
+                    Ok(e) if matches!(e.kind, EventKind::Access(_)) => return,
+                    Ok(e) if e.need_rescan() => Event::Rescan,
+                    Ok(e) => Event::Changed(e.paths),
+                    Err(e) => Event::Warning(format!("file watch: {e}")),
+                };
+                let _ = tx.send(event);
+            }) {
+                Ok(watcher) => w.watcher = Some(watcher),
+                Err(e) => w.fall_back(&e.to_string()),
+            }
+        }
+        let mut unique = dirs.to_vec();
+        unique.sort();
+        unique.dedup();
+        for dir in unique {
+            w.add_dir(dir);
+        }
+        Ok(w)
+    }
+
+    fn fall_back(&mut self, why: &str) {
+        if self.poll.is_none() {
+            eprintln!(
+                "ltail: cannot watch files with inotify ({why}); polling every {}s",
+                DEFAULT_POLL.as_secs()
+            );
+            self.poll = Some((DEFAULT_POLL, Instant::now()));
+        }
+        self.watcher = None;
+    }
+
+    fn add_dir(&mut self, dir: PathBuf) {
+        if !dir.is_dir() {
+            self.pending.push(dir);
+            return;
+        }
+        if let Some(watcher) = &mut self.watcher {
+            if let Err(e) = watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                self.fall_back(&format!("{}: {e}", dir.display()));
+            }
+        }
+    }
+
+    /// Whether a poll is due now (and schedules the next one).
+    pub fn poll_due(&mut self) -> bool {
+        match &mut self.poll {
+            Some((every, next)) if Instant::now() >= *next => {
+                *next = Instant::now() + *every;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Starts watching directories that have appeared. Returns whether any did.
+    pub fn check_pending(&mut self) -> io::Result<bool> {
+        if self.pending.is_empty() || Instant::now() < self.pending_next {
+            return Ok(false);
+        }
+        self.pending_next = Instant::now() + super::PENDING_CHECK;
+        let (now, still): (Vec<PathBuf>, Vec<PathBuf>) =
+            self.pending.drain(..).partition(|d| d.is_dir());
+        self.pending = still;
+        let found = !now.is_empty();
+        for dir in now {
+            self.add_dir(dir);
+        }
+        Ok(found)
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let pending = (!self.pending.is_empty()).then_some(self.pending_next);
+        [self.poll.map(|(_, next)| next), pending].into_iter().flatten().min()
+    }
+}
+
+/// Sends `Stop` on SIGINT/SIGTERM, and `OutputClosed` when standard output
+/// is a pipe whose reader has gone (so that `ltail -f | head` ends even
+/// while the followed files are idle).
+pub fn on_signals_and_closed_output(tx: Sender<Event>) -> io::Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])?;
+    let stop_tx = tx.clone();
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            let _ = stop_tx.send(Event::Stop);
+        }
+    });
+    std::thread::spawn(move || loop {
+        let mut pfd = libc::pollfd { fd: libc::STDOUT_FILENO, events: 0, revents: 0 };
+        // SAFETY: one valid pollfd. With no events asked for, poll returns
+        // only on an error or hang-up condition.
+        let n = unsafe { libc::poll(&mut pfd, 1, -1) };
+        if n > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            let _ = tx.send(Event::OutputClosed);
+            return;
+        }
+        if n > 0 || (n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted) {
+            // Not a pipe that can close (or poll is unusable here): stop watching.
+            return;
+        }
+    });
+    Ok(())
+}
+
+/// Reads standard input in a thread, sending its records in chunks: a
+/// chunk goes out when it is large or when standard input goes idle.
+pub fn read_stdin(tx: Sender<Event>, max_line: usize) {
+    std::thread::spawn(move || {
+        struct Chunks {
+            tx: Sender<Event>,
+            buf: Vec<u8>,
+        }
+        impl Idle for Chunks {
+            fn idle(&mut self) -> io::Result<()> {
+                if !self.buf.is_empty() {
+                    let chunk = std::mem::take(&mut self.buf);
+                    self.tx.send(Event::Stdin(chunk)).map_err(|_| io::ErrorKind::BrokenPipe)?;
+                }
+                Ok(())
+            }
+        }
+        let src = record::encode_src(b"-");
+        let mut chunks = Chunks { tx, buf: Vec::new() };
+        let mut reader = LineReader::new(io::stdin().lock()).max_line(max_line).watch_idle();
+        loop {
+            match reader.next_line(&mut chunks) {
+                Ok(Some(line)) => {
+                    record::write_line_record(&mut chunks.buf, &src, line.bytes, line.truncated);
+                    if chunks.buf.len() >= 64 * 1024 && chunks.idle().is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = chunks.tx.send(Event::Warning(format!("-: {e}")));
+                    break;
+                }
+            }
+        }
+        let _ = chunks.idle();
+        let _ = chunks.tx.send(Event::StdinDone);
+    });
+}
