@@ -124,8 +124,48 @@ impl InputName {
 }
 
 /// Opens a file for reading, with the path in the error message.
+/// An opened input: standard input or a file.
+pub enum Input {
+    Stdin(io::StdinLock<'static>),
+    File(File),
+}
+
+impl io::Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::Stdin(s) => s.read(buf),
+            Input::File(f) => f.read(buf),
+        }
+    }
+}
+
+impl std::os::fd::AsRawFd for Input {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            Input::Stdin(s) => s.as_raw_fd(),
+            Input::File(f) => f.as_raw_fd(),
+        }
+    }
+}
+
+impl InputName {
+    /// Opens the input; the error names it.
+    pub fn open(&self) -> anyhow::Result<Input> {
+        match self {
+            InputName::Stdin => Ok(Input::Stdin(io::stdin().lock())),
+            InputName::Path(p) => open(p).map(Input::File),
+        }
+    }
+}
+
+/// A directory is refused here, by name, rather than failing at the first
+/// read with a message that does not say which file.
 pub fn open(path: &Path) -> anyhow::Result<File> {
-    File::open(path).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e))
+    let file = File::open(path).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        anyhow::bail!("{}: is a directory", path.display());
+    }
+    Ok(file)
 }
 
 /// Whether standard output is a terminal (human output is allowed).
@@ -187,11 +227,12 @@ impl BadInput {
 
     /// Prints the summary (if anything was bad) and gives the run's outcome.
     /// `what` names the bad lines, e.g. "lines skipped (not JSON)".
+    /// Prints `tool: WHAT: COUNT` when anything was bad.
     pub fn finish(&self, what: &str) -> Outcome {
         if self.count == 0 {
             Outcome::Success
         } else {
-            eprintln!("{}: {} {what}", self.tool, self.count);
+            eprintln!("{}: {what}: {}", self.tool, self.count);
             Outcome::BadInput
         }
     }

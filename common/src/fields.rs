@@ -192,7 +192,35 @@ pub fn push_canonical(raw: Option<Raw<'_>>, out: &mut Vec<u8>) {
         Some(raw) if raw[0] == b'"' && memchr::memchr(b'\\', raw).is_some() => {
             crate::json::push_str(out, &flat::decode_str(raw));
         }
+        Some(raw) if raw[0] == b'-' || raw[0].is_ascii_digit() => push_canonical_number(raw, out),
         Some(raw) => out.extend_from_slice(raw),
+    }
+}
+
+/// Numbers are grouped by value: `1`, `1.0` and `1e0` give `1`; `0.10` and
+/// `1e-1` give `0.1`. Integers written without fraction or exponent are
+/// kept digit for digit (they may be ids beyond a double's precision).
+fn push_canonical_number(raw: &[u8], out: &mut Vec<u8>) {
+    let digits = raw.strip_prefix(b"-").unwrap_or(raw);
+    if digits.iter().all(u8::is_ascii_digit) {
+        if digits.iter().all(|&d| d == b'0') {
+            out.push(b'0'); // -0 is 0
+        } else {
+            out.extend_from_slice(raw);
+        }
+        return;
+    }
+    let value = std::str::from_utf8(raw).ok().and_then(|t| t.parse::<f64>().ok());
+    match value {
+        Some(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15 => {
+            let _ = serde_json::to_writer(&mut *out, &(x as i64));
+        }
+        Some(x) if x.is_finite() => {
+            let _ = serde_json::to_writer(&mut *out, &x);
+        }
+        // Beyond a double's range: keep the text, as a string, so that the
+        // key stays readable JSON.
+        _ => crate::json::push_str(out, &String::from_utf8_lossy(raw)),
     }
 }
 
@@ -254,6 +282,21 @@ mod tests {
         let s = Value::from_raw(Some(raw(r#""/x\u0041""#)));
         assert_eq!(compare_with_literal(&s, &Literal::new("/xA")), Some(Ordering::Equal));
         assert_eq!(compare_with_literal(&Value::Null, &Literal::new("a")), None);
+    }
+
+    #[test]
+    fn numbers_group_by_value() {
+        let canon = |s: &str| {
+            let mut out = Vec::new();
+            push_canonical(Some(s.as_bytes()), &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(canon("0.1"), canon("0.10"));
+        assert_eq!(canon("1e-1"), "0.1");
+        assert_eq!(canon("1.0"), "1");
+        assert_eq!(canon("-0"), "0");
+        assert_eq!(canon("12345678901234567890"), "12345678901234567890");
+        assert_eq!(canon("1e400"), "\"1e400\"");
     }
 
     #[test]

@@ -97,6 +97,11 @@ impl std::str::FromStr for Condition {
             return Ok(Condition { field: s.to_owned(), test: Test::Present });
         };
         let (field, rest) = s.split_at(at);
+        // `path = /x` typed with spaces means the field `path`.
+        let field = field.trim();
+        if rest.starts_with("==") {
+            return Err(bad("use = (one equals sign) to compare"));
+        }
         if field.is_empty() {
             if let Some(name) = rest.strip_prefix('!') {
                 if !name.is_empty() && !name.contains(['=', '!', '<', '>', '~']) {
@@ -194,6 +199,8 @@ mod tests {
         assert!(c.matches(&Value::Null));
         assert!(!c.matches(&raw(r#""GET""#)));
         assert!("=x".parse::<Condition>().is_err());
+        assert!("a==1".parse::<Condition>().is_err());
+        assert_eq!("a =1".parse::<Condition>().unwrap().field, "a");
         assert!("".parse::<Condition>().is_err());
         assert!("!".parse::<Condition>().is_err());
         assert!("a~(".parse::<Condition>().is_err());

@@ -225,6 +225,15 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// Fields already encoded as `"name":value` pairs (comma-separated),
+    /// such as a record's `src` encoded once per input.
+    pub fn raw_fields(&mut self, fields: &[u8]) {
+        if !fields.is_empty() {
+            self.sep();
+            self.out.extend_from_slice(fields);
+        }
+    }
+
     /// A field whose value is already valid JSON text.
     pub fn raw(&mut self, name: &str, json: &[u8]) {
         let out = self.key(name);

@@ -39,12 +39,11 @@ pub const RT: &str = "rt";
 /// Writes an ltail record, `{"src":…,"line":…}` plus `line_b64` when the
 /// line is not UTF-8, followed by `\n`.
 ///
-/// `src_json` is the already-encoded JSON string for the source (see
-/// [`encode_src`]), so that the path is escaped once per file rather than
-/// once per line.
-pub fn write_line_record(out: &mut Vec<u8>, src_json: &[u8], line: &[u8], truncated: bool) {
+/// `src_fields` are the record's source fields as encoded once per input by
+/// [`encode_src`], so that the path is not escaped again for every line.
+pub fn write_line_record(out: &mut Vec<u8>, src_fields: &[u8], line: &[u8], truncated: bool) {
     let mut obj = crate::json::Object::new(out);
-    obj.raw(SRC, src_json);
+    obj.raw_fields(src_fields);
     obj.bytes(LINE, line);
     if truncated {
         obj.raw(TRUNCATED, b"true");
@@ -53,12 +52,14 @@ pub fn write_line_record(out: &mut Vec<u8>, src_json: &[u8], line: &[u8], trunca
     out.push(b'\n');
 }
 
-/// Encodes a source name as a JSON string. A path that is not UTF-8 is
-/// written lossily (record sources are labels, not data).
+/// Encodes a source name as record fields: `"src":"…"`, plus `"src_b64":"…"`
+/// when the name is not UTF-8 (the `_b64` rule of docs/records.md).
 pub fn encode_src(src: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(src.len() + 2);
-    crate::json::push_str(&mut out, &String::from_utf8_lossy(src));
-    out
+    let mut out = Vec::with_capacity(src.len() + 10);
+    let mut obj = crate::json::Object::new(&mut out);
+    obj.bytes(SRC, src);
+    obj.finish();
+    out[1..out.len() - 1].to_vec()
 }
 
 /// The parts of an ltail record that a parser needs, as raw JSON values
@@ -68,8 +69,11 @@ pub struct LineRecord<'a> {
     /// The `src` string, quotes and escapes included: ready to be written
     /// into another record as it stands.
     pub src: Option<&'a [u8]>,
+    pub src_b64: Option<&'a [u8]>,
     pub line: &'a [u8],
     pub line_b64: Option<&'a [u8]>,
+    /// ltail cut the line at its maximum length.
+    pub truncated: bool,
 }
 
 impl<'a> LineRecord<'a> {
@@ -80,7 +84,8 @@ impl<'a> LineRecord<'a> {
             return None;
         }
         let mut fields = crate::flat::Fields::new(json).ok()?;
-        let (mut src, mut line, mut line_b64) = (None, None, None);
+        let (mut src, mut src_b64, mut line, mut line_b64) = (None, None, None, None);
+        let mut truncated = false;
         while let Some(f) = fields.next().ok()? {
             let is_str = f.value[0] == b'"';
             if f.key_is(SRC) && is_str {
@@ -89,9 +94,13 @@ impl<'a> LineRecord<'a> {
                 line = Some(f.value);
             } else if f.key_is("line_b64") && is_str {
                 line_b64 = Some(f.value);
+            } else if f.key_is("src_b64") && is_str {
+                src_b64 = Some(f.value);
+            } else if f.key_is(TRUNCATED) {
+                truncated = f.value == b"true";
             }
         }
-        Some(LineRecord { src, line: line?, line_b64 })
+        Some(LineRecord { src, src_b64, line: line?, line_b64, truncated })
     }
 
     /// The exact bytes of the line, decoded into `buf`: from `line_b64` when
@@ -106,6 +115,20 @@ impl<'a> LineRecord<'a> {
             None => crate::flat::decode_str_into(self.line, buf),
         }
         Ok(buf)
+    }
+
+    /// The record's source fields (`src`, and `src_b64` if present), as
+    /// `"name":value` pairs ready to be copied into another record.
+    pub fn src_fields(&self, out: &mut Vec<u8>) {
+        out.clear();
+        if let Some(src) = self.src {
+            out.extend_from_slice(b"\"src\":");
+            out.extend_from_slice(src);
+            if let Some(b64) = self.src_b64 {
+                out.extend_from_slice(b",\"src_b64\":");
+                out.extend_from_slice(b64);
+            }
+        }
     }
 
     /// The source as text, for messages.
@@ -134,6 +157,19 @@ mod tests {
         write_line_record(&mut out, &encode_src(b"x"), "é \"q\" \\ \t".as_bytes(), false);
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s, "{\"src\":\"x\",\"line\":\"é \\\"q\\\" \\\\ \\t\"}\n");
+    }
+
+    #[test]
+    fn a_source_that_is_not_utf8_keeps_its_bytes() {
+        let mut out = Vec::new();
+        write_line_record(&mut out, &encode_src(b"we\xffird.log"), b"x", false);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["src"], "we\u{fffd}ird.log");
+        assert_eq!(v["src_b64"], "d2X/aXJkLmxvZw==");
+        let rec = LineRecord::parse(&out[..out.len() - 1]).unwrap();
+        let mut fields = Vec::new();
+        rec.src_fields(&mut fields);
+        assert_eq!(fields, encode_src(b"we\xffird.log"));
     }
 
     #[test]

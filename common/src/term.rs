@@ -3,10 +3,18 @@
 
 use std::fmt::Write as _;
 
-/// Escapes control characters (C0, DEL and C1) the way Rust's `escape_debug`
-/// would, leaving other text, including non-ASCII letters, as it is.
+/// Characters that change how the terminal shows the text after them:
+/// control characters (C0, DEL, C1) and the bidirectional overrides and
+/// isolates, which can make `exe.png` display as `gnp.exe`.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// Escapes the characters of [`is_unsafe`] as `\u{..}` (and `\n`, `\r`,
+/// `\t`), leaving other text, including non-ASCII letters, as it is.
 pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(is_unsafe) {
         return s.into();
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -15,7 +23,7 @@ pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
+            c if is_unsafe(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -31,15 +39,21 @@ pub enum Align {
     Right,
 }
 
+/// The width of text in terminal columns (wide East Asian characters take
+/// two).
+pub fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
 /// Renders rows as an aligned table with a header line. Cells are escaped
-/// with [`escape_control`]; widths count characters.
+/// with [`escape_control`]; widths are terminal columns.
 pub fn render_table(header: &[&str], align: &[Align], rows: &[Vec<String>]) -> String {
     let escaped: Vec<Vec<String>> =
         rows.iter().map(|r| r.iter().map(|c| escape_control(c).into_owned()).collect()).collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for row in &escaped {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(width(cell));
         }
     }
     let mut out = String::new();
@@ -51,7 +65,7 @@ pub fn render_table(header: &[&str], align: &[Align], rows: &[Vec<String>]) -> S
                 text.push_str("  ");
             }
             first = false;
-            let pad = widths[i].saturating_sub(cell.chars().count());
+            let pad = widths[i].saturating_sub(width(cell));
             let right = align.get(i) == Some(&Align::Right);
             if right {
                 text.extend(std::iter::repeat_n(' ', pad));
@@ -80,6 +94,17 @@ mod tests {
         assert_eq!(escape_control("plain é"), "plain é");
         assert_eq!(escape_control("\x1b[31mred\x07"), "\\u{1b}[31mred\\u{7}");
         assert_eq!(escape_control("a\nb\u{9b}"), "a\\nb\\u{9b}");
+        assert_eq!(escape_control("e\u{202e}gnp.exe"), "e\\u{202e}gnp.exe");
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        let t = render_table(
+            &["ua", "n"],
+            &[Align::Left, Align::Right],
+            &[vec!["日本".into(), "1".into()], vec!["ab".into(), "2".into()]],
+        );
+        assert_eq!(t, "ua    n\n日本  1\nab    2\n");
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub fn clf_to_rfc3339(clf: &[u8], out: &mut Vec<u8>) -> bool {
     if datetime.len() < 20 || datetime[2] != b'/' || datetime[6] != b'/' || datetime[11] != b':' {
         return false;
     }
-    let (Some(day), Some(month), Some(_year)) = (
+    let (Some(day), Some(month), Some(year)) = (
         digits::<2>(&datetime[0..2]),
         month_number(&datetime[3..6]),
         digits::<4>(&datetime[7..11]),
@@ -50,7 +50,7 @@ pub fn clf_to_rfc3339(clf: &[u8], out: &mut Vec<u8>) -> bool {
     {
         return false;
     }
-    if !(1..=31).contains(&day) {
+    if day < 1 || day > days_in_month(year, month) {
         return false;
     }
     let Some(offset) = parse_offset(zone) else {
@@ -70,6 +70,15 @@ pub fn clf_to_rfc3339(clf: &[u8], out: &mut Vec<u8>) -> bool {
     }
     out.extend_from_slice(&offset);
     true
+}
+
+fn days_in_month(year: u32, month: u8) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 => 28,
+        _ => 31,
+    }
 }
 
 /// `HH:MM:SS` with plausible values (a leap second is allowed).
@@ -219,6 +228,9 @@ mod tests {
             "10/Oct/2000:13:55:36 -07:00",
             "10/Oct/2000:13:55:36. +0000",
             "00/Oct/2000:13:55:36 +0000",
+            "31/Feb/2026:03:22:39 +0000",
+            "29/Feb/2025:03:22:39 +0000",
+            "31/Apr/2026:03:22:39 +0000",
             "10/Oct/2000 13:55:36 +0000",
         ] {
             assert_eq!(conv(bad), None, "{bad:?}");

@@ -15,10 +15,8 @@ use clap::Parser;
 use logkit_common::cli::{self, Outcome};
 
 const EXAMPLES: &str = "\
-Examples (planned):
-  hprobe https://example.com/health
-  hprobe -n 100 -c 10 http://127.0.0.1:8080/api/v2/cart/items
-  lparse access.log | lcount --status 404 ... | hprobe --base http://mirror:8080";
+Examples: none yet. hprobe does not send requests yet; the options below are
+the ones it will start with (-n requests per URL, -c concurrency).";
 
 /// Send HTTP requests and print one NDJSON record per request.
 #[derive(Debug, Parser)]

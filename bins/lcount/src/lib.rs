@@ -14,7 +14,7 @@ mod agg;
 mod count;
 mod render;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
 use logkit_common::fields::Raw;
@@ -40,8 +40,9 @@ Examples:
 
 Filters (all must hold): --status 404 | 4xx | 500-599 | 404,410, and --where with
 FIELD=VALUE, !=, <, <=, >, >= (numbers compare as numbers), FIELD~REGEX,
-FIELD!~REGEX, FIELD (present), !FIELD (absent). FIELD may be a dotted path
-into nested objects (req.headers.host).
+FIELD!~REGEX, FIELD (present), !FIELD (absent). A record without the field
+satisfies only !=, !~ and !FIELD. FIELD may be a dotted path into nested
+objects (req.headers.host).
 
 Output columns: the --every bucket start (ts), the --by fields, count, then
 sum_F, avg_F, min_F, max_F, pN_F and distinct_F. Records without a --by field
@@ -162,26 +163,22 @@ pub fn run() -> Result<Outcome> {
     let mut bad = BadInput::new("lcount", args.strict);
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
-        let stopped = match &name {
-            InputName::Stdin => read(
-                std::io::stdin().lock(),
-                &stop,
-                &args,
-                &label,
-                &mut counter,
-                &mut bad,
-                &mut report,
-            )?,
-            InputName::Path(path) => {
-                read(cli::open(path)?, &stop, &args, &label, &mut counter, &mut bad, &mut report)?
+        let input = match name.open() {
+            Ok(input) => input,
+            Err(e) => {
+                // Like grep: say so, go on with the other inputs, exit 1.
+                bad.report_other(&format!("{e:#}"))?;
+                continue;
             }
         };
+        let stopped = read(input, &stop, &args, &label, &mut counter, &mut bad, &mut report)
+            .with_context(|| label.clone())?;
         if stopped {
             break;
         }
     }
     report.print(&counter)?;
-    Ok(bad.finish("lines skipped (not a JSON object)"))
+    Ok(bad.finish("lines skipped (not a JSON object) or files not read"))
 }
 
 /// Counts the records of one input; returns whether a stop was requested.
@@ -218,7 +215,15 @@ fn read<R: Read + AsRawFd>(
         let mut slots = recycle(std::mem::take(&mut storage));
         match counter.fields().extract(line.bytes, &mut slots) {
             Ok(()) => counter.add(&slots),
-            Err(e) => bad.report(label, line.number, &format!("not a JSON object: {e}"))?,
+            Err(e) => {
+                // Raw log text is the usual mistake: say what to do.
+                let hint = if line.bytes.first() == Some(&b'{') {
+                    ""
+                } else {
+                    " (raw log lines? parse them with lparse first)"
+                };
+                bad.report(label, line.number, &format!("not a JSON object: {e}{hint}"))?
+            }
         }
         storage = recycle(slots);
     }

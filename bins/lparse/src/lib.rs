@@ -11,7 +11,7 @@
 
 pub mod access;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
 use logkit_common::input::LineReader;
@@ -49,18 +49,18 @@ pub fn run() -> Result<Outcome> {
     let mut parser = LineParser::new(BadInput::new("lparse", args.strict));
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
-        match &name {
-            InputName::Stdin => {
-                parser.parse_input(std::io::stdin().lock(), &name, &label, &mut out)?
+        let input = match name.open() {
+            Ok(input) => input,
+            Err(e) => {
+                // Like grep: say so, go on with the other inputs, exit 1.
+                parser.bad.report_other(&format!("{e:#}"))?;
+                continue;
             }
-            InputName::Path(path) => {
-                let file = cli::open(path)?;
-                parser.parse_input(file, &name, &label, &mut out)?
-            }
-        }
+        };
+        parser.parse_input(input, &name, &label, &mut out).with_context(|| label.clone())?;
     }
     out.flush()?;
-    Ok(parser.bad.finish("lines did not parse (kept with \"err\")"))
+    Ok(parser.bad.finish("lines that did not parse (kept with \"err\") or files not read"))
 }
 
 /// Where a line came from, for messages: the input and line number, and
@@ -104,27 +104,45 @@ impl LineParser {
         let mut reader = LineReader::new(input).watch_idle();
         // Raw lines read from a file are tagged with that file as `src`.
         let file_src = match name {
-            InputName::Path(_) => Some(record::encode_src(name.as_bytes())),
-            InputName::Stdin => None,
+            InputName::Path(_) => record::encode_src(name.as_bytes()),
+            InputName::Stdin => Vec::new(),
         };
         let mut line_buf = Vec::new();
+        let mut src_buf = Vec::new();
         while let Some(line) = reader.next_line(out)? {
             match LineRecord::parse(line.bytes) {
                 Some(rec) => {
-                    let Ok(bytes) = rec.line_bytes(&mut line_buf) else {
-                        self.bad.report(label, line.number, "line_b64 is not valid base64")?;
-                        continue;
-                    };
                     // The record's src is valid JSON already: copy it as it is.
-                    self.parse_line(bytes, rec.src, &Source::Record(rec, label), line.number, out)?;
+                    rec.src_fields(&mut src_buf);
+                    let source = Source::Record(rec, label);
+                    let input = Parse {
+                        src: &src_buf,
+                        truncated: rec.truncated,
+                        source: &source,
+                        number: line.number,
+                    };
+                    match rec.line_bytes(&mut line_buf) {
+                        Ok(bytes) => self.parse_line(bytes, &input, out)?,
+                        Err(_) => {
+                            let text = crate::flat_text(rec.line);
+                            self.write_error(
+                                text.as_bytes(),
+                                &input,
+                                "line_b64 is not valid base64",
+                                out,
+                            )?
+                        }
+                    }
                 }
-                None => self.parse_line(
-                    line.bytes,
-                    file_src.as_deref(),
-                    &Source::Input(label),
-                    line.number,
-                    out,
-                )?,
+                None => {
+                    let input = Parse {
+                        src: &file_src,
+                        truncated: line.truncated,
+                        source: &Source::Input(label),
+                        number: line.number,
+                    };
+                    self.parse_line(line.bytes, &input, out)?
+                }
             }
             out.end_record()?;
         }
@@ -132,14 +150,7 @@ impl LineParser {
     }
 
     /// Parses one log line and writes its record.
-    fn parse_line(
-        &mut self,
-        line: &[u8],
-        src_json: Option<&[u8]>,
-        source: &Source<'_>,
-        number: u64,
-        out: &mut Output,
-    ) -> Result<()> {
+    fn parse_line(&mut self, line: &[u8], input: &Parse<'_>, out: &mut Output) -> Result<()> {
         // A blank line is no log entry, whether it came raw or in a record.
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
@@ -147,29 +158,70 @@ impl LineParser {
         let buf = out.buf();
         let mark = buf.len();
         let mut obj = Object::new(buf);
-        if let Some(src) = src_json {
-            obj.raw(record::SRC, src);
-        }
+        obj.raw_fields(input.src);
         let result = access::parse(line).and_then(|a| {
             let utf8 = std::str::from_utf8(line).is_ok();
             access::write_fields(&a, &mut obj, &mut self.scratch, utf8)
         });
         match result {
-            Ok(()) => obj.finish(),
-            Err(reason) => {
-                // Start the record again: keep the line and say why.
-                buf.truncate(mark);
-                let mut obj = Object::new(buf);
-                if let Some(src) = src_json {
-                    obj.raw(record::SRC, src);
+            Ok(()) => {
+                if input.truncated {
+                    obj.raw(record::TRUNCATED, b"true");
                 }
-                obj.bytes(record::LINE, line);
-                obj.str(record::ERR, reason);
                 obj.finish();
-                self.bad.report_at(&source.place(number), &format!("does not parse: {reason}"))?;
+                buf.push(b'\n');
+                Ok(())
+            }
+            Err(reason) => {
+                buf.truncate(mark);
+                self.write_error(line, input, reason, out)
             }
         }
+    }
+
+    /// Writes the record of a line that did not parse: the line and why.
+    fn write_error(
+        &mut self,
+        line: &[u8],
+        input: &Parse<'_>,
+        reason: &str,
+        out: &mut Output,
+    ) -> Result<()> {
+        // Report first: under --strict this ends the run before the record.
+        let hint = if line.first() == Some(&b'{') {
+            " (a JSON record without \"line\": already parsed?)"
+        } else {
+            ""
+        };
+        self.bad.report_at(
+            &input.source.place(input.number),
+            &format!("does not parse: {reason}{hint}"),
+        )?;
+        let buf = out.buf();
+        let mut obj = Object::new(buf);
+        obj.raw_fields(input.src);
+        obj.bytes(record::LINE, line);
+        if input.truncated {
+            obj.raw(record::TRUNCATED, b"true");
+        }
+        obj.str(record::ERR, reason);
+        obj.finish();
         buf.push(b'\n');
         Ok(())
     }
+}
+
+/// One line to parse and where it came from.
+struct Parse<'a> {
+    /// The `src` fields to copy into the record (empty for none).
+    src: &'a [u8],
+    truncated: bool,
+    source: &'a Source<'a>,
+    number: u64,
+}
+
+/// The text of a JSON string value, for keeping a line whose exact bytes
+/// could not be recovered.
+fn flat_text(value: &[u8]) -> String {
+    logkit_common::flat::decode_str(value).into_owned()
 }

@@ -12,14 +12,14 @@
 mod follow;
 mod tail;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
-use logkit_common::cli::{self, BadInput, InputName, Outcome};
+use logkit_common::cli::{self, BadInput, Input, InputName, Outcome};
 use logkit_common::input::{LineReader, DEFAULT_MAX_LINE};
 use logkit_common::output::Output;
 use logkit_common::record;
 use std::ffi::OsString;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use tail::Start;
 
 const EXAMPLES: &str = "\
@@ -39,7 +39,7 @@ Examples:
 pub struct Args {
     /// Print the last N lines of each file; `+N` starts at line N instead.
     /// With -f the default is 10.
-    #[arg(short = 'n', long = "lines", value_name = "N")]
+    #[arg(short = 'n', long = "lines", value_name = "N", allow_hyphen_values = true)]
     lines: Option<Start>,
 
     /// Follow the files by name as they grow, are rotated, truncated or
@@ -62,7 +62,8 @@ pub struct Args {
     poll_interval: std::time::Duration,
 
     /// Cut lines longer than this many bytes (the record gets "truncated": true).
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_line_bytes: usize,
 
     /// Stop at the first problem (an unreadable file, a cut line) with exit status 2.
@@ -95,35 +96,12 @@ pub fn run() -> Result<Outcome> {
     let mut bad = BadInput::new("ltail", args.strict);
     let start = args.lines.unwrap_or(Start::FromLine(1));
     for name in InputName::from_args(&args.files) {
-        let src_json = record::encode_src(name.as_bytes());
+        let src = record::encode_src(name.as_bytes());
         let label = name.label().into_owned();
-        let result = match &name {
-            InputName::Stdin => {
-                copy(std::io::stdin().lock(), &start, &src_json, &label, &args, &mut out, &mut bad)
-            }
-            InputName::Path(path) => match cli::open(path) {
-                Ok(mut file) => {
-                    let seekable = file.metadata().map(|m| m.is_file()).unwrap_or(false);
-                    match (&start, seekable) {
-                        (Start::LastLines(n), true) => {
-                            let offset = tail::start_of_last_lines(&mut file, *n)?;
-                            file.seek(SeekFrom::Start(offset))?;
-                            copy(
-                                file,
-                                &Start::FromLine(1),
-                                &src_json,
-                                &label,
-                                &args,
-                                &mut out,
-                                &mut bad,
-                            )
-                        }
-                        _ => copy(file, &start, &src_json, &label, &args, &mut out, &mut bad),
-                    }
-                }
-                Err(e) => Err(e),
-            },
-        };
+        let result = name.open().and_then(|input| {
+            let each = Each { src: &src, label: &label, max_line: args.max_line_bytes };
+            read(input, start, &each, &mut out, &mut bad).with_context(|| label.clone())
+        });
         if let Err(e) = result {
             if cli::is_broken_pipe(&e) {
                 return Err(e);
@@ -132,40 +110,72 @@ pub fn run() -> Result<Outcome> {
         }
     }
     out.flush()?;
-    Ok(bad.finish("input problem(s): lines cut or files not read"))
+    Ok(bad.finish("lines cut or files not read"))
 }
 
-/// Copies one input to the output as records.
-fn copy<R: Read + std::os::fd::AsRawFd>(
-    input: R,
-    start: &Start,
-    src_json: &[u8],
-    label: &str,
-    args: &Args,
+/// What every record of one input shares.
+struct Each<'a> {
+    src: &'a [u8],
+    label: &'a str,
+    max_line: usize,
+}
+
+/// Reads one input from `start`. For the last lines of a regular file, it
+/// seeks back from the end; a file whose size cannot be trusted (`/proc`
+/// files say 0) or that shrinks meanwhile is read through instead.
+fn read(
+    mut input: Input,
+    start: Start,
+    each: &Each<'_>,
     out: &mut Output,
     bad: &mut BadInput,
 ) -> Result<()> {
-    let mut reader = LineReader::new(input).max_line(args.max_line_bytes).watch_idle();
-    let mut emit = |out: &mut Output, bytes: &[u8], number: u64, truncated: bool| -> Result<()> {
-        if truncated {
-            bad.report(
-                label,
-                number,
-                &format!("line longer than {} bytes, cut", args.max_line_bytes),
-            )?;
+    if let (Start::LastLines(n), Input::File(file)) = (start, &mut input) {
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.len() > 0 {
+            if let Some(offset) = tail::start_of_last_lines(file, n, meta.len())? {
+                file.seek(SeekFrom::Start(offset))?;
+                return copy(input, Start::FromLine(1), offset, each, out, bad);
+            }
+            file.seek(SeekFrom::Start(0))?;
         }
-        record::write_line_record(out.buf(), src_json, bytes, truncated);
-        out.end_record()?;
-        Ok(())
-    };
-    match *start {
-        Start::FromLine(first) => {
-            while let Some(line) = reader.next_line(out)? {
-                if line.number >= first {
-                    emit(out, line.bytes, line.number, line.truncated)?;
+    }
+    copy(input, start, 0, each, out, bad)
+}
+
+/// Copies one input to the output as records. `offset` is where reading
+/// starts, for messages: line numbers are only known from the top.
+fn copy(
+    input: Input,
+    start: Start,
+    offset: u64,
+    each: &Each<'_>,
+    out: &mut Output,
+    bad: &mut BadInput,
+) -> Result<()> {
+    let mut reader = LineReader::new(input).max_line(each.max_line).watch_idle();
+    let mut emit =
+        |out: &mut Output, bytes: &[u8], number: u64, at: u64, truncated: bool| -> Result<()> {
+            if truncated {
+                let what = format!("line longer than {} bytes, cut", each.max_line);
+                if offset == 0 {
+                    bad.report(each.label, number, &what)?;
+                } else {
+                    bad.report_at(&format!("{}: line at byte {}", each.label, offset + at), &what)?;
                 }
             }
-        }
+            record::write_line_record(out.buf(), each.src, bytes, truncated);
+            out.end_record()?;
+            Ok(())
+        };
+    match start {
+        Start::FromLine(first) => loop {
+            let at = reader.position();
+            let Some(line) = reader.next_line(out)? else { break };
+            if line.number >= first {
+                emit(out, line.bytes, line.number, at, line.truncated)?;
+            }
+        },
         Start::LastLines(n) => {
             // Not seekable (a pipe): keep the last n lines in memory.
             let mut last = tail::LastLines::new(n);
@@ -173,7 +183,7 @@ fn copy<R: Read + std::os::fd::AsRawFd>(
                 last.push(line.bytes, line.number, line.truncated);
             }
             for (bytes, number, truncated) in last.iter() {
-                emit(out, bytes, number, truncated)?;
+                emit(out, bytes, number, 0, truncated)?;
             }
         }
     }

@@ -29,14 +29,14 @@ impl std::str::FromStr for Start {
 
 const BLOCK: u64 = 64 * 1024;
 
-/// The byte offset where the last `n` lines of a regular file begin, found
-/// by reading blocks backwards from the end, so that the cost is in the
-/// size of those lines and not of the file. A final line without a newline
-/// counts as a line.
-pub fn start_of_last_lines(file: &mut File, n: u64) -> io::Result<u64> {
-    let len = file.metadata()?.len();
+/// The byte offset where the last `n` lines of a regular file of `len`
+/// bytes begin, found by reading blocks backwards from the end, so that the
+/// cost is in the size of those lines and not of the file. A final line
+/// without a newline counts as a line. `None` when the file turned out
+/// shorter than `len` (it shrank meanwhile, or its size is not its length).
+pub fn start_of_last_lines(file: &mut File, n: u64, len: u64) -> io::Result<Option<u64>> {
     if n == 0 {
-        return Ok(len);
+        return Ok(Some(len));
     }
     let mut buf = vec![0u8; BLOCK as usize];
     let mut end = len;
@@ -45,7 +45,9 @@ pub fn start_of_last_lines(file: &mut File, n: u64) -> io::Result<u64> {
         let start = end.saturating_sub(BLOCK);
         let block = &mut buf[..(end - start) as usize];
         file.seek(SeekFrom::Start(start))?;
-        file.read_exact(block)?;
+        if !read_full(file, block)? {
+            return Ok(None);
+        }
         for i in memchr::memrchr_iter(b'\n', block) {
             let pos = start + i as u64;
             if pos == len - 1 {
@@ -53,12 +55,26 @@ pub fn start_of_last_lines(file: &mut File, n: u64) -> io::Result<u64> {
             }
             seen += 1;
             if seen == n {
-                return Ok(pos + 1);
+                return Ok(Some(pos + 1));
             }
         }
         end = start;
     }
-    Ok(0)
+    Ok(Some(0))
+}
+
+/// Fills `buf`; `false` if the file ended first.
+fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<bool> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => return Ok(false),
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
 }
 
 /// The last n lines of a stream that cannot seek.
@@ -99,7 +115,8 @@ mod tests {
     fn last(content: &[u8], n: u64) -> Vec<u8> {
         let mut f = tempfile();
         f.write_all(content).unwrap();
-        let off = start_of_last_lines(&mut f, n).unwrap();
+        let len = f.metadata().unwrap().len();
+        let off = start_of_last_lines(&mut f, n, len).unwrap().unwrap();
         content[off as usize..].to_vec()
     }
 

@@ -203,7 +203,7 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
         follower.out.flush()?;
     }
     follower.finish()?;
-    Ok(follower.bad.finish("input problem(s): lines cut or files not read"))
+    Ok(follower.bad.finish("lines cut or files not read"))
 }
 
 impl Follower {
@@ -387,7 +387,9 @@ fn open(
         }
     } else if initial {
         match opts.start {
-            Start::LastLines(n) => position = tail::start_of_last_lines(&mut file, n)?,
+            Start::LastLines(n) => {
+                position = tail::start_of_last_lines(&mut file, n, meta.len())?.unwrap_or(0)
+            }
             Start::FromLine(k) => first_line = k,
         }
     }
