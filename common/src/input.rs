@@ -19,6 +19,8 @@ pub struct Line<'a> {
     /// The line was longer than the maximum and was cut; the rest of it, up
     /// to the next newline, was skipped.
     pub truncated: bool,
+    /// The line ended with a newline (false for a last line without one).
+    pub terminated: bool,
 }
 
 /// Splits a byte stream into lines.
@@ -109,7 +111,7 @@ impl<R: Read> LineReader<R> {
         }
         let (line_start, len) = (self.start, self.end - self.start);
         self.start = self.end;
-        Some(self.line_at(line_start, len))
+        Some(self.line_at(line_start, len, false))
     }
 
     /// Forgets buffered data and restarts counting at `position` (after the
@@ -151,7 +153,7 @@ impl<R: Read> LineReader<R> {
                     self.skipping = false;
                     continue;
                 }
-                return Ok(Some(self.line_at(line_start, i)));
+                return Ok(Some(self.line_at(line_start, i, true)));
             }
             if self.skipping {
                 self.start = self.end;
@@ -161,7 +163,7 @@ impl<R: Read> LineReader<R> {
                 let line_start = self.start;
                 self.start += self.max_line;
                 self.skipping = true;
-                return Ok(Some(self.line_at(line_start, avail.len())));
+                return Ok(Some(self.line_at(line_start, avail.len(), false)));
             }
             if self.eof && self.follow {
                 // The end for now: keep a partial last line until its
@@ -177,7 +179,7 @@ impl<R: Read> LineReader<R> {
                 }
                 let (line_start, len) = (self.start, self.end - self.start);
                 self.start = self.end;
-                return Ok(Some(self.line_at(line_start, len)));
+                return Ok(Some(self.line_at(line_start, len, false)));
             }
             self.fill(idle)?;
         }
@@ -186,17 +188,17 @@ impl<R: Read> LineReader<R> {
     /// The line of `len` bytes (terminator excluded) at `start`, cut to the
     /// maximum if longer. The limit counts the bytes before the `\n`, so a
     /// `\r` of `\r\n` counts; a cut is the same whatever the buffering.
-    fn line_at(&mut self, start: usize, len: usize) -> Line<'_> {
+    fn line_at(&mut self, start: usize, len: usize, terminated: bool) -> Line<'_> {
         self.number += 1;
         if len > self.max_line {
             let bytes = &self.buf[start..start + self.max_line];
-            return Line { bytes, number: self.number, truncated: true };
+            return Line { bytes, number: self.number, truncated: true, terminated };
         }
         let mut bytes = &self.buf[start..start + len];
         if let [rest @ .., b'\r'] = bytes {
             bytes = rest;
         }
-        Line { bytes, number: self.number, truncated: false }
+        Line { bytes, number: self.number, truncated: false, terminated }
     }
 
     /// Makes room and reads more data.

@@ -75,7 +75,9 @@ pub fn clf_to_rfc3339(clf: &[u8], out: &mut Vec<u8>) -> bool {
 fn days_in_month(year: u32, month: u8) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         _ => 31,
     }

@@ -171,7 +171,15 @@ impl Quantiles {
     /// the values at or below it (nearest rank; p=0 gives the minimum).
     pub fn percentile(&self, p: f64) -> Option<f64> {
         if let Some(sketch) = &self.sketch {
-            return sketch.quantile(p / 100.0).ok().flatten();
+            // The sketch answers for the 0-based rank floor(q·(n−1)); ask
+            // for the q that lands on the nearest rank, ceil(p/100·n)−1.
+            let n = sketch.count();
+            if n == 0 {
+                return None;
+            }
+            let k = (((p / 100.0) * n as f64).ceil() as usize).clamp(1, n) - 1;
+            let q = if n == 1 { 0.0 } else { ((k as f64 + 0.5) / (n - 1) as f64).min(1.0) };
+            return sketch.quantile(q).ok().flatten();
         }
         if self.exact.is_empty() {
             return None;
@@ -216,6 +224,22 @@ mod tests {
             let got = q.percentile(p).unwrap();
             assert!((got - exact).abs() <= exact * 0.0101, "p{p}: {got} vs {exact}");
         }
+    }
+
+    #[test]
+    fn large_groups_use_the_nearest_rank_on_a_sparse_tail() {
+        // 98.9% of the values are 1: the 99th percentile is 2.
+        let mut q = Quantiles::default();
+        for _ in 0..1098 {
+            q.add(1.0);
+        }
+        for _ in 0..12 {
+            q.add(2.0);
+        }
+        let p99 = q.percentile(99.0).unwrap();
+        assert!((p99 - 2.0).abs() <= 0.02, "{p99}");
+        let p50 = q.percentile(50.0).unwrap();
+        assert!((p50 - 1.0).abs() <= 0.0101, "{p50}");
     }
 
     #[test]

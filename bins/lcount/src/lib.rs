@@ -212,6 +212,10 @@ fn read<R: Read + AsRawFd>(
         if line.bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        if !line.terminated && stop.is_set() {
+            // Cut off by the stop, mid-record: not bad input, just unfinished.
+            continue;
+        }
         let mut slots = recycle(std::mem::take(&mut storage));
         match counter.fields().extract(line.bytes, &mut slots) {
             Ok(()) => counter.add(&slots),

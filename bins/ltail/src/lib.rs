@@ -57,6 +57,11 @@ pub struct Args {
     #[arg(long, requires = "follow")]
     poll: bool,
 
+    /// With -f: keep where each file was left in FILE, and go on from there
+    /// after a restart (also through rotations that happened meanwhile).
+    #[arg(long, value_name = "FILE", requires = "follow")]
+    state: Option<std::path::PathBuf>,
+
     /// With --poll: how often to look.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = logkit_common::time::parse_duration)]
     poll_interval: std::time::Duration,
@@ -89,6 +94,7 @@ pub fn run() -> Result<Outcome> {
             start,
             max_line: args.max_line_bytes,
             poll: args.poll.then_some(args.poll_interval),
+            state: args.state.clone(),
         };
         return follow::run(&files, opts, args.strict);
     }

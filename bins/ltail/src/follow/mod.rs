@@ -9,6 +9,7 @@
 //! been idle for a while, since a writer keeps appending to a renamed file
 //! until it reopens its log.
 
+mod checkpoint;
 mod discover;
 mod identity;
 mod watch;
@@ -36,11 +37,14 @@ const DRAIN_GRACE: Duration = Duration::from_secs(5);
 const PENDING_CHECK: Duration = Duration::from_secs(1);
 /// The read buffer of each followed file; it grows for long lines.
 const FOLLOW_BUFFER: usize = 32 * 1024;
+/// How often `--state` is written while lines are coming in.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 pub struct Options {
     pub start: Start,
     pub max_line: usize,
     pub poll: Option<Duration>,
+    pub state: Option<PathBuf>,
 }
 
 /// A file being read: its reader and identity.
@@ -80,6 +84,9 @@ struct Follower {
     cwd: PathBuf,
     out: Output,
     bad: BadInput,
+    /// Lines were written since the last checkpoint.
+    unsaved: bool,
+    last_save: Instant,
 }
 
 pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<Outcome> {
@@ -107,7 +114,16 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
         cwd: std::env::current_dir()?,
         out: Output::new(),
         bad: BadInput::new("ltail", strict),
+        unsaved: false,
+        last_save: Instant::now(),
     };
+    let saved = match &follower.opts.state {
+        Some(path) => checkpoint::load(path)?.files,
+        None => Vec::new(),
+    };
+    for e in &saved {
+        follower.known.insert(e.id(), (e.fingerprint(), e.offset));
+    }
     for t in &targets {
         if let Target::Path(p) = t {
             follower.track(p.clone(), true);
@@ -116,6 +132,7 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
     for p in discover::expand(&targets) {
         follower.track(p, true);
     }
+    follower.resume_rotated(&saved);
     let dirs: Vec<PathBuf> = targets.iter().map(Target::directory).collect();
     let mut watch = Watch::new(rx, tx, &dirs, follower.opts.poll)?;
     // The files as they are now.
@@ -201,6 +218,7 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
             break;
         }
         follower.out.flush()?;
+        follower.checkpoint(false)?;
     }
     follower.finish()?;
     Ok(follower.bad.finish("lines cut or files not read"))
@@ -237,7 +255,61 @@ impl Follower {
             .flat_map(|t| t.draining.iter())
             .map(|o| o.last_data + DRAIN_GRACE)
             .min();
-        [drain, watch.next_deadline()].into_iter().flatten().min()
+        let save = (self.unsaved && self.opts.state.is_some())
+            .then_some(self.last_save + CHECKPOINT_EVERY);
+        [drain, watch.next_deadline(), save].into_iter().flatten().min()
+    }
+
+    /// Files of the saved state that were rotated away while ltail was not
+    /// running: found again by identity in their directory, and read on
+    /// (before the new file at the path) from where they were left.
+    fn resume_rotated(&mut self, saved: &[checkpoint::Entry]) {
+        for i in 0..self.tracked.len() {
+            let path = self.tracked[i].path.clone();
+            let now_at_path = std::fs::metadata(&path).ok().map(|m| FileId::of(&m));
+            for e in saved.iter().filter(|e| e.path == path && Some(e.id()) != now_at_path) {
+                let Some((_, file)) = checkpoint::find_by_identity(&discover::parent(&path), e)
+                else {
+                    continue;
+                };
+                if let Ok(open) = open_at(file, e.offset, self.opts.max_line) {
+                    self.tracked[i].draining.push(open);
+                    // The file now at the path appeared after the rotation:
+                    // all of it is new.
+                    self.tracked[i].initial = false;
+                }
+            }
+        }
+    }
+
+    /// Writes `--state` when due (or now, with `force`), after the output
+    /// it describes was flushed.
+    fn checkpoint(&mut self, force: bool) -> Result<()> {
+        let Some(path) = &self.opts.state else { return Ok(()) };
+        let due = self.unsaved && self.last_save.elapsed() >= CHECKPOINT_EVERY;
+        if !force && !due {
+            return Ok(());
+        }
+        self.out.flush()?;
+        let mut files = Vec::new();
+        for t in &self.tracked {
+            for (o, current) in
+                t.current.iter().map(|o| (o, true)).chain(t.draining.iter().map(|o| (o, false)))
+            {
+                files.push(checkpoint::Entry::new(
+                    &t.path,
+                    current,
+                    o.id,
+                    o.fingerprint,
+                    o.reader.position(),
+                ));
+            }
+        }
+        checkpoint::save(path, &checkpoint::State { version: 1, files })
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        self.unsaved = false;
+        self.last_save = Instant::now();
+        Ok(())
     }
 
     /// Brings one followed path up to date: earlier files first, then the
@@ -345,20 +417,26 @@ impl Follower {
         if pump(cur, &t.src_json, &t.label, &mut self.out, &mut self.bad, &mut self.known)? > 0 {
             cur.last_data = now;
         }
+        self.unsaved = true;
         Ok(())
     }
 
-    /// At a clean stop: read what is left, and emit held partial lines.
+    /// At a clean stop: read what is left, and emit held partial lines;
+    /// with `--state`, keep them instead (the state points before them, and
+    /// the next run reads them whole once their newline has arrived).
     fn finish(&mut self) -> Result<()> {
         for i in 0..self.tracked.len() {
             self.process(i)?;
+            if self.opts.state.is_some() {
+                continue;
+            }
             let t = &mut self.tracked[i];
             for o in t.draining.iter_mut().chain(t.current.as_mut()) {
                 emit_held(o, &t.src_json, &t.label, &mut self.out, &mut self.bad)?;
             }
         }
         self.out.flush()?;
-        Ok(())
+        self.checkpoint(true)
     }
 }
 
@@ -393,13 +471,20 @@ fn open(
             Start::FromLine(k) => first_line = k,
         }
     }
+    let mut open = open_at(file, position, opts.max_line)?;
+    open.first_line = first_line;
+    Ok(Some(open))
+}
+
+/// Starts reading an open file at `position`.
+fn open_at(mut file: File, position: u64, max_line: usize) -> io::Result<Open> {
+    let id = FileId::of(&file.metadata()?);
     file.seek(SeekFrom::Start(position))?;
-    let mut reader =
-        LineReader::with_capacity(file, FOLLOW_BUFFER).max_line(opts.max_line).follow();
+    let mut reader = LineReader::with_capacity(file, FOLLOW_BUFFER).max_line(max_line).follow();
     reader.reset(position);
     let fingerprint =
         if position > 0 { Some(Fingerprint::read(reader.get_ref(), position)?) } else { None };
-    Ok(Some(Open { reader, id, fingerprint, first_line, last_data: Instant::now() }))
+    Ok(Open { reader, id, fingerprint, first_line: 0, last_data: Instant::now() })
 }
 
 /// Reads and emits the complete lines a file has now. Returns how many.
