@@ -6,9 +6,11 @@
 //! `{"src":"<path as given>","line":"<the line>"}` (see docs/records.md),
 //! so that the lines of many files can share one pipe and still be told
 //! apart. `-n N` prints only the last N lines of each file, found by reading
-//! the file backwards from its end. `-f` follows the files by name, through
+//! the file backwards from its end. Compressed files (gzip, zstd, bzip2)
+//! are recognised by their first bytes and read decompressed. `-f` follows the files by name, through
 //! rotation, truncation and re-creation (see [`follow`]).
 
+mod compressed;
 mod follow;
 mod tail;
 
@@ -27,6 +29,7 @@ Examples:
   ltail /var/log/nginx/access.log /var/log/apache2/error.log
   ltail -n 100 access.log                 # the last 100 lines
   ltail -n +1000 access.log               # from line 1000 on
+  ltail access.log*                       # all of the history, .gz files too
   ltail examples/*/access* | lparse | lcount --status 404
   some-command | ltail -                   # tag stdin's lines as src \"-\"
   ltail -f /var/log/nginx/access.log /var/log/apache2/error.log | lparse
@@ -136,30 +139,44 @@ fn read(
     out: &mut Output,
     bad: &mut BadInput,
 ) -> Result<()> {
-    if let (Start::LastLines(n), Input::File(file)) = (start, &mut input) {
+    if let Input::File(file) = &mut input {
         let meta = file.metadata()?;
-        if meta.is_file() && meta.len() > 0 {
-            if let Some(offset) = tail::start_of_last_lines(file, n, meta.len())? {
-                file.seek(SeekFrom::Start(offset))?;
-                return copy(input, Start::FromLine(1), offset, each, out, bad);
+        if meta.is_file() {
+            if let Some(kind) = compressed::sniff(file)? {
+                let file = match input {
+                    Input::File(f) => f,
+                    Input::Stdin(_) => unreachable!("matched a file"),
+                };
+                let reader =
+                    LineReader::new(compressed::decoder(kind, file)?).max_line(each.max_line);
+                return copy(reader, start, 0, each, out, bad);
             }
-            file.seek(SeekFrom::Start(0))?;
+            if let Start::LastLines(n) = start {
+                if meta.len() > 0 {
+                    if let Some(offset) = tail::start_of_last_lines(file, n, meta.len())? {
+                        file.seek(SeekFrom::Start(offset))?;
+                        let reader = LineReader::new(input).max_line(each.max_line).watch_idle();
+                        return copy(reader, Start::FromLine(1), offset, each, out, bad);
+                    }
+                    file.seek(SeekFrom::Start(0))?;
+                }
+            }
         }
     }
-    copy(input, start, 0, each, out, bad)
+    let reader = LineReader::new(input).max_line(each.max_line).watch_idle();
+    copy(reader, start, 0, each, out, bad)
 }
 
 /// Copies one input to the output as records. `offset` is where reading
 /// starts, for messages: line numbers are only known from the top.
-fn copy(
-    input: Input,
+fn copy<R: std::io::Read>(
+    mut reader: LineReader<R>,
     start: Start,
     offset: u64,
     each: &Each<'_>,
     out: &mut Output,
     bad: &mut BadInput,
 ) -> Result<()> {
-    let mut reader = LineReader::new(input).max_line(each.max_line).watch_idle();
     let mut emit =
         |out: &mut Output, bytes: &[u8], number: u64, at: u64, truncated: bool| -> Result<()> {
             if truncated {
