@@ -44,10 +44,7 @@ pub fn decoder(kind: Kind, file: File) -> io::Result<Box<dyn Read>> {
         Kind::Bzip2 => {
             Box::new(bzip2::read::MultiBzDecoder::new(io::BufReader::with_capacity(1 << 16, file)))
         }
-        Kind::Zstd => Box::new(ZstdFrames {
-            source: io::BufReader::with_capacity(1 << 16, file),
-            frame: None,
-        }),
+        Kind::Zstd => Box::new(ZstdFrames::Between(io::BufReader::with_capacity(1 << 16, file))),
     })
 }
 
