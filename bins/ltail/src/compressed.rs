@@ -53,7 +53,9 @@ pub fn decoder(kind: Kind, file: File) -> io::Result<Box<dyn Read>> {
 enum ZstdFrames {
     Between(io::BufReader<File>),
     InFrame(
-        ruzstd::decoding::StreamingDecoder<io::BufReader<File>, ruzstd::decoding::FrameDecoder>,
+        Box<
+            ruzstd::decoding::StreamingDecoder<io::BufReader<File>, ruzstd::decoding::FrameDecoder>,
+        >,
     ),
     /// Only while switching from one state to the other.
     Switching,
@@ -79,7 +81,7 @@ impl Read for ZstdFrames {
                     let frame = ruzstd::decoding::StreamingDecoder::new(source).map_err(|e| {
                         io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}"))
                     })?;
-                    *self = ZstdFrames::InFrame(frame);
+                    *self = ZstdFrames::InFrame(Box::new(frame));
                 }
                 ZstdFrames::Switching => {
                     return Err(io::Error::other("zstd: reading after an error"));
