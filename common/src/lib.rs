@@ -26,5 +26,6 @@ pub mod json;
 pub mod live;
 pub mod output;
 pub mod record;
+pub mod sniff;
 pub mod term;
 pub mod time;

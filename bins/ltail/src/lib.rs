@@ -12,6 +12,7 @@
 
 mod compressed;
 mod follow;
+mod merge;
 mod tail;
 
 use anyhow::{Context, Result};
@@ -30,6 +31,7 @@ Examples:
   ltail -n 100 access.log                 # the last 100 lines
   ltail -n +1000 access.log               # from line 1000 on
   ltail access.log*                       # all of the history, .gz files too
+  ltail --merge access.log error.log      # both, in time order
   ltail examples/*/access* | lparse | lcount --status 404
   some-command | ltail -                   # tag stdin's lines as src \"-\"
   ltail -f /var/log/nginx/access.log /var/log/apache2/error.log | lparse
@@ -50,6 +52,11 @@ pub struct Args {
     /// Ctrl-C (held partial lines are printed).
     #[arg(short = 'f', long, visible_short_alias = 'F')]
     follow: bool,
+
+    /// Write the lines of all the files in time order (by the timestamp
+    /// found in each line; lines without one stay with the line before).
+    #[arg(long, conflicts_with_all = ["follow", "lines"])]
+    merge: bool,
 
     /// With -f: start at the beginning of each file (same as -n +1).
     #[arg(long, requires = "follow")]
@@ -103,6 +110,23 @@ pub fn run() -> Result<Outcome> {
     }
     let mut out = Output::new();
     let mut bad = BadInput::new("ltail", args.strict);
+    if args.merge {
+        let mut sources = Vec::new();
+        for name in InputName::from_args(&args.files) {
+            let label = name.label().into_owned();
+            match name.open().and_then(decoded) {
+                Ok(input) => sources.push(merge::Source {
+                    reader: LineReader::new(input).max_line(args.max_line_bytes),
+                    src: record::encode_src(name.as_bytes()),
+                    label,
+                }),
+                Err(e) => bad.report_other(&format!("{e:#}"))?,
+            }
+        }
+        merge::run(sources, args.max_line_bytes, &mut out, &mut bad)?;
+        out.flush()?;
+        return Ok(bad.finish("lines cut or files not read"));
+    }
     let start = args.lines.unwrap_or(Start::FromLine(1));
     for name in InputName::from_args(&args.files) {
         let src = record::encode_src(name.as_bytes());
@@ -120,6 +144,17 @@ pub fn run() -> Result<Outcome> {
     }
     out.flush()?;
     Ok(bad.finish("lines cut or files not read"))
+}
+
+/// An input as a plain reader, decompressed if it is a compressed file.
+fn decoded(input: Input) -> Result<Box<dyn std::io::Read>> {
+    if let Input::File(file) = &input {
+        if let Some(kind) = compressed::sniff(file)? {
+            let Input::File(file) = input else { unreachable!("matched a file") };
+            return Ok(compressed::decoder(kind, file)?);
+        }
+    }
+    Ok(Box::new(input))
 }
 
 /// What every record of one input shares.
