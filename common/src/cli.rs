@@ -221,6 +221,12 @@ impl BadInput {
         Ok(())
     }
 
+    /// Counts problems found (and already summarised) elsewhere, beyond
+    /// those passed to [`BadInput::report`].
+    pub fn count_unshown(&mut self, n: u64) {
+        self.count += n;
+    }
+
     pub fn count(&self) -> u64 {
         self.count
     }

@@ -117,6 +117,23 @@ impl State {
         }
     }
 
+    /// Adds another partial result of the same aggregate (from a worker
+    /// that counted another part of the input).
+    pub fn merge(&mut self, other: State) {
+        match (self, other) {
+            (State::Sum { sum }, State::Sum { sum: s }) => *sum += s,
+            (State::Avg { sum, n }, State::Avg { sum: s, n: m }) => {
+                *sum += s;
+                *n += m;
+            }
+            (State::Min(a), State::Min(b)) => *a = min_max(*a, b, f64::min),
+            (State::Max(a), State::Max(b)) => *a = min_max(*a, b, f64::max),
+            (State::Percentiles(a), State::Percentiles(b)) => a.merge(b),
+            (State::Distinct(a), State::Distinct(b)) => a.extend(b),
+            _ => unreachable!("merging different aggregates"),
+        }
+    }
+
     /// The results, one per column of [`Spec::columns`] (`None`: no values).
     pub fn results(&self, kind: &Kind) -> Vec<Option<f64>> {
         match (self, kind) {
@@ -129,6 +146,13 @@ impl State {
             (State::Distinct(set), _) => vec![Some(set.len() as f64)],
             (State::Percentiles(_), _) => unreachable!("percentile state for another kind"),
         }
+    }
+}
+
+fn min_max(a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(pick(x, y)),
+        (x, y) => x.or(y),
     }
 }
 
@@ -163,6 +187,27 @@ impl Quantiles {
                 sketch.add(x);
                 self.exact = Vec::new();
                 self.sketch = Some(sketch);
+            }
+        }
+    }
+
+    /// Adds the values of another part of the input.
+    pub fn merge(&mut self, other: Quantiles) {
+        match (&mut self.sketch, other.sketch) {
+            (Some(mine), Some(theirs)) => {
+                let _ = mine.merge(&theirs);
+            }
+            (None, Some(theirs)) => {
+                let mut sketch = theirs;
+                for v in self.exact.drain(..) {
+                    sketch.add(v);
+                }
+                self.sketch = Some(sketch);
+            }
+            (_, None) => {
+                for v in other.exact {
+                    self.add(v);
+                }
             }
         }
     }
@@ -240,6 +285,27 @@ mod tests {
         assert!((p99 - 2.0).abs() <= 0.02, "{p99}");
         let p50 = q.percentile(50.0).unwrap();
         assert!((p50 - 1.0).abs() <= 0.0101, "{p50}");
+    }
+
+    #[test]
+    fn merged_parts_give_the_same_percentiles() {
+        let values: Vec<f64> = (0..3000).map(|i| ((i * 7919) % 3001) as f64 / 10.0).collect();
+        let mut whole = Quantiles::default();
+        values.iter().for_each(|v| whole.add(*v));
+        for split in [10, 1500, 2990] {
+            let (mut a, mut b) = (Quantiles::default(), Quantiles::default());
+            values[..split].iter().for_each(|v| a.add(*v));
+            values[split..].iter().for_each(|v| b.add(*v));
+            a.merge(b);
+            for p in [1.0, 50.0, 99.0] {
+                assert_eq!(a.percentile(p), whole.percentile(p), "split {split} p{p}");
+            }
+        }
+        let (mut a, mut b) = (Quantiles::default(), Quantiles::default());
+        [3.0, 1.0].iter().for_each(|v| a.add(*v));
+        b.add(2.0);
+        a.merge(b);
+        assert_eq!(a.percentile(50.0), Some(2.0));
     }
 
     #[test]

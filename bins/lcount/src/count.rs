@@ -8,6 +8,7 @@ use logkit_common::time::parse_rfc3339;
 use std::collections::HashMap;
 
 /// What to count, from the command line.
+#[derive(Clone)]
 pub struct Plan {
     pub status: Option<StatusSet>,
     pub conditions: Vec<Condition>,
@@ -87,6 +88,40 @@ impl Counter {
 
     pub fn fields(&self) -> &FieldSet {
         &self.fields
+    }
+
+    /// Adds the groups of another counter (a worker's share of the input).
+    pub fn merge(&mut self, other: Counter) {
+        for g in other.groups {
+            self.key.clear();
+            match g.bucket {
+                Some(b) => self.key.extend_from_slice(&b.to_le_bytes()),
+                None => self.key.push(b'n'),
+            }
+            self.key.extend_from_slice(&g.key);
+            let single = self.by.is_empty() && self.every.is_none();
+            let index = if single {
+                if self.groups.is_empty() {
+                    self.new_group(None, Box::default());
+                }
+                Some(0)
+            } else {
+                self.index.get(self.key.as_slice()).copied()
+            };
+            match index {
+                Some(i) => {
+                    let mine = &mut self.groups[i];
+                    mine.count += g.count;
+                    for (a, b) in mine.aggs.iter_mut().zip(g.aggs) {
+                        a.merge(b);
+                    }
+                }
+                None => {
+                    self.index.insert(self.key.as_slice().into(), self.groups.len());
+                    self.groups.push(g);
+                }
+            }
+        }
     }
 
     /// Whether results are bucketed by time.
