@@ -100,14 +100,8 @@ pub fn count<R: Read>(
     Ok(stopped)
 }
 
-fn work(
-    plan: Plan,
-    zone: Option<jiff::tz::Offset>,
-    jobs: &Mutex<mpsc::Receiver<Job>>,
-    free: &mpsc::Sender<Vec<u8>>,
-) -> Partial {
+fn work(plan: Plan, jobs: &Mutex<mpsc::Receiver<Job>>, free: &mpsc::Sender<Vec<u8>>) -> Partial {
     let mut counter = Counter::new(plan);
-    counter.set_zone(zone);
     let mut lines = LineCounter::new(counter.fields().len());
     let mut partial_bad = Vec::new();
     let mut bad_count = 0;
