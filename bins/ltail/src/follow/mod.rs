@@ -167,6 +167,7 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
         for e in events {
             match e {
                 Event::Changed(paths) => {
+                    watch.notice_removed_dirs(&paths);
                     for p in paths {
                         match follower.by_event_path.get(&p) {
                             Some(&i) => dirty.push(i),
@@ -376,19 +377,16 @@ impl Follower {
             cur.last_data = now;
             t.draining.push(cur);
         }
+        let mut adopted = None;
         if t.current.is_none() {
-            let opened = open(&t.path, t.initial, &self.opts, &self.known);
-            match opened {
-                Ok(Some(o)) => {
+            match open(&t.path, t.initial, &self.opts, &self.known) {
+                Ok(o) => {
                     if !t.initial {
                         eprintln!("ltail: {}: appeared; following it", t.label);
                     }
-                    // The same file may be draining under this path already
-                    // (renamed back): continue with the new handle only.
-                    t.draining.retain(|d| d.id != o.id);
+                    adopted = Some(o.id);
                     t.current = Some(o);
                 }
-                Ok(None) => return Ok(()), // replaced between stat and open: next event
                 Err(e) => {
                     if !t.reported_missing {
                         eprintln!("ltail: {}: {e}", t.label);
@@ -401,8 +399,10 @@ impl Follower {
             t.reported_missing = false;
         }
         let cur = t.current.as_mut().expect("opened above");
-        // Truncated (copytruncate), or rewritten with new content: start over.
-        let shrunk = meta.len() < cur.reader.position();
+        // Truncated (copytruncate), or rewritten with new content: start
+        // over. The size is the open file's own (the path may have changed
+        // since it was looked at).
+        let shrunk = cur.reader.get_ref().metadata()?.len() < cur.reader.position();
         let rewritten = match &cur.fingerprint {
             Some(fp) => !fp.matches(cur.reader.get_ref())?,
             None => false,
@@ -418,6 +418,17 @@ impl Follower {
             cur.last_data = now;
         }
         self.unsaved = true;
+        if let Some(id) = adopted {
+            // The file may still be read as an earlier file of another path
+            // (renamed to a name that a glob matches, or renamed back): it is
+            // read on here, from where that left it, and only here.
+            for (j, other) in self.tracked.iter_mut().enumerate() {
+                if j != i {
+                    other.draining.retain(|d| d.id != id);
+                }
+            }
+            self.tracked[i].draining.retain(|d| d.id != id);
+        }
         Ok(())
     }
 
@@ -442,14 +453,13 @@ impl Follower {
 
 /// Opens the file at `path` and positions it: per the start option for a
 /// file found at the start, where it was left for a file already read under
-/// another name, else at its beginning. `None` when the path changed in
-/// between.
+/// another name, else at its beginning.
 fn open(
     path: &Path,
     initial: bool,
     opts: &Options,
     known: &HashMap<FileId, (Option<Fingerprint>, u64)>,
-) -> io::Result<Option<Open>> {
+) -> io::Result<Open> {
     let mut file = File::open(path)?;
     let meta = file.metadata()?;
     let id = FileId::of(&meta);
@@ -473,7 +483,7 @@ fn open(
     }
     let mut open = open_at(file, position, opts.max_line)?;
     open.first_line = first_line;
-    Ok(Some(open))
+    Ok(open)
 }
 
 /// Starts reading an open file at `position`.

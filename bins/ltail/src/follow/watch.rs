@@ -34,7 +34,9 @@ pub struct Watch {
     watcher: Option<notify::RecommendedWatcher>,
     /// Polling: the interval and the next poll.
     poll: Option<(Duration, Instant)>,
-    /// Directories that do not exist yet, looked for now and then.
+    /// Directories watched, as absolute paths (as the watcher reports them).
+    watched: Vec<PathBuf>,
+    /// Directories that do not exist (yet, or again), looked for now and then.
     pending: Vec<PathBuf>,
     pending_next: Instant,
 }
@@ -52,6 +54,7 @@ impl Watch {
             rx,
             watcher: None,
             poll: poll.map(|d| (d, Instant::now() + d)),
+            watched: Vec::new(),
             pending: Vec::new(),
             pending_next: Instant::now() + super::PENDING_CHECK,
         };
@@ -99,7 +102,37 @@ impl Watch {
         if let Some(watcher) = &mut self.watcher {
             if let Err(e) = watcher.watch(&dir, RecursiveMode::NonRecursive) {
                 self.fall_back(&format!("{}: {e}", dir.display()));
+                return;
             }
+            let absolute =
+                std::env::current_dir().map(|cwd| cwd.join(&dir)).unwrap_or_else(|_| dir.clone());
+            self.watched.push(absolute);
+        }
+    }
+
+    /// A watched directory that was removed loses its watch (even if it is
+    /// created again): look for it again like one that did not exist yet.
+    /// Called with the paths of each event.
+    pub fn notice_removed_dirs(&mut self, paths: &[PathBuf]) {
+        // The event may name the directory itself, or only the files that
+        // went with it.
+        let candidates = paths.iter().flat_map(|p| [Some(p.as_path()), p.parent()]).flatten();
+        let mut gone = Vec::new();
+        for c in candidates {
+            if self.watched.iter().any(|w| w == c)
+                && !c.is_dir()
+                && !gone.iter().any(|g: &PathBuf| g == c)
+            {
+                gone.push(c.to_path_buf());
+            }
+        }
+        for dir in gone {
+            self.watched.retain(|w| *w != dir);
+            if let Some(watcher) = &mut self.watcher {
+                let _ = watcher.unwatch(&dir);
+            }
+            self.pending.push(dir);
+            self.pending_next = Instant::now();
         }
     }
 
