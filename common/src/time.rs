@@ -157,6 +157,21 @@ pub fn format_rfc3339(instant: jiff::Timestamp, offset: jiff::tz::Offset) -> Str
     )
 }
 
+/// Like [`format_rfc3339`], with the fraction of a second when there is
+/// one, in groups of three digits (`.123`, `.123456`).
+pub fn format_rfc3339_frac(instant: jiff::Timestamp, offset: jiff::tz::Offset) -> String {
+    let mut s = format_rfc3339(instant, offset);
+    let nanos = instant.subsec_nanosecond().unsigned_abs();
+    if nanos != 0 {
+        let mut digits = format!("{nanos:09}");
+        while digits.len() > 3 && digits.ends_with("000") {
+            digits.truncate(digits.len() - 3);
+        }
+        s.insert_str(19, &format!(".{digits}"));
+    }
+    s
+}
+
 /// Parses a duration such as `500ms`, `2s`, `1.5s`, `5m`, `1h`, `1d` or
 /// `1m30s`. Units: `ms`, `s`, `m`, `h`, `d` (and `us`). A bare `0` is zero.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -265,6 +280,10 @@ mod tests {
         let z = parse_rfc3339("2026-11-27T03:22:43.5Z").unwrap();
         assert_eq!(format_rfc3339(z.instant, z.offset), "2026-11-27T03:22:43+00:00");
         assert_eq!(parse_rfc3339("27/Nov/2026:03:22:43 +0000"), None);
+        let f = parse_rfc3339("2026-11-27T03:22:43.1234+02:00").unwrap();
+        assert_eq!(format_rfc3339_frac(f.instant, f.offset), "2026-11-27T03:22:43.123400+02:00");
+        let f = parse_rfc3339("2026-11-27T03:22:43.5Z").unwrap();
+        assert_eq!(format_rfc3339_frac(f.instant, f.offset), "2026-11-27T03:22:43.500+00:00");
     }
 
     proptest::proptest! {

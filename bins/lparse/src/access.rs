@@ -17,6 +17,27 @@ use logkit_common::json::Object;
 use logkit_common::record as f;
 use logkit_common::time::clf_to_rfc3339;
 
+/// The `common` and `combined` formats (one parser: a line without referer
+/// and user agent is `common`).
+pub struct Combined;
+
+impl crate::format::LogFormat for Combined {
+    fn name(&self) -> &str {
+        "combined"
+    }
+
+    fn parse(
+        &self,
+        line: &[u8],
+        obj: &mut Object,
+        ctx: &mut crate::format::Ctx,
+    ) -> Result<(), Error> {
+        let a = parse(line)?;
+        let utf8 = std::str::from_utf8(line).is_ok();
+        write_fields(&a, obj, &mut ctx.access, utf8)
+    }
+}
+
 /// A parsed access-log line, borrowing from the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access<'a> {
@@ -310,12 +331,18 @@ fn write_request(raw: &[u8], obj: &mut Object, scratch: &mut Vec<u8>, line_is_ut
     if raw == b"-" {
         return;
     }
-    let (request, utf8): (&[u8], bool) = if memchr::memchr(b'\\', raw).is_some() {
+    if memchr::memchr(b'\\', raw).is_some() {
         unescape(raw, scratch);
-        (scratch, std::str::from_utf8(scratch).is_ok())
+        let utf8 = std::str::from_utf8(scratch).is_ok();
+        split_request(scratch, obj, utf8);
     } else {
-        (raw, line_is_utf8)
-    };
+        split_request(raw, obj, line_is_utf8);
+    }
+}
+
+/// Writes a request line (already unescaped) as `method`, `path`, `query`
+/// and `proto` when it is `METHOD TARGET PROTO`, else whole as `request`.
+pub(crate) fn split_request(request: &[u8], obj: &mut Object, utf8: bool) {
     let mut parts = request.split(|&b| b == b' ');
     if let (Some(method), Some(target), Some(proto), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -324,18 +351,23 @@ fn write_request(raw: &[u8], obj: &mut Object, scratch: &mut Vec<u8>, line_is_ut
             && method.iter().all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-');
         if method_ok && !target.is_empty() && proto.starts_with(b"HTTP/") {
             text(obj, f::METHOD, method, utf8);
-            match memchr::memchr(b'?', target) {
-                Some(q) => {
-                    text(obj, f::PATH, &target[..q], utf8);
-                    text(obj, f::QUERY, &target[q + 1..], utf8);
-                }
-                None => text(obj, f::PATH, target, utf8),
-            }
+            split_target(target, obj, utf8);
             text(obj, f::PROTO, proto, utf8);
             return;
         }
     }
     obj.bytes(f::REQUEST, request);
+}
+
+/// Writes a request target as `path` and, after a `?`, `query`.
+pub(crate) fn split_target(target: &[u8], obj: &mut Object, utf8: bool) {
+    match memchr::memchr(b'?', target) {
+        Some(q) => {
+            text(obj, f::PATH, &target[..q], utf8);
+            text(obj, f::QUERY, &target[q + 1..], utf8);
+        }
+        None => text(obj, f::PATH, target, utf8),
+    }
 }
 
 #[cfg(test)]

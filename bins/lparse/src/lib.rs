@@ -10,6 +10,9 @@
 //! and line number, and counted; `--strict` makes the first one fatal.
 
 pub mod access;
+pub mod format;
+pub mod jsonlog;
+pub mod vars;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -27,13 +30,26 @@ Examples:
   ltail examples/*/access* | lparse | lcount --status 404 --by path
   lparse access.log | jq -c 'select(.status >= 500)'
 
-Formats (detected line by line): common and combined, as written by nginx
-and Apache httpd, optionally followed by nginx's $request_time.";
+Formats (found per source from its lines, or named with --format):
+  combined  common and combined, as nginx and Apache httpd write them,
+            optionally followed by nginx's $request_time
+  json      JSON lines (application logs, nginx escape=json): fields kept,
+            the time becomes ts, nginx variable names become canonical";
 
 /// Parse log lines (ltail records or raw lines) into NDJSON records.
 #[derive(Debug, Parser)]
 #[command(name = "lparse", version, after_help = EXAMPLES)]
 pub struct Args {
+    /// Parse with this format only (default: each source's format is found
+    /// from its lines). One of: combined (also common), json.
+    #[arg(long, value_name = "NAME")]
+    format: Option<String>,
+
+    /// The time zone of times written without an offset (an IANA name such
+    /// as Europe/Paris, or UTC); default: the local zone.
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+
     /// Stop at the first line that does not parse, with exit status 2.
     #[arg(long)]
     strict: bool,
@@ -46,7 +62,25 @@ pub struct Args {
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("lparse");
     let mut out = Output::new();
-    let mut parser = LineParser::new(BadInput::new("lparse", args.strict));
+    let zone = match &args.tz {
+        Some(name) => {
+            jiff::tz::TimeZone::get(name).map_err(|e| anyhow::anyhow!("--tz {name}: {e}"))?
+        }
+        None => jiff::tz::TimeZone::system(),
+    };
+    let mut all: Vec<Box<dyn format::LogFormat>> =
+        vec![Box::new(access::Combined), Box::new(jsonlog::JsonLog)];
+    if let Some(name) = &args.format {
+        all.retain(|f| f.name() == name);
+        if all.is_empty() {
+            anyhow::bail!("--format {name}: unknown format (known: combined, json)");
+        }
+    }
+    let mut parser = LineParser {
+        bad: BadInput::new("lparse", args.strict),
+        formats: format::Formats::new(all),
+        ctx: format::Ctx::new(zone),
+    };
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
         let input = match name.open() {
@@ -72,6 +106,13 @@ enum Source<'a> {
 }
 
 impl Source<'_> {
+    /// The input the line was read from.
+    fn input(&self) -> &str {
+        match self {
+            Source::Record(_, input) | Source::Input(input) => input,
+        }
+    }
+
     fn place(&self, number: u64) -> String {
         match self {
             Source::Record(rec, input) => match rec.src_text() {
@@ -86,14 +127,11 @@ impl Source<'_> {
 /// The per-run state: reusable buffers and the bad-line report.
 struct LineParser {
     bad: BadInput,
-    scratch: access::Scratch,
+    formats: format::Formats,
+    ctx: format::Ctx,
 }
 
 impl LineParser {
-    fn new(bad: BadInput) -> Self {
-        LineParser { bad, scratch: access::Scratch::default() }
-    }
-
     fn parse_input<R: std::io::Read + std::os::fd::AsRawFd>(
         &mut self,
         input: R,
@@ -155,27 +193,17 @@ impl LineParser {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let buf = out.buf();
-        let mark = buf.len();
-        let mut obj = Object::new(buf);
-        obj.raw_fields(input.src);
-        let result = access::parse(line).and_then(|a| {
-            let utf8 = std::str::from_utf8(line).is_ok();
-            access::write_fields(&a, &mut obj, &mut self.scratch, utf8)
-        });
-        match result {
-            Ok(()) => {
-                if input.truncated {
-                    obj.raw(record::TRUNCATED, b"true");
-                }
-                obj.finish();
-                buf.push(b'\n');
-                Ok(())
-            }
-            Err(reason) => {
-                buf.truncate(mark);
-                self.write_error(line, input, reason, out)
-            }
+        let source = if input.src.is_empty() { input.source.input().as_bytes() } else { input.src };
+        match self.formats.write_record(
+            source,
+            line,
+            input.src,
+            input.truncated,
+            out.buf(),
+            &mut self.ctx,
+        ) {
+            Ok(()) => Ok(()),
+            Err(reason) => self.write_error(line, input, reason, out),
         }
     }
 

@@ -1,0 +1,130 @@
+//! Log formats: the interface every parser implements, and how the format
+//! of a source is chosen.
+//!
+//! Each source (`src`, or the input for raw lines) remembers the format its
+//! last line parsed with, and tries it first; a line it does not fit is
+//! tried with the other formats in order, so a pipe that mixes access and
+//! error logs, or a file whose format changes, still parses line by line.
+//! `--format NAME` restricts lparse to one format.
+
+use crate::access;
+use logkit_common::json::Object;
+use std::collections::HashMap;
+
+/// What a parser may need besides the line.
+pub struct Ctx {
+    /// The zone of times written without an offset (`--tz`, else local).
+    pub zone: jiff::tz::TimeZone,
+    /// When this run started: syslog lines have no year, inferred from it.
+    pub now: jiff::Timestamp,
+    /// Buffers to reuse, so that a line costs no allocation.
+    pub scratch: Vec<u8>,
+    pub access: access::Scratch,
+}
+
+impl Ctx {
+    pub fn new(zone: jiff::tz::TimeZone) -> Self {
+        Ctx {
+            zone,
+            now: jiff::Timestamp::now(),
+            scratch: Vec::new(),
+            access: access::Scratch::default(),
+        }
+    }
+
+    /// Writes `ts` for a time written without an offset, in [`Ctx::zone`].
+    pub fn write_local_ts(
+        &self,
+        obj: &mut Object,
+        dt: jiff::civil::DateTime,
+    ) -> Result<(), &'static str> {
+        let ts = self.zone.to_timestamp(dt).map_err(|_| "bad time")?;
+        let offset = self.zone.to_offset(ts);
+        obj.str(logkit_common::record::TS, &logkit_common::time::format_rfc3339_frac(ts, offset));
+        Ok(())
+    }
+}
+
+/// A log format.
+pub trait LogFormat: Send {
+    /// The name for `--format` and the `fmt` field.
+    fn name(&self) -> &str;
+
+    /// Writes the fields of `line` into `obj` (after `src`), ending with
+    /// `fmt`; or says in a few words why the line is not in this format.
+    /// On `Err` whatever was written is discarded by the caller.
+    fn parse(&self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str>;
+}
+
+/// Chooses the format of each line, remembering what worked per source.
+pub struct Formats {
+    formats: Vec<Box<dyn LogFormat>>,
+    /// Per source: the index of the format that parsed its last line.
+    last: HashMap<Vec<u8>, usize>,
+    /// The previous line's source and format: lines come in long runs from
+    /// one source, so this spares a lookup per line.
+    recent: Option<(Vec<u8>, usize)>,
+}
+
+impl Formats {
+    pub fn new(formats: Vec<Box<dyn LogFormat>>) -> Self {
+        Formats { formats, last: HashMap::new(), recent: None }
+    }
+
+    /// Writes the record of a line of `source` at the end of `buf`: `src`
+    /// fields, the parsed fields, `truncated` if set, and `\n`. The source's
+    /// last format is tried first, then the others. On failure nothing is
+    /// written and the reason is the one of the format tried first (the
+    /// likeliest).
+    pub fn write_record(
+        &mut self,
+        source: &[u8],
+        line: &[u8],
+        src_fields: &[u8],
+        truncated: bool,
+        buf: &mut Vec<u8>,
+        ctx: &mut Ctx,
+    ) -> Result<(), &'static str> {
+        let mark = buf.len();
+        let first = match &self.recent {
+            Some((s, i)) if s == source => *i,
+            _ => self.last.get(source).copied().unwrap_or(0),
+        };
+        let mut reason = None;
+        for k in 0..self.formats.len() {
+            // The source's last format, then the others in their order.
+            let i = match k {
+                0 => first,
+                k if k <= first => k - 1,
+                k => k,
+            };
+            let mut obj = Object::new(buf);
+            obj.raw_fields(src_fields);
+            match self.formats[i].parse(line, &mut obj, ctx) {
+                Ok(()) => {
+                    if truncated {
+                        obj.raw(logkit_common::record::TRUNCATED, b"true");
+                    }
+                    obj.finish();
+                    buf.push(b'\n');
+                    let cached = matches!(&self.recent, Some((s, j)) if s == source && *j == i);
+                    if !cached {
+                        self.last.insert(source.to_vec(), i);
+                        self.recent = Some((source.to_vec(), i));
+                    }
+                    return Ok(());
+                }
+                Err(why) => {
+                    reason.get_or_insert(why);
+                    buf.truncate(mark);
+                }
+            }
+        }
+        Err(reason.unwrap_or("no format matches"))
+    }
+
+    /// The names of the formats, for messages.
+    pub fn names(&self) -> Vec<&str> {
+        self.formats.iter().map(|f| f.name()).collect()
+    }
+}

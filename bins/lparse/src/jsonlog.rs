@@ -1,0 +1,260 @@
+//! JSON log lines: applications' structured logs and nginx's
+//! `log_format ... escape=json`. They are records already: their fields go
+//! through as they are, with three changes so that they read like every
+//! other record:
+//!
+//! * the time, under `ts` or a usual name (`time`, `timestamp`,
+//!   `@timestamp`, `time_iso8601`, `time_local`, `datetime`, `date`), becomes
+//!   `ts` in RFC 3339 (epoch numbers in s, ms, µs or ns are read as UTC);
+//! * nginx variable names get their canonical names and types
+//!   (`remote_addr` → `client`, `"status":"404"` → `"status":404`, `request`
+//!   → `method`/`path`/`query`/`proto`; see [`crate::vars`]);
+//! * a `src` of the line's own is dropped (the record's `src` is where the
+//!   line was read).
+
+use crate::format::{Ctx, LogFormat};
+use crate::vars::{self, Kind};
+use logkit_common::flat::{decode_str, Fields};
+use logkit_common::json::Object;
+use logkit_common::record as f;
+use logkit_common::time::{clf_to_rfc3339, format_rfc3339_frac, parse_rfc3339};
+use std::borrow::Cow;
+
+pub struct JsonLog;
+
+/// Names under which a line's time is looked for, in this order.
+const TIME_KEYS: [&str; 8] =
+    ["ts", "time", "timestamp", "@timestamp", "time_iso8601", "time_local", "datetime", "date"];
+
+impl LogFormat for JsonLog {
+    fn name(&self) -> &str {
+        "json"
+    }
+
+    fn parse(&self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str> {
+        let trimmed = line.trim_ascii();
+        if trimmed.first() != Some(&b'{') {
+            return Err("not a JSON object");
+        }
+        let mut scan = Fields::new(trimmed).map_err(|_| "not a JSON object")?;
+        let mut fields: Vec<(Cow<'_, str>, &[u8])> = Vec::new();
+        while let Some(field) = scan.next().map_err(|_| "not a JSON object")? {
+            let key = if field.key_escaped {
+                Cow::Owned(decode_str(&[&b"\""[..], field.key, b"\""].concat()).into_owned())
+            } else {
+                String::from_utf8_lossy(field.key)
+            };
+            fields.push((key, field.value));
+        }
+        let time_key = TIME_KEYS.iter().find(|k| fields.iter().any(|(key, _)| key == *k)).copied();
+        let mut written: Vec<&'static str> = Vec::new();
+        let mut time_done = false;
+        for (key, value) in &fields {
+            if key == f::SRC || key == "fmt" {
+                continue;
+            }
+            if !time_done && Some(key.as_ref()) == time_key {
+                if let Some(ts) = time_value(value, ctx) {
+                    obj.str(f::TS, &ts);
+                    written.push(f::TS);
+                    time_done = true;
+                    continue;
+                }
+            }
+            if let Some(kind) = vars::nginx(key) {
+                if write_canonical(kind, value, obj, &mut written, ctx) {
+                    continue;
+                }
+            }
+            let raw: Cow<'_, [u8]> = match (vars::nginx_number(key), as_text(value)) {
+                (true, Some(t)) if is_json_number(t.trim()) => {
+                    Cow::Owned(t.trim().as_bytes().to_vec())
+                }
+                _ => Cow::Borrowed(value),
+            };
+            obj.key_escaped(key).extend_from_slice(&raw);
+        }
+        obj.str(f::FMT, "json");
+        Ok(())
+    }
+}
+
+/// A string value's text; `None` for other values.
+fn as_text(value: &[u8]) -> Option<Cow<'_, str>> {
+    (value.first() == Some(&b'"')).then(|| decode_str(value))
+}
+
+fn is_json_number(t: &str) -> bool {
+    !t.is_empty()
+        && t.parse::<f64>().is_ok_and(f64::is_finite)
+        && !t.starts_with(['+', '.'])
+        && !t.ends_with('.')
+        && !t.contains(['i', 'n', 'I', 'N'])
+}
+
+/// Writes a canonical field from a JSON value; `false` when the value does
+/// not fit (it then goes through under its own name). `-` and empty values
+/// are left out, as in text logs.
+fn write_canonical(
+    kind: Kind,
+    value: &[u8],
+    obj: &mut Object,
+    written: &mut Vec<&'static str>,
+    ctx: &mut Ctx,
+) -> bool {
+    let text: Cow<'_, str> = match as_text(value) {
+        Some(t) => t,
+        None if value.first().is_some_and(|b| b.is_ascii_digit() || *b == b'-') => {
+            String::from_utf8_lossy(value)
+        }
+        None => return false,
+    };
+    let text = text.as_ref();
+    if text == "-" || text.is_empty() {
+        return true;
+    }
+    let mut once = |name: &'static str| {
+        if written.contains(&name) {
+            false
+        } else {
+            written.push(name);
+            true
+        }
+    };
+    match kind {
+        Kind::Text(name) => {
+            if once(name) {
+                obj.str(name, text);
+            }
+        }
+        Kind::Int(name) => match text.parse::<u64>() {
+            Ok(n) if once(name) => obj.uint(name, n),
+            Ok(_) => {}
+            Err(_) => return false,
+        },
+        Kind::Seconds(name) | Kind::Micros(name) | Kind::Millis(name) => {
+            let scale = match kind {
+                Kind::Micros(_) => 1e-6,
+                Kind::Millis(_) => 1e-3,
+                _ => 1.0,
+            };
+            match text.parse::<f64>() {
+                Ok(x) if x.is_finite() && once(name) => obj.float(name, x * scale),
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        Kind::Time => match time_value(value, ctx) {
+            Some(ts) if once(f::TS) => obj.str(f::TS, &ts),
+            Some(_) => {}
+            None => return false,
+        },
+        Kind::Request => {
+            if once(f::METHOD) {
+                crate::access::split_request(text.as_bytes(), obj, true);
+            }
+        }
+        Kind::Target => {
+            if once(f::PATH) {
+                crate::access::split_target(text.as_bytes(), obj, true);
+            }
+        }
+    }
+    true
+}
+
+/// A time value as RFC 3339: RFC 3339 or ISO 8601 text (with its offset,
+/// else in the local zone), CLF text, or epoch seconds, ms, µs or ns.
+fn time_value(value: &[u8], ctx: &Ctx) -> Option<String> {
+    if let Some(text) = as_text(value) {
+        let text = text.trim();
+        if let Some(stamp) = parse_rfc3339(text) {
+            return Some(format_rfc3339_frac(stamp.instant, stamp.offset));
+        }
+        let mut out = Vec::new();
+        if clf_to_rfc3339(text.as_bytes(), &mut out) {
+            return String::from_utf8(out).ok();
+        }
+        if let Ok(dt) = text.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>() {
+            let ts = ctx.zone.to_timestamp(dt).ok()?;
+            return Some(format_rfc3339_frac(ts, ctx.zone.to_offset(ts)));
+        }
+        return None;
+    }
+    // Epoch time: the unit is told by the magnitude. Integers are scaled
+    // exactly; fractions are rounded to the microsecond.
+    let text = std::str::from_utf8(value).ok()?;
+    let (whole, scale_of) = match text.parse::<i128>() {
+        Ok(n) => (n, n.abs()),
+        Err(_) => {
+            let x: f64 = text.parse().ok()?;
+            let micros = (x * 1e6).round() as i128;
+            return Some(format_rfc3339_frac(
+                jiff::Timestamp::from_microsecond(micros as i64).ok()?,
+                jiff::tz::Offset::UTC,
+            ))
+            .filter(|_| x.abs() < 1e11);
+        }
+    };
+    let nanos = match scale_of {
+        m if m < 100_000_000_000 => whole * 1_000_000_000,
+        m if m < 100_000_000_000_000 => whole * 1_000_000,
+        m if m < 100_000_000_000_000_000 => whole * 1_000,
+        _ => whole,
+    };
+    let ts = jiff::Timestamp::from_nanosecond(nanos).ok()?;
+    Some(format_rfc3339_frac(ts, jiff::tz::Offset::UTC))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<serde_json::Value, &'static str> {
+        let mut buf = Vec::new();
+        let mut obj = Object::new(&mut buf);
+        let mut ctx = Ctx::new(jiff::tz::TimeZone::UTC);
+        JsonLog.parse(line.as_bytes(), &mut obj, &mut ctx)?;
+        obj.finish();
+        Ok(serde_json::from_slice(&buf).unwrap())
+    }
+
+    #[test]
+    fn application_logs_keep_their_fields_and_gain_ts() {
+        let r = parse(
+            r#"{"time":"2026-11-27T03:22:43.5+01:00","level":"info","msg":"up","n":{"a":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            serde_json::json!({"ts":"2026-11-27T03:22:43.500+01:00","level":"info","msg":"up","n":{"a":1},"fmt":"json"})
+        );
+        let r = parse(r#"{"@timestamp":1795735363123,"msg":"x"}"#).unwrap();
+        // `date -u -d @1795735363` is 2026-11-26 23:22:43.
+        assert_eq!(r["ts"], "2026-11-26T23:22:43.123+00:00");
+        let r = parse(r#"{"time":1795735363.25,"msg":"x"}"#).unwrap();
+        assert_eq!(r["ts"], "2026-11-26T23:22:43.250+00:00");
+        let r = parse(r#"{"timestamp":"2026-11-27 03:22:43","msg":"x","src":"theirs"}"#).unwrap();
+        assert_eq!(r["ts"], "2026-11-27T03:22:43+00:00");
+        assert!(r.get("src").is_none());
+    }
+
+    #[test]
+    fn nginx_escape_json_logs_get_canonical_fields() {
+        let line = r#"{"time_local":"27/Nov/2026:03:22:43 +0000","remote_addr":"10.0.0.1","remote_user":"","request":"GET /a?b=1 HTTP/1.1","status":"404","body_bytes_sent":"153","request_time":"0.004","http_referer":"-","http_user_agent":"curl/8","upstream_cache_status":"MISS","upstream_response_time":"0.003"}"#;
+        let r = parse(line).unwrap();
+        assert_eq!(
+            r,
+            serde_json::json!({"ts":"2026-11-27T03:22:43+00:00","client":"10.0.0.1","method":"GET","path":"/a",
+                "query":"b=1","proto":"HTTP/1.1","status":404,"bytes":153,"rt":0.004,"ua":"curl/8",
+                "upstream_cache_status":"MISS","upstream_response_time":0.003,"fmt":"json"})
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_json_object() {
+        for bad in ["", "hello", "[1,2]", "{\"a\":", "{\"a\":1} x"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
