@@ -84,6 +84,8 @@ struct Follower {
     cwd: PathBuf,
     out: Output,
     bad: BadInput,
+    /// The `--state` read at start.
+    saved: Vec<checkpoint::Entry>,
     /// Lines were written since the last checkpoint.
     unsaved: bool,
     last_save: Instant,
@@ -114,6 +116,7 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
         cwd: std::env::current_dir()?,
         out: Output::new(),
         bad: BadInput::new("ltail", strict),
+        saved: Vec::new(),
         unsaved: false,
         last_save: Instant::now(),
     };
@@ -124,6 +127,7 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
     for e in &saved {
         follower.known.insert(e.id(), (e.fingerprint(), e.offset));
     }
+    follower.saved = saved;
     for t in &targets {
         if let Target::Path(p) = t {
             follower.track(p.clone(), true);
@@ -132,7 +136,6 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
     for p in discover::expand(&targets) {
         follower.track(p, true);
     }
-    follower.resume_rotated(&saved);
     let dirs: Vec<PathBuf> = targets.iter().map(Target::directory).collect();
     let mut watch = Watch::new(rx, tx, &dirs, follower.opts.poll)?;
     // The files as they are now.
@@ -261,26 +264,33 @@ impl Follower {
         [drain, watch.next_deadline(), save].into_iter().flatten().min()
     }
 
-    /// Files of the saved state that were rotated away while ltail was not
-    /// running: found again by identity in their directory, and read on
-    /// (before the new file at the path) from where they were left.
-    fn resume_rotated(&mut self, saved: &[checkpoint::Entry]) {
-        for i in 0..self.tracked.len() {
-            let path = self.tracked[i].path.clone();
-            let now_at_path = std::fs::metadata(&path).ok().map(|m| FileId::of(&m));
-            for e in saved.iter().filter(|e| e.path == path && Some(e.id()) != now_at_path) {
-                let Some((_, file)) = checkpoint::find_by_identity(&discover::parent(&path), e)
-                else {
-                    continue;
-                };
-                if let Ok(open) = open_at(file, e.offset, self.opts.max_line) {
-                    self.tracked[i].draining.push(open);
-                    // The file now at the path appeared after the rotation:
-                    // all of it is new.
-                    self.tracked[i].initial = false;
-                }
+    /// At the first opening of a path, files of the saved state that are no
+    /// longer at the path (rotated while ltail was not running, or while it
+    /// was starting): found again by identity in their directory, and read
+    /// on from where they were left, before the file now at the path, which
+    /// is then read from its start (it came after the rotation). Returns
+    /// whether there were any.
+    fn resume_rotated(&mut self, i: usize, opened: Option<FileId>) -> Result<bool> {
+        let path = self.tracked[i].path.clone();
+        let mut found = false;
+        for e in self.saved.iter().filter(|e| e.path == path && Some(e.id()) != opened) {
+            found = true;
+            let already = self
+                .tracked
+                .iter()
+                .any(|t| t.draining.iter().chain(t.current.as_ref()).any(|o| o.id == e.id()));
+            if already {
+                continue;
             }
+            let Some((_, file)) = checkpoint::find_by_identity(&discover::parent(&path), e) else {
+                continue;
+            };
+            let mut old = open_at(file, e.offset, self.opts.max_line)?;
+            let t = &mut self.tracked[i];
+            pump(&mut old, &t.src_json, &t.label, &mut self.out, &mut self.bad, &mut self.known)?;
+            t.draining.push(old);
         }
+        Ok(found && !self.saved.iter().any(|e| Some(e.id()) == opened))
     }
 
     /// Writes `--state` when due (or now, with `force`), after the output
@@ -363,9 +373,15 @@ impl Follower {
                 t.draining.push(cur);
                 t.initial = false;
             } else if !t.reported_missing {
+                let first = t.initial;
                 eprintln!("ltail: {}: does not exist; waiting for it to appear", t.label);
                 t.reported_missing = true;
                 t.initial = false;
+                if first && !self.saved.is_empty() {
+                    // Rotated away while ltail was not running, with no new
+                    // file yet: the saved file is read on.
+                    self.resume_rotated(i, None)?;
+                }
             }
             return Ok(());
         };
@@ -379,13 +395,20 @@ impl Follower {
         }
         let mut adopted = None;
         if t.current.is_none() {
-            match open(&t.path, t.initial, &self.opts, &self.known) {
-                Ok(o) => {
-                    if !t.initial {
+            let initial = t.initial;
+            match open(&t.path, initial, &self.opts, &self.known) {
+                Ok(mut o) => {
+                    if !initial {
                         eprintln!("ltail: {}: appeared; following it", t.label);
+                    } else if !self.saved.is_empty() && self.resume_rotated(i, Some(o.id))? {
+                        // A new file since the saved state: all of it is new.
+                        o.reader.get_mut().seek(SeekFrom::Start(0))?;
+                        o.reader.reset(0);
+                        o.fingerprint = None;
+                        o.first_line = 0;
                     }
                     adopted = Some(o.id);
-                    t.current = Some(o);
+                    self.tracked[i].current = Some(o);
                 }
                 Err(e) => {
                     if !t.reported_missing {
@@ -395,6 +418,9 @@ impl Follower {
                     return Ok(());
                 }
             }
+        }
+        let t = &mut self.tracked[i];
+        if adopted.is_some() {
             t.initial = false;
             t.reported_missing = false;
         }
