@@ -27,7 +27,7 @@ impl crate::format::LogFormat for Combined {
     }
 
     fn parse(
-        &self,
+        &mut self,
         line: &[u8],
         obj: &mut Object,
         ctx: &mut crate::format::Ctx,

@@ -17,6 +17,10 @@ pub struct Ctx {
     pub zone: jiff::tz::TimeZone,
     /// When this run started: syslog lines have no year, inferred from it.
     pub now: jiff::Timestamp,
+    /// The source of the line being parsed (its `src`, or the input's name
+    /// for raw lines): for formats with per-source state, such as W3C's
+    /// `#Fields:` header.
+    pub source: Vec<u8>,
     /// Buffers to reuse, so that a line costs no allocation.
     pub scratch: Vec<u8>,
     pub access: access::Scratch,
@@ -27,6 +31,7 @@ impl Ctx {
         Ctx {
             zone,
             now: jiff::Timestamp::now(),
+            source: Vec::new(),
             scratch: Vec::new(),
             access: access::Scratch::default(),
         }
@@ -53,7 +58,7 @@ pub trait LogFormat: Send {
     /// Writes the fields of `line` into `obj` (after `src`), ending with
     /// `fmt`; or says in a few words why the line is not in this format.
     /// On `Err` whatever was written is discarded by the caller.
-    fn parse(&self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str>;
+    fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str>;
 }
 
 /// Chooses the format of each line, remembering what worked per source.
@@ -86,6 +91,10 @@ impl Formats {
         ctx: &mut Ctx,
     ) -> Result<(), &'static str> {
         let mark = buf.len();
+        if ctx.source != source {
+            ctx.source.clear();
+            ctx.source.extend_from_slice(source);
+        }
         let first = match &self.recent {
             Some((s, i)) if s == source => *i,
             _ => self.last.get(source).copied().unwrap_or(0),

@@ -31,7 +31,7 @@ impl LogFormat for JsonLog {
         "json"
     }
 
-    fn parse(&self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str> {
+    fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str> {
         let trimmed = line.trim_ascii();
         if trimmed.first() != Some(&b'{') {
             return Err("not a JSON object");

@@ -10,9 +10,13 @@
 //! and line number, and counted; `--strict` makes the first one fatal.
 
 pub mod access;
+pub mod errorlog;
 pub mod format;
 pub mod jsonlog;
+pub mod logfmt;
+pub mod syslog;
 pub mod vars;
+pub mod w3c;
 
 use anyhow::{Context, Result};
 use clap::Parser;

@@ -1,0 +1,1 @@
+//! logfmt lines (`key=value key2="quoted value"`).

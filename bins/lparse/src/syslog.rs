@@ -1,0 +1,1 @@
+//! syslog lines: RFC 3164 (BSD) and RFC 5424.
