@@ -17,7 +17,7 @@ use crate::vars::{self, Kind};
 use logkit_common::flat::{decode_str, Fields};
 use logkit_common::json::Object;
 use logkit_common::record as f;
-use logkit_common::time::{clf_to_rfc3339, format_rfc3339_frac, parse_rfc3339};
+use logkit_common::time::format_rfc3339_frac;
 use std::borrow::Cow;
 
 pub struct JsonLog;
@@ -93,8 +93,7 @@ fn is_json_number(t: &str) -> bool {
 }
 
 /// Writes a canonical field from a JSON value; `false` when the value does
-/// not fit (it then goes through under its own name). `-` and empty values
-/// are left out, as in text logs.
+/// not fit (it then goes through under its own name).
 fn write_canonical(
     kind: Kind,
     value: &[u8],
@@ -109,77 +108,14 @@ fn write_canonical(
         }
         None => return false,
     };
-    let text = text.as_ref();
-    if text == "-" || text.is_empty() {
-        return true;
-    }
-    let mut once = |name: &'static str| {
-        if written.contains(&name) {
-            false
-        } else {
-            written.push(name);
-            true
-        }
-    };
-    match kind {
-        Kind::Text(name) => {
-            if once(name) {
-                obj.str(name, text);
-            }
-        }
-        Kind::Int(name) => match text.parse::<u64>() {
-            Ok(n) if once(name) => obj.uint(name, n),
-            Ok(_) => {}
-            Err(_) => return false,
-        },
-        Kind::Seconds(name) | Kind::Micros(name) | Kind::Millis(name) => {
-            let scale = match kind {
-                Kind::Micros(_) => 1e-6,
-                Kind::Millis(_) => 1e-3,
-                _ => 1.0,
-            };
-            match text.parse::<f64>() {
-                Ok(x) if x.is_finite() && once(name) => obj.float(name, x * scale),
-                Ok(_) => {}
-                Err(_) => return false,
-            }
-        }
-        Kind::Time => match time_value(value, ctx) {
-            Some(ts) if once(f::TS) => obj.str(f::TS, &ts),
-            Some(_) => {}
-            None => return false,
-        },
-        Kind::Request => {
-            if once(f::METHOD) {
-                crate::access::split_request(text.as_bytes(), obj, true);
-            }
-        }
-        Kind::Target => {
-            if once(f::PATH) {
-                crate::access::split_target(text.as_bytes(), obj, true);
-            }
-        }
-    }
-    true
+    vars::write(kind, text.as_bytes(), true, obj, written, ctx).is_ok()
 }
 
 /// A time value as RFC 3339: RFC 3339 or ISO 8601 text (with its offset,
 /// else in the local zone), CLF text, or epoch seconds, ms, µs or ns.
 fn time_value(value: &[u8], ctx: &Ctx) -> Option<String> {
     if let Some(text) = as_text(value) {
-        let text = text.trim();
-        if let Some(stamp) = parse_rfc3339(text) {
-            return Some(format_rfc3339_frac(stamp.instant, stamp.offset));
-        }
-        let mut out = Vec::new();
-        if clf_to_rfc3339(text.as_bytes(), &mut out) {
-            return String::from_utf8(out).ok();
-        }
-        if let Ok(dt) = text.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>() {
-            let ts = ctx.zone.to_timestamp(dt).ok()?;
-            return Some(format_rfc3339_frac(ts, ctx.zone.to_offset(ts)));
-        }
-        return None;
+        return vars::time_from_text(&text, ctx);
     }
     // Epoch time: the unit is told by the magnitude. Integers are scaled
     // exactly; fractions are rounded to the microsecond.

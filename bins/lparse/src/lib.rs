@@ -10,6 +10,7 @@
 //! and line number, and counted; `--strict` makes the first one fatal.
 
 pub mod access;
+pub mod custom;
 pub mod errorlog;
 pub mod format;
 pub mod jsonlog;
@@ -49,6 +50,16 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     format: Option<String>,
 
+    /// A custom nginx format: the log_format line or string from the
+    /// server's config, pasted as it stands.
+    #[arg(long, value_name = "LOG_FORMAT")]
+    nginx_format: Option<String>,
+
+    /// A custom Apache format: the LogFormat line or string from the
+    /// server's config, pasted as it stands.
+    #[arg(long, value_name = "LOG_FORMAT")]
+    apache_format: Option<String>,
+
     /// The time zone of times written without an offset (an IANA name such
     /// as Europe/Paris, or UTC); default: the local zone.
     #[arg(long, value_name = "ZONE")]
@@ -72,12 +83,25 @@ pub fn run() -> Result<Outcome> {
         }
         None => jiff::tz::TimeZone::system(),
     };
-    let mut all: Vec<Box<dyn format::LogFormat>> =
-        vec![Box::new(access::Combined), Box::new(jsonlog::JsonLog)];
+    let mut all: Vec<Box<dyn format::LogFormat>> = Vec::new();
+    // A format the user declared comes first: it is the one they expect.
+    if let Some(config) = &args.nginx_format {
+        all.push(Box::new(
+            custom::Custom::nginx(config).map_err(|e| anyhow::anyhow!("--nginx-format: {e}"))?,
+        ));
+    }
+    if let Some(config) = &args.apache_format {
+        all.push(Box::new(
+            custom::Custom::apache(config).map_err(|e| anyhow::anyhow!("--apache-format: {e}"))?,
+        ));
+    }
+    all.push(Box::new(access::Combined));
+    all.push(Box::new(jsonlog::JsonLog));
     if let Some(name) = &args.format {
+        let known: Vec<String> = all.iter().map(|f| f.name().to_owned()).collect();
         all.retain(|f| f.name() == name);
         if all.is_empty() {
-            anyhow::bail!("--format {name}: unknown format (known: combined, json)");
+            anyhow::bail!("--format {name}: unknown format (known: {})", known.join(", "));
         }
     }
     let mut parser = LineParser {

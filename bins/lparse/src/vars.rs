@@ -4,6 +4,11 @@
 //! JSON access logs (nginx `escape=json`), whose keys are the variable
 //! names the administrator chose, often the nginx ones.
 
+use crate::format::Ctx;
+use logkit_common::json::Object;
+use logkit_common::record as f;
+use logkit_common::time::{clf_to_rfc3339, format_rfc3339_frac, parse_rfc3339};
+
 /// How a variable's text becomes a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -66,4 +71,160 @@ pub fn nginx_number(name: &str) -> bool {
             | "remote_port"
             | "upstream_response_length"
     )
+}
+
+/// The canonical field of an Apache `LogFormat` directive, given as the
+/// letter with its `{argument}` if any (`h`, `>s`, `{Referer}i`); `None`
+/// for directives without one (kept under a name of their own).
+pub fn apache(directive: &str, arg: Option<&str>) -> Option<Kind> {
+    let arg_lower = arg.map(str::to_ascii_lowercase);
+    Some(match (directive, arg_lower.as_deref()) {
+        ("h" | "a", None) => Kind::Text("client"),
+        ("u", None) => Kind::Text("user"),
+        ("t", None) => Kind::Time,
+        ("r", None) => Kind::Request,
+        ("s" | ">s" | "<s", None) => Kind::Int("status"),
+        ("b" | "B" | "O", None) => Kind::Int("bytes"),
+        ("D", None) | ("T", Some("us")) => Kind::Micros("rt"),
+        ("T", Some("ms")) => Kind::Millis("rt"),
+        ("T", None | Some("s")) => Kind::Seconds("rt"),
+        ("v" | "V", None) => Kind::Text("vhost"),
+        ("m", None) => Kind::Text("method"),
+        ("U", None) => Kind::Text("path"),
+        ("H", None) => Kind::Text("proto"),
+        ("i", Some("referer")) => Kind::Text("referer"),
+        ("i", Some("user-agent")) => Kind::Text("ua"),
+        ("i", Some("host")) => Kind::Text("vhost"),
+        _ => return None,
+    })
+}
+
+/// The field name for an Apache directive without a canonical one:
+/// `%{X-Forwarded-For}i` → `x_forwarded_for`, `%p` → `port`, ...
+pub fn apache_name(directive: &str, arg: Option<&str>) -> String {
+    if let Some(a) = arg {
+        return a.to_ascii_lowercase().replace('-', "_");
+    }
+    match directive {
+        "l" => "ident",
+        "p" => "port",
+        "P" => "pid",
+        "k" => "keepalive",
+        "I" => "bytes_in",
+        "S" => "bytes_transferred",
+        "X" => "conn_status",
+        "L" => "log_id",
+        "q" => "query",
+        "f" => "filename",
+        "R" => "handler",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// Whether an Apache directive without a canonical name is a number.
+pub fn apache_number(directive: &str) -> bool {
+    matches!(directive, "p" | "P" | "k" | "I" | "S")
+}
+
+/// Writes a variable's text (unescaped) as its canonical field(s); `utf8`
+/// says the text is known to be UTF-8 (a slice of a valid line). `-` and
+/// empty values are left out; a field already written (two variables for
+/// one name) is not written again. `Err` when the text does not fit the
+/// kind (a status that is not a number).
+pub fn write(
+    kind: Kind,
+    text: &[u8],
+    utf8: bool,
+    obj: &mut Object,
+    written: &mut Vec<&'static str>,
+    ctx: &mut Ctx,
+) -> Result<(), &'static str> {
+    if text == b"-" || text.is_empty() {
+        return Ok(());
+    }
+    let mut once = |name: &'static str| {
+        if written.contains(&name) {
+            false
+        } else {
+            written.push(name);
+            true
+        }
+    };
+    let number = || std::str::from_utf8(text).ok().map(str::trim);
+    match kind {
+        Kind::Text(name) => {
+            if once(name) {
+                if utf8 {
+                    obj.utf8_bytes(name, text);
+                } else {
+                    obj.bytes(name, text);
+                }
+            }
+        }
+        Kind::Int(name) => {
+            let n = number().and_then(|t| t.parse::<u64>().ok()).ok_or("not a number")?;
+            if once(name) {
+                obj.uint(name, n);
+            }
+        }
+        Kind::Seconds(name) | Kind::Micros(name) | Kind::Millis(name) => {
+            let scale = match kind {
+                Kind::Micros(_) => 1e-6,
+                Kind::Millis(_) => 1e-3,
+                _ => 1.0,
+            };
+            let x = number()
+                .and_then(|t| t.parse::<f64>().ok())
+                .filter(|x| x.is_finite())
+                .ok_or("not a number")?;
+            if once(name) {
+                obj.float(name, x * scale);
+            }
+        }
+        Kind::Time => {
+            // CLF first: it is what access logs write, and the cheapest.
+            let inner = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]")).unwrap_or(text);
+            ctx.scratch.clear();
+            if clf_to_rfc3339(inner, &mut ctx.scratch) {
+                if once(f::TS) {
+                    obj.utf8_bytes(f::TS, &ctx.scratch);
+                }
+                return Ok(());
+            }
+            let text = std::str::from_utf8(text).map_err(|_| "bad time")?;
+            let ts = time_from_text(text, ctx).ok_or("bad time")?;
+            if once(f::TS) {
+                obj.str(f::TS, &ts);
+            }
+        }
+        Kind::Request => {
+            if once(f::METHOD) {
+                crate::access::split_request(text, obj, utf8 || std::str::from_utf8(text).is_ok());
+            }
+        }
+        Kind::Target => {
+            if once(f::PATH) {
+                crate::access::split_target(text, obj, utf8 || std::str::from_utf8(text).is_ok());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A time as RFC 3339: RFC 3339 or ISO 8601 text (its own offset, else
+/// the context's zone), or Common Log Format (`10/Oct/2000:13:55:36 -0700`,
+/// with or without brackets).
+pub fn time_from_text(text: &str, ctx: &Ctx) -> Option<String> {
+    let text = text.trim().trim_start_matches('[').trim_end_matches(']');
+    if let Some(stamp) = parse_rfc3339(text) {
+        return Some(format_rfc3339_frac(stamp.instant, stamp.offset));
+    }
+    let mut out = Vec::new();
+    if clf_to_rfc3339(text.as_bytes(), &mut out) {
+        return String::from_utf8(out).ok();
+    }
+    let dt = text.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>().ok()?;
+    let ts = ctx.zone.to_timestamp(dt).ok()?;
+    Some(format_rfc3339_frac(ts, ctx.zone.to_offset(ts)))
 }
