@@ -7,8 +7,8 @@
 //!
 //! nginx's stock `combined` is the same line. A `combined` line may carry one
 //! more unquoted number, `$request_time`, as many nginx setups append it; it
-//! becomes `rt`. Anything else after the user agent is kept in `extra` until
-//! custom formats are declared with `--nginx-format`/`--apache-format`.
+//! becomes `rt`. Anything else after the user agent is another format
+//! (nginx's `main`, or one declared with `--nginx-format`/`--apache-format`).
 //!
 //! The scanner works on bytes and borrows from the line; quoted fields are
 //! unescaped only when they contain a backslash.
@@ -54,7 +54,6 @@ pub struct Access<'a> {
     pub referer: Option<&'a [u8]>,
     pub ua: Option<&'a [u8]>,
     pub rt: Option<&'a [u8]>,
-    pub extra: Option<&'a [u8]>,
 }
 
 impl Access<'_> {
@@ -159,18 +158,8 @@ pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
     } else {
         Some(parse_uint(bytes_tok).ok_or("bytes is not a number")?)
     };
-    let mut access = Access {
-        client,
-        user,
-        time,
-        request,
-        status,
-        bytes,
-        referer: None,
-        ua: None,
-        rt: None,
-        extra: None,
-    };
+    let mut access =
+        Access { client, user, time, request, status, bytes, referer: None, ua: None, rt: None };
     if s.at_end() {
         return Ok(access);
     }
@@ -183,11 +172,10 @@ pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
     }
     s.space("unexpected data after user agent")?;
     let rest = &line[s.i..];
-    if is_seconds(rest) {
-        access.rt = Some(rest);
-    } else {
-        access.extra = Some(rest);
+    if !is_seconds(rest) {
+        return Err("unexpected data after user agent");
     }
+    access.rt = Some(rest);
     Ok(access)
 }
 
@@ -318,9 +306,6 @@ pub fn write_fields(
             None => return Err("bad request time"),
         }
     }
-    if let Some(extra) = a.extra {
-        text(obj, "extra", extra, utf8);
-    }
     obj.str(f::FMT, a.format_name());
     Ok(())
 }
@@ -438,15 +423,13 @@ mod tests {
     }
 
     #[test]
-    fn request_time_and_extra() {
+    fn request_time_and_what_is_not_combined_after_the_user_agent() {
         let r = record(
             r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" 0.250"#,
         );
         assert_eq!(r["rt"], 0.25);
-        let r = record(
-            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" "10.0.0.1, 10.0.0.2""#,
-        );
-        assert_eq!(r["extra"], "\"10.0.0.1, 10.0.0.2\"");
+        let main = r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" "10.0.0.1""#;
+        assert!(parse(main.as_bytes()).is_err());
     }
 
     #[test]

@@ -34,19 +34,25 @@ Examples:
   lparse access.log                       # raw lines work too
   ltail examples/*/access* | lparse | lcount --status 404 --by path
   lparse access.log | jq -c 'select(.status >= 500)'
+  lparse --apache-format 'LogFormat \"%h %t \\\"%r\\\" %>s %D %v\" timed' access_log
 
-Formats (found per source from its lines, or named with --format):
-  combined  common and combined, as nginx and Apache httpd write them,
-            optionally followed by nginx's $request_time
-  json      JSON lines (application logs, nginx escape=json): fields kept,
-            the time becomes ts, nginx variable names become canonical";
+Formats (found per source from its lines, or named with --format; see
+docs/formats.md):
+  combined   common and combined, as nginx and Apache httpd write them,
+             optionally followed by nginx's $request_time
+  main       nginx's main: combined plus \"$http_x_forwarded_for\"
+  vcombined  Apache's vhost_combined (%v:%p first)
+  json       JSON lines (application logs, nginx escape=json): fields kept,
+             the time becomes ts, nginx variable names become canonical
+Custom: --nginx-format 'log_format NAME ...;' or --apache-format 'LogFormat \"...\" NAME'";
 
 /// Parse log lines (ltail records or raw lines) into NDJSON records.
 #[derive(Debug, Parser)]
 #[command(name = "lparse", version, after_help = EXAMPLES)]
 pub struct Args {
     /// Parse with this format only (default: each source's format is found
-    /// from its lines). One of: combined (also common), json.
+    /// from its lines): combined (also common), main, vcombined, json, or
+    /// the name of a custom format.
     #[arg(long, value_name = "NAME")]
     format: Option<String>,
 
@@ -95,8 +101,7 @@ pub fn run() -> Result<Outcome> {
             custom::Custom::apache(config).map_err(|e| anyhow::anyhow!("--apache-format: {e}"))?,
         ));
     }
-    all.push(Box::new(access::Combined));
-    all.push(Box::new(jsonlog::JsonLog));
+    all.extend(builtin_formats());
     if let Some(name) = &args.format {
         let known: Vec<String> = all.iter().map(|f| f.name().to_owned()).collect();
         all.retain(|f| f.name() == name);
@@ -150,6 +155,25 @@ impl Source<'_> {
             Source::Input(input) => format!("{input}:{number}"),
         }
     }
+}
+
+/// nginx's own example format, `main` (combined plus X-Forwarded-For).
+const NGINX_MAIN: &str = r#"log_format main '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"';"#;
+/// Apache's `vhost_combined` (Debian's default for virtual hosts).
+const APACHE_VCOMBINED: &str =
+    r#"LogFormat "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" vcombined"#;
+
+/// The formats lparse knows, in the order they are tried for a new source.
+fn builtin_formats() -> Vec<Box<dyn format::LogFormat>> {
+    let custom = |f: Result<custom::Custom, String>| -> Box<dyn format::LogFormat> {
+        Box::new(f.expect("the built-in format strings compile"))
+    };
+    vec![
+        Box::new(access::Combined),
+        custom(custom::Custom::nginx(NGINX_MAIN)),
+        custom(custom::Custom::apache(APACHE_VCOMBINED)),
+        Box::new(jsonlog::JsonLog),
+    ]
 }
 
 /// The per-run state: reusable buffers and the bad-line report.

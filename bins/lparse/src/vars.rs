@@ -169,9 +169,11 @@ pub fn write(
             }
         }
         Kind::Seconds(name) | Kind::Micros(name) | Kind::Millis(name) => {
-            let scale = match kind {
-                Kind::Micros(_) => 1e-6,
-                Kind::Millis(_) => 1e-3,
+            // Divide (not multiply by 1e-6): 1234 µs is then exactly the
+            // double nearest to 0.001234.
+            let divisor = match kind {
+                Kind::Micros(_) => 1e6,
+                Kind::Millis(_) => 1e3,
                 _ => 1.0,
             };
             let x = number()
@@ -179,7 +181,7 @@ pub fn write(
                 .filter(|x| x.is_finite())
                 .ok_or("not a number")?;
             if once(name) {
-                obj.float(name, x * scale);
+                obj.float(name, x / divisor);
             }
         }
         Kind::Time => {
