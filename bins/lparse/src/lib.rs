@@ -44,6 +44,7 @@ docs/formats.md):
   vcombined  Apache's vhost_combined (%v:%p first)
   json       JSON lines (application logs, nginx escape=json): fields kept,
              the time becomes ts, nginx variable names become canonical
+  apache_error, nginx_error   the servers' error logs
 Custom: --nginx-format 'log_format NAME ...;' or --apache-format 'LogFormat \"...\" NAME'";
 
 /// Parse log lines (ltail records or raw lines) into NDJSON records.
@@ -51,8 +52,8 @@ Custom: --nginx-format 'log_format NAME ...;' or --apache-format 'LogFormat \"..
 #[command(name = "lparse", version, after_help = EXAMPLES)]
 pub struct Args {
     /// Parse with this format only (default: each source's format is found
-    /// from its lines): combined (also common), main, vcombined, json, or
-    /// the name of a custom format.
+    /// from its lines): combined (also common), main, vcombined, json,
+    /// apache_error, nginx_error, or the name of a custom format.
     #[arg(long, value_name = "NAME")]
     format: Option<String>,
 
@@ -173,6 +174,8 @@ fn builtin_formats() -> Vec<Box<dyn format::LogFormat>> {
         custom(custom::Custom::nginx(NGINX_MAIN)),
         custom(custom::Custom::apache(APACHE_VCOMBINED)),
         Box::new(jsonlog::JsonLog),
+        Box::new(errorlog::ApacheError),
+        Box::new(errorlog::NginxError),
     ]
 }
 
