@@ -161,7 +161,8 @@ pub fn format_rfc3339(instant: jiff::Timestamp, offset: jiff::tz::Offset) -> Str
 /// one, in groups of three digits (`.123`, `.123456`).
 pub fn format_rfc3339_frac(instant: jiff::Timestamp, offset: jiff::tz::Offset) -> String {
     let mut s = format_rfc3339(instant, offset);
-    let nanos = instant.subsec_nanosecond().unsigned_abs();
+    // The civil time's fraction: an instant's is negative before 1970.
+    let nanos = offset.to_datetime(instant).subsec_nanosecond().unsigned_abs();
     if nanos != 0 {
         let mut digits = format!("{nanos:09}");
         while digits.len() > 3 && digits.ends_with("000") {
@@ -170,6 +171,58 @@ pub fn format_rfc3339_frac(instant: jiff::Timestamp, offset: jiff::tz::Offset) -
         s.insert_str(19, &format!(".{digits}"));
     }
     s
+}
+
+/// Writes a civil time and its offset as RFC 3339 into `buf`, with the
+/// fraction of a second in groups of three digits when there is one.
+/// Returns the length written (at most 35 bytes).
+pub fn write_rfc3339(
+    buf: &mut [u8; 40],
+    dt: jiff::civil::DateTime,
+    offset: jiff::tz::Offset,
+) -> usize {
+    fn two(buf: &mut [u8], at: usize, v: u32) {
+        buf[at] = b'0' + (v / 10 % 10) as u8;
+        buf[at + 1] = b'0' + (v % 10) as u8;
+    }
+    let year = dt.year().clamp(0, 9999) as u32;
+    two(buf, 0, year / 100);
+    two(buf, 2, year % 100);
+    buf[4] = b'-';
+    two(buf, 5, dt.month() as u32);
+    buf[7] = b'-';
+    two(buf, 8, dt.day() as u32);
+    buf[10] = b'T';
+    two(buf, 11, dt.hour() as u32);
+    buf[13] = b':';
+    two(buf, 14, dt.minute() as u32);
+    buf[16] = b':';
+    two(buf, 17, dt.second() as u32);
+    let mut n = 19;
+    let nanos = dt.subsec_nanosecond().unsigned_abs();
+    if nanos != 0 {
+        let digits = if nanos % 1_000_000 == 0 {
+            3
+        } else if nanos % 1_000 == 0 {
+            6
+        } else {
+            9
+        };
+        buf[n] = b'.';
+        let mut v = nanos / 10u32.pow(9 - digits);
+        for k in (0..digits as usize).rev() {
+            buf[n + 1 + k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        n += 1 + digits as usize;
+    }
+    let secs = offset.seconds();
+    buf[n] = if secs < 0 { b'-' } else { b'+' };
+    let abs = secs.unsigned_abs();
+    two(buf, n + 1, abs / 3600);
+    buf[n + 3] = b':';
+    two(buf, n + 4, abs % 3600 / 60);
+    n + 6
 }
 
 /// Parses a duration such as `500ms`, `2s`, `1.5s`, `5m`, `1h`, `1d` or
@@ -252,6 +305,21 @@ mod tests {
         ] {
             assert_eq!(conv(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn writes_civil_times() {
+        let mut buf = [0u8; 40];
+        let dt: jiff::civil::DateTime = "2026-11-27T03:22:43.123456".parse().unwrap();
+        let off = jiff::tz::Offset::from_seconds(-(5 * 3600 + 1800)).unwrap();
+        let n = write_rfc3339(&mut buf, dt, off);
+        assert_eq!(std::str::from_utf8(&buf[..n]).unwrap(), "2026-11-27T03:22:43.123456-05:30");
+        let dt: jiff::civil::DateTime = "0999-01-02T00:00:00".parse().unwrap();
+        let n = write_rfc3339(&mut buf, dt, jiff::tz::Offset::UTC);
+        assert_eq!(std::str::from_utf8(&buf[..n]).unwrap(), "0999-01-02T00:00:00+00:00");
+        let dt: jiff::civil::DateTime = "2026-11-27T03:22:43.5".parse().unwrap();
+        let n = write_rfc3339(&mut buf, dt, jiff::tz::Offset::UTC);
+        assert_eq!(std::str::from_utf8(&buf[..n]).unwrap(), "2026-11-27T03:22:43.500+00:00");
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub struct Ctx {
     /// for raw lines): for formats with per-source state, such as W3C's
     /// `#Fields:` header.
     pub source: Vec<u8>,
+    /// The zone's offset for the civil hour last written (see
+    /// [`Ctx::write_local_ts`]).
+    offset_cache: std::cell::Cell<Option<((i16, i8, i8, i8), jiff::tz::Offset)>>,
     /// Buffers to reuse, so that a line costs no allocation.
     pub scratch: Vec<u8>,
     pub access: access::Scratch,
@@ -32,20 +35,35 @@ impl Ctx {
             zone,
             now: jiff::Timestamp::now(),
             source: Vec::new(),
+            offset_cache: std::cell::Cell::new(None),
             scratch: Vec::new(),
             access: access::Scratch::default(),
         }
     }
 
     /// Writes `ts` for a time written without an offset, in [`Ctx::zone`].
+    ///
+    /// The zone's offset is looked up once per civil hour (offsets change
+    /// on hour boundaries), and the digits are written straight into the
+    /// record: the lookup and formatting cost ~550 ns a line otherwise.
     pub fn write_local_ts(
         &self,
         obj: &mut Object,
         dt: jiff::civil::DateTime,
     ) -> Result<(), &'static str> {
-        let ts = self.zone.to_timestamp(dt).map_err(|_| "bad time")?;
-        let offset = self.zone.to_offset(ts);
-        obj.str(logkit_common::record::TS, &logkit_common::time::format_rfc3339_frac(ts, offset));
+        let hour = (dt.year(), dt.month(), dt.day(), dt.hour());
+        let offset = match self.offset_cache.get() {
+            Some((h, offset)) if h == hour => offset,
+            _ => {
+                let ts = self.zone.to_timestamp(dt).map_err(|_| "bad time")?;
+                let offset = self.zone.to_offset(ts);
+                self.offset_cache.set(Some((hour, offset)));
+                offset
+            }
+        };
+        let mut buf = [0u8; 40];
+        let n = logkit_common::time::write_rfc3339(&mut buf, dt, offset);
+        obj.utf8_bytes(logkit_common::record::TS, &buf[..n]);
         Ok(())
     }
 }
