@@ -201,9 +201,9 @@ pub fn write_rfc3339(
     let mut n = 19;
     let nanos = dt.subsec_nanosecond().unsigned_abs();
     if nanos != 0 {
-        let digits = if nanos % 1_000_000 == 0 {
+        let digits = if nanos.is_multiple_of(1_000_000) {
             3
-        } else if nanos % 1_000 == 0 {
+        } else if nanos.is_multiple_of(1_000) {
             6
         } else {
             9
