@@ -11,6 +11,14 @@ use crate::access;
 use logkit_common::json::Object;
 use std::collections::HashMap;
 
+/// Year, month, day and hour.
+type CivilHour = (i16, i8, i8, i8);
+
+/// The reason a format gives for a line that is metadata of the format
+/// (W3C's `#Fields:` and other directives): no record is written for it,
+/// and it is no error.
+pub const NOT_A_RECORD: &str = "a directive, not a record";
+
 /// What a parser may need besides the line.
 pub struct Ctx {
     /// The zone of times written without an offset (`--tz`, else local).
@@ -23,7 +31,7 @@ pub struct Ctx {
     pub source: Vec<u8>,
     /// The zone's offset for the civil hour last written (see
     /// [`Ctx::write_local_ts`]).
-    offset_cache: std::cell::Cell<Option<((i16, i8, i8, i8), jiff::tz::Offset)>>,
+    offset_cache: std::cell::Cell<Option<(CivilHour, jiff::tz::Offset)>>,
     /// Buffers to reuse, so that a line costs no allocation.
     pub scratch: Vec<u8>,
     pub access: access::Scratch,
@@ -95,7 +103,8 @@ impl Formats {
     }
 
     /// Writes the record of a line of `source` at the end of `buf`: `src`
-    /// fields, the parsed fields, `truncated` if set, and `\n`. The source's
+    /// fields, the parsed fields, `truncated` if set, and `\n` (nothing for
+    /// a line a format calls [`NOT_A_RECORD`]). The source's
     /// last format is tried first, then the others. On failure nothing is
     /// written and the reason is the one of the format tried first (the
     /// likeliest).
@@ -139,6 +148,12 @@ impl Formats {
                         self.last.insert(source.to_vec(), i);
                         self.recent = Some((source.to_vec(), i));
                     }
+                    return Ok(());
+                }
+                Err(why) if why == NOT_A_RECORD => {
+                    buf.truncate(mark);
+                    self.last.insert(source.to_vec(), i);
+                    self.recent = Some((source.to_vec(), i));
                     return Ok(());
                 }
                 Err(why) => {

@@ -45,6 +45,9 @@ docs/formats.md):
   json       JSON lines (application logs, nginx escape=json): fields kept,
              the time becomes ts, nginx variable names become canonical
   apache_error, nginx_error   the servers' error logs
+  syslog     RFC 3164 and RFC 5424 (and rsyslog's files)
+  w3c        W3C extended (IIS), with its #Fields header
+  logfmt     key=value pairs
 Custom: --nginx-format 'log_format NAME ...;' or --apache-format 'LogFormat \"...\" NAME'";
 
 /// Parse log lines (ltail records or raw lines) into NDJSON records.
@@ -53,7 +56,8 @@ Custom: --nginx-format 'log_format NAME ...;' or --apache-format 'LogFormat \"..
 pub struct Args {
     /// Parse with this format only (default: each source's format is found
     /// from its lines): combined (also common), main, vcombined, json,
-    /// apache_error, nginx_error, or the name of a custom format.
+    /// apache_error, nginx_error, syslog, w3c, logfmt, or the name of a
+    /// custom format.
     #[arg(long, value_name = "NAME")]
     format: Option<String>,
 
@@ -176,6 +180,10 @@ fn builtin_formats() -> Vec<Box<dyn format::LogFormat>> {
         Box::new(jsonlog::JsonLog),
         Box::new(errorlog::ApacheError),
         Box::new(errorlog::NginxError),
+        Box::new(syslog::Syslog),
+        Box::new(w3c::W3c::new()),
+        // Last: logfmt takes any line of key=value pairs.
+        Box::new(logfmt::Logfmt::new()),
     ]
 }
 
