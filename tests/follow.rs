@@ -697,32 +697,6 @@ fn closed_pipe_ends_ltail(mode: Mode) {
 // within 1.5 s of its rotation (ltail reads a renamed file for 5 s after its
 // last new data). copytruncate is left out: it can lose lines by design.
 
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
 /// One physical file the test created.
 struct Phys {
     /// Where it is now (renamed on rotation); `None` once deleted.
@@ -811,7 +785,7 @@ impl Model {
         }
     }
 
-    fn rotate(&mut self, fid: usize, rng: &mut Rng, lt: &mut Ltail) {
+    fn rotate(&mut self, fid: usize, rng: &mut util::Rng, lt: &mut Ltail) {
         let k = self.current[fid];
         self.ensure_opened(k, lt);
         self.rotations += 1;
@@ -830,7 +804,7 @@ impl Model {
         self.current[fid] = new;
     }
 
-    fn delete_and_recreate(&mut self, fid: usize, rng: &mut Rng, lt: &mut Ltail) {
+    fn delete_and_recreate(&mut self, fid: usize, rng: &mut util::Rng, lt: &mut Ltail) {
         let k = self.current[fid];
         self.ensure_opened(k, lt);
         std::fs::remove_file(&self.paths[fid]).unwrap();
@@ -844,7 +818,7 @@ impl Model {
     }
 
     /// A renamed file that ltail had open and that was rotated recently.
-    fn recent_rotated(&self, rng: &mut Rng) -> Option<usize> {
+    fn recent_rotated(&self, rng: &mut util::Rng) -> Option<usize> {
         let recent: Vec<usize> = (0..self.files.len())
             .filter(|&k| {
                 self.files[k].rotated_at.is_some_and(|t| t.elapsed() < Duration::from_millis(1500))
@@ -917,7 +891,7 @@ impl Model {
 /// One run: `ops` random operations with one ltail on three files.
 fn random_run(mode: Mode, seed: u64, ops: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = Rng::new(seed);
+    let mut rng = util::Rng::new(seed);
     let mut m = Model::new(dir.path(), 3);
     // One line in each file, so that the start can be waited for.
     for fid in 0..3 {

@@ -43,33 +43,6 @@ const EXIT_WAIT: Duration = Duration::from_secs(10);
 /// SIGKILL's number (9 on every Unix).
 const SIGKILL: i32 = 9;
 
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// In `lo..=hi`.
-    fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-}
-
 /// One physical file the writer created.
 struct Phys {
     /// The followed path it was created at.
@@ -278,7 +251,7 @@ fn describe_state(model: &Model, state: &[Saved]) -> String {
 /// The writer: a line every 1-3 ms to either file, and now and then a
 /// rotation of either path, if the state file knows the file at the path.
 fn writer(model: Arc<Mutex<Model>>, state: PathBuf, stop: Arc<AtomicBool>, seed: u64) {
-    let mut rng = Rng::new(seed ^ 0x5752_6974_6572);
+    let mut rng = util::Rng::new(seed ^ 0x5752_6974_6572);
     let mut next_rotation = Instant::now() + Duration::from_millis(rng.between(50, 250));
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(rng.between(1, 3)));
@@ -423,7 +396,7 @@ fn sigterm_and_sigkill_while_appending_and_rotating() {
         std::thread::spawn(move || writer(model, state, stop, seed))
     });
 
-    let mut rng = Rng::new(seed);
+    let mut rng = util::Rng::new(seed);
     // Half the runs end with SIGKILL, in a random order.
     let mut kills: Vec<bool> = (0..RUNS).map(|i| i % 2 == 0).collect();
     for i in (1..kills.len()).rev() {
