@@ -204,6 +204,9 @@ fn push_literal(tokens: &mut Vec<Token>, literal: &mut Vec<u8>) {
 /// parts); a bare format string is taken as it is.
 fn nginx_config(config: &str) -> Result<(Option<&str>, String), String> {
     let mut rest = config.trim().trim_end_matches(';').trim();
+    if rest.starts_with("access_log") {
+        return Err("this is an access_log line: paste the log_format line it names".into());
+    }
     let mut name = None;
     if let Some(r) = rest.strip_prefix("log_format") {
         let r = r.trim_start();
@@ -247,7 +250,26 @@ fn nginx_config(config: &str) -> Result<(Option<&str>, String), String> {
 /// a bare format string is taken as it is.
 fn apache_config(config: &str) -> Result<(Option<&str>, String), String> {
     let rest = config.trim();
-    let rest = rest.strip_prefix("LogFormat").map(str::trim_start).unwrap_or(rest);
+    let rest = match rest.strip_prefix("CustomLog") {
+        // `CustomLog PATH "FORMAT" [env=...]`: skip the path (quoted, or a
+        // word such as logs/access_log or "|/usr/bin/rotatelogs ...").
+        Some(r) => {
+            let r = r.trim_start();
+            let after_path = match r.strip_prefix('"') {
+                Some(q) => &q[q.find('"').ok_or("unclosed quote in the CustomLog path")? + 1..],
+                None => &r[r.find(char::is_whitespace).unwrap_or(r.len())..],
+            };
+            let after_path = after_path.trim_start();
+            if !after_path.starts_with('"') {
+                return Err(format!(
+                    "this CustomLog names the format {:?}: paste its LogFormat line instead",
+                    after_path.split_whitespace().next().unwrap_or("")
+                ));
+            }
+            after_path
+        }
+        None => rest.strip_prefix("LogFormat").map(str::trim_start).unwrap_or(rest),
+    };
     let Some(body) = rest.strip_prefix('"') else {
         return Ok((None, rest.to_owned()));
     };
@@ -466,6 +488,20 @@ mod tests {
                 .collect::<std::collections::BTreeMap<_, _>>(),
             b.into_iter().collect::<std::collections::BTreeMap<_, _>>()
         );
+    }
+
+    #[test]
+    fn customlog_lines_are_read_too() {
+        let mut f =
+            Custom::apache(r#"CustomLog logs/ssl_request_log "%t %h %{SSL_PROTOCOL}x \"%r\" %b""#)
+                .unwrap();
+        let r =
+            parse(&mut f, r#"[27/Nov/2026:03:22:43 +0000] 10.0.0.1 TLSv1.3 "GET / HTTP/1.1" 12"#)
+                .unwrap();
+        assert_eq!(r["ssl_protocol"], "TLSv1.3");
+        assert_eq!(r["bytes"], 12);
+        assert!(Custom::apache("CustomLog logs/access_log combined").is_err());
+        assert!(Custom::nginx("access_log /var/log/nginx/a.log main;").is_err());
     }
 
     #[test]
