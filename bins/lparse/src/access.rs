@@ -139,7 +139,15 @@ impl<'a> Scanner<'a> {
 /// Parses one line of the common or combined format.
 pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
     let mut s = Scanner { s: line, i: 0 };
-    let client = s.token("empty line")?;
+    let mut client = s.token("empty line")?;
+    // A list of addresses (nginx behind proxies, logging X-Forwarded-For as
+    // the client: `10.0.0.2, 10.0.0.1, 127.0.0.1`) is one client field.
+    while client.ends_with(b",") && s.s.get(s.i) == Some(&b' ') {
+        let start = s.i - client.len();
+        s.i += 1;
+        s.token("expected ident after client")?;
+        client = &line[start..s.i];
+    }
     s.space("expected ident after client")?;
     let _ident = s.token("expected ident")?;
     s.space("expected user after ident")?;
@@ -386,6 +394,15 @@ mod tests {
                 "status": 404, "bytes": 2326, "referer": "http://ex.com/",
                 "ua": "Mozilla/4.08 [en] (Win98; I ;Nav)", "fmt": "combined"})
         );
+    }
+
+    #[test]
+    fn a_list_of_addresses_is_one_client() {
+        let r = record(
+            r#"10.0.0.2, 10.0.0.1, 127.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "c""#,
+        );
+        assert_eq!(r["client"], "10.0.0.2, 10.0.0.1, 127.0.0.1");
+        assert_eq!(r["status"], 200);
     }
 
     #[test]
