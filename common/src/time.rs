@@ -46,6 +46,7 @@ pub fn clf_to_rfc3339(clf: &[u8], out: &mut Vec<u8>) -> bool {
     };
     if !valid_clock(hms)
         || !frac.iter().all(u8::is_ascii_digit)
+        || frac.len() > 9
         || (clock.len() > 8 && frac.is_empty())
     {
         return false;
@@ -299,11 +300,20 @@ mod tests {
             "10/Oct/2000:13:55:36. +0000",
             "00/Oct/2000:13:55:36 +0000",
             "31/Feb/2026:03:22:39 +0000",
+            "29/Feb/2024:23:59:60.0000000234 +0000",
             "29/Feb/2025:03:22:39 +0000",
             "31/Apr/2026:03:22:39 +0000",
             "10/Oct/2000 13:55:36 +0000",
         ] {
             assert_eq!(conv(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn what_clf_conversion_writes_reads_back() {
+        for clf in ["31/Dec/2016:23:59:60 +0000", "29/Feb/2024:23:59:59.123456789 -0930"] {
+            let rfc = conv(clf).unwrap();
+            assert!(parse_rfc3339(&rfc).is_some(), "{rfc}");
         }
     }
 
