@@ -84,12 +84,11 @@ fn as_text(value: &[u8]) -> Option<Cow<'_, str>> {
     (value.first() == Some(&b'"')).then(|| decode_str(value))
 }
 
+/// Whether text is a JSON number that fits a double (found by fuzzing:
+/// "01" or "1.e5" read as numbers but are not JSON).
 fn is_json_number(t: &str) -> bool {
-    !t.is_empty()
+    serde_json::from_str::<serde_json::Number>(t).is_ok()
         && t.parse::<f64>().is_ok_and(f64::is_finite)
-        && !t.starts_with(['+', '.'])
-        && !t.ends_with('.')
-        && !t.contains(['i', 'n', 'I', 'N'])
 }
 
 /// Writes a canonical field from a JSON value; `false` when the value does
@@ -185,6 +184,16 @@ mod tests {
                 "query":"b=1","proto":"HTTP/1.1","status":404,"bytes":153,"rt":0.004,"ua":"curl/8",
                 "upstream_cache_status":"MISS","upstream_response_time":0.003,"fmt":"json"})
         );
+    }
+
+    #[test]
+    fn numeric_strings_that_are_not_json_numbers_stay_strings() {
+        for text in ["01", "-.001", "1.e5"] {
+            let r = parse(&format!(r#"{{"upstream_header_time":"{text}"}}"#)).unwrap();
+            assert_eq!(r["upstream_header_time"], text);
+        }
+        let r = parse(r#"{"upstream_header_time":"0.010"}"#).unwrap();
+        assert_eq!(r["upstream_header_time"], 0.01);
     }
 
     #[test]

@@ -270,7 +270,10 @@ fn write_ts(obj: &mut Object, date: &[u8], time: &[u8]) -> Result<(), Error> {
         [b':', s @ ..] => match s.split_at(s.len().min(2)) {
             (s, []) if two(s, 60) => (s, &b""[..]),
             (s, [b'.', frac @ ..])
-                if two(s, 60) && !frac.is_empty() && frac.iter().all(u8::is_ascii_digit) =>
+                if two(s, 60)
+                    && !frac.is_empty()
+                    && frac.len() <= 9
+                    && frac.iter().all(u8::is_ascii_digit) =>
             {
                 (s, frac)
             }
