@@ -1,0 +1,14 @@
+//! lparse's logfmt parser.
+//!
+//! Any line, parsed into a record; a record that is written must be valid
+//! JSON (see logkit_fuzz::check_record).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use lparse::logfmt::Logfmt;
+
+fuzz_target!(|line: &[u8]| {
+    let mut ctx = logkit_fuzz::ctx();
+    let mut format = Logfmt::new();
+    let _ = logkit_fuzz::parse_and_check(&mut format, line, &mut ctx);
+});

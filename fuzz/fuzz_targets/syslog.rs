@@ -1,0 +1,14 @@
+//! lparse's syslog parser (RFC 3164, RFC 5424, rsyslog).
+//!
+//! Any line, parsed into a record; a record that is written must be valid
+//! JSON (see logkit_fuzz::check_record).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use lparse::syslog::Syslog;
+
+fuzz_target!(|line: &[u8]| {
+    let mut ctx = logkit_fuzz::ctx();
+    let mut format = Syslog;
+    let _ = logkit_fuzz::parse_and_check(&mut format, line, &mut ctx);
+});
