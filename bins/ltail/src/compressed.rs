@@ -6,7 +6,6 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -18,15 +17,7 @@ pub enum Kind {
 /// The compression of a file, from its magic bytes.
 pub fn sniff(file: &File) -> io::Result<Option<Kind>> {
     let mut magic = [0u8; 4];
-    let mut n = 0;
-    while n < magic.len() {
-        match file.read_at(&mut magic[n..], n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let n = crate::follow::read_at_full(file, &mut magic)?;
     Ok(match &magic[..n] {
         [0x1f, 0x8b, ..] => Some(Kind::Gzip),
         [0x28, 0xb5, 0x2f, 0xfd] => Some(Kind::Zstd),

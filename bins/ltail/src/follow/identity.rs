@@ -48,7 +48,8 @@ impl Fingerprint {
     }
 }
 
-fn read_at_full(file: &File, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads `buf.len()` bytes from the start of `file`, or fewer at its end.
+pub(crate) fn read_at_full(file: &File, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match file.read_at(&mut buf[n..], n as u64) {

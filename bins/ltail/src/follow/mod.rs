@@ -12,6 +12,8 @@
 mod checkpoint;
 mod discover;
 mod identity;
+
+pub(crate) use identity::read_at_full;
 mod watch;
 
 use crate::tail::{self, Start};
