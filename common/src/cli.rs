@@ -158,6 +158,37 @@ impl InputName {
     }
 }
 
+/// What an open file descriptor is: its type and size (fstat), for the
+/// choices that depend on it (a pipe's buffer, whether reads can block,
+/// whether a file is worth several threads).
+#[derive(Debug, Clone, Copy)]
+pub struct FdInfo {
+    mode: libc::mode_t,
+    pub size: u64,
+}
+
+impl FdInfo {
+    pub fn of(fd: std::os::fd::RawFd) -> Option<FdInfo> {
+        // SAFETY: fstat on a descriptor number into a zeroed struct; it only
+        // fails (for a closed descriptor) and then the struct is not read.
+        unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            if libc::fstat(fd, &mut st) != 0 {
+                return None;
+            }
+            Some(FdInfo { mode: st.st_mode & libc::S_IFMT, size: st.st_size as u64 })
+        }
+    }
+
+    pub fn is_regular(&self) -> bool {
+        self.mode == libc::S_IFREG
+    }
+
+    pub fn is_fifo(&self) -> bool {
+        self.mode == libc::S_IFIFO
+    }
+}
+
 /// A directory is refused here, by name, rather than failing at the first
 /// read with a message that does not say which file.
 pub fn open(path: &Path) -> anyhow::Result<File> {

@@ -147,11 +147,7 @@ impl<R: AsRawFd> AsRawFd for LiveInput<R> {
 }
 
 fn is_regular_file(fd: RawFd) -> bool {
-    // SAFETY: fstat on a descriptor number; it only fails.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFREG
-    }
+    crate::cli::FdInfo::of(fd).is_some_and(|i| i.is_regular())
 }
 
 /// Whether an I/O error is a tick from [`LiveInput`].

@@ -84,10 +84,9 @@ const PIPE_SIZE: libc::c_int = 1 << 20;
 /// `/proc/sys/fs/pipe-max-size` for an unprivileged user, which is fine.
 #[cfg(target_os = "linux")]
 fn grow_pipe(fd: libc::c_int) {
-    // SAFETY: fstat and fcntl on a file descriptor number; both only fail.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO {
+    if crate::cli::FdInfo::of(fd).is_some_and(|i| i.is_fifo()) {
+        // SAFETY: fcntl on a file descriptor number; it only fails.
+        unsafe {
             libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_SIZE);
         }
     }

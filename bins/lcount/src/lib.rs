@@ -273,13 +273,8 @@ impl LineCounter {
 
 /// Whether an input is a regular file big enough to be worth several threads.
 fn is_large_file(input: &cli::Input) -> bool {
-    // SAFETY: fstat on an open descriptor.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        libc::fstat(input.as_raw_fd(), &mut st) == 0
-            && (st.st_mode & libc::S_IFMT) == libc::S_IFREG
-            && st.st_size as u64 >= parallel::MIN_SIZE
-    }
+    cli::FdInfo::of(input.as_raw_fd())
+        .is_some_and(|i| i.is_regular() && i.size >= parallel::MIN_SIZE)
 }
 
 /// Gives a vector of borrowed slots a new lifetime, keeping its allocation:
