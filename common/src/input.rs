@@ -135,6 +135,11 @@ impl<R: Read> LineReader<R> {
         &self.inner
     }
 
+    /// The maximum line length.
+    pub fn max_line_len(&self) -> usize {
+        self.max_line
+    }
+
     /// The number of the last line returned.
     pub fn line_number(&self) -> u64 {
         self.number

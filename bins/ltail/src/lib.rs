@@ -157,6 +157,25 @@ fn decoded(input: Input) -> Result<Box<dyn std::io::Read>> {
     Ok(Box::new(input))
 }
 
+/// Writes one line's record. A line cut at the maximum length is reported
+/// first, at `place` (built only then).
+pub(crate) fn emit_line(
+    out: &mut Output,
+    bad: &mut BadInput,
+    src: &[u8],
+    bytes: &[u8],
+    truncated: bool,
+    max_line: usize,
+    place: impl FnOnce() -> String,
+) -> Result<()> {
+    if truncated {
+        bad.report_at(&place(), &format!("line longer than {max_line} bytes, cut"))?;
+    }
+    record::write_line_record(out.buf(), src, bytes, truncated);
+    out.end_record()?;
+    Ok(())
+}
+
 /// What every record of one input shares.
 struct Each<'a> {
     src: &'a [u8],
@@ -212,20 +231,15 @@ fn copy<R: std::io::Read>(
     out: &mut Output,
     bad: &mut BadInput,
 ) -> Result<()> {
-    let mut emit =
-        |out: &mut Output, bytes: &[u8], number: u64, at: u64, truncated: bool| -> Result<()> {
-            if truncated {
-                let what = format!("line longer than {} bytes, cut", each.max_line);
-                if offset == 0 {
-                    bad.report(each.label, number, &what)?;
-                } else {
-                    bad.report_at(&format!("{}: line at byte {}", each.label, offset + at), &what)?;
-                }
+    let mut emit = |out: &mut Output, bytes: &[u8], number: u64, at: u64, truncated: bool| {
+        emit_line(out, bad, each.src, bytes, truncated, each.max_line, || {
+            if offset == 0 {
+                format!("{}:{number}", each.label)
+            } else {
+                format!("{}: line at byte {}", each.label, offset + at)
             }
-            record::write_line_record(out.buf(), each.src, bytes, truncated);
-            out.end_record()?;
-            Ok(())
-        };
+        })
+    };
     match start {
         Start::FromLine(first) => loop {
             let at = reader.position();

@@ -11,7 +11,6 @@ use anyhow::Result;
 use logkit_common::cli::BadInput;
 use logkit_common::input::{LineReader, NoIdle};
 use logkit_common::output::Output;
-use logkit_common::record;
 use logkit_common::sniff::line_time;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -100,15 +99,16 @@ pub fn run(
     while let Some(Reverse((_, i))) = heap.pop() {
         let s = &mut states[i];
         for line in &s.entry {
-            if line.truncated {
-                bad.report(
-                    &s.source.label,
-                    line.number,
-                    &format!("line longer than {max_line} bytes, cut"),
-                )?;
-            }
-            record::write_line_record(out.buf(), &s.source.src, &line.bytes, line.truncated);
-            out.end_record()?;
+            let label = &s.source.label;
+            crate::emit_line(
+                out,
+                bad,
+                &s.source.src,
+                &line.bytes,
+                line.truncated,
+                max_line,
+                || format!("{label}:{}", line.number),
+            )?;
         }
         if s.fill(&zone)? {
             heap.push(Reverse((s.time, i)));

@@ -535,15 +535,14 @@ fn pump(
     known: &mut HashMap<FileId, (Option<Fingerprint>, u64)>,
 ) -> Result<u64> {
     let mut n = 0;
+    let max = open.reader.max_line_len();
     while let Some(line) = open.reader.next_line(&mut NoIdle)? {
         if line.number < open.first_line {
             continue;
         }
-        if line.truncated {
-            bad.report(label, line.number, "line longer than the maximum, cut")?;
-        }
-        record::write_line_record(out.buf(), src_json, line.bytes, line.truncated);
-        out.end_record()?;
+        crate::emit_line(out, bad, src_json, line.bytes, line.truncated, max, || {
+            format!("{label}:{}", line.number)
+        })?;
         n += 1;
     }
     let position = open.reader.position();
@@ -564,12 +563,11 @@ fn emit_held(
     out: &mut Output,
     bad: &mut BadInput,
 ) -> Result<()> {
+    let max = open.reader.max_line_len();
     if let Some(line) = open.reader.finish() {
-        if line.truncated {
-            bad.report(label, line.number, "line longer than the maximum, cut")?;
-        }
-        record::write_line_record(out.buf(), src_json, line.bytes, line.truncated);
-        out.end_record()?;
+        crate::emit_line(out, bad, src_json, line.bytes, line.truncated, max, || {
+            format!("{label}:{}", line.number)
+        })?;
     }
     Ok(())
 }
