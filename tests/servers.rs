@@ -331,10 +331,20 @@ fn send_all(port: u16) -> Vec<Exchange> {
 // ---------------------------------------------------------------------------
 // The servers
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago, and not handed to another test of
+/// this process (the tests run in parallel; the kernel may give the same
+/// ephemeral port twice once the probing socket is closed).
 fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
-    l.local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
+        let port = l.local_addr().unwrap().port();
+        let mut given = GIVEN.lock().unwrap();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Whether something listens on 127.0.0.1:`port`, from /proc/net/tcp (a

@@ -1,41 +1,464 @@
 //! hprobe: send HTTP requests and report each one as a record.
 //!
-//! Usage: `hprobe [OPTIONS] URL...`
+//! Usage: `hprobe [OPTIONS] [URL...]`
 //!
-//! Each request becomes one NDJSON record using the same field names as
-//! lparse (`ts`, `method`, `status`, `bytes`, `rt`), so that
-//! `hprobe ... | lcount --by status` works like it does on an access log.
+//! Each request becomes one NDJSON record with the field names lparse uses
+//! (`ts`, `method`, `status`, `bytes`, `rt`), so that
+//! `hprobe ... | lcount --by status` works as it does on an access log. A
+//! summary goes to stderr at the end.
 //!
-//! Status: the command line is settled; sending requests is not built yet
-//! (tracked in its own issue). Until then hprobe says so and exits 2 rather
-//! than pretending to probe.
+//! The parts: [`target`] (what to request, from the command line or
+//! stdin), [`plan`] (which request is next, and when it is due), [`client`]
+//! (the workers that send them), [`net`] (resolving, connecting, TLS),
+//! [`outcome`] (a finished request and its record) and [`report`] (the
+//! writer thread and the summary).
 
-use anyhow::{bail, Result};
-use clap::Parser;
-use logkit_common::cli::{self, Outcome};
+pub mod client;
+pub mod net;
+pub mod outcome;
+pub mod plan;
+pub mod report;
+pub mod target;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use bytes::Bytes;
+use clap::{Parser, ValueEnum};
+use http::header::{HeaderName, HeaderValue};
+use http::Method;
+use logkit_common::cli::{self, BadInput, Outcome};
+use logkit_common::filter::StatusSet;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
 
 const EXAMPLES: &str = "\
-Examples: none yet. hprobe does not send requests yet; the options below are
-the ones it will start with (-n requests per URL, -c concurrency).";
+Examples:
+  # One request, its record on stdout and a summary on stderr
+  hprobe https://example.com/
+
+  # 500 requests, 10 at a time, counted by status
+  hprobe -n 500 -c 10 http://127.0.0.1:8080/ | lcount --by status
+
+  # 50 requests/s for a minute (latency counts from when each was due)
+  hprobe -q 50 -z 60s http://127.0.0.1:8080/health > probe.ndjson
+
+  # A health check for scripts: exit 1 unless every answer is 2xx
+  hprobe -n 3 --timeout 2s --expect-status 2xx https://example.com/ > /dev/null
+
+  # Probe a mirror under the production name (SNI and Host stay the same)
+  hprobe --resolve example.com:443:10.0.0.7 https://example.com/
+
+  # Replay the 404s of an access log against a mirror, at the log's own pace
+  lparse access.log | jq -c 'select(.status == 404)' \\
+    | hprobe --base http://mirror:8080 --replay-speed 1
+
+  # Replay a log as fast as 20 connections allow
+  lparse access.log | hprobe --base http://mirror:8080 -c 20 --summary json
+
+Records: ts (when sent), seq, method, url, status, proto, rt (seconds), bytes,
+err (timeout, connect, tls, dns, reset, protocol) with err_msg, and the phases
+dns_rt, connect_rt, tls_rt, ttfb_rt, lag_rt where they happened.
+Exit status: 0 all went well; 1 a request failed, a response was not in
+--expect-status, or an input line was bad; 2 usage or fatal error.";
 
 /// Send HTTP requests and print one NDJSON record per request.
+///
+/// With no URL (or `-`), targets are read from stdin, one per line: a URL, a
+/// record with `url`, or an lparse record (`method`, `path`, `query`, `ua`,
+/// `referer`, `ts`) replayed against `--base`.
 #[derive(Debug, Parser)]
 #[command(name = "hprobe", version, after_help = EXAMPLES)]
 pub struct Args {
-    /// Number of requests per URL.
-    #[arg(short = 'n', long, default_value_t = 1)]
-    requests: u64,
+    /// Requests in all, spread over the URLs in turn [default: one per URL,
+    /// or every target read from stdin; no limit with -z].
+    #[arg(short = 'n', long = "requests", value_name = "N")]
+    requests: Option<u64>,
 
-    /// Requests in flight at once.
-    #[arg(short = 'c', long, default_value_t = 1)]
-    concurrency: u64,
+    /// Requests in flight at once (one connection each).
+    #[arg(short = 'c', long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    concurrency: u32,
 
-    /// URLs to request.
+    /// Stop after this long (e.g. 30s, 5m); requests still in flight are cut
+    /// off and counted in the summary.
+    #[arg(short = 'z', long, value_name = "DURATION", value_parser = parse_duration)]
+    duration: Option<Duration>,
+
+    /// Send this many requests per second in all, each at its due time
+    /// (open model: latency counts from the due time; requests sent more
+    /// than 10ms late are counted in the summary).
+    #[arg(short = 'q', long, value_name = "RATE", value_parser = parse_rate,
+          conflicts_with = "replay_speed")]
+    rate: Option<f64>,
+
+    /// The request method [default: GET, or POST with a body; a replayed
+    /// record's own method].
+    #[arg(short = 'm', long, value_name = "METHOD")]
+    method: Option<String>,
+
+    /// Add a header ("Name: value"); "Name:" with no value removes one
+    /// hprobe would send (User-Agent, Accept, Host).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    headers: Vec<String>,
+
+    /// Send this request body (sets Content-Type to
+    /// application/x-www-form-urlencoded unless -H gives one).
+    #[arg(short = 'd', long, value_name = "DATA", conflicts_with = "data_file")]
+    data: Option<String>,
+
+    /// Send the contents of this file as the request body.
+    #[arg(long, value_name = "FILE")]
+    data_file: Option<PathBuf>,
+
+    /// Give up on a request after this long, connection included.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Duration,
+
+    /// Give up connecting (name lookup, TCP and TLS) after this long.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    connect_timeout: Duration,
+
+    /// Follow redirects (up to 10, or --max-redirects).
+    #[arg(short = 'L', long = "location")]
+    location: bool,
+
+    /// Follow at most this many redirects (implies -L).
+    #[arg(long, value_name = "N")]
+    max_redirects: Option<u32>,
+
+    /// Open a new connection for every request (Connection: close).
+    #[arg(long)]
+    no_keepalive: bool,
+
+    /// HTTP/2 only: ALPN h2 over TLS, prior knowledge over cleartext.
+    #[arg(long = "http2", conflicts_with = "http1")]
+    http2: bool,
+
+    /// HTTP/1.1 only, even where TLS could agree on HTTP/2.
+    #[arg(long = "http1.1", id = "http1")]
+    http1: bool,
+
+    /// Do not check the server's certificate.
+    #[arg(short = 'k', long)]
+    insecure: bool,
+
+    /// Trust the CA certificates in this PEM file instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+
+    /// Connect to ADDR for HOST:PORT (the URL, SNI and Host stay the same).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
+
+    /// Exit 1 if any response's status is not in LIST (e.g. 200, 2xx,
+    /// 200-399, 200,301); failed requests count as not in it.
+    #[arg(long, value_name = "LIST")]
+    expect_status: Option<StatusSet>,
+
+    /// Replay stdin targets that have a path (lparse records, `/path` lines)
+    /// against this URL.
+    #[arg(long, value_name = "URL")]
+    base: Option<String>,
+
+    /// Send replayed requests at the pace of their `ts`, this many times
+    /// faster (1: as logged, 10: ten times faster).
+    #[arg(long, value_name = "FACTOR", value_parser = parse_rate)]
+    replay_speed: Option<f64>,
+
+    /// The summary on stderr at the end.
+    #[arg(long, value_enum, default_value_t = SummaryStyle::Text)]
+    summary: SummaryStyle,
+
+    /// Stop at the first bad line of stdin instead of skipping it.
+    #[arg(long)]
+    strict: bool,
+
+    /// URLs to request; none, or `-`, reads targets from stdin.
     #[arg(value_name = "URL")]
     urls: Vec<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SummaryStyle {
+    /// Lines for a person.
+    Text,
+    /// One JSON object for a program.
+    Json,
+    /// No summary.
+    None,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = logkit_common::time::parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be more than 0".into());
+    }
+    Ok(d)
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!("expected a number above 0, not {s:?}")),
+    }
+}
+
+/// `-H` values: `Name: value`, or `Name:` to send no such header.
+fn parse_headers(headers: &[String]) -> Result<Vec<(HeaderName, Option<HeaderValue>)>> {
+    headers
+        .iter()
+        .map(|h| {
+            let (name, value) = h
+                .split_once(':')
+                .ok_or_else(|| anyhow!("bad header {h:?}: expected Name: value"))?;
+            let name = HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| anyhow!("bad header name in {h:?}"))?;
+            let value = value.trim();
+            let value = if value.is_empty() {
+                None
+            } else {
+                Some(
+                    HeaderValue::from_str(value)
+                        .map_err(|_| anyhow!("bad header value in {h:?}"))?,
+                )
+            };
+            Ok((name, value))
+        })
+        .collect()
+}
+
 pub fn run() -> Result<Outcome> {
-    let _args = cli::parse_args::<Args>("hprobe");
-    bail!("sending requests is not implemented yet")
+    let args = cli::parse_args::<Args>("hprobe");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let outcome = runtime.block_on(probe(args));
+    // Blocked stdin reads or stalled connections must not hold up the exit.
+    runtime.shutdown_background();
+    outcome
+}
+
+async fn probe(args: Args) -> Result<Outcome> {
+    let body = match (&args.data, &args.data_file) {
+        (Some(data), _) => Bytes::from(data.clone().into_bytes()),
+        (None, Some(path)) => Bytes::from(
+            std::fs::read(path).with_context(|| format!("--data-file {}", path.display()))?,
+        ),
+        (None, None) => Bytes::new(),
+    };
+    let method = match &args.method {
+        Some(m) => Some(
+            Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+                .map_err(|_| anyhow!("bad method {m:?}"))?,
+        ),
+        None => None,
+    };
+    let default_method =
+        method.clone().unwrap_or(if body.is_empty() { Method::GET } else { Method::POST });
+    let versions = match (args.http1, args.http2) {
+        (true, _) => net::Versions::Http1,
+        (_, true) => net::Versions::Http2,
+        _ => net::Versions::Auto,
+    };
+    let settings = client::Settings {
+        headers: parse_headers(&args.headers)?,
+        body,
+        timeout: args.timeout,
+        connect_timeout: args.connect_timeout,
+        max_redirects: match (args.max_redirects, args.location) {
+            (Some(n), _) => n,
+            (None, true) => 10,
+            (None, false) => 0,
+        },
+        keepalive: !args.no_keepalive,
+        versions,
+    };
+    let shared = Arc::new(client::Shared {
+        settings,
+        resolver: net::Resolver::with_overrides(&args.resolve)?,
+        tls: net::Tls::new(net::TlsOptions {
+            insecure: args.insecure,
+            cacert: args.cacert.clone(),
+            versions,
+        })?,
+    });
+
+    let base = args.base.as_deref().map(target::parse_url).transpose().context("--base")?;
+    let from_stdin = args.urls.is_empty() || args.urls.iter().any(|u| u == "-");
+    let bad = Arc::new(Mutex::new(BadInput::new("hprobe", args.strict)));
+    let source = if from_stdin {
+        if args.urls.len() > 1 {
+            bail!("give URLs or `-` (targets from stdin), not both");
+        }
+        let reader = target::TargetReader::new(base, method.clone(), default_method.clone());
+        plan::Source::Stream(read_targets(reader, bad.clone()))
+    } else {
+        let targets = args
+            .urls
+            .iter()
+            .map(|u| {
+                Ok(Arc::new(target::Target::new(default_method.clone(), target::parse_url(u)?)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        plan::Source::Fixed(targets)
+    };
+    if args.replay_speed.is_some() && !from_stdin {
+        bail!("--replay-speed replays targets read from stdin (records with ts)");
+    }
+    let limit = match (args.requests, &source, args.duration) {
+        (Some(n), _, _) => Some(n),
+        (None, plan::Source::Fixed(_), Some(_)) => None,
+        (None, plan::Source::Fixed(targets), None) => Some(targets.len() as u64),
+        (None, plan::Source::Stream(_), _) => None,
+    };
+    let pace = match (args.rate, args.replay_speed) {
+        (Some(rate), _) => plan::Pace::Rate(rate),
+        (None, Some(speed)) => plan::Pace::Replay(speed),
+        (None, None) => plan::Pace::Free,
+    };
+
+    let start = Instant::now();
+    let plan = Arc::new(plan::Plan::new(source, limit, pace, start));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (tx, rx) = mpsc::channel(4096);
+
+    let bar = progress_bar(limit, args.summary);
+    let expect = args.expect_status.clone();
+    let clock = outcome::Clock::new();
+    let writer = std::thread::spawn(move || report::write_records(rx, clock, expect, bar, start));
+
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..args.concurrency {
+        let worker = client::Worker::new(shared.clone());
+        workers.spawn(worker.run(plan.clone(), tx.clone(), stop_rx.clone()));
+    }
+    drop(tx);
+
+    let mut unfinished = 0;
+    let deadline = args.duration.map(|d| start + d);
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            joined = workers.join_next() => match joined {
+                Some(result) => unfinished += result.unwrap_or(0),
+                None => break,
+            },
+            _ = sleep_until_opt(deadline) , if !*stop_tx.borrow() => {
+                let _ = stop_tx.send(true);
+            }
+            _ = stop_signal(), if !*stop_tx.borrow() => {
+                interrupted = true;
+                let _ = stop_tx.send(true);
+            }
+        }
+    }
+    let (mut stats, written) = tokio::task::spawn_blocking(move || writer.join())
+        .await?
+        .map_err(|_| anyhow!("writer failed"))?;
+    written?;
+    stats.unfinished = unfinished;
+    if interrupted || deadline.is_some() {
+        stats.elapsed = start.elapsed();
+    }
+    if let Some(fatal) = plan.take_fatal().await {
+        return Err(fatal);
+    }
+    match args.summary {
+        SummaryStyle::Text => eprint!("{}", stats.text()),
+        SummaryStyle::Json => eprintln!("{}", stats.json()),
+        SummaryStyle::None => {}
+    }
+    let bad_input = bad.lock().unwrap().finish("stdin lines skipped");
+    let failed = stats.error_count() > 0 || stats.unexpected > 0;
+    if args.expect_status.is_some() && stats.unexpected > 0 {
+        eprintln!(
+            "hprobe: {} of {} responses not in --expect-status",
+            stats.unexpected, stats.requests
+        );
+    }
+    Ok(if failed || bad_input == Outcome::BadInput { Outcome::BadInput } else { Outcome::Success })
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ctrl-C or SIGTERM: stop sending, and print the summary of what was done.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn progress_bar(total: Option<u64>, summary: SummaryStyle) -> Option<indicatif::ProgressBar> {
+    if summary == SummaryStyle::None || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match total {
+        Some(n) => indicatif::ProgressBar::new(n).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} requests, {per_sec}, {elapsed}",
+            )
+            .ok()?,
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos} requests, {per_sec}, {elapsed}",
+            )
+            .ok()?,
+        ),
+    };
+    Some(bar)
+}
+
+/// Reads stdin targets on a thread of their own (a read may block for
+/// ever, as with `ltail -f | lparse | hprobe`); bad lines are reported and
+/// skipped, or end the run with `--strict`.
+fn read_targets(
+    reader: target::TargetReader,
+    bad: Arc<Mutex<BadInput>>,
+) -> mpsc::Receiver<Result<target::Target>> {
+    let (tx, rx) = mpsc::channel(1024);
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        let mut stdin = stdin.lock();
+        let mut line = Vec::new();
+        let mut number = 0u64;
+        loop {
+            line.clear();
+            match stdin.read_until(b'\n', &mut line) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(anyhow!("reading stdin: {e}")));
+                    return;
+                }
+            }
+            number += 1;
+            let item = match reader.parse(&line) {
+                Ok(None) => continue,
+                Ok(Some(target)) => Ok(target),
+                Err(e) => match bad.lock().unwrap().report("-", number, &format!("{e:#}")) {
+                    Ok(()) => continue,
+                    Err(fatal) => Err(fatal),
+                },
+            };
+            if tx.blocking_send(item).is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }

@@ -1,0 +1,526 @@
+//! A worker: takes requests from the plan one at a time, sends each over
+//! its own connection (kept alive between requests unless told not to),
+//! follows redirects when asked, counts the body as it streams in, and
+//! hands a [`Done`] to the writer.
+//!
+//! Each worker owns its connections instead of sharing a pool: with `-c N`
+//! there are exactly N connections, as in wrk and oha, and a request's
+//! `connect_rt` belongs to the request that really waited for it.
+
+use crate::net::{Resolver, Tls, Versions};
+use crate::outcome::{Done, ErrKind, Failure, Phases};
+use crate::plan::Plan;
+use crate::target::{encode_unsafe, Target};
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, watch};
+
+/// What every request of the run shares.
+pub struct Settings {
+    /// `-H`: a header to send, or (`Name:` with no value) one not to send.
+    pub headers: Vec<(HeaderName, Option<HeaderValue>)>,
+    /// `-d` / `--data-file`.
+    pub body: Bytes,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// How many redirects to follow (0: none, the default).
+    pub max_redirects: u32,
+    pub keepalive: bool,
+    pub versions: Versions,
+}
+
+pub struct Shared {
+    pub settings: Settings,
+    pub resolver: Resolver,
+    pub tls: Tls,
+}
+
+type Body = Full<Bytes>;
+
+enum Sender {
+    H1(http1::SendRequest<Body>),
+    H2(http2::SendRequest<Body>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Origin {
+    https: bool,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    fn of(uri: &Uri) -> Origin {
+        let https = uri.scheme_str() == Some("https");
+        let host = uri.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        Origin { https, host: host.to_ascii_lowercase(), port }
+    }
+}
+
+/// What is known of a request so far; kept outside the request's future so
+/// that a timeout still reports the phases that did happen.
+#[derive(Default)]
+struct Progress {
+    phases: Phases,
+    status: Option<u16>,
+    version: Option<Version>,
+    bytes: u64,
+    redirects: u32,
+    final_url: Option<String>,
+}
+
+pub struct Worker {
+    shared: Arc<Shared>,
+    /// Open connections by origin: one, unless redirects lead elsewhere.
+    conns: HashMap<Origin, Sender>,
+}
+
+impl Worker {
+    pub fn new(shared: Arc<Shared>) -> Worker {
+        Worker { shared, conns: HashMap::new() }
+    }
+
+    /// Makes requests until the plan ends, the writer goes away, or `stop`
+    /// is raised. Returns how many requests were cut off in flight by `stop`.
+    pub async fn run(
+        mut self,
+        plan: Arc<Plan>,
+        tx: mpsc::Sender<Done>,
+        mut stop: watch::Receiver<bool>,
+    ) -> u64 {
+        loop {
+            let job = tokio::select! {
+                biased;
+                _ = stop.wait_for(|&s| s) => return 0,
+                job = plan.next() => job,
+            };
+            let Some(job) = job else { return 0 };
+            if let Some(due) = job.due {
+                tokio::select! {
+                    biased;
+                    _ = stop.wait_for(|&s| s) => return 0,
+                    _ = tokio::time::sleep_until(due.into()) => {}
+                }
+            }
+            let sent = Instant::now();
+            let mut progress = Progress::default();
+            let timeout = self.shared.settings.timeout;
+            let result = tokio::select! {
+                biased;
+                _ = stop.wait_for(|&s| s) => return 1,
+                r = tokio::time::timeout(timeout, self.exchange(&job.target, &mut progress, sent)) => r,
+            };
+            let err = match result {
+                Ok(Ok(())) => None,
+                Ok(Err(failure)) => Some(failure),
+                Err(_) => {
+                    // The connection is in an unknown state: not reused.
+                    self.conns.clear();
+                    Some(Failure::new(
+                        ErrKind::Timeout,
+                        format!("no complete response within {}", show_duration(timeout)),
+                    ))
+                }
+            };
+            let finished = Instant::now();
+            let from = job.due.unwrap_or(sent);
+            let done = Done {
+                seq: job.seq,
+                method: job.target.method.clone(),
+                url: job.target.url.clone(),
+                sent,
+                lag: job.due.map(|due| sent.saturating_duration_since(due)),
+                rt: finished.saturating_duration_since(from),
+                status: if err.is_none() { progress.status } else { None },
+                version: progress.version,
+                bytes: progress.bytes,
+                err,
+                phases: progress.phases,
+                redirects: progress.redirects,
+                final_url: progress.final_url,
+            };
+            if tx.send(done).await.is_err() {
+                return 0;
+            }
+        }
+    }
+
+    /// One request, its redirects, and its body.
+    async fn exchange(
+        &mut self,
+        target: &Target,
+        progress: &mut Progress,
+        sent: Instant,
+    ) -> Result<(), Failure> {
+        let settings = &self.shared.settings;
+        let mut method = target.method.clone();
+        let mut uri = target.uri.clone();
+        let mut body = settings.body.clone();
+        loop {
+            let (response, sender, origin) =
+                self.send(&method, &uri, &target.headers, body.clone(), progress).await?;
+            let status = response.status();
+            progress.status = Some(status.as_u16());
+            progress.version = Some(response.version());
+            progress.phases.ttfb = Some(sent.elapsed());
+            let settings = &self.shared.settings;
+            let location = if status.is_redirection()
+                && status != StatusCode::NOT_MODIFIED
+                && progress.redirects < settings.max_redirects
+            {
+                response.headers().get(header::LOCATION).cloned()
+            } else {
+                None
+            };
+            progress.bytes = 0;
+            let mut incoming = response.into_body();
+            while let Some(frame) = incoming.frame().await {
+                let frame = frame.map_err(|e| failure(&e, "reading the body"))?;
+                if let Some(data) = frame.data_ref() {
+                    progress.bytes += data.len() as u64;
+                }
+            }
+            if settings.keepalive {
+                self.conns.insert(origin, sender);
+            }
+            let Some(location) = location else { return Ok(()) };
+            uri = follow(&uri, location.as_bytes()).ok_or_else(|| {
+                Failure::new(
+                    ErrKind::Protocol,
+                    format!("bad Location: {}", String::from_utf8_lossy(location.as_bytes())),
+                )
+            })?;
+            progress.redirects += 1;
+            progress.final_url = Some(uri.to_string());
+            // As browsers do: 303, and 301/302 after a POST, become a GET
+            // without a body; 307 and 308 repeat the request as it was.
+            let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
+                || matches!(status.as_u16(), 301 | 302) && method == Method::POST;
+            if to_get {
+                method = Method::GET;
+                body = Bytes::new();
+            }
+        }
+    }
+
+    /// Sends one request over a kept-alive connection to its origin, or a
+    /// new one. A kept-alive connection that the server closed just before
+    /// the request went out is replaced once: the request was not sent, so
+    /// nothing is repeated.
+    async fn send(
+        &mut self,
+        method: &Method,
+        uri: &Uri,
+        extra: &[(HeaderName, HeaderValue)],
+        body: Bytes,
+        progress: &mut Progress,
+    ) -> Result<(Response<Incoming>, Sender, Origin), Failure> {
+        let origin = Origin::of(uri);
+        let mut reused = self.conns.remove(&origin);
+        if let Some(Sender::H1(sender)) = &mut reused {
+            if sender.ready().await.is_err() {
+                reused = None;
+            }
+        }
+        let mut retried = false;
+        loop {
+            let mut sender = match reused.take() {
+                Some(sender) => sender,
+                None => {
+                    retried = true;
+                    self.connect(&origin, progress).await?
+                }
+            };
+            let request = self.request(method, uri, extra, body.clone(), &sender);
+            let result = match &mut sender {
+                Sender::H1(s) => s.send_request(request).await,
+                Sender::H2(s) => s.send_request(request).await,
+            };
+            match result {
+                Ok(response) => return Ok((response, sender, origin)),
+                Err(e) if !retried && not_sent(&e) => continue,
+                Err(e) => return Err(failure(&e, "sending the request")),
+            }
+        }
+    }
+
+    /// Opens a connection: resolve (once per host for the run), connect,
+    /// TLS, and the HTTP handshake, all within `--connect-timeout`.
+    async fn connect(&self, origin: &Origin, progress: &mut Progress) -> Result<Sender, Failure> {
+        let shared = &self.shared;
+        let start = Instant::now();
+        let deadline = start + shared.settings.connect_timeout;
+        let lookup = tokio::time::timeout_at(
+            deadline.into(),
+            shared.resolver.lookup(&origin.host, origin.port),
+        );
+        let addrs = match lookup.await {
+            Ok((addrs, looked_up)) => {
+                if looked_up {
+                    progress.phases.dns = Some(start.elapsed());
+                }
+                addrs?
+            }
+            Err(_) => {
+                return Err(Failure::new(
+                    ErrKind::Dns,
+                    format!("{}: lookup timed out", origin.host),
+                ))
+            }
+        };
+        let tcp_start = Instant::now();
+        let tcp = crate::net::connect(&addrs, deadline).await?;
+        progress.phases.connect = Some(tcp_start.elapsed());
+        let versions = shared.settings.versions;
+        if origin.https {
+            let tls_start = Instant::now();
+            let tls = shared.tls.handshake(&origin.host, tcp, deadline).await?;
+            progress.phases.tls = Some(tls_start.elapsed());
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+            handshake(tls, h2, deadline).await
+        } else {
+            handshake(tcp, versions == Versions::Http2, deadline).await
+        }
+    }
+
+    /// The request as it goes on the wire: origin-form with `Host` for
+    /// HTTP/1.1, the absolute URI (`:authority`) for HTTP/2.
+    fn request(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        extra: &[(HeaderName, HeaderValue)],
+        body: Bytes,
+        sender: &Sender,
+    ) -> Request<Body> {
+        let settings = &self.shared.settings;
+        let mut headers = HeaderMap::with_capacity(8);
+        let h2 = matches!(sender, Sender::H2(_));
+        let mut uri = uri.clone();
+        if !h2 {
+            if let Some(authority) = uri.authority() {
+                let host = authority.as_str().rsplit('@').next().unwrap_or("");
+                if let Ok(value) = HeaderValue::from_str(host) {
+                    headers.insert(header::HOST, value);
+                }
+            }
+        }
+        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        if !body.is_empty() {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+        }
+        for (name, value) in extra {
+            headers.insert(name.clone(), value.clone());
+        }
+        for (name, _) in &settings.headers {
+            headers.remove(name);
+        }
+        for (name, value) in &settings.headers {
+            if let Some(value) = value {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        if h2 {
+            // HTTP/2 carries the host as :authority, taken from the URI: a
+            // `-H Host:` goes there.
+            if let Some(host) = headers.remove(header::HOST) {
+                if let Ok(authority) = host.to_str().unwrap_or("").parse() {
+                    let mut parts = uri.into_parts();
+                    parts.authority = Some(authority);
+                    uri = Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("/"));
+                }
+            }
+        } else {
+            if !settings.keepalive {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            uri = uri
+                .path_and_query()
+                .map(|pq| Uri::from(pq.clone()))
+                .unwrap_or_else(|| Uri::from_static("/"));
+        }
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = uri;
+        *request.version_mut() = if h2 { Version::HTTP_2 } else { Version::HTTP_11 };
+        *request.headers_mut() = headers;
+        request
+    }
+}
+
+/// The default `User-Agent`, replaced by `-H 'User-Agent: ...'` or by a
+/// replayed request's own.
+const USER_AGENT: &str = concat!("hprobe/", env!("CARGO_PKG_VERSION"));
+
+async fn handshake<T>(io: T, h2: bool, deadline: Instant) -> Result<Sender, Failure>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
+    let shake = async {
+        if h2 {
+            let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+                .handshake(io)
+                .await
+                .map_err(|e| failure(&e, "HTTP/2 handshake"))?;
+            tokio::spawn(conn);
+            Ok(Sender::H2(sender))
+        } else {
+            let (sender, conn) = http1::Builder::new()
+                .handshake(io)
+                .await
+                .map_err(|e| failure(&e, "HTTP/1.1 handshake"))?;
+            tokio::spawn(conn);
+            Ok(Sender::H1(sender))
+        }
+    };
+    match tokio::time::timeout_at(deadline.into(), shake).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::new(ErrKind::Connect, "HTTP handshake timed out".into())),
+    }
+}
+
+/// Whether a request failed before any of it was sent, on a connection
+/// the server had closed (HTTP/1.1) or was closing (HTTP/2 GOAWAY, or a
+/// refused stream): safe to send again on a new connection.
+fn not_sent(e: &hyper::Error) -> bool {
+    if e.is_canceled() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(h2) = s.downcast_ref::<h2::Error>() {
+            return h2.is_go_away() || h2.reason() == Some(h2::Reason::REFUSED_STREAM);
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// Classifies an error after the connection was made.
+fn failure(e: &hyper::Error, doing: &str) -> Failure {
+    let kind = if e.is_parse() || e.is_parse_status() {
+        ErrKind::Protocol
+    } else if e.is_timeout() {
+        ErrKind::Timeout
+    } else if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
+        ErrKind::Reset
+    } else {
+        io_kind(e).unwrap_or(ErrKind::Protocol)
+    };
+    let mut msg = format!("{doing}: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    Failure::new(kind, msg)
+}
+
+/// The kind of an I/O error under a hyper error, if there is one.
+fn io_kind(e: &hyper::Error) -> Option<ErrKind> {
+    use std::io::ErrorKind as Io;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return Some(match io.kind() {
+                Io::TimedOut => ErrKind::Timeout,
+                Io::InvalidData => ErrKind::Protocol,
+                _ => ErrKind::Reset,
+            });
+        }
+        if let Some(h2) = s.downcast_ref::<h2::Error>() {
+            if h2.is_io() {
+                return Some(ErrKind::Reset);
+            }
+            return Some(if h2.is_remote() && h2.reason().is_some() {
+                ErrKind::Reset
+            } else {
+                ErrKind::Protocol
+            });
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// Where a `Location` header leads from `from`: absolute, scheme-relative,
+/// absolute-path or relative references (RFC 3986, without dot segments).
+fn follow(from: &Uri, location: &[u8]) -> Option<Uri> {
+    let location = encode_unsafe(location);
+    let scheme = from.scheme_str()?;
+    let authority = from.authority()?.as_str();
+    let text = if location.contains("://") {
+        location
+    } else if let Some(rest) = location.strip_prefix("//") {
+        format!("{scheme}://{rest}")
+    } else if location.starts_with('/') {
+        format!("{scheme}://{authority}{location}")
+    } else if location.starts_with('?') {
+        format!("{scheme}://{authority}{}{location}", from.path())
+    } else {
+        let dir = &from.path()[..from.path().rfind('/').map_or(0, |i| i + 1)];
+        let dir = if dir.is_empty() { "/" } else { dir };
+        format!("{scheme}://{authority}{dir}{location}")
+    };
+    let uri = crate::target::parse_url(&text).ok()?;
+    Some(uri)
+}
+
+/// `2s`, `500ms`: a duration as the user would write it.
+pub fn show_duration(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d.as_nanos().is_multiple_of(1_000_000) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.3}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        let from: Uri = "http://h:81/a/b?x=1".parse().unwrap();
+        let to = |l: &str| follow(&from, l.as_bytes()).unwrap().to_string();
+        assert_eq!(to("https://o/p"), "https://o/p");
+        assert_eq!(to("//o:82/p"), "http://o:82/p");
+        assert_eq!(to("/c"), "http://h:81/c");
+        assert_eq!(to("c?d"), "http://h:81/a/c?d");
+        assert_eq!(to("?y=2"), "http://h:81/a/b?y=2");
+        assert_eq!(to("/é"), "http://h:81/%C3%A9");
+        assert!(follow(&from, b"ftp://x/").is_none());
+    }
+
+    #[test]
+    fn origins() {
+        let o = Origin::of(&"https://Example.com/x".parse().unwrap());
+        assert_eq!(o, Origin { https: true, host: "example.com".into(), port: 443 });
+        let o = Origin::of(&"http://[::1]:8080/".parse().unwrap());
+        assert_eq!(o, Origin { https: false, host: "::1".into(), port: 8080 });
+    }
+
+    #[test]
+    fn durations_as_written() {
+        assert_eq!(show_duration(Duration::from_secs(2)), "2s");
+        assert_eq!(show_duration(Duration::from_millis(500)), "500ms");
+    }
+}

@@ -1,0 +1,267 @@
+//! What one request came to, and its NDJSON record (docs/records.md,
+//! "hprobe records").
+
+use logkit_common::json::Object;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Why a request got no (complete) response. The names are the `err` values
+/// of the record format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrKind {
+    /// `--timeout` passed before the response was complete.
+    Timeout,
+    /// The TCP connection was refused, unreachable, or not made within
+    /// `--connect-timeout`.
+    Connect,
+    /// The TLS handshake failed (certificate, protocol, or its time ran out).
+    Tls,
+    /// The host name could not be resolved.
+    Dns,
+    /// The server closed or reset the connection before the response was
+    /// complete.
+    Reset,
+    /// The server answered something that is not HTTP.
+    Protocol,
+}
+
+impl ErrKind {
+    pub const ALL: [ErrKind; 6] = [
+        ErrKind::Timeout,
+        ErrKind::Connect,
+        ErrKind::Tls,
+        ErrKind::Dns,
+        ErrKind::Reset,
+        ErrKind::Protocol,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrKind::Timeout => "timeout",
+            ErrKind::Connect => "connect",
+            ErrKind::Tls => "tls",
+            ErrKind::Dns => "dns",
+            ErrKind::Reset => "reset",
+            ErrKind::Protocol => "protocol",
+        }
+    }
+}
+
+/// A failed request: its kind and the details for a human.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: ErrKind,
+    pub msg: String,
+}
+
+impl Failure {
+    pub fn new(kind: ErrKind, msg: String) -> Failure {
+        Failure { kind, msg }
+    }
+}
+
+/// How long the phases of a request took, where they happened: `dns` and
+/// `connect` and `tls` only for the request that opened the connection.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Phases {
+    pub dns: Option<Duration>,
+    pub connect: Option<Duration>,
+    pub tls: Option<Duration>,
+    /// From sending to the response's head (status line and headers).
+    pub ttfb: Option<Duration>,
+}
+
+/// One finished request.
+#[derive(Debug)]
+pub struct Done {
+    pub seq: u64,
+    pub method: http::Method,
+    pub url: Arc<str>,
+    /// When the request was started (connection included).
+    pub sent: Instant,
+    /// Under a schedule (`-q`, `--replay-speed`): how late `sent` was.
+    pub lag: Option<Duration>,
+    /// Response time: from the scheduled time when there is a schedule
+    /// (so that a stalled server shows up), else from `sent`.
+    pub rt: Duration,
+    pub status: Option<u16>,
+    pub version: Option<http::Version>,
+    /// Body bytes received (of the last response, after redirects).
+    pub bytes: u64,
+    pub err: Option<Failure>,
+    pub phases: Phases,
+    pub redirects: u32,
+    /// Where the redirects ended, when there were any.
+    pub final_url: Option<String>,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Turns monotonic instants into wall-clock timestamps, in the local zone
+/// (or `TZ`), the way servers write their logs.
+pub struct Clock {
+    base_instant: Instant,
+    base_wall: jiff::Timestamp,
+    zone: jiff::tz::TimeZone,
+}
+
+impl Clock {
+    pub fn new() -> Clock {
+        let base_instant = Instant::now();
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        // Whole microseconds, like every other time in the record.
+        let base_wall = jiff::Timestamp::from_microsecond(now.as_micros() as i64)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        Clock { base_instant, base_wall, zone: jiff::tz::TimeZone::system() }
+    }
+
+    fn wall(&self, at: Instant) -> jiff::Timestamp {
+        let since = at.saturating_duration_since(self.base_instant);
+        // Microseconds, like the other latency figures.
+        let since = Duration::from_micros(since.as_micros() as u64);
+        self.base_wall.checked_add(since).unwrap_or(self.base_wall)
+    }
+
+    /// Writes `at` as RFC 3339 with the zone's offset into `buf`.
+    pub fn write(&self, at: Instant, out: &mut Vec<u8>) {
+        let ts = self.wall(at);
+        let offset = self.zone.to_offset(ts);
+        let mut buf = [0u8; 40];
+        let n = logkit_common::time::write_rfc3339(&mut buf, offset.to_datetime(ts), offset);
+        out.push(b'"');
+        out.extend_from_slice(&buf[..n]);
+        out.push(b'"');
+    }
+}
+
+/// Seconds with microsecond precision: `0.001234`.
+pub fn seconds(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1e6
+}
+
+fn version_name(v: http::Version) -> &'static str {
+    match v {
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_11 => "HTTP/1.1",
+        http::Version::HTTP_2 => "HTTP/2.0",
+        http::Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP",
+    }
+}
+
+impl Done {
+    /// Appends the record (without its newline).
+    pub fn write_record(&self, clock: &Clock, out: &mut Vec<u8>) {
+        let mut obj = Object::new(out);
+        clock.write(self.sent, obj.key("ts"));
+        obj.uint("seq", self.seq);
+        obj.str("method", self.method.as_str());
+        obj.str("url", &self.url);
+        if let Some(status) = self.status {
+            obj.uint("status", u64::from(status));
+        }
+        if let Some(v) = self.version {
+            obj.str("proto", version_name(v));
+        }
+        obj.float("rt", seconds(self.rt));
+        obj.uint("bytes", self.bytes);
+        if let Some(err) = &self.err {
+            obj.str("err", err.kind.name());
+            obj.str("err_msg", &err.msg);
+        }
+        let phases = [
+            ("dns_rt", self.phases.dns),
+            ("connect_rt", self.phases.connect),
+            ("tls_rt", self.phases.tls),
+            ("ttfb_rt", self.phases.ttfb),
+            ("lag_rt", self.lag),
+        ];
+        for (name, value) in phases {
+            if let Some(d) = value {
+                obj.float(name, seconds(d));
+            }
+        }
+        if self.redirects > 0 {
+            obj.uint("redirects", u64::from(self.redirects));
+        }
+        if let Some(url) = &self.final_url {
+            obj.str("final_url", url);
+        }
+        obj.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_fields() {
+        let clock = Clock::new();
+        let done = Done {
+            seq: 7,
+            method: http::Method::GET,
+            url: Arc::from("http://127.0.0.1:8080/a?b=1"),
+            sent: clock.base_instant + Duration::from_millis(1500),
+            lag: None,
+            rt: Duration::from_micros(1234),
+            status: Some(404),
+            version: Some(http::Version::HTTP_11),
+            bytes: 153,
+            err: None,
+            phases: Phases {
+                connect: Some(Duration::from_micros(80)),
+                ttfb: Some(Duration::from_micros(1100)),
+                ..Phases::default()
+            },
+            redirects: 0,
+            final_url: None,
+        };
+        let mut out = Vec::new();
+        done.write_record(&clock, &mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["seq"], 7);
+        assert_eq!(v["status"], 404);
+        assert_eq!(v["proto"], "HTTP/1.1");
+        assert_eq!(v["rt"], 0.001234);
+        assert_eq!(v["connect_rt"], 0.00008);
+        assert_eq!(v["ttfb_rt"], 0.0011);
+        assert_eq!(v["bytes"], 153);
+        assert!(v.get("err").is_none() && v.get("tls_rt").is_none());
+        let ts = v["ts"].as_str().unwrap();
+        let sent: jiff::Timestamp = ts.parse().unwrap();
+        assert_eq!(sent.duration_since(clock.base_wall).as_millis(), 1500, "{ts}");
+    }
+
+    #[test]
+    fn failures_have_err_and_no_status() {
+        let clock = Clock::new();
+        let done = Done {
+            seq: 1,
+            method: http::Method::HEAD,
+            url: Arc::from("http://x/"),
+            sent: Instant::now(),
+            lag: Some(Duration::from_millis(3)),
+            rt: Duration::from_secs(2),
+            status: None,
+            version: None,
+            bytes: 0,
+            err: Some(Failure::new(ErrKind::Timeout, "no response within 2s".into())),
+            phases: Phases::default(),
+            redirects: 0,
+            final_url: None,
+        };
+        let mut out = Vec::new();
+        done.write_record(&clock, &mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["err"], "timeout");
+        assert_eq!(v["lag_rt"], 0.003);
+        assert_eq!(v["rt"], 2.0);
+        assert!(v.get("status").is_none());
+    }
+}

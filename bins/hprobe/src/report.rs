@@ -1,0 +1,352 @@
+//! The writer: one thread that prints each finished request's record,
+//! keeps the figures for the summary, and moves the progress bar.
+//!
+//! The workers hand over [`Done`]s through a bounded channel, so a slow
+//! reader of stdout slows the probing down instead of filling memory.
+
+use crate::outcome::{seconds, Clock, Done, ErrKind};
+use hdrhistogram::Histogram;
+use indicatif::ProgressBar;
+use logkit_common::filter::StatusSet;
+use logkit_common::output::Output;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// A request sent this much later than it was due counts as late: well
+/// beyond the timer's own precision (about a millisecond).
+pub const LATE: Duration = Duration::from_millis(10);
+
+/// The figures of a run.
+pub struct Stats {
+    /// Requests finished (with a response or an error).
+    pub requests: u64,
+    pub statuses: BTreeMap<u16, u64>,
+    pub errors: BTreeMap<ErrKind, u64>,
+    /// Response times of the requests that got a response, in microseconds.
+    pub latency: Histogram<u64>,
+    /// The exact extremes (the histogram keeps 3 significant digits).
+    pub fastest: Duration,
+    pub slowest: Duration,
+    pub bytes: u64,
+    /// Requests sent more than [`LATE`] after they were due.
+    pub late: u64,
+    /// Requests whose status is not in `--expect-status` (errors included).
+    pub unexpected: u64,
+    /// Requests in flight when the run was stopped (Ctrl-C, `-z`).
+    pub unfinished: u64,
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    fn new() -> Stats {
+        Stats {
+            requests: 0,
+            statuses: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            // 1 µs to an hour at 3 significant digits; longer is clamped.
+            latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
+            fastest: Duration::MAX,
+            slowest: Duration::ZERO,
+            bytes: 0,
+            late: 0,
+            unexpected: 0,
+            unfinished: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn add(&mut self, done: &Done, expect: Option<&StatusSet>) {
+        self.requests += 1;
+        self.bytes += done.bytes;
+        if done.lag.is_some_and(|lag| lag > LATE) {
+            self.late += 1;
+        }
+        match (&done.err, done.status) {
+            (Some(err), _) => {
+                *self.errors.entry(err.kind).or_default() += 1;
+            }
+            (None, Some(status)) => {
+                *self.statuses.entry(status).or_default() += 1;
+                let micros = (done.rt.as_micros() as u64).max(1);
+                self.latency.saturating_record(micros);
+                self.fastest = self.fastest.min(done.rt);
+                self.slowest = self.slowest.max(done.rt);
+            }
+            (None, None) => {}
+        }
+        let expected = match (expect, done.status, &done.err) {
+            (None, _, _) => true,
+            (Some(set), Some(status), None) => set.contains(i64::from(status)),
+            (Some(_), _, _) => false,
+        };
+        if !expected {
+            self.unexpected += 1;
+        }
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.requests as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    fn micros(&self, quantile: f64) -> Duration {
+        Duration::from_micros(self.latency.value_at_quantile(quantile))
+    }
+
+    /// The summary for a person, on several lines.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "hprobe: {} requests in {}, {:.1} requests/s, {} body bytes",
+            self.requests,
+            show(self.elapsed),
+            self.rate(),
+            self.bytes
+        );
+        if !self.statuses.is_empty() {
+            let list: Vec<String> =
+                self.statuses.iter().map(|(code, n)| format!("{code}: {n}")).collect();
+            let _ = writeln!(s, "  status     {}", list.join("  "));
+        }
+        let errors: Vec<String> =
+            self.errors.iter().map(|(kind, n)| format!("{}: {n}", kind.name())).collect();
+        let _ = writeln!(
+            s,
+            "  errors     {}",
+            if errors.is_empty() { "none".to_string() } else { errors.join("  ") }
+        );
+        if !self.latency.is_empty() {
+            let _ = writeln!(
+                s,
+                "  latency    min {}  p50 {}  p90 {}  p99 {}  max {}",
+                show(self.fastest),
+                show(self.micros(0.5)),
+                show(self.micros(0.9)),
+                show(self.micros(0.99)),
+                show(self.slowest),
+            );
+        }
+        if self.late > 0 {
+            let _ = writeln!(
+                s,
+                "  late       {} requests sent more than {} after they were due",
+                self.late,
+                show(LATE)
+            );
+        }
+        if self.unfinished > 0 {
+            let _ = writeln!(s, "  stopped    {} requests in flight were cut off", self.unfinished);
+        }
+        let buckets = self.buckets();
+        if buckets.len() > 1 && self.latency.len() >= 10 {
+            let most = buckets.iter().map(|b| b.1).max().unwrap_or(1).max(1);
+            let _ = writeln!(s, "  response time histogram");
+            for (upper, count) in buckets {
+                let bar = "■".repeat(((count * 40).div_ceil(most)) as usize);
+                let _ = writeln!(s, "    <= {:>9} {count:>9} {bar}", show(upper));
+            }
+        }
+        s
+    }
+
+    /// The summary for a program: one JSON object (times in seconds).
+    pub fn json(&self) -> String {
+        let mut out = Vec::new();
+        let mut obj = logkit_common::json::Object::new(&mut out);
+        obj.uint("requests", self.requests);
+        obj.float("elapsed", seconds(self.elapsed));
+        obj.float("rps", (self.rate() * 10.0).round() / 10.0);
+        obj.uint("bytes", self.bytes);
+        let statuses = serde_json::Map::from_iter(
+            self.statuses.iter().map(|(code, n)| (code.to_string(), (*n).into())),
+        );
+        obj.raw("status", serde_json::Value::Object(statuses).to_string().as_bytes());
+        let errors = serde_json::Map::from_iter(
+            ErrKind::ALL
+                .iter()
+                .map(|k| (k.name().to_string(), self.errors.get(k).copied().unwrap_or(0).into())),
+        );
+        obj.raw("errors", serde_json::Value::Object(errors).to_string().as_bytes());
+        if !self.latency.is_empty() {
+            let mut latency = Vec::new();
+            let mut l = logkit_common::json::Object::new(&mut latency);
+            l.float("min", seconds(self.fastest));
+            l.float("mean", (self.latency.mean() / 1e6 * 1e6).round() / 1e6);
+            for (name, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)] {
+                l.float(name, seconds(self.micros(q)));
+            }
+            l.float("max", seconds(self.slowest));
+            l.finish();
+            obj.raw("latency", &latency);
+        }
+        obj.uint("late", self.late);
+        obj.uint("unfinished", self.unfinished);
+        let histogram: Vec<serde_json::Value> = self
+            .buckets()
+            .into_iter()
+            .map(|(le, count)| serde_json::json!({"le": seconds(le), "count": count}))
+            .collect();
+        obj.raw("histogram", serde_json::Value::Array(histogram).to_string().as_bytes());
+        obj.finish();
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Up to ten buckets of response times, on a logarithmic scale from the
+    /// fastest to the slowest: `(upper bound, requests)`.
+    fn buckets(&self) -> Vec<(Duration, u64)> {
+        if self.latency.is_empty() {
+            return Vec::new();
+        }
+        let lo = self.latency.min().max(1) as f64;
+        let hi = self.latency.max().max(1) as f64;
+        let steps = if hi / lo < 1.05 { 1 } else { 10 };
+        let ratio = (hi / lo).powf(1.0 / steps as f64);
+        let mut buckets = Vec::with_capacity(steps);
+        let mut below = 0u64;
+        for i in 1..=steps {
+            let upper = if i == steps { hi } else { lo * ratio.powi(i as i32) };
+            let upper = upper.ceil() as u64;
+            let through = self.count_upto(upper);
+            buckets.push((Duration::from_micros(upper), through - below));
+            below = through;
+        }
+        buckets
+    }
+
+    fn count_upto(&self, micros: u64) -> u64 {
+        self.latency.count_between(0, micros)
+    }
+}
+
+/// A duration for the summary: `850µs`, `12.3ms`, `1.25s`.
+pub fn show(d: Duration) -> String {
+    let micros = d.as_micros();
+    if micros < 1000 {
+        format!("{micros}µs")
+    } else if micros < 10_000 {
+        format!("{:.2}ms", micros as f64 / 1e3)
+    } else if micros < 1_000_000 {
+        format!("{:.1}ms", micros as f64 / 1e3)
+    } else {
+        format!("{:.2}s", micros as f64 / 1e6)
+    }
+}
+
+/// Prints records as they come and gathers the figures. Returns them with
+/// the first write error (a closed pipe ends the run).
+pub fn write_records(
+    mut rx: mpsc::Receiver<Done>,
+    clock: Clock,
+    expect: Option<StatusSet>,
+    bar: Option<ProgressBar>,
+    start: Instant,
+) -> (Stats, io::Result<()>) {
+    let mut stats = Stats::new();
+    let mut out = Output::new();
+    let result = (|| loop {
+        let done = match rx.try_recv() {
+            Ok(done) => done,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                // Nothing waiting: show what we have (streaming), then wait.
+                out.flush()?;
+                match rx.blocking_recv() {
+                    Some(done) => done,
+                    None => return out.flush(),
+                }
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => return out.flush(),
+        };
+        stats.add(&done, expect.as_ref());
+        stats.elapsed = start.elapsed();
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+        done.write_record(&clock, out.buf());
+        out.buf().push(b'\n');
+        out.end_record()?;
+    })();
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    (stats, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Failure, Phases};
+    use std::sync::Arc;
+
+    fn done(status: Option<u16>, rt_micros: u64, err: Option<ErrKind>) -> Done {
+        Done {
+            seq: 1,
+            method: http::Method::GET,
+            url: Arc::from("http://h/"),
+            sent: Instant::now(),
+            lag: None,
+            rt: Duration::from_micros(rt_micros),
+            status,
+            version: None,
+            bytes: 10,
+            err: err.map(|k| Failure::new(k, String::new())),
+            phases: Phases::default(),
+            redirects: 0,
+            final_url: None,
+        }
+    }
+
+    #[test]
+    fn figures_and_buckets() {
+        let mut stats = Stats::new();
+        let expect: StatusSet = "2xx".parse().unwrap();
+        for i in 1..=100 {
+            stats.add(
+                &done(Some(if i % 10 == 0 { 404 } else { 200 }), i * 100, None),
+                Some(&expect),
+            );
+        }
+        stats.add(&done(None, 5_000_000, Some(ErrKind::Timeout)), Some(&expect));
+        stats.elapsed = Duration::from_secs(2);
+        assert_eq!(stats.requests, 101);
+        assert_eq!(stats.statuses[&200], 90);
+        assert_eq!(stats.errors[&ErrKind::Timeout], 1);
+        assert_eq!(stats.unexpected, 11);
+        assert_eq!(stats.bytes, 1010);
+        let p50 = stats.micros(0.5).as_micros();
+        assert!((4990..=5010).contains(&p50), "{p50}");
+        let buckets = stats.buckets();
+        assert_eq!(buckets.len(), 10);
+        assert_eq!(buckets.iter().map(|b| b.1).sum::<u64>(), 100);
+        assert!(buckets.last().unwrap().0 >= Duration::from_micros(10_000));
+        let text = stats.text();
+        assert!(text.contains("101 requests in 2.00s, 50.5 requests/s"), "{text}");
+        assert!(text.contains("200: 90  404: 10"), "{text}");
+        assert!(text.contains("timeout: 1"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&stats.json()).unwrap();
+        assert_eq!(json["status"]["404"], 10);
+        assert_eq!(json["errors"]["timeout"], 1);
+        assert_eq!(json["errors"]["dns"], 0);
+        assert_eq!(json["latency"]["max"], 0.01);
+        assert_eq!(json["rps"], 50.5);
+    }
+
+    #[test]
+    fn durations_for_people() {
+        assert_eq!(show(Duration::from_micros(850)), "850µs");
+        assert_eq!(show(Duration::from_micros(1234)), "1.23ms");
+        assert_eq!(show(Duration::from_micros(12345)), "12.3ms");
+        assert_eq!(show(Duration::from_millis(1250)), "1.25s");
+    }
+}
