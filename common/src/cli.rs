@@ -213,11 +213,33 @@ pub struct BadInput {
     count: u64,
     shown: u64,
     max_shown: u64,
+    /// When collecting (on a worker thread): the messages, to be reported
+    /// in input order by [`BadInput::report_collected`].
+    collected: Option<Vec<(String, String)>>,
 }
 
 impl BadInput {
     pub fn new(tool: &'static str, strict: bool) -> Self {
-        BadInput { tool, strict, count: 0, shown: 0, max_shown: 20 }
+        BadInput { tool, strict, count: 0, shown: 0, max_shown: 20, collected: None }
+    }
+
+    /// A reporter for a worker that parses one part of the input: it keeps
+    /// the first messages (all that could be shown) and counts the rest,
+    /// for the thread that owns the real reporter to pass on in order.
+    pub fn collecting(tool: &'static str) -> Self {
+        BadInput { collected: Some(Vec::new()), ..BadInput::new(tool, false) }
+    }
+
+    /// Passes on what a [`BadInput::collecting`] reporter gathered, as if
+    /// it had been reported here.
+    pub fn report_collected(&mut self, other: BadInput) -> anyhow::Result<()> {
+        let collected = other.collected.unwrap_or_default();
+        let unshown = other.count - collected.len() as u64;
+        for (place, what) in collected {
+            self.report_at(&place, &what)?;
+        }
+        self.count_unshown(unshown);
+        Ok(())
     }
 
     /// Records one bad line. Returns an error (ending the run) in strict mode.
@@ -228,6 +250,12 @@ impl BadInput {
     /// Records one bad line, its place already written out (`file:12`).
     pub fn report_at(&mut self, place: &str, what: &str) -> anyhow::Result<()> {
         self.count += 1;
+        if let Some(collected) = &mut self.collected {
+            if (collected.len() as u64) <= self.max_shown {
+                collected.push((place.to_owned(), what.to_owned()));
+            }
+            return Ok(());
+        }
         if self.strict {
             anyhow::bail!("{place}: {what}");
         }
@@ -260,6 +288,10 @@ impl BadInput {
 
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    pub fn is_strict(&self) -> bool {
+        self.strict
     }
 
     /// Prints the summary (if anything was bad) and gives the run's outcome.

@@ -19,9 +19,14 @@ use logkit_common::time::clf_to_rfc3339;
 
 /// The `common` and `combined` formats (one parser: a line without referer
 /// and user agent is `common`).
+#[derive(Clone)]
 pub struct Combined;
 
 impl crate::format::LogFormat for Combined {
+    fn clone_box(&self) -> Box<dyn crate::format::LogFormat> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "combined"
     }

@@ -34,7 +34,7 @@ enum Token {
 }
 
 /// How the end of a variable's value is found.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum End {
     /// At the end of the line.
     Line,
@@ -47,7 +47,7 @@ enum End {
 }
 
 /// A compiled custom format.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Custom {
     name: String,
     tokens: Vec<Token>,
@@ -297,6 +297,10 @@ fn apache_config(config: &str) -> Result<(Option<&str>, String), String> {
 }
 
 impl LogFormat for Custom {
+    fn clone_box(&self) -> Box<dyn LogFormat> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         &self.name
     }

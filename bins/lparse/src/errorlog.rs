@@ -83,9 +83,11 @@ use logkit_common::record as f;
 use memchr::memmem;
 
 /// Apache httpd's error log, 2.2 and 2.4 with the default `ErrorLogFormat`.
+#[derive(Clone)]
 pub struct ApacheError;
 
 /// nginx's error log.
+#[derive(Clone)]
 pub struct NginxError;
 
 const LEVEL: &str = "level";
@@ -385,6 +387,10 @@ fn apache_message(
 }
 
 impl LogFormat for ApacheError {
+    fn clone_box(&self) -> Box<dyn LogFormat> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "apache_error"
     }
@@ -649,6 +655,10 @@ fn nginx_file(msg: &[u8]) -> Option<&[u8]> {
 }
 
 impl LogFormat for NginxError {
+    fn clone_box(&self) -> Box<dyn LogFormat> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "nginx_error"
     }

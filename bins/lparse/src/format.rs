@@ -38,6 +38,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A context for another thread: the same zone and the same `now`.
+    pub fn fork(&self) -> Self {
+        Ctx { now: self.now, ..Ctx::new(self.zone.clone()) }
+    }
+
     pub fn new(zone: jiff::tz::TimeZone) -> Self {
         Ctx {
             zone,
@@ -85,6 +90,15 @@ pub trait LogFormat: Send {
     /// `fmt`; or says in a few words why the line is not in this format.
     /// On `Err` whatever was written is discarded by the caller.
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str>;
+
+    /// A copy, for another thread (see [`crate::parallel`]).
+    fn clone_box(&self) -> Box<dyn LogFormat>;
+
+    /// Whether a line's parse may depend on the source's earlier lines
+    /// (W3C's `#Fields:` header). Such formats keep lparse on one thread.
+    fn stateful(&self) -> bool {
+        false
+    }
 }
 
 /// Chooses the format of each line, remembering what worked per source.
@@ -95,11 +109,43 @@ pub struct Formats {
     /// The previous line's source and format: lines come in long runs from
     /// one source, so this spares a lookup per line.
     recent: Option<(Vec<u8>, usize)>,
+    /// Whether a stateful format has taken a line since [`Formats::new`]
+    /// or [`Formats::reset_from`].
+    stateful_hit: bool,
+}
+
+impl Clone for Formats {
+    fn clone(&self) -> Self {
+        Formats {
+            formats: self.formats.iter().map(|f| f.clone_box()).collect(),
+            last: self.last.clone(),
+            recent: self.recent.clone(),
+            stateful_hit: self.stateful_hit,
+        }
+    }
 }
 
 impl Formats {
     pub fn new(formats: Vec<Box<dyn LogFormat>>) -> Self {
-        Formats { formats, last: HashMap::new(), recent: None }
+        Formats { formats, last: HashMap::new(), recent: None, stateful_hit: false }
+    }
+
+    /// Whether a stateful format has taken a line (see [`LogFormat::stateful`]).
+    pub fn stateful_hit(&self) -> bool {
+        self.stateful_hit
+    }
+
+    /// Whether both would try the same format first for every source: then
+    /// they parse any line alike (without stateful formats).
+    pub fn same_choices(&self, other: &Formats) -> bool {
+        self.last == other.last
+    }
+
+    /// Takes the other's per-source choices, as if it had parsed the lines
+    /// that it did.
+    pub fn take_choices(&mut self, other: &Formats) {
+        self.last.clone_from(&other.last);
+        self.recent.clone_from(&other.recent);
     }
 
     /// Writes the record of a line of `source` at the end of `buf`: `src`
@@ -138,6 +184,7 @@ impl Formats {
             obj.raw_fields(src_fields);
             match self.formats[i].parse(line, &mut obj, ctx) {
                 Ok(()) => {
+                    self.stateful_hit |= self.formats[i].stateful();
                     if truncated {
                         obj.raw(logkit_common::record::TRUNCATED, b"true");
                     }
@@ -151,6 +198,7 @@ impl Formats {
                     return Ok(());
                 }
                 Err(why) if why == NOT_A_RECORD => {
+                    self.stateful_hit |= self.formats[i].stateful();
                     buf.truncate(mark);
                     self.last.insert(source.to_vec(), i);
                     self.recent = Some((source.to_vec(), i));

@@ -20,6 +20,7 @@ use logkit_common::record as f;
 use logkit_common::time::format_rfc3339_frac;
 use std::borrow::Cow;
 
+#[derive(Clone)]
 pub struct JsonLog;
 
 /// Names under which a line's time is looked for, in this order.
@@ -27,6 +28,10 @@ const TIME_KEYS: [&str; 8] =
     ["ts", "time", "timestamp", "@timestamp", "time_iso8601", "time_local", "datetime", "date"];
 
 impl LogFormat for JsonLog {
+    fn clone_box(&self) -> Box<dyn LogFormat> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "json"
     }

@@ -15,6 +15,7 @@ pub mod errorlog;
 pub mod format;
 pub mod jsonlog;
 pub mod logfmt;
+mod parallel;
 pub mod syslog;
 pub mod vars;
 pub mod w3c;
@@ -114,11 +115,11 @@ pub fn run() -> Result<Outcome> {
             anyhow::bail!("--format {name}: unknown format (known: {})", known.join(", "));
         }
     }
-    let mut parser = LineParser {
-        bad: BadInput::new("lparse", args.strict),
-        formats: format::Formats::new(all),
-        ctx: format::Ctx::new(zone),
-    };
+    let mut parser = LineParser::new(
+        BadInput::new("lparse", args.strict),
+        format::Formats::new(all),
+        format::Ctx::new(zone),
+    );
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
         let input = match name.open() {
@@ -192,9 +193,23 @@ struct LineParser {
     bad: BadInput,
     formats: format::Formats,
     ctx: format::Ctx,
+    line_buf: Vec<u8>,
+    src_buf: Vec<u8>,
+}
+
+/// Where the lines being read come from.
+struct InputCtx<'a> {
+    /// The input's name for messages.
+    label: &'a str,
+    /// The `src` fields of raw lines (the file's name; none for stdin).
+    file_src: Vec<u8>,
 }
 
 impl LineParser {
+    fn new(bad: BadInput, formats: format::Formats, ctx: format::Ctx) -> Self {
+        LineParser { bad, formats, ctx, line_buf: Vec::new(), src_buf: Vec::new() }
+    }
+
     fn parse_input<R: std::io::Read + std::os::fd::AsRawFd>(
         &mut self,
         input: R,
@@ -202,56 +217,77 @@ impl LineParser {
         label: &str,
         out: &mut Output,
     ) -> Result<()> {
+        // A large file is parsed on several cores, once its first lines
+        // have shown that no format with state (W3C) is in play.
+        let parallel = !self.bad.is_strict() && parallel::suits(input.as_raw_fd());
         let mut reader = LineReader::new(input).watch_idle();
         // Raw lines read from a file are tagged with that file as `src`.
         let file_src = match name {
             InputName::Path(_) => record::encode_src(name.as_bytes()),
             InputName::Stdin => Vec::new(),
         };
-        let mut line_buf = Vec::new();
-        let mut src_buf = Vec::new();
+        let input = InputCtx { label, file_src };
+        let mut read = 0;
         while let Some(line) = reader.next_line(out)? {
-            match LineRecord::parse(line.bytes) {
-                Some(rec) => {
-                    // The record's src is valid JSON already: copy it as it is.
-                    rec.src_fields(&mut src_buf);
-                    let source = Source::Record(rec, label);
-                    let input = Parse {
-                        src: &src_buf,
-                        truncated: rec.truncated,
-                        source: &source,
-                        number: line.number,
-                    };
-                    match rec.line_bytes(&mut line_buf) {
-                        Ok(bytes) => self.parse_line(bytes, &input, out)?,
-                        Err(_) => {
-                            let text = crate::flat_text(rec.line);
-                            self.write_error(
-                                text.as_bytes(),
-                                &input,
-                                "line_b64 is not valid base64",
-                                out,
-                            )?
-                        }
-                    }
-                }
-                None => {
-                    let input = Parse {
-                        src: &file_src,
-                        truncated: line.truncated,
-                        source: &Source::Input(label),
-                        number: line.number,
-                    };
-                    self.parse_line(line.bytes, &input, out)?
-                }
-            }
+            self.parse_line(line.bytes, line.number, line.truncated, &input, out.buf())?;
             out.end_record()?;
+            read += line.bytes.len() + 1;
+            if parallel && read >= parallel::CHUNK && !self.formats.stateful_hit() {
+                return parallel::parse_rest(self, &mut reader, &input, out);
+            }
         }
         Ok(())
     }
 
+    /// Parses one line of the input (an ltail record or a raw line) and
+    /// writes its record at the end of `buf`.
+    fn parse_line(
+        &mut self,
+        bytes: &[u8],
+        number: u64,
+        truncated: bool,
+        input: &InputCtx<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        let mut line_buf = std::mem::take(&mut self.line_buf);
+        let mut src_buf = std::mem::take(&mut self.src_buf);
+        let result = match LineRecord::parse(bytes) {
+            Some(rec) => {
+                // The record's src is valid JSON already: copy it as it is.
+                rec.src_fields(&mut src_buf);
+                let source = Source::Record(rec, input.label);
+                let parse =
+                    Parse { src: &src_buf, truncated: rec.truncated, source: &source, number };
+                match rec.line_bytes(&mut line_buf) {
+                    Ok(bytes) => self.parse_log_line(bytes, &parse, buf),
+                    Err(_) => {
+                        let text = crate::flat_text(rec.line);
+                        self.write_error(
+                            text.as_bytes(),
+                            &parse,
+                            "line_b64 is not valid base64",
+                            buf,
+                        )
+                    }
+                }
+            }
+            None => {
+                let parse = Parse {
+                    src: &input.file_src,
+                    truncated,
+                    source: &Source::Input(input.label),
+                    number,
+                };
+                self.parse_log_line(bytes, &parse, buf)
+            }
+        };
+        self.line_buf = line_buf;
+        self.src_buf = src_buf;
+        result
+    }
+
     /// Parses one log line and writes its record.
-    fn parse_line(&mut self, line: &[u8], input: &Parse<'_>, out: &mut Output) -> Result<()> {
+    fn parse_log_line(&mut self, line: &[u8], input: &Parse<'_>, buf: &mut Vec<u8>) -> Result<()> {
         // A blank line is no log entry, whether it came raw or in a record.
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
@@ -262,11 +298,11 @@ impl LineParser {
             line,
             input.src,
             input.truncated,
-            out.buf(),
+            buf,
             &mut self.ctx,
         ) {
             Ok(()) => Ok(()),
-            Err(reason) => self.write_error(line, input, reason, out),
+            Err(reason) => self.write_error(line, input, reason, buf),
         }
     }
 
@@ -276,7 +312,7 @@ impl LineParser {
         line: &[u8],
         input: &Parse<'_>,
         reason: &str,
-        out: &mut Output,
+        buf: &mut Vec<u8>,
     ) -> Result<()> {
         // Report first: under --strict this ends the run before the record.
         let hint = if line.first() == Some(&b'{') {
@@ -288,7 +324,6 @@ impl LineParser {
             &input.source.place(input.number),
             &format!("does not parse: {reason}{hint}"),
         )?;
-        let buf = out.buf();
         let mut obj = Object::new(buf);
         obj.raw_fields(input.src);
         obj.bytes(record::LINE, line);

@@ -32,7 +32,7 @@ use std::borrow::Cow;
 
 /// The logfmt format. It keeps a buffer of the pairs of a line, reused
 /// from line to line.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Logfmt {
     pairs: Vec<Pair>,
 }
@@ -65,6 +65,10 @@ const TIME_KEYS: [&[u8]; 4] = [b"ts", b"time", b"timestamp", b"t"];
 type Error = &'static str;
 
 impl LogFormat for Logfmt {
+    fn clone_box(&self) -> Box<dyn LogFormat> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "logfmt"
     }

@@ -26,6 +26,7 @@ use logkit_common::record as f;
 use logkit_common::time::{format_rfc3339_frac, month_number, parse_rfc3339};
 
 /// RFC 3164 and RFC 5424 syslog lines.
+#[derive(Clone)]
 pub struct Syslog;
 
 /// Field names of syslog records, beside the shared ones (`ts`, `fmt`).
@@ -73,6 +74,10 @@ pub const SEVERITIES: [&str; 8] =
 type Error = &'static str;
 
 impl LogFormat for Syslog {
+    fn clone_box(&self) -> Box<dyn LogFormat> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "syslog"
     }

@@ -42,7 +42,7 @@ use logkit_common::record as f;
 use std::collections::HashMap;
 
 /// The W3C extended format. It keeps the `#Fields:` header of each source.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct W3c {
     sources: HashMap<Vec<u8>, Header>,
 }
@@ -54,7 +54,7 @@ impl W3c {
 }
 
 /// What the directives of a source said.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Header {
     /// From `#Fields:`.
     columns: Vec<Column>,
@@ -144,6 +144,14 @@ impl W3c {
 }
 
 impl LogFormat for W3c {
+    fn stateful(&self) -> bool {
+        true
+    }
+
+    fn clone_box(&self) -> Box<dyn LogFormat> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "w3c"
     }
