@@ -37,14 +37,14 @@ impl Target {
 pub fn parse_url(text: &str) -> Result<Uri> {
     let text = text.trim();
     let with_scheme;
-    let text = if text.contains("://") {
+    let full = if text.contains("://") {
         text
     } else {
         with_scheme = format!("http://{text}");
         &with_scheme
     };
     let uri: Uri =
-        encode_unsafe(text.as_bytes()).parse().map_err(|e| anyhow!("bad URL {text:?}: {e}"))?;
+        encode_unsafe(full.as_bytes()).parse().map_err(|e| anyhow!("bad URL {text:?}: {e}"))?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
         _ => bail!("bad URL {text:?}: only http:// and https:// are supported"),
