@@ -330,7 +330,14 @@ async fn probe(args: Args) -> Result<Outcome> {
     let bar = progress_bar(limit, args.summary);
     let expect = args.expect_status.clone();
     let clock = outcome::Clock::new();
-    let writer = std::thread::spawn(move || report::write_records(rx, clock, expect, bar, start));
+    // The writer says when it ends: early means stdout was closed (`| head`),
+    // and requests still waiting on a slow server must not hold up the exit.
+    let (closed_tx, mut closed_rx) = tokio::sync::oneshot::channel::<()>();
+    let writer = std::thread::spawn(move || {
+        let result = report::write_records(rx, clock, expect, bar, start);
+        let _ = closed_tx.send(());
+        result
+    });
 
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let threads =
@@ -367,6 +374,9 @@ async fn probe(args: Args) -> Result<Outcome> {
             }
             _ = &mut signal, if !*stop_tx.borrow() => {
                 interrupted = true;
+                let _ = stop_tx.send(true);
+            }
+            _ = &mut closed_rx, if !*stop_tx.borrow() => {
                 let _ = stop_tx.send(true);
             }
         }
