@@ -277,6 +277,7 @@ def main():
     ap.add_argument("--no-build", action="store_true", help="skip cargo build --release")
     ap.add_argument("--seconds", type=int, default=5, help="seconds per run (default 5)")
     ap.add_argument("--concurrency", default="1,10,50", help="list (default 1,10,50)")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds of every tool (default 3)")
     ap.add_argument("--rate", type=float, default=200, help="-q for the latency part (default 200)")
     ap.add_argument("--oha", help="path of oha (default: PATH, ~/.cargo/bin, /tmp/oha/bin)")
     args = ap.parse_args()
@@ -307,24 +308,38 @@ def main():
 
     nginx = Nginx()
     try:
-        results = {}
+        runs = {}
         concs = [int(c) for c in args.concurrency.split(",")]
         records = os.path.join(tempfile.gettempdir(), "logkit-bench-records.ndjson")
-        for c in concs:
-            results[("hprobe", c)] = rate_hprobe(nginx.url, c, args.seconds, records)
-            for name, fn in (("wrk", rate_wrk), ("oha", rate_oha), ("hey", rate_hey), ("ab", rate_ab)):
-                if tools[name]:
-                    try:
-                        results[(name, c)] = fn(tools[name], nginx.url, c, args.seconds)
-                    except Exception as e:  # a tool's failure only marks its cell
-                        results[(name, c)] = (None, f"failed: {e}")
-            print(f"c={c}: " + ", ".join(f"{n} {r[0]:.0f}/s" for (n, cc), r in results.items()
-                                           if cc == c and r[0]), file=sys.stderr)
+        # Rounds of every tool in turn, so that a slow spell of the machine
+        # falls on all of them; the median of the rounds is reported.
+        for rnd in range(args.repeat):
+            for c in concs:
+                got = [("hprobe", rate_hprobe(nginx.url, c, args.seconds, records))]
+                for name, fn in (("wrk", rate_wrk), ("oha", rate_oha), ("hey", rate_hey),
+                                 ("ab", rate_ab)):
+                    if tools[name]:
+                        try:
+                            got.append((name, fn(tools[name], nginx.url, c, args.seconds)))
+                        except Exception as e:  # a tool's failure only marks its cell
+                            got.append((name, (None, f"failed: {e}")))
+                for name, r in got:
+                    runs.setdefault((name, c), []).append(r)
+                print(f"round {rnd + 1} c={c}: " + ", ".join(
+                    f"{n} {r[0]:.0f}/s" for n, r in got if r[0]), file=sys.stderr)
     finally:
         nginx.stop()
+    results = {}
+    spread = {}
+    for key, rs in runs.items():
+        rates = sorted(r[0] for r in rs if r[0] is not None)
+        odd = [r[1] for r in rs if r[1]]
+        results[key] = (rates[len(rates) // 2] if rates else None, odd[0] if odd else 0)
+        spread[key] = (rates[0], rates[-1]) if rates else None
 
     names = ["hprobe"] + [n for n in ("wrk", "oha", "hey", "ab") if tools[n]]
-    lines.append("Requests/s against nginx (higher is better); hprobe writes every record "
+    lines.append("Requests/s against nginx (higher is better; the median of "
+                 f"{args.repeat} rounds, with the range); hprobe writes every record "
                  "to a file as it goes:")
     lines.append("")
     lines.append("| tool | " + " | ".join(f"c={c}" for c in concs) + " |")
@@ -333,7 +348,11 @@ def main():
         cells = []
         for c in concs:
             r = results.get((n, c))
-            cells.append("?" if not r or r[0] is None else f"{r[0]:,.0f}")
+            cell = "?" if not r or r[0] is None else f"{r[0]:,.0f}"
+            if args.repeat > 1 and spread.get((n, c)):
+                lo, hi = spread[(n, c)]
+                cell += f" ({lo:,.0f}–{hi:,.0f})"
+            cells.append(cell)
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     for other in ("wrk", "oha"):
         if tools[other]:

@@ -18,11 +18,11 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 /// What every request of the run shares.
 pub struct Settings {
@@ -60,10 +60,21 @@ struct Origin {
 
 impl Origin {
     fn of(uri: &Uri) -> Origin {
+        let (https, host, port) = Origin::parts(uri);
+        Origin { https, host: host.to_ascii_lowercase(), port }
+    }
+
+    fn parts(uri: &Uri) -> (bool, &str, u16) {
         let https = uri.scheme_str() == Some("https");
         let host = uri.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        Origin { https, host: host.to_ascii_lowercase(), port }
+        (https, host, port)
+    }
+
+    /// Whether `uri` is of this origin (without building one for it).
+    fn serves(&self, uri: &Uri) -> bool {
+        let (https, host, port) = Origin::parts(uri);
+        self.https == https && self.port == port && self.host.eq_ignore_ascii_case(host)
     }
 }
 
@@ -81,45 +92,32 @@ struct Progress {
 
 pub struct Worker {
     shared: Arc<Shared>,
-    /// Open connections by origin: one, unless redirects lead elsewhere.
-    conns: HashMap<Origin, Sender>,
+    /// Open connections and their origins: one, unless redirects lead
+    /// elsewhere (a list: looked up per request without hashing).
+    conns: Vec<(Origin, Sender)>,
 }
 
 impl Worker {
     pub fn new(shared: Arc<Shared>) -> Worker {
-        Worker { shared, conns: HashMap::new() }
+        Worker { shared, conns: Vec::new() }
     }
 
-    /// Makes requests until the plan ends, the writer goes away, or `stop`
-    /// is raised. Returns how many requests were cut off in flight by `stop`.
-    pub async fn run(
-        mut self,
-        plan: Arc<Plan>,
-        tx: mpsc::Sender<Done>,
-        mut stop: watch::Receiver<bool>,
-    ) -> u64 {
-        loop {
-            let job = tokio::select! {
-                biased;
-                _ = stop.wait_for(|&s| s) => return 0,
-                job = plan.next() => job,
-            };
-            let Some(job) = job else { return 0 };
+    /// Makes requests until the plan ends or the writer goes away. A stop
+    /// (Ctrl-C, `-z`) aborts the worker's task: `in_flight` counts the
+    /// requests started and not yet handed to the writer, which a stop
+    /// cuts off.
+    pub async fn run(mut self, plan: Arc<Plan>, tx: mpsc::Sender<Done>, in_flight: Arc<AtomicU64>) {
+        while let Some(job) = plan.next().await {
             if let Some(due) = job.due {
-                tokio::select! {
-                    biased;
-                    _ = stop.wait_for(|&s| s) => return 0,
-                    _ = tokio::time::sleep_until(due.into()) => {}
-                }
+                tokio::time::sleep_until(due.into()).await;
             }
             let sent = Instant::now();
+            in_flight.fetch_add(1, Ordering::Relaxed);
             let mut progress = Progress::default();
             let timeout = self.shared.settings.timeout;
-            let result = tokio::select! {
-                biased;
-                _ = stop.wait_for(|&s| s) => return 1,
-                r = tokio::time::timeout(timeout, self.exchange(&job.target, &mut progress, sent)) => r,
-            };
+            let result =
+                tokio::time::timeout(timeout, self.exchange(&job.target, &mut progress, sent))
+                    .await;
             let err = match result {
                 Ok(Ok(())) => None,
                 Ok(Err(failure)) => Some(failure),
@@ -149,8 +147,10 @@ impl Worker {
                 redirects: progress.redirects,
                 final_url: progress.final_url,
             };
-            if tx.send(done).await.is_err() {
-                return 0;
+            let sent_on = tx.send(done).await;
+            in_flight.fetch_sub(1, Ordering::Relaxed);
+            if sent_on.is_err() {
+                return;
             }
         }
     }
@@ -191,7 +191,7 @@ impl Worker {
                 }
             }
             if settings.keepalive {
-                self.conns.insert(origin, sender);
+                self.conns.push((origin, sender));
             }
             let Some(location) = location else { return Ok(()) };
             uri = follow(&uri, location.as_bytes()).ok_or_else(|| {
@@ -225,8 +225,13 @@ impl Worker {
         body: Bytes,
         progress: &mut Progress,
     ) -> Result<(Response<Incoming>, Sender, Origin), Failure> {
-        let origin = Origin::of(uri);
-        let mut reused = self.conns.remove(&origin);
+        let (origin, mut reused) = match self.conns.iter().position(|(o, _)| o.serves(uri)) {
+            Some(i) => {
+                let (origin, sender) = self.conns.swap_remove(i);
+                (origin, Some(sender))
+            }
+            None => (Origin::of(uri), None),
+        };
         if let Some(Sender::H1(sender)) = &mut reused {
             if sender.ready().await.is_err() {
                 reused = None;

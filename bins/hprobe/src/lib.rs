@@ -424,17 +424,28 @@ fn run_workers(
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         return 0;
     };
+    let in_flight = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let unfinished = runtime.block_on(async move {
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..count {
             let worker = client::Worker::new(shared.clone());
-            workers.spawn(worker.run(plan.clone(), tx.clone(), stop.clone()));
+            workers.spawn(worker.run(plan.clone(), tx.clone(), in_flight.clone()));
         }
-        let mut unfinished = 0;
-        while let Some(result) = workers.join_next().await {
-            unfinished += result.unwrap_or(0);
+        // One watcher of the stop per thread, not one per request: it
+        // aborts the workers wherever they are.
+        let mut stop = stop;
+        let stopped = stop.wait_for(|&s| s);
+        tokio::pin!(stopped);
+        loop {
+            tokio::select! {
+                joined = workers.join_next() => if joined.is_none() { return 0 },
+                _ = &mut stopped => {
+                    let cut = in_flight.load(std::sync::atomic::Ordering::Relaxed);
+                    workers.abort_all();
+                    return cut;
+                }
+            }
         }
-        unfinished
     });
     // Name lookups still blocking must not hold up the end of the run.
     runtime.shutdown_background();

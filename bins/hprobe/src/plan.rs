@@ -8,6 +8,7 @@
 //! latency shows it instead of the schedule quietly slowing down.
 
 use crate::target::Target;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Mutex};
@@ -42,101 +43,110 @@ pub struct Job {
 }
 
 pub struct Plan {
-    state: Mutex<State>,
-}
-
-struct State {
-    source: Source,
-    issued: u64,
+    /// Requests handed out so far.
+    issued: AtomicU64,
     limit: Option<u64>,
     pace: Pace,
     start: Instant,
+    /// The command line's URLs: no lock needed to take the next.
+    fixed: Vec<Arc<Target>>,
+    /// Standard input's targets, taken one at a time.
+    stream: Mutex<Stream>,
+}
+
+#[derive(Default)]
+struct Stream {
+    rx: Option<mpsc::Receiver<anyhow::Result<Target>>>,
     /// `--replay-speed`: the first target's `ts`, and the last due time
     /// (for targets without `ts`).
     first_ts: Option<jiff::Timestamp>,
     last_due: Option<Instant>,
     fatal: Option<anyhow::Error>,
-    done: bool,
 }
 
 impl Plan {
     /// `limit`: how many requests in all (`None`: until the source ends, or
     /// for ever with a fixed source, for `-z`).
     pub fn new(source: Source, limit: Option<u64>, pace: Pace, start: Instant) -> Plan {
+        let (fixed, rx) = match source {
+            Source::Fixed(targets) => (targets, None),
+            Source::Stream(rx) => (Vec::new(), Some(rx)),
+        };
         Plan {
-            state: Mutex::new(State {
-                source,
-                issued: 0,
-                limit,
-                pace,
-                start,
-                first_ts: None,
-                last_due: None,
-                fatal: None,
-                done: false,
-            }),
+            issued: AtomicU64::new(0),
+            limit,
+            pace,
+            start,
+            fixed,
+            stream: Mutex::new(Stream { rx, ..Stream::default() }),
         }
     }
 
     /// The next request, or `None` when there are no more.
     pub async fn next(&self) -> Option<Job> {
-        let mut state = self.state.lock().await;
-        if state.done || state.limit.is_some_and(|limit| state.issued >= limit) {
+        if !self.fixed.is_empty() {
+            let index = self.issued.fetch_add(1, Ordering::Relaxed);
+            if self.limit.is_some_and(|limit| index >= limit) {
+                return None;
+            }
+            let target = self.fixed[index as usize % self.fixed.len()].clone();
+            let due = match self.pace {
+                Pace::Rate(per_second) => Some(self.due_at_rate(index, per_second)),
+                _ => None,
+            };
+            return Some(Job { seq: index + 1, target, due });
+        }
+        let mut stream = self.stream.lock().await;
+        let issued = self.issued.load(Ordering::Relaxed);
+        if self.limit.is_some_and(|limit| issued >= limit) {
             return None;
         }
-        let issued = state.issued;
-        let target = match &mut state.source {
-            Source::Fixed(targets) => {
-                let i = issued as usize % targets.len();
-                targets[i].clone()
+        let target = match stream.rx.as_mut()?.recv().await {
+            Some(Ok(target)) => Arc::new(target),
+            Some(Err(e)) => {
+                stream.fatal = Some(e);
+                stream.rx = None;
+                return None;
             }
-            Source::Stream(rx) => match rx.recv().await {
-                Some(Ok(target)) => Arc::new(target),
-                Some(Err(e)) => {
-                    state.fatal = Some(e);
-                    state.done = true;
-                    return None;
-                }
-                None => {
-                    state.done = true;
-                    return None;
-                }
-            },
+            None => {
+                stream.rx = None;
+                return None;
+            }
         };
-        let index = state.issued;
-        state.issued += 1;
-        let due = state.due(index, &target);
+        // Under the lock: `seq` follows the order of the input.
+        let index = self.issued.fetch_add(1, Ordering::Relaxed);
+        let due = match self.pace {
+            Pace::Free => None,
+            Pace::Rate(per_second) => Some(self.due_at_rate(index, per_second)),
+            Pace::Replay(speed) => Some(stream.replay_due(&target, speed, self.start)),
+        };
         Some(Job { seq: index + 1, target, due })
+    }
+
+    fn due_at_rate(&self, index: u64, per_second: f64) -> Instant {
+        self.start + Duration::from_secs_f64(index as f64 / per_second)
     }
 
     /// A fatal problem with the input (`--strict`), once the plan has ended.
     pub async fn take_fatal(&self) -> Option<anyhow::Error> {
-        self.state.lock().await.fatal.take()
+        self.stream.lock().await.fatal.take()
     }
 }
 
-impl State {
-    fn due(&mut self, index: u64, target: &Target) -> Option<Instant> {
-        match self.pace {
-            Pace::Free => None,
-            Pace::Rate(per_second) => {
-                Some(self.start + Duration::from_secs_f64(index as f64 / per_second))
+impl Stream {
+    fn replay_due(&mut self, target: &Target, speed: f64, start: Instant) -> Instant {
+        let due = match target.ts {
+            Some(ts) => {
+                let first = *self.first_ts.get_or_insert(ts);
+                // A line earlier than the first (merged sources are not
+                // quite in order) is due at once.
+                let offset = ts.duration_since(first).as_secs_f64().max(0.0) / speed;
+                start + Duration::from_secs_f64(offset)
             }
-            Pace::Replay(speed) => {
-                let due = match target.ts {
-                    Some(ts) => {
-                        let first = *self.first_ts.get_or_insert(ts);
-                        // A line earlier than the first (merged sources are
-                        // not quite in order) is due at once.
-                        let offset = ts.duration_since(first).as_secs_f64().max(0.0) / speed;
-                        self.start + Duration::from_secs_f64(offset)
-                    }
-                    None => self.last_due.unwrap_or(self.start),
-                };
-                self.last_due = Some(due);
-                Some(due)
-            }
-        }
+            None => self.last_due.unwrap_or(start),
+        };
+        self.last_due = Some(due);
+        due
     }
 }
 
