@@ -14,11 +14,10 @@ mod util;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use util::{pipeline, tool, wait_with_timeout};
+use util::{free_port, pipeline, require, tool, Server};
 
 const NGINX: &str = "/usr/sbin/nginx";
 const APACHE: &str = "/usr/sbin/apache2";
@@ -44,10 +43,8 @@ const APACHE_TIMED_FORMAT: &str =
 const NGINX_SERVER_NAME: &str = "logkit.nginx.test";
 const APACHE_SERVER_NAME: &str = "www.logkit.test";
 
-/// How long a server may take to start, to answer, or to stop.
-const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a server may take to answer.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The number of requests for missing paths sent in a burst.
 const BURST_404: usize = 30;
@@ -331,136 +328,6 @@ fn send_all(port: u16) -> Vec<Exchange> {
 // ---------------------------------------------------------------------------
 // The servers
 
-/// A port that was free a moment ago, and not handed to another test of
-/// this process (the tests run in parallel; the kernel may give the same
-/// ephemeral port twice once the probing socket is closed).
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    loop {
-        let l = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
-        let port = l.local_addr().unwrap().port();
-        let mut given = GIVEN.lock().unwrap();
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
-}
-
-/// Whether something listens on 127.0.0.1:`port`, from /proc/net/tcp (a
-/// test connection would show up in the logs).
-fn listening(port: u16) -> bool {
-    let want = format!("0100007F:{port:04X}");
-    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    tcp.lines().skip(1).any(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        f.len() > 3 && f[1] == want && f[3] == "0A"
-    })
-}
-
-fn require(binary: &str, package: &str) {
-    assert!(
-        Path::new(binary).is_file(),
-        "{binary} not found: these tests run the real server; install it \
-         (`apt-get install {package}`)"
-    );
-}
-
-/// A server running as a child process; stopped (or killed) when dropped.
-struct Server {
-    name: &'static str,
-    child: Option<Child>,
-    /// The command that asks the server to stop.
-    stop: Vec<String>,
-    /// Files worth showing when something goes wrong.
-    logs: Vec<PathBuf>,
-}
-
-impl Server {
-    fn start(
-        name: &'static str,
-        program: &str,
-        args: &[String],
-        stop: Vec<String>,
-        dir: &Path,
-        port: u16,
-        logs: Vec<PathBuf>,
-    ) -> Server {
-        let out = std::fs::File::create(dir.join(format!("{name}.out"))).unwrap();
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {program}: {e}"));
-        let mut logs = logs;
-        logs.push(dir.join(format!("{name}.out")));
-        let mut server = Server { name, child: Some(child), stop, logs };
-        let deadline = Instant::now() + START_TIMEOUT;
-        while !listening(port) {
-            if let Some(status) = server.child.as_mut().unwrap().try_wait().unwrap() {
-                server.child = None;
-                panic!("{name} exited at start-up with {status}{}", server.show_logs());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} is not listening on 127.0.0.1:{port} after {START_TIMEOUT:?}{}",
-                server.show_logs()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn show_logs(&self) -> String {
-        let mut s = String::new();
-        for log in &self.logs {
-            let text = std::fs::read(log).map(|b| String::from_utf8_lossy(&b).into_owned());
-            s += &format!("\n--- {}:\n{}", log.display(), text.unwrap_or_else(|e| e.to_string()));
-        }
-        s
-    }
-
-    /// Asks the server to stop, and waits for it.
-    fn stop(mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let out = Command::new(&self.stop[0]).args(&self.stop[1..]).output();
-        match out {
-            Ok(o) if o.status.success() => {}
-            other => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "stopping {} with {:?}: {other:?}{}",
-                    self.name,
-                    self.stop,
-                    self.show_logs()
-                );
-            }
-        }
-        let status = wait_with_timeout(&mut child, self.name, STOP_TIMEOUT);
-        assert!(status.success(), "{} exited with {status}{}", self.name, self.show_logs());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new(&self.stop[0]).args(&self.stop[1..]).output();
-            let deadline = Instant::now() + STOP_TIMEOUT;
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// A directory for one server: its config, docroot and logs. The docroot
 /// must be readable by Apache's children (www-data).
 struct Site {
@@ -596,7 +463,7 @@ http {{
     stop.extend(base(&["-s", "quit"]));
     let logs = ["error.log", "combined.log"].map(|f| site.dir.join(f)).to_vec();
     let server = Server::start("nginx", NGINX, &base(&[]), stop, &site.dir, port, logs);
-    let pid = server.child.as_ref().unwrap().id();
+    let pid = server.pid();
     let started = now();
     let exchanges = send_all(port);
     let ended = now();
@@ -675,7 +542,7 @@ DirectoryIndex index.html
     let logs = ["error_log", "combined.log"].map(|f| site.dir.join(f)).to_vec();
     let args = ["-f".to_owned(), conf_arg, "-DFOREGROUND".to_owned()];
     let server = Server::start("apache2", APACHE, &args, stop, &site.dir, port, logs);
-    let pid = server.child.as_ref().unwrap().id();
+    let pid = server.pid();
     let started = now();
     let exchanges = send_all(port);
     let ended = now();

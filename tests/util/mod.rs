@@ -4,6 +4,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -251,5 +252,147 @@ impl Rng {
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Real servers (nginx, Apache httpd) run as child processes
+
+/// How long a server may take to start, or to stop.
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A port that was free a moment ago, and not handed to another test of
+/// this process (the tests run in parallel; the kernel may give the same
+/// ephemeral port twice once the probing socket is closed).
+pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
+        let port = l.local_addr().unwrap().port();
+        let mut given = GIVEN.lock().unwrap();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
+/// Whether something listens on 127.0.0.1:`port`, from /proc/net/tcp (a
+/// test connection would show up in the logs).
+pub fn listening(port: u16) -> bool {
+    let want = format!("0100007F:{port:04X}");
+    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    tcp.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 3 && f[1] == want && f[3] == "0A"
+    })
+}
+
+pub fn require(binary: &str, package: &str) {
+    assert!(
+        Path::new(binary).is_file(),
+        "{binary} not found: these tests run the real server; install it \
+         (`apt-get install {package}`)"
+    );
+}
+
+/// A server running as a child process; stopped (or killed) when dropped.
+pub struct Server {
+    name: &'static str,
+    child: Option<Child>,
+    /// The command that asks the server to stop.
+    stop: Vec<String>,
+    /// Files worth showing when something goes wrong.
+    logs: Vec<PathBuf>,
+}
+
+impl Server {
+    pub fn start(
+        name: &'static str,
+        program: &str,
+        args: &[String],
+        stop: Vec<String>,
+        dir: &Path,
+        port: u16,
+        logs: Vec<PathBuf>,
+    ) -> Server {
+        let out = std::fs::File::create(dir.join(format!("{name}.out"))).unwrap();
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {program}: {e}"));
+        let mut logs = logs;
+        logs.push(dir.join(format!("{name}.out")));
+        let mut server = Server { name, child: Some(child), stop, logs };
+        let deadline = Instant::now() + START_TIMEOUT;
+        while !listening(port) {
+            if let Some(status) = server.child.as_mut().unwrap().try_wait().unwrap() {
+                server.child = None;
+                panic!("{name} exited at start-up with {status}{}", server.show_logs());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} is not listening on 127.0.0.1:{port} after {START_TIMEOUT:?}{}",
+                server.show_logs()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server is running").id()
+    }
+
+    pub fn show_logs(&self) -> String {
+        let mut s = String::new();
+        for log in &self.logs {
+            let text = std::fs::read(log).map(|b| String::from_utf8_lossy(&b).into_owned());
+            s += &format!("\n--- {}:\n{}", log.display(), text.unwrap_or_else(|e| e.to_string()));
+        }
+        s
+    }
+
+    /// Asks the server to stop, and waits for it.
+    pub fn stop(mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let out = Command::new(&self.stop[0]).args(&self.stop[1..]).output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "stopping {} with {:?}: {other:?}{}",
+                    self.name,
+                    self.stop,
+                    self.show_logs()
+                );
+            }
+        }
+        let status = wait_with_timeout(&mut child, self.name, STOP_TIMEOUT);
+        assert!(status.success(), "{} exited with {status}{}", self.name, self.show_logs());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new(&self.stop[0]).args(&self.stop[1..]).output();
+            let deadline = Instant::now() + STOP_TIMEOUT;
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
