@@ -168,7 +168,7 @@ impl Worker {
         let mut body = settings.body.clone();
         loop {
             let (response, sender, origin) =
-                self.send(&method, &uri, &target.headers, body.clone(), progress).await?;
+                self.send(&method, &uri, target, body.clone(), progress).await?;
             let status = response.status();
             progress.status = Some(status.as_u16());
             progress.version = Some(response.version());
@@ -214,14 +214,16 @@ impl Worker {
     }
 
     /// Sends one request over a kept-alive connection to its origin, or a
-    /// new one. A kept-alive connection that the server closed just before
-    /// the request went out is replaced once: the request was not sent, so
-    /// nothing is repeated.
+    /// new one. When a kept-alive connection fails before any answer, the
+    /// request goes once more over a new connection: the server had closed
+    /// the old one (it may, after any response: RFC 9112, 9.6) before the
+    /// request reached it. Only requests that were not sent, or idempotent
+    /// ones (RFC 9110, 9.2.2), are sent again, as browsers do.
     async fn send(
         &mut self,
         method: &Method,
         uri: &Uri,
-        extra: &[(HeaderName, HeaderValue)],
+        target: &Target,
         body: Bytes,
         progress: &mut Progress,
     ) -> Result<(Response<Incoming>, Sender, Origin), Failure> {
@@ -246,14 +248,16 @@ impl Worker {
                     self.connect(&origin, progress).await?
                 }
             };
-            let request = self.request(method, uri, extra, body.clone(), &sender);
+            let request = self.request(method, uri, target, body.clone(), &sender);
             let result = match &mut sender {
                 Sender::H1(s) => s.send_request(request).await,
                 Sender::H2(s) => s.send_request(request).await,
             };
             match result {
                 Ok(response) => return Ok((response, sender, origin)),
-                Err(e) if !retried && not_sent(&e) => continue,
+                Err(e) if !retried && (not_sent(&e) || idempotent(method) && closed(&e)) => {
+                    continue
+                }
                 Err(e) => return Err(failure(&e, "sending the request")),
             }
         }
@@ -304,7 +308,7 @@ impl Worker {
         &self,
         method: &Method,
         uri: &Uri,
-        extra: &[(HeaderName, HeaderValue)],
+        target: &Target,
         body: Bytes,
         sender: &Sender,
     ) -> Request<Body> {
@@ -320,15 +324,21 @@ impl Worker {
                 }
             }
         }
-        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        if !target.replayed {
+            headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        }
         headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        if body.is_empty() && matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
+            // As curl and browsers send it; hyper leaves it out.
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
         if !body.is_empty() {
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
             );
         }
-        for (name, value) in extra {
+        for (name, value) in &target.headers {
             headers.insert(name.clone(), value.clone());
         }
         for (name, _) in &settings.headers {
@@ -368,7 +378,8 @@ impl Worker {
 }
 
 /// The default `User-Agent`, replaced by `-H 'User-Agent: ...'` or by a
-/// replayed request's own.
+/// replayed request's own (a replayed request logged without one is sent
+/// without one).
 const USER_AGENT: &str = concat!("hprobe/", env!("CARGO_PKG_VERSION"));
 
 async fn handshake<T>(io: T, h2: bool, deadline: Instant) -> Result<Sender, Failure>
@@ -414,6 +425,19 @@ fn not_sent(e: &hyper::Error) -> bool {
         source = s.source();
     }
     false
+}
+
+/// Whether sending a request twice has the effect of sending it once.
+fn idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+/// Whether the connection was closed or reset under the request.
+fn closed(e: &hyper::Error) -> bool {
+    failure(e, "").kind == ErrKind::Reset
 }
 
 /// Classifies an error after the connection was made.

@@ -120,7 +120,8 @@ pub struct Args {
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
     connect_timeout: Duration,
 
-    /// Follow redirects (up to 10, or --max-redirects).
+    /// Follow redirects (up to 10, or --max-redirects; past that, the last
+    /// 3xx answer is the request's status).
     #[arg(short = 'L', long = "location")]
     location: bool,
 
@@ -392,18 +393,27 @@ async fn probe(args: Args) -> Result<Outcome> {
     if let Some(fatal) = plan.take_fatal().await {
         return Err(fatal);
     }
+    // The summary comes last, so that a program finds it on the last line.
+    let bad_input = bad.lock().unwrap().finish("stdin lines skipped");
+    let mut failed = stats.error_count() > 0 || stats.unexpected > 0;
+    if args.expect_status.is_some() {
+        let answered = stats.statuses.values().sum::<u64>();
+        if stats.unexpected > 0 {
+            eprintln!(
+                "hprobe: {} of {} responses not in --expect-status",
+                stats.unexpected, stats.requests
+            );
+        } else if answered == 0 {
+            // A health check that got no answer at all (everything was cut
+            // off by -z or Ctrl-C) did not pass.
+            eprintln!("hprobe: no response at all, so none in --expect-status");
+            failed = true;
+        }
+    }
     match args.summary {
         SummaryStyle::Text => eprint!("{}", stats.text()),
         SummaryStyle::Json => eprintln!("{}", stats.json()),
         SummaryStyle::None => {}
-    }
-    let bad_input = bad.lock().unwrap().finish("stdin lines skipped");
-    let failed = stats.error_count() > 0 || stats.unexpected > 0;
-    if args.expect_status.is_some() && stats.unexpected > 0 {
-        eprintln!(
-            "hprobe: {} of {} responses not in --expect-status",
-            stats.unexpected, stats.requests
-        );
     }
     Ok(if failed || bad_input == Outcome::BadInput { Outcome::BadInput } else { Outcome::Success })
 }

@@ -112,8 +112,8 @@ impl Stats {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "hprobe: {} requests in {}, {:.1} requests/s, {} body bytes",
-            self.requests,
+            "hprobe: {} in {}, {:.1} requests/s, {} body bytes",
+            plural(self.requests, "request"),
             show(self.elapsed),
             self.rate(),
             self.bytes
@@ -144,13 +144,17 @@ impl Stats {
         if self.late > 0 {
             let _ = writeln!(
                 s,
-                "  late       {} requests sent more than {} after they were due",
-                self.late,
+                "  late       {} sent more than {} after they were due",
+                plural(self.late, "request"),
                 show(LATE)
             );
         }
         if self.unfinished > 0 {
-            let _ = writeln!(s, "  stopped    {} requests in flight were cut off", self.unfinished);
+            let _ = writeln!(
+                s,
+                "  stopped    {} in flight cut off",
+                plural(self.unfinished, "request")
+            );
         }
         let buckets = self.buckets();
         if buckets.len() > 1 && self.latency.len() >= 10 {
@@ -231,6 +235,11 @@ impl Stats {
     fn count_upto(&self, micros: u64) -> u64 {
         self.latency.count_between(0, micros)
     }
+}
+
+/// `1 request`, `2 requests`.
+fn plural(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A duration for the summary: `850µs`, `12.3ms`, `1.25s`.

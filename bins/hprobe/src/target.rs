@@ -22,12 +22,15 @@ pub struct Target {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// When the replayed request was made (for `--replay-speed`).
     pub ts: Option<jiff::Timestamp>,
+    /// A request from a log (an lparse record): sent with the headers it
+    /// had, and no default `User-Agent` when it had none.
+    pub replayed: bool,
 }
 
 impl Target {
     pub fn new(method: Method, uri: Uri) -> Target {
         let url = Arc::from(uri.to_string());
-        Target { method, uri, url, headers: Vec::new(), ts: None }
+        Target { method, uri, url, headers: Vec::new(), ts: None, replayed: false }
     }
 }
 
@@ -137,6 +140,7 @@ impl TargetReader {
             bail!("a record with neither \"url\" nor \"path\"")
         };
         let mut target = Target::new(method, uri);
+        target.replayed = true;
         for (field, header) in [("ua", USER_AGENT), ("referer", REFERER)] {
             // A value a header cannot carry (a control character from a
             // hostile client) is left out rather than sent mangled.
@@ -228,6 +232,7 @@ mod tests {
         let t = r.parse(line).unwrap().unwrap();
         assert_eq!(t.method, Method::POST);
         assert_eq!(&*t.url, "http://mirror:81/prefix/x%20y?a=1&b");
+        assert!(t.replayed);
         assert_eq!(t.headers[0], (USER_AGENT, HeaderValue::from_static("curl/8")));
         assert_eq!(t.headers[1], (REFERER, HeaderValue::from_static("http://r/")));
         assert_eq!(t.ts.unwrap().to_string(), "2026-11-27T02:22:43Z");
