@@ -20,9 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use util::{external, free_port, listening, pipeline, require, tool, Finished, Server};
-
-const NGINX: &str = "/usr/sbin/nginx";
+use util::{external, free_port, listening, pipeline, start_nginx, tool, Finished, Server};
 
 /// The docroot's index page: what a 200 for `/` carries.
 const INDEX: &str = "<!doctype html>\n<title>hprobe test</title>\n<p>It works.</p>\n";
@@ -143,7 +141,6 @@ struct Nginx {
 
 impl Nginx {
     fn start() -> Nginx {
-        require(NGINX, "nginx");
         let tmp = tempfile::Builder::new().prefix("logkit-hprobe-").tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         let docroot = dir.join("www");
@@ -204,24 +201,8 @@ http {{
             key = certs.key.display(),
             docroot = docroot.display(),
         );
-        let conf_path = dir.join("nginx.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let args = |extra: &[&str]| -> Vec<String> {
-            let mut a: Vec<String> = vec![
-                "-p".into(),
-                format!("{d}/"),
-                "-e".into(),
-                format!("{d}/error.log"),
-                "-c".into(),
-                conf_path.display().to_string(),
-            ];
-            a.extend(extra.iter().map(|s| s.to_string()));
-            a
-        };
-        let mut stop = vec![NGINX.to_owned()];
-        stop.extend(args(&["-s", "quit"]));
         let logs = vec![dir.join("error.log"), dir.join("access.log")];
-        let server = Server::start("nginx", NGINX, &args(&[]), stop, &dir, port, logs);
+        let server = start_nginx(&dir, &conf, port, logs);
         // nginx opens its listeners one after the other, at start-up.
         let deadline = Instant::now() + util::START_TIMEOUT;
         while ![h2c_port, tls_port].into_iter().all(listening) {

@@ -17,9 +17,8 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use util::{free_port, pipeline, require, tool, Server};
+use util::{free_port, pipeline, require, start_nginx, tool, Server};
 
-const NGINX: &str = "/usr/sbin/nginx";
 const APACHE: &str = "/usr/sbin/apache2";
 const APACHE_MODULES: &str = "/usr/lib/apache2/modules";
 
@@ -400,7 +399,6 @@ fn now() -> f64 {
 /// `cache` format) and an error log at level info, sends it the requests,
 /// and stops it.
 fn run_nginx() -> Run {
-    require(NGINX, "nginx");
     let site = site("nginx");
     let d = site.dir.display();
     let port = free_port();
@@ -445,24 +443,8 @@ http {{
 "#,
         docroot = site.docroot.display(),
     );
-    let conf_path = site.dir.join("nginx.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let base = |extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = vec![
-            "-p".into(),
-            format!("{d}/"),
-            "-e".into(),
-            format!("{d}/error.log"),
-            "-c".into(),
-            conf_path.display().to_string(),
-        ];
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
-    };
-    let mut stop = vec![NGINX.to_owned()];
-    stop.extend(base(&["-s", "quit"]));
     let logs = ["error.log", "combined.log"].map(|f| site.dir.join(f)).to_vec();
-    let server = Server::start("nginx", NGINX, &base(&[]), stop, &site.dir, port, logs);
+    let server = start_nginx(&site.dir, &conf, port, logs);
     let pid = server.pid();
     let started = now();
     let exchanges = send_all(port);

@@ -297,6 +297,34 @@ pub fn require(binary: &str, package: &str) {
     );
 }
 
+/// Where Debian's nginx package puts the server.
+pub const NGINX: &str = "/usr/sbin/nginx";
+
+/// Starts nginx in the foreground with `conf` (written to `dir/nginx.conf`),
+/// `dir` as its prefix and `dir/error.log` for errors at start-up; returns
+/// once it listens on `port`. `logs` are shown when something goes wrong.
+pub fn start_nginx(dir: &Path, conf: &str, port: u16, logs: Vec<PathBuf>) -> Server {
+    require(NGINX, "nginx");
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let d = dir.display();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = vec![
+            "-p".into(),
+            format!("{d}/"),
+            "-e".into(),
+            format!("{d}/error.log"),
+            "-c".into(),
+            conf_path.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let mut stop = vec![NGINX.to_owned()];
+    stop.extend(args(&["-s", "quit"]));
+    Server::start("nginx", NGINX, &args(&[]), stop, dir, port, logs)
+}
+
 /// A server running as a child process; stopped (or killed) when dropped.
 pub struct Server {
     name: &'static str,
