@@ -46,6 +46,9 @@ pub struct Shared {
 
 type Body = Full<Bytes>;
 
+/// Idle connections a worker keeps, to as many origins.
+const MAX_IDLE_ORIGINS: usize = 4;
+
 enum Sender {
     H1(http1::SendRequest<Body>),
     H2(http2::SendRequest<Body>),
@@ -109,7 +112,7 @@ impl Worker {
     pub async fn run(mut self, plan: Arc<Plan>, tx: mpsc::Sender<Done>, in_flight: Arc<AtomicU64>) {
         while let Some(job) = plan.next().await {
             if let Some(due) = job.due {
-                tokio::time::sleep_until(due.into()).await;
+                wait_until(due).await;
             }
             let sent = Instant::now();
             in_flight.fetch_add(1, Ordering::Relaxed);
@@ -126,7 +129,7 @@ impl Worker {
                     self.conns.clear();
                     Some(Failure::new(
                         ErrKind::Timeout,
-                        format!("no complete response within {}", show_duration(timeout)),
+                        format!("no complete response within {}", crate::report::show(timeout)),
                     ))
                 }
             };
@@ -191,7 +194,10 @@ impl Worker {
                 }
             }
             if settings.keepalive {
-                self.conns.push((origin, sender));
+                // The latest first; a few origins at most, so that a replay
+                // over many hosts does not keep a socket to each.
+                self.conns.insert(0, (origin, sender));
+                self.conns.truncate(MAX_IDLE_ORIGINS);
             }
             let Some(location) = location else { return Ok(()) };
             uri = follow(&uri, location.as_bytes()).ok_or_else(|| {
@@ -341,10 +347,16 @@ impl Worker {
         for (name, value) in &target.headers {
             headers.insert(name.clone(), value.clone());
         }
-        for (name, _) in &settings.headers {
+        // After a redirect to another origin, credentials and a forced Host
+        // stay behind (as curl does without --location-trusted).
+        let elsewhere = !Origin::of(&target.uri).serves(&uri);
+        let user_headers = settings.headers.iter().filter(|(name, _)| {
+            !(elsewhere && matches!(*name, header::AUTHORIZATION | header::COOKIE | header::HOST))
+        });
+        for (name, _) in user_headers.clone() {
             headers.remove(name);
         }
-        for (name, value) in &settings.headers {
+        for (name, value) in user_headers {
             if let Some(value) = value {
                 headers.append(name.clone(), value.clone());
             }
@@ -410,6 +422,22 @@ where
     }
 }
 
+/// Waits until `due`, to within a few microseconds. Tokio's timer counts
+/// whole milliseconds and rounds up, which would make every scheduled
+/// request ~1 ms late and charge that to the server (rt counts from the
+/// due time): the timer wakes ~1 ms early and the rest is waited by
+/// yielding to the other tasks.
+async fn wait_until(due: Instant) {
+    if let Some(early) = due.checked_sub(Duration::from_millis(1)) {
+        if early > Instant::now() {
+            tokio::time::sleep_until(early.into()).await;
+        }
+    }
+    while Instant::now() < due {
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Whether a request failed before any of it was sent, on a connection
 /// the server had closed (HTTP/1.1) or was closing (HTTP/2 GOAWAY, or a
 /// refused stream): safe to send again on a new connection.
@@ -420,7 +448,12 @@ fn not_sent(e: &hyper::Error) -> bool {
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(h2) = s.downcast_ref::<h2::Error>() {
-            return h2.is_go_away() || h2.reason() == Some(h2::Reason::REFUSED_STREAM);
+            // The server refused the stream, or said it was going away
+            // before this stream (a graceful GOAWAY). Not a connection error
+            // hprobe found itself: the server may have the request then.
+            let graceful =
+                h2.is_go_away() && h2.is_remote() && h2.reason() == Some(h2::Reason::NO_ERROR);
+            return graceful || h2.reason() == Some(h2::Reason::REFUSED_STREAM) && h2.is_remote();
         }
         source = s.source();
     }
@@ -437,20 +470,11 @@ fn idempotent(method: &Method) -> bool {
 
 /// Whether the connection was closed or reset under the request.
 fn closed(e: &hyper::Error) -> bool {
-    failure(e, "").kind == ErrKind::Reset
+    kind(e) == ErrKind::Reset
 }
 
 /// Classifies an error after the connection was made.
 fn failure(e: &hyper::Error, doing: &str) -> Failure {
-    let kind = if e.is_parse() || e.is_parse_status() {
-        ErrKind::Protocol
-    } else if e.is_timeout() {
-        ErrKind::Timeout
-    } else if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
-        ErrKind::Reset
-    } else {
-        io_kind(e).unwrap_or(ErrKind::Protocol)
-    };
     let mut msg = format!("{doing}: {e}");
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -458,7 +482,20 @@ fn failure(e: &hyper::Error, doing: &str) -> Failure {
         msg.push_str(&s.to_string());
         source = s.source();
     }
-    Failure::new(kind, msg)
+    Failure::new(kind(e), msg)
+}
+
+/// The kind of an error after the connection was made.
+fn kind(e: &hyper::Error) -> ErrKind {
+    if e.is_parse() || e.is_parse_status() {
+        ErrKind::Protocol
+    } else if e.is_timeout() {
+        ErrKind::Timeout
+    } else if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
+        ErrKind::Reset
+    } else {
+        io_kind(e).unwrap_or(ErrKind::Protocol)
+    }
 }
 
 /// The kind of an I/O error under a hyper error, if there is one.
@@ -494,7 +531,7 @@ fn follow(from: &Uri, location: &[u8]) -> Option<Uri> {
     let location = encode_unsafe(location);
     let scheme = from.scheme_str()?;
     let authority = from.authority()?.as_str();
-    let text = if location.contains("://") {
+    let text = if crate::target::has_scheme(&location) {
         location
     } else if let Some(rest) = location.strip_prefix("//") {
         format!("{scheme}://{rest}")
@@ -509,17 +546,6 @@ fn follow(from: &Uri, location: &[u8]) -> Option<Uri> {
     };
     let uri = crate::target::parse_url(&text).ok()?;
     Some(uri)
-}
-
-/// `2s`, `500ms`: a duration as the user would write it.
-pub fn show_duration(d: Duration) -> String {
-    if d.subsec_nanos() == 0 {
-        format!("{}s", d.as_secs())
-    } else if d.as_nanos().is_multiple_of(1_000_000) {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{:.3}s", d.as_secs_f64())
-    }
 }
 
 #[cfg(test)]
@@ -545,11 +571,5 @@ mod tests {
         assert_eq!(o, Origin { https: true, host: "example.com".into(), port: 443 });
         let o = Origin::of(&"http://[::1]:8080/".parse().unwrap());
         assert_eq!(o, Origin { https: false, host: "::1".into(), port: 8080 });
-    }
-
-    #[test]
-    fn durations_as_written() {
-        assert_eq!(show_duration(Duration::from_secs(2)), "2s");
-        assert_eq!(show_duration(Duration::from_millis(500)), "500ms");
     }
 }

@@ -27,7 +27,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::Method;
 use logkit_common::cli::{self, BadInput, Outcome};
 use logkit_common::filter::StatusSet;
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,8 +41,9 @@ Examples:
   # 500 requests, 10 at a time, counted by status
   hprobe -n 500 -c 10 http://127.0.0.1:8080/ | lcount --by status
 
-  # 50 requests/s for a minute (latency counts from when each was due)
-  hprobe -q 50 -z 60s http://127.0.0.1:8080/health > probe.ndjson
+  # 50 requests/s for a minute, up to 10 at once (latency counts from when
+  # each was due: with too few workers for the rate, requests wait and say so)
+  hprobe -q 50 -c 10 -z 60s http://127.0.0.1:8080/health > probe.ndjson
 
   # A health check for scripts: exit 1 unless every answer is 2xx
   hprobe -n 3 --timeout 2s --expect-status 2xx https://example.com/ > /dev/null
@@ -193,16 +194,16 @@ enum SummaryStyle {
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = logkit_common::time::parse_duration(s)?;
-    if d.is_zero() {
-        return Err("must be more than 0".into());
+    if d.is_zero() || d > Duration::from_secs(366 * 86400) {
+        return Err("must be more than 0 and at most a year".into());
     }
     Ok(d)
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err(format!("expected a number above 0, not {s:?}")),
+        Ok(r) if (0.001..=1e9).contains(&r) => Ok(r),
+        _ => Err(format!("expected a number from 0.001 to 1e9, not {s:?}")),
     }
 }
 
@@ -244,7 +245,35 @@ pub fn run() -> Result<Outcome> {
     outcome
 }
 
+/// Raises the soft limit of open files to the hard one (each `-c` worker
+/// holds a connection), and says so when `-c` would still not fit.
+fn raise_fd_limit(concurrency: u32) {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit only read and write `limit`.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    // Some descriptors go to stdio, the runtime and name lookups.
+    let room = limit.rlim_cur.saturating_sub(64);
+    if u64::from(concurrency) > room {
+        eprintln!(
+            "hprobe: -c {concurrency} needs more open files than allowed ({}; see ulimit -n): \
+             some connections will fail with \"Too many open files\"",
+            limit.rlim_cur
+        );
+    }
+}
+
 async fn probe(args: Args) -> Result<Outcome> {
+    raise_fd_limit(args.concurrency);
     let body = match (&args.data, &args.data_file) {
         (Some(data), _) => Bytes::from(data.clone().into_bytes()),
         (None, Some(path)) => Bytes::from(
@@ -334,8 +363,10 @@ async fn probe(args: Args) -> Result<Outcome> {
     // The writer says when it ends: early means stdout was closed (`| head`),
     // and requests still waiting on a slow server must not hold up the exit.
     let (closed_tx, mut closed_rx) = tokio::sync::oneshot::channel::<()>();
+    let stats = Arc::new(Mutex::new(report::Stats::new()));
+    let shared_stats = stats.clone();
     let writer = std::thread::spawn(move || {
-        let result = report::write_records(rx, clock, expect, bar, start);
+        let result = report::write_records(rx, clock, expect, bar, start, &shared_stats);
         let _ = closed_tx.send(());
         result
     });
@@ -382,11 +413,25 @@ async fn probe(args: Args) -> Result<Outcome> {
             }
         }
     }
-    let (mut stats, written) = tokio::task::spawn_blocking(move || writer.join())
-        .await?
-        .map_err(|_| anyhow!("writer failed"))?;
-    written?;
+    let joined = tokio::task::spawn_blocking(move || writer.join());
+    // After Ctrl-C, a writer blocked on a full pipe (`| less`) must not keep
+    // the summary from the user: take the figures as they stand.
+    let joined = if interrupted {
+        tokio::time::timeout(Duration::from_secs(1), joined).await.ok()
+    } else {
+        Some(joined.await)
+    };
+    if let Some(joined) = joined {
+        joined?.map_err(|_| anyhow!("writer failed"))??;
+    }
+    let mut stats = stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
     stats.unfinished = unfinished;
+    if let (plan::Pace::Rate(rate), Some(_)) = (pace, args.duration) {
+        // Requests due before the end that no worker was free to send.
+        let due = (rate * start.elapsed().as_secs_f64()).ceil() as u64;
+        let due = limit.map_or(due, |limit| due.min(limit));
+        stats.unsent = due.saturating_sub(plan.issued());
+    }
     if interrupted || args.duration.is_some() {
         stats.elapsed = start.elapsed();
     }
@@ -483,7 +528,11 @@ async fn stop_signal() {
 }
 
 fn progress_bar(total: Option<u64>, summary: SummaryStyle) -> Option<indicatif::ProgressBar> {
-    if summary == SummaryStyle::None || !std::io::stderr().is_terminal() {
+    // Not when records go to the same terminal: they would land on the bar.
+    if summary == SummaryStyle::None
+        || !std::io::stderr().is_terminal()
+        || std::io::stdout().is_terminal()
+    {
         return None;
     }
     let bar = match total {
@@ -504,6 +553,9 @@ fn progress_bar(total: Option<u64>, summary: SummaryStyle) -> Option<indicatif::
     Some(bar)
 }
 
+/// The longest line of stdin taken as a target.
+const MAX_TARGET_LINE: usize = 1 << 20;
+
 /// Reads stdin targets on a thread of their own (a read may block for
 /// ever, as with `ltail -f | lparse | hprobe`); bad lines are reported and
 /// skipped, or end the run with `--strict`.
@@ -519,15 +571,42 @@ fn read_targets(
         let mut number = 0u64;
         loop {
             line.clear();
-            match stdin.read_until(b'\n', &mut line) {
-                Ok(0) => return,
-                Ok(_) => {}
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(anyhow!("reading stdin: {e}")));
-                    return;
+            // At most MAX_TARGET_LINE bytes of a line are kept; the rest of
+            // a longer one is skipped.
+            let mut too_long = false;
+            loop {
+                let room = (MAX_TARGET_LINE + 1).saturating_sub(line.len()) as u64;
+                let mut part = (&mut stdin).take(if too_long { 64 * 1024 } else { room });
+                let before = line.len();
+                match part.read_until(b'\n', &mut line) {
+                    Ok(_) => {}
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(anyhow!("reading stdin: {e}")));
+                        return;
+                    }
+                }
+                let got = line.len() - before;
+                if got == 0 || line.last() == Some(&b'\n') {
+                    break;
+                }
+                if line.len() > MAX_TARGET_LINE {
+                    too_long = true;
+                    line.truncate(MAX_TARGET_LINE + 1);
                 }
             }
+            if line.is_empty() {
+                return;
+            }
             number += 1;
+            if too_long {
+                match bad.lock().unwrap().report("-", number, "line longer than 1 MiB") {
+                    Ok(()) => continue,
+                    Err(fatal) => {
+                        let _ = tx.blocking_send(Err(fatal));
+                        return;
+                    }
+                }
+            }
             let item = match reader.parse(&line) {
                 Ok(None) => continue,
                 Ok(Some(target)) => Ok(target),

@@ -61,6 +61,8 @@ struct Stream {
     /// (for targets without `ts`).
     first_ts: Option<jiff::Timestamp>,
     last_due: Option<Instant>,
+    /// When the first target arrived: the schedule's start.
+    first_arrival: Option<Instant>,
     fatal: Option<anyhow::Error>,
 }
 
@@ -115,16 +117,27 @@ impl Plan {
         };
         // Under the lock: `seq` follows the order of the input.
         let index = self.issued.fetch_add(1, Ordering::Relaxed);
+        // The schedule of a stream starts when its first target arrives, and
+        // a target is never due before it arrived: a slow upstream (`ltail
+        // -f | lparse | hprobe`) is not the server's latency.
+        let arrived = Instant::now();
+        let start = *stream.first_arrival.get_or_insert(arrived);
         let due = match self.pace {
             Pace::Free => None,
-            Pace::Rate(per_second) => Some(self.due_at_rate(index, per_second)),
-            Pace::Replay(speed) => Some(stream.replay_due(&target, speed, self.start)),
+            Pace::Rate(per_second) => Some(due_at_rate(start, index, per_second)),
+            Pace::Replay(speed) => Some(stream.replay_due(&target, speed, start)),
         };
-        Some(Job { seq: index + 1, target, due })
+        Some(Job { seq: index + 1, target, due: due.map(|due| due.max(arrived)) })
     }
 
     fn due_at_rate(&self, index: u64, per_second: f64) -> Instant {
-        self.start + Duration::from_secs_f64(index as f64 / per_second)
+        due_at_rate(self.start, index, per_second)
+    }
+
+    /// Requests handed out (those taken beyond `-n` excluded).
+    pub fn issued(&self) -> u64 {
+        let issued = self.issued.load(Ordering::Relaxed);
+        self.limit.map_or(issued, |limit| issued.min(limit))
     }
 
     /// A fatal problem with the input (`--strict`), once the plan has ended.
@@ -133,15 +146,33 @@ impl Plan {
     }
 }
 
+/// `start + index / per_second`, saturating far in the future.
+fn due_at_rate(start: Instant, index: u64, per_second: f64) -> Instant {
+    later(start, index as f64 / per_second)
+}
+
+fn later(start: Instant, secs: f64) -> Instant {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .and_then(|d| start.checked_add(d))
+        .unwrap_or(start + Duration::from_secs(86400 * 365 * 30))
+}
+
 impl Stream {
+    /// When a replayed target is due: its `ts` after the first target's,
+    /// divided by the speed. A target earlier than the first (sources not
+    /// quite in order) is due at once (the caller makes "at once" the time
+    /// it arrived); one without `ts` when the previous one was.
     fn replay_due(&mut self, target: &Target, speed: f64, start: Instant) -> Instant {
         let due = match target.ts {
             Some(ts) => {
                 let first = *self.first_ts.get_or_insert(ts);
-                // A line earlier than the first (merged sources are not
-                // quite in order) is due at once.
-                let offset = ts.duration_since(first).as_secs_f64().max(0.0) / speed;
-                start + Duration::from_secs_f64(offset)
+                let offset = ts.duration_since(first).as_secs_f64() / speed;
+                if offset < 0.0 {
+                    start
+                } else {
+                    later(start, offset)
+                }
             }
             None => self.last_due.unwrap_or(start),
         };

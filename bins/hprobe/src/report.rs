@@ -12,6 +12,7 @@ use logkit_common::output::Output;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -22,7 +23,14 @@ pub const LATE: Duration = Duration::from_millis(10);
 /// How long the writer waits for more records while they are streaming in.
 const BATCH_NAP: Duration = Duration::from_micros(500);
 
+impl Default for Stats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The figures of a run.
+#[derive(Clone)]
 pub struct Stats {
     /// Requests finished (with a response or an error).
     pub requests: u64,
@@ -40,11 +48,14 @@ pub struct Stats {
     pub unexpected: u64,
     /// Requests in flight when the run was stopped (Ctrl-C, `-z`).
     pub unfinished: u64,
+    /// Under `-q`: requests due before the end that were never sent,
+    /// every worker being busy.
+    pub unsent: u64,
     pub elapsed: Duration,
 }
 
 impl Stats {
-    fn new() -> Stats {
+    pub fn new() -> Stats {
         Stats {
             requests: 0,
             statuses: BTreeMap::new(),
@@ -57,6 +68,7 @@ impl Stats {
             late: 0,
             unexpected: 0,
             unfinished: 0,
+            unsent: 0,
             elapsed: Duration::ZERO,
         }
     }
@@ -103,8 +115,10 @@ impl Stats {
         }
     }
 
+    /// A percentile: the histogram's (3 significant digits), never above
+    /// the exact slowest.
     fn micros(&self, quantile: f64) -> Duration {
-        Duration::from_micros(self.latency.value_at_quantile(quantile))
+        Duration::from_micros(self.latency.value_at_quantile(quantile)).min(self.slowest)
     }
 
     /// The summary for a person, on several lines.
@@ -144,9 +158,16 @@ impl Stats {
         if self.late > 0 {
             let _ = writeln!(
                 s,
-                "  late       {} sent more than {} after they were due",
+                "  late       {} sent more than {} after they were due (every worker busy: raise -c)",
                 plural(self.late, "request"),
                 show(LATE)
+            );
+        }
+        if self.unsent > 0 {
+            let _ = writeln!(
+                s,
+                "  not sent   {} due before the end (every worker busy: raise -c)",
+                plural(self.unsent, "request")
             );
         }
         if self.unfinished > 0 {
@@ -190,7 +211,8 @@ impl Stats {
             let mut latency = Vec::new();
             let mut l = logkit_common::json::Object::new(&mut latency);
             l.float("min", seconds(self.fastest));
-            l.float("mean", (self.latency.mean() / 1e6 * 1e6).round() / 1e6);
+            // Whole microseconds, in seconds.
+            l.float("mean", self.latency.mean().round() / 1e6);
             for (name, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)] {
                 l.float(name, seconds(self.micros(q)));
             }
@@ -200,6 +222,7 @@ impl Stats {
         }
         obj.uint("late", self.late);
         obj.uint("unfinished", self.unfinished);
+        obj.uint("unsent", self.unsent);
         let histogram: Vec<serde_json::Value> = self
             .buckets()
             .into_iter()
@@ -264,8 +287,8 @@ pub fn write_records(
     expect: Option<StatusSet>,
     bar: Option<ProgressBar>,
     start: Instant,
-) -> (Stats, io::Result<()>) {
-    let mut stats = Stats::new();
+    stats: &Mutex<Stats>,
+) -> io::Result<()> {
     let mut out = Output::new();
     let mut busy = false;
     let result = (|| loop {
@@ -291,8 +314,12 @@ pub fn write_records(
             Err(mpsc::error::TryRecvError::Disconnected) => return out.flush(),
         };
         busy = true;
-        stats.add(&done, expect.as_ref());
-        stats.elapsed = start.elapsed();
+        {
+            // Shared, so that Ctrl-C can print them while a write blocks.
+            let mut stats = stats.lock().unwrap_or_else(|e| e.into_inner());
+            stats.add(&done, expect.as_ref());
+            stats.elapsed = start.elapsed();
+        }
         if let Some(bar) = &bar {
             bar.inc(1);
         }
@@ -303,7 +330,7 @@ pub fn write_records(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    (stats, result)
+    result
 }
 
 #[cfg(test)]

@@ -40,20 +40,28 @@ impl Target {
 pub fn parse_url(text: &str) -> Result<Uri> {
     let text = text.trim();
     let with_scheme;
-    let full = if text.contains("://") {
+    let full = if has_scheme(text) {
         text
     } else {
         with_scheme = format!("http://{text}");
         &with_scheme
     };
-    let uri: Uri =
-        encode_unsafe(full.as_bytes()).parse().map_err(|e| anyhow!("bad URL {text:?}: {e}"))?;
+    let uri: Uri = encode_unsafe(full.as_bytes())
+        .parse()
+        .map_err(|e| anyhow!("bad URL {:?}: {e}", short(text)))?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
-        _ => bail!("bad URL {text:?}: only http:// and https:// are supported"),
+        _ => bail!("bad URL {:?}: only http:// and https:// are supported", short(text)),
     }
     if uri.host().is_none_or(str::is_empty) {
-        bail!("bad URL {text:?}: no host");
+        bail!("bad URL {:?}: no host", short(text));
+    }
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    if let Some((_, port)) = host_port.rsplit_once(':').filter(|_| !host_port.ends_with(']')) {
+        if port.parse::<u16>().is_err() {
+            bail!("bad URL {:?}: bad port {port:?}", short(text));
+        }
     }
     // An empty path is `/` on the wire; say so in records too.
     if uri.path_and_query().is_none() {
@@ -62,6 +70,27 @@ pub fn parse_url(text: &str) -> Result<Uri> {
         return Ok(Uri::from_parts(parts)?);
     }
     Ok(uri)
+}
+
+/// `text` cut to a length fit for a message.
+fn short(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((i, _)) => format!("{}...", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// Whether `text` starts with a URL scheme (`http://`, `https://`, ...),
+/// rather than merely holding `://` somewhere (`/login?next=http://x`).
+pub fn has_scheme(text: &str) -> bool {
+    match text.split_once("://") {
+        Some((scheme, _)) => {
+            let mut chars = scheme.chars();
+            chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        }
+        None => false,
+    }
 }
 
 /// Percent-encodes the bytes that cannot appear in a request target as
@@ -117,9 +146,8 @@ impl TargetReader {
     fn target_of_record(&self, record: &Map<String, Value>) -> Result<Target> {
         let method = match (&self.method, text_field(record, "method")?) {
             (Some(m), _) => m.clone(),
-            (None, Some(m)) => {
-                Method::from_bytes(&m).map_err(|_| anyhow!("bad method {:?}", lossy(&m)))?
-            }
+            (None, Some(m)) => Method::from_bytes(&m.to_ascii_uppercase())
+                .map_err(|_| anyhow!("bad method {:?}", lossy(&m)))?,
             (None, None) => self.default_method.clone(),
         };
         let uri = if let Some(url) = record.get("url").and_then(Value::as_str) {
@@ -208,6 +236,9 @@ mod tests {
             "https://h:8443/a%20b?q=%C3%A9"
         );
         assert!(parse_url("ftp://h/").is_err());
+        assert!(parse_url("http://127.0.0.1:99999/").is_err());
+        assert!(parse_url("http://h:/").is_err());
+        assert!(has_scheme("https://h/") && !has_scheme("/login?next=http://x"));
         assert!(parse_url("http:///x").is_err());
         assert_eq!(parse_url("http://[::1]:80/x").unwrap().host(), Some("[::1]"));
     }
