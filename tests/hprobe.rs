@@ -191,6 +191,10 @@ http {{
         location = /temporary {{
             return 307 /api/kept;
         }}
+        location = /login {{
+            absolute_redirect off;
+            return 302 "/index.html?next=http://elsewhere.test/";
+        }}
         location /api/ {{
             return 200 "ok\n";
         }}
@@ -688,6 +692,24 @@ fn redirects() {
     assert_eq!(got, [("/old", 301), ("/index.html", 200), ("/old", 301)]);
     // -L stays on the kept-alive connection.
     assert_eq!(log[0].connection, log[1].connection);
+}
+
+/// A relative `Location` holding `://` in its query (a login page's `next`)
+/// stays on this server.
+#[test]
+fn relative_redirect_with_a_url_in_its_query() {
+    let nginx = Nginx::start();
+    let run = hprobe(&nginx.dir, &["-L", &nginx.url("/login")]);
+    assert_eq!(exit_code(&run), 0, "{}", stderr(&run, 0));
+    let recs = run.records();
+    check_ok(&recs[0], 200, "HTTP/1.1", INDEX.len());
+    assert_eq!(
+        recs[0]["final_url"],
+        nginx.url("/index.html?next=http://elsewhere.test/"),
+        "{}",
+        recs[0]
+    );
+    nginx.stop();
 }
 
 /// `-L` after a POST: a 307 repeats the POST with its body, a 301 becomes
@@ -1261,9 +1283,21 @@ fn body_until_close_is_a_response() {
 /// `--http2` to a server that answers in HTTP/1.1: not HTTP/2.
 #[test]
 fn http1_answer_to_http2_is_a_protocol_error() {
+    // The server answers and closes at once: hprobe either reads the answer
+    // (not HTTP/2: protocol) or is still writing its preface when the
+    // connection goes (a broken pipe: reset). Either way a failed record,
+    // at once.
     let server =
         BadServer::start(Misbehaviour::Answer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    fails_with(&server.url("http"), &["--http2"], "protocol");
+    let url = server.url("http");
+    let run = hprobe(&std::env::temp_dir(), &["-n", "3", "-c", "1", "--http2", &url]);
+    assert_eq!(exit_code(&run), 1, "{}", stderr(&run, 0));
+    let recs = run.records();
+    check_seqs(&recs, 3);
+    for r in &recs {
+        assert!(r["err"] == "protocol" || r["err"] == "reset", "{r}");
+        assert!(r.get("status").is_none(), "{r}");
+    }
 }
 
 /// A server that closes the connection after each complete response,

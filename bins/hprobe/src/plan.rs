@@ -236,4 +236,35 @@ mod tests {
         assert_eq!(dues, [0, 1000, 1000]);
         assert_eq!(plan.take_fatal().await.unwrap().to_string(), "bad line");
     }
+
+    #[tokio::test]
+    async fn a_stream_schedule_starts_with_its_input() {
+        // Targets arrive late, and out of order: none is due before it
+        // arrived, and the schedule counts from the first one's arrival.
+        let (tx, rx) = mpsc::channel(8);
+        let start = Instant::now();
+        let plan = Plan::new(Source::Stream(rx), None, Pace::Replay(1000.0), start);
+        let feeder = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            for ts in ["2026-01-01T00:00:10Z", "2026-01-01T00:00:09Z", "2026-01-01T00:00:11Z"] {
+                let mut t = Target::new(http::Method::GET, parse_url("h/").unwrap());
+                t.ts = Some(ts.parse().unwrap());
+                tx.send(Ok(t)).await.unwrap();
+            }
+        });
+        let mut jobs = Vec::new();
+        while let Some(job) = plan.next().await {
+            jobs.push((job.due.unwrap(), Instant::now()));
+        }
+        feeder.await.unwrap();
+        let first = jobs[0].0;
+        assert!(first.duration_since(start) >= Duration::from_millis(50));
+        // Each due time is no earlier than when next() handed it out
+        // (less a little for the clock reads), and the third is due 1 ms
+        // (1 s at 1000x) after the first.
+        for (due, handed) in &jobs {
+            assert!(*due + Duration::from_millis(5) >= *handed);
+        }
+        assert_eq!(jobs[2].0.duration_since(first).as_millis(), 1);
+    }
 }

@@ -14,6 +14,10 @@ fn bad_urls_and_options_are_usage_errors() {
         &["-q", "0", "http://127.0.0.1:9/"],
         &["--timeout", "soon", "http://127.0.0.1:9/"],
         &["--replay-speed", "1", "http://127.0.0.1:9/"],
+        &["http://127.0.0.1:99999/"],
+        &["-q", "1e-300", "-n", "2", "http://127.0.0.1:9/"],
+        &["-z", "9999999999999999999s", "http://127.0.0.1:9/"],
+        &["--connect-timeout", "9999999999999999999s", "http://127.0.0.1:9/"],
     ] {
         let out = cmd().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
