@@ -149,28 +149,11 @@ impl Nginx {
         let certs = make_certs(&dir);
         let (port, h2c_port, tls_port) = (free_port(), free_port(), free_port());
         let d = dir.display();
-        let conf = format!(
-            r#"daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-
-events {{
-    worker_connections 256;
-}}
-
-http {{
-    types {{
+        let http = format!(
+            r#"    types {{
         text/html html;
     }}
     default_type application/octet-stream;
-
-    client_body_temp_path {d}/client_body;
-    proxy_temp_path       {d}/proxy;
-    fastcgi_temp_path     {d}/fastcgi;
-    uwsgi_temp_path       {d}/uwsgi;
-    scgi_temp_path        {d}/scgi;
 
     {LOG_FORMAT}
     access_log {d}/access.log probe;
@@ -199,14 +182,13 @@ http {{
             return 200 "ok\n";
         }}
     }}
-}}
 "#,
             cert = certs.cert.display(),
             key = certs.key.display(),
             docroot = docroot.display(),
         );
         let logs = vec![dir.join("error.log"), dir.join("access.log")];
-        let server = start_nginx(&dir, &conf, port, logs);
+        let server = start_nginx(&dir, &http, port, logs);
         // nginx opens its listeners one after the other, at start-up.
         let deadline = Instant::now() + util::START_TIMEOUT;
         while ![h2c_port, tls_port].into_iter().all(listening) {

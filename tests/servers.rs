@@ -402,31 +402,14 @@ fn run_nginx() -> Run {
     let site = site("nginx");
     let d = site.dir.display();
     let port = free_port();
-    let conf = format!(
-        r#"daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-
-events {{
-    worker_connections 64;
-}}
-
-http {{
-    types {{
+    let http = format!(
+        r#"    types {{
         text/html html;
         text/css css;
         image/png png;
         text/plain txt;
     }}
     default_type application/octet-stream;
-
-    client_body_temp_path {d}/client_body;
-    proxy_temp_path       {d}/proxy;
-    fastcgi_temp_path     {d}/fastcgi;
-    uwsgi_temp_path       {d}/uwsgi;
-    scgi_temp_path        {d}/scgi;
 
     {NGINX_CACHE_FORMAT}
 
@@ -439,12 +422,11 @@ http {{
         root {docroot};
         index index.html;
     }}
-}}
 "#,
         docroot = site.docroot.display(),
     );
     let logs = ["error.log", "combined.log"].map(|f| site.dir.join(f)).to_vec();
-    let server = start_nginx(&site.dir, &conf, port, logs);
+    let server = start_nginx(&site.dir, &http, port, logs);
     let pid = server.pid();
     let started = now();
     let exchanges = send_all(port);

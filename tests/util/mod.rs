@@ -300,14 +300,38 @@ pub fn require(binary: &str, package: &str) {
 /// Where Debian's nginx package puts the server.
 pub const NGINX: &str = "/usr/sbin/nginx";
 
-/// Starts nginx in the foreground with `conf` (written to `dir/nginx.conf`),
-/// `dir` as its prefix and `dir/error.log` for errors at start-up; returns
-/// once it listens on `port`. `logs` are shown when something goes wrong.
-pub fn start_nginx(dir: &Path, conf: &str, port: u16, logs: Vec<PathBuf>) -> Server {
+/// Starts nginx in the foreground, one process, with `http` as the contents
+/// of its `http { }` block, and everything else in `dir`: the config
+/// (`dir/nginx.conf`), the pid file, the error log (`dir/error.log`, level
+/// info) and the temporary directories. Returns once it listens on `port`.
+/// `logs` are shown when something goes wrong.
+pub fn start_nginx(dir: &Path, http: &str, port: u16, logs: Vec<PathBuf>) -> Server {
     require(NGINX, "nginx");
+    let d = dir.display();
+    let conf = format!(
+        r#"daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log info;
+
+events {{
+    worker_connections 256;
+}}
+
+http {{
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path       {d}/proxy;
+    fastcgi_temp_path     {d}/fastcgi;
+    uwsgi_temp_path       {d}/uwsgi;
+    scgi_temp_path        {d}/scgi;
+
+{http}
+}}
+"#
+    );
     let conf_path = dir.join("nginx.conf");
     std::fs::write(&conf_path, conf).unwrap();
-    let d = dir.display();
     let args = |extra: &[&str]| -> Vec<String> {
         let mut a: Vec<String> = vec![
             "-p".into(),
