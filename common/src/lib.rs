@@ -25,6 +25,7 @@ pub mod input;
 pub mod json;
 pub mod live;
 pub mod output;
+pub mod parallel;
 pub mod record;
 pub mod sniff;
 pub mod term;

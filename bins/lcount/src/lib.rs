@@ -180,8 +180,7 @@ pub fn run() -> Result<Outcome> {
         let few_groups = args.by.is_empty() && args.every.is_none() && args.distinct.is_empty();
         let parallel = args.interval.is_none()
             && few_groups
-            && parallel::workers() > 1
-            && is_large_file(&input);
+            && logkit_common::parallel::suits(input.as_raw_fd());
         let stopped = if parallel {
             parallel::count(input, &plan, &mut counter, &label, &mut bad, &stop, DEFAULT_MAX_LINE)
         } else {
@@ -269,12 +268,6 @@ impl LineCounter {
         self.storage = recycle(slots);
         result
     }
-}
-
-/// Whether an input is a regular file big enough to be worth several threads.
-fn is_large_file(input: &cli::Input) -> bool {
-    cli::FdInfo::of(input.as_raw_fd())
-        .is_some_and(|i| i.is_regular() && i.size >= parallel::MIN_SIZE)
 }
 
 /// Gives a vector of borrowed slots a new lifetime, keeping its allocation:

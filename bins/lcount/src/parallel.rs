@@ -16,9 +16,7 @@ use std::io::{self, Read};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-const CHUNK: usize = 1 << 20;
-/// Below this size a file is counted on one thread.
-pub const MIN_SIZE: u64 = 8 << 20;
+use logkit_common::parallel::CHUNK;
 /// The first bad lines of each worker kept for messages.
 const KEEP_BAD: usize = 21;
 
@@ -32,11 +30,6 @@ struct Partial {
     counter: Counter,
     bad: Vec<(u64, String)>,
     bad_count: u64,
-}
-
-/// How many workers to use: one per core, at most 4.
-pub fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
 }
 
 /// Counts `input` into `counter`. Returns whether a stop was requested.
@@ -54,7 +47,7 @@ pub fn count<R: Read>(
     // Time buckets would need every worker to align on the zone of the
     // input's first ts; the caller keeps --every on one thread.
     debug_assert!(plan.every.is_none());
-    let n = workers();
+    let n = logkit_common::parallel::workers();
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(n * 2);
     let job_rx = Arc::new(Mutex::new(job_rx));
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();

@@ -219,7 +219,7 @@ impl LineParser {
     ) -> Result<()> {
         // A large file is parsed on several cores, once its first lines
         // have shown that no format with state (W3C) is in play.
-        let parallel = !self.bad.is_strict() && parallel::suits(input.as_raw_fd());
+        let parallel = !self.bad.is_strict() && logkit_common::parallel::suits(input.as_raw_fd());
         let mut reader = LineReader::new(input).watch_idle();
         // Raw lines read from a file are tagged with that file as `src`.
         let file_src = match name {

@@ -16,30 +16,17 @@
 use crate::format::{Ctx, Formats};
 use crate::{InputCtx, LineParser};
 use anyhow::{anyhow, Result};
-use logkit_common::cli::{BadInput, FdInfo};
+use logkit_common::cli::BadInput;
 use logkit_common::input::LineReader;
 use logkit_common::output::Output;
 use std::collections::VecDeque;
 use std::io::Read;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::sync::{mpsc, Mutex};
 
 /// Lines read per chunk, in bytes; also what is parsed on the main thread
 /// before going parallel.
-pub const CHUNK: usize = 1 << 20;
-/// Below this size a file is parsed on one thread.
-const MIN_SIZE: u64 = 8 << 20;
-
-/// How many workers: one per core, at most 4.
-fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
-}
-
-/// Whether the input is worth parsing on several cores: a large regular
-/// file (not a pipe, which may be live), on a machine with several cores.
-pub(crate) fn suits(fd: RawFd) -> bool {
-    workers() > 1 && FdInfo::of(fd).is_some_and(|i| i.is_regular() && i.size >= MIN_SIZE)
-}
+pub(crate) use logkit_common::parallel::CHUNK;
 
 /// A chunk of lines as read.
 struct Lines {
@@ -80,7 +67,7 @@ pub(crate) fn parse_rest<R: Read + AsRawFd>(
     input: &InputCtx<'_>,
     out: &mut Output,
 ) -> Result<()> {
-    let n = workers();
+    let n = logkit_common::parallel::workers();
     let seed = parser.formats.clone();
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(n);
     let job_rx = Mutex::new(job_rx);
