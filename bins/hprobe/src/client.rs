@@ -76,8 +76,17 @@ impl Origin {
 
     /// Whether `uri` is of this origin (without building one for it).
     fn serves(&self, uri: &Uri) -> bool {
-        let (https, host, port) = Origin::parts(uri);
-        self.https == https && self.port == port && self.host.eq_ignore_ascii_case(host)
+        Origin::equal((self.https, &self.host, self.port), Origin::parts(uri))
+    }
+
+    /// Whether two URIs are of one origin, without building either.
+    fn same(a: &Uri, b: &Uri) -> bool {
+        Origin::equal(Origin::parts(a), Origin::parts(b))
+    }
+
+    /// Scheme, host (any case) and port alike.
+    fn equal(a: (bool, &str, u16), b: (bool, &str, u16)) -> bool {
+        a.0 == b.0 && a.2 == b.2 && a.1.eq_ignore_ascii_case(b.1)
     }
 }
 
@@ -349,7 +358,7 @@ impl Worker {
         }
         // After a redirect to another origin, credentials and a forced Host
         // stay behind (as curl does without --location-trusted).
-        let elsewhere = !Origin::of(&target.uri).serves(&uri);
+        let elsewhere = !Origin::same(&target.uri, &uri);
         let user_headers = settings.headers.iter().filter(|(name, _)| {
             !(elsewhere && matches!(*name, header::AUTHORIZATION | header::COOKIE | header::HOST))
         });

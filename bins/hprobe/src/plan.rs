@@ -93,7 +93,7 @@ impl Plan {
             }
             let target = self.fixed[index as usize % self.fixed.len()].clone();
             let due = match self.pace {
-                Pace::Rate(per_second) => Some(self.due_at_rate(index, per_second)),
+                Pace::Rate(per_second) => Some(due_at_rate(self.start, index, per_second)),
                 _ => None,
             };
             return Some(Job { seq: index + 1, target, due });
@@ -128,10 +128,6 @@ impl Plan {
             Pace::Replay(speed) => Some(stream.replay_due(&target, speed, start)),
         };
         Some(Job { seq: index + 1, target, due: due.map(|due| due.max(arrived)) })
-    }
-
-    fn due_at_rate(&self, index: u64, per_second: f64) -> Instant {
-        due_at_rate(self.start, index, per_second)
     }
 
     /// Requests handed out (those taken beyond `-n` excluded).
