@@ -4,10 +4,33 @@
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 
-/// The default maximum line length: a longer line is cut (see [`Line::truncated`]).
+/// The longest log line carried whole, in bytes (1 MiB): ltail cuts a
+/// longer line there (its `--max-line-bytes` default) and marks its record
+/// `"truncated":true`; lparse cuts a longer raw line alike.
 pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 
+/// The longest NDJSON record the tools read, in bytes (8 MiB): lparse,
+/// lcount and hprobe's stdin. A record is longer than the log line it
+/// carries (JSON escapes take up to six bytes for one, `\u001b`; base64
+/// four for three; then the name of the source), so that every record
+/// ltail writes with its defaults is read whole by the next stage, the
+/// limit for records is well above [`DEFAULT_MAX_LINE`]. A longer line is
+/// reported as too long, never read as something else.
+pub const MAX_RECORD: usize = 8 * DEFAULT_MAX_LINE;
+
+/// The least a [`Chunk`] holds once the reader has handed out its first:
+/// large enough that handing chunks between threads costs little beside
+/// the work on their lines.
+pub const CHUNK_TARGET: usize = 1 << 20;
+
 const INITIAL_BUF: usize = 256 * 1024;
+
+/// The message for a line longer than the maximum, e.g. `line longer than
+/// 1048576 bytes, cut`: `done` says what became of it. One wording for
+/// every tool.
+pub fn too_long(max_line: usize, done: &str) -> String {
+    format!("line longer than {max_line} bytes, {done}")
+}
 
 /// One line, without its terminator (`\n`, or `\r\n`: the `\r` belongs to
 /// the terminator).
@@ -19,8 +42,71 @@ pub struct Line<'a> {
     /// The line was longer than the maximum and was cut; the rest of it, up
     /// to the next newline, was skipped.
     pub truncated: bool,
-    /// The line ended with a newline (false for a last line without one).
+    /// The line ended with a newline (false for a last line without one,
+    /// and for a cut line, whose end was skipped).
     pub terminated: bool,
+}
+
+/// Where a line lies in the reader's buffer.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    len: usize,
+    truncated: bool,
+    terminated: bool,
+}
+
+impl Span {
+    fn new(start: usize, len: usize, truncated: bool, terminated: bool) -> Span {
+        Span { start, len, truncated, terminated }
+    }
+
+    fn line<'a>(&self, buf: &'a [u8], number: u64) -> Line<'a> {
+        Line {
+            bytes: &buf[self.start..self.start + self.len],
+            number,
+            truncated: self.truncated,
+            terminated: self.terminated,
+        }
+    }
+}
+
+/// What the splitter found in the data already read.
+enum Step {
+    Line(Span),
+    /// No complete line is buffered: read more.
+    NeedData,
+    /// End of input (for now, when following).
+    End,
+}
+
+/// Consecutive lines of one input, as [`LineReader::next_chunk`] hands
+/// them out: a buffer and where each line lies in it, so that a worker
+/// thread can take whole lines without a copy of each.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    data: Vec<u8>,
+    spans: Vec<Span>,
+    /// The number of the first line.
+    first_number: u64,
+}
+
+impl Chunk {
+    /// The lines, in input order, with their numbers in the input.
+    pub fn lines(&self) -> impl Iterator<Item = Line<'_>> + '_ {
+        let first = self.first_number;
+        self.spans.iter().enumerate().map(move |(i, s)| s.line(&self.data, first + i as u64))
+    }
+
+    /// How many lines the chunk holds.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether the chunk holds no line.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
 }
 
 /// Splits a byte stream into lines.
@@ -43,6 +129,8 @@ pub struct LineReader<R> {
     skipping: bool,
     number: u64,
     max_line: usize,
+    /// The least buffer a chunk takes (see [`CHUNK_TARGET`]).
+    chunk_min: usize,
     idle_fd: Option<RawFd>,
 }
 
@@ -80,6 +168,7 @@ impl<R: Read> LineReader<R> {
             skipping: false,
             number: 0,
             max_line: DEFAULT_MAX_LINE,
+            chunk_min: CHUNK_TARGET,
             idle_fd: None,
         }
     }
@@ -111,7 +200,8 @@ impl<R: Read> LineReader<R> {
         }
         let (line_start, len) = (self.start, self.end - self.start);
         self.start = self.end;
-        Some(self.line_at(line_start, len, false))
+        let span = self.span(line_start, len, false);
+        Some(span.line(&self.buf, self.number))
     }
 
     /// Forgets buffered data and restarts counting at `position` (after the
@@ -150,6 +240,61 @@ impl<R: Read> LineReader<R> {
     /// `idle` is called.
     pub fn next_line(&mut self, idle: &mut dyn Idle) -> io::Result<Option<Line<'_>>> {
         loop {
+            match self.step() {
+                Step::Line(span) => return Ok(Some(span.line(&self.buf, self.number))),
+                Step::End => return Ok(None),
+                Step::NeedData => self.fill(idle)?,
+            }
+        }
+    }
+
+    /// Returns the next lines as one [`Chunk`] of about a buffer's worth
+    /// (at least [`CHUNK_TARGET`] bytes once the first chunk is out), or
+    /// `None` at end of input: for handing whole lines to worker threads.
+    /// The lines are exactly those [`LineReader::next_line`] would have
+    /// returned, numbered, cut and stripped alike; the chunk takes the
+    /// buffer they lie in rather than copying them (`spare` is an empty
+    /// chunk to reuse, e.g. one whose lines have been dealt with).
+    pub fn next_chunk(&mut self, idle: &mut dyn Idle, spare: Chunk) -> io::Result<Option<Chunk>> {
+        let Chunk { data: mut next_buf, mut spans, .. } = spare;
+        spans.clear();
+        let mut first_number = 0;
+        loop {
+            match self.step() {
+                Step::Line(span) => {
+                    if spans.is_empty() {
+                        first_number = self.number;
+                    }
+                    spans.push(span);
+                }
+                Step::End => break,
+                // Refilling moves the buffered data: hand out the lines
+                // found so far first.
+                Step::NeedData if spans.is_empty() => self.fill(idle)?,
+                Step::NeedData => break,
+            }
+        }
+        if spans.is_empty() {
+            return Ok(None);
+        }
+        // The chunk takes the buffer; what is left of it (the start of the
+        // next line) moves to the front of a fresh one.
+        let rest = self.end - self.start;
+        let len = self.buf.len().max(self.chunk_min).max(rest + 1);
+        next_buf.clear();
+        next_buf.resize(len, 0);
+        next_buf[..rest].copy_from_slice(&self.buf[self.start..self.end]);
+        let data = std::mem::replace(&mut self.buf, next_buf);
+        self.start = 0;
+        self.end = rest;
+        Ok(Some(Chunk { data, spans, first_number }))
+    }
+
+    /// Finds the next line in the data already read, without reading: the
+    /// one splitting rule behind [`LineReader::next_line`] and
+    /// [`LineReader::next_chunk`].
+    fn step(&mut self) -> Step {
+        loop {
             let avail = &self.buf[self.start..self.end];
             if let Some(i) = memchr::memchr(b'\n', avail) {
                 let line_start = self.start;
@@ -158,52 +303,51 @@ impl<R: Read> LineReader<R> {
                     self.skipping = false;
                     continue;
                 }
-                return Ok(Some(self.line_at(line_start, i, true)));
+                return Step::Line(self.span(line_start, i, true));
             }
             if self.skipping {
                 self.start = self.end;
             } else if avail.len() > self.max_line {
                 // More than the maximum and no newline yet: the line is too
                 // long. Return its first part and skip the rest.
-                let line_start = self.start;
+                let (line_start, len) = (self.start, avail.len());
                 self.start += self.max_line;
                 self.skipping = true;
-                return Ok(Some(self.line_at(line_start, avail.len(), false)));
+                return Step::Line(self.span(line_start, len, false));
             }
             if self.eof && self.follow {
                 // The end for now: keep a partial last line until its
                 // newline arrives (or `finish` is called), and read again
                 // next time.
                 self.eof = false;
-                return Ok(None);
+                return Step::End;
             }
             if self.eof {
                 if self.start == self.end || self.skipping {
                     self.start = self.end;
-                    return Ok(None);
+                    return Step::End;
                 }
                 let (line_start, len) = (self.start, self.end - self.start);
                 self.start = self.end;
-                return Ok(Some(self.line_at(line_start, len, false)));
+                return Step::Line(self.span(line_start, len, false));
             }
-            self.fill(idle)?;
+            return Step::NeedData;
         }
     }
 
-    /// The line of `len` bytes (terminator excluded) at `start`, cut to the
-    /// maximum if longer. The limit counts the bytes before the `\n`, so a
-    /// `\r` of `\r\n` counts; a cut is the same whatever the buffering.
-    fn line_at(&mut self, start: usize, len: usize, terminated: bool) -> Line<'_> {
+    /// Numbers the line of `len` bytes (terminator excluded) at `start`,
+    /// cut to the maximum if longer. The limit counts the bytes before the
+    /// `\n`, so a `\r` of `\r\n` counts; a cut is the same whatever the
+    /// buffering.
+    fn span(&mut self, start: usize, len: usize, terminated: bool) -> Span {
         self.number += 1;
         if len > self.max_line {
-            let bytes = &self.buf[start..start + self.max_line];
-            return Line { bytes, number: self.number, truncated: true, terminated };
+            // Whether the newline was in sight when the cut was made depends
+            // on the buffering; a cut line counts as unterminated always.
+            return Span::new(start, self.max_line, true, false);
         }
-        let mut bytes = &self.buf[start..start + len];
-        if let [rest @ .., b'\r'] = bytes {
-            bytes = rest;
-        }
-        Line { bytes, number: self.number, truncated: false, terminated }
+        let cr = len > 0 && self.buf[start + len - 1] == b'\r';
+        Span::new(start, len - usize::from(cr), false, terminated)
     }
 
     /// Makes room and reads more data.
@@ -342,7 +486,50 @@ mod tests {
         assert_eq!(r.line_number(), 2);
     }
 
+    /// Every line as (bytes, number, truncated, terminated), by chunks.
+    fn chunked(data: &[u8], max: usize) -> Vec<(Vec<u8>, u64, bool, bool)> {
+        let mut r = LineReader::new(data).max_line(max);
+        r.buf = vec![0; 4];
+        r.chunk_min = 8;
+        let mut v = Vec::new();
+        let mut spare = Chunk::default();
+        while let Some(chunk) = r.next_chunk(&mut NoIdle, spare).unwrap() {
+            assert!(!chunk.is_empty());
+            v.extend(
+                chunk.lines().map(|l| (l.bytes.to_vec(), l.number, l.truncated, l.terminated)),
+            );
+            spare = chunk;
+        }
+        v
+    }
+
+    #[test]
+    fn chunks_hold_whole_lines_numbered_in_order() {
+        let data = b"first\r\nsecond line\n0123456789abcdef\n\nlast";
+        let got = chunked(data, 10);
+        let want: Vec<(Vec<u8>, u64, bool, bool)> = vec![
+            (b"first".to_vec(), 1, false, true),
+            (b"second lin".to_vec(), 2, true, false),
+            (b"0123456789".to_vec(), 3, true, false),
+            (b"".to_vec(), 4, false, true),
+            (b"last".to_vec(), 5, false, false),
+        ];
+        assert_eq!(got, want);
+    }
+
     proptest::proptest! {
+        #[test]
+        fn chunks_give_the_lines_of_next_line(data in proptest::collection::vec(
+            proptest::sample::select(vec![b'a', b'b', b'\n', b'\r']), 0..300), max in 1usize..20) {
+            let mut r = LineReader::new(&data[..]).max_line(max);
+            r.buf = vec![0; 4];
+            let mut want = Vec::new();
+            while let Some(l) = r.next_line(&mut NoIdle).unwrap() {
+                want.push((l.bytes.to_vec(), l.number, l.truncated, l.terminated));
+            }
+            proptest::prop_assert_eq!(chunked(&data, max), want);
+        }
+
         #[test]
         fn matches_a_simple_split(data in proptest::collection::vec(
             proptest::sample::select(vec![b'a', b'b', b'\n', b'\r']), 0..300), max in 1usize..20) {

@@ -27,7 +27,8 @@ use http::header::{HeaderName, HeaderValue};
 use http::Method;
 use logkit_common::cli::{self, BadInput, Outcome};
 use logkit_common::filter::StatusSet;
-use std::io::{BufRead, IsTerminal, Read};
+use logkit_common::input::{too_long, LineReader, NoIdle, MAX_RECORD};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -553,64 +554,38 @@ fn progress_bar(total: Option<u64>, summary: SummaryStyle) -> Option<indicatif::
     Some(bar)
 }
 
-/// The longest line of stdin taken as a target.
-const MAX_TARGET_LINE: usize = 1 << 20;
-
 /// Reads stdin targets on a thread of their own (a read may block for
-/// ever, as with `ltail -f | lparse | hprobe`); bad lines are reported and
-/// skipped, or end the run with `--strict`.
+/// ever, as with `ltail -f | lparse | hprobe`); bad lines, and lines longer
+/// than a record may be, are reported and skipped, or end the run with
+/// `--strict`.
 fn read_targets(
     reader: target::TargetReader,
     bad: Arc<Mutex<BadInput>>,
 ) -> mpsc::Receiver<Result<target::Target>> {
     let (tx, rx) = mpsc::channel(1024);
     std::thread::spawn(move || {
-        let stdin = std::io::stdin();
-        let mut stdin = stdin.lock();
-        let mut line = Vec::new();
-        let mut number = 0u64;
+        let mut lines = LineReader::new(std::io::stdin().lock()).max_line(MAX_RECORD);
         loop {
-            line.clear();
-            // At most MAX_TARGET_LINE bytes of a line are kept; the rest of
-            // a longer one is skipped.
-            let mut too_long = false;
-            loop {
-                let room = (MAX_TARGET_LINE + 1).saturating_sub(line.len()) as u64;
-                let mut part = (&mut stdin).take(if too_long { 64 * 1024 } else { room });
-                let before = line.len();
-                match part.read_until(b'\n', &mut line) {
-                    Ok(_) => {}
-                    Err(e) => {
-                        let _ = tx.blocking_send(Err(anyhow!("reading stdin: {e}")));
-                        return;
-                    }
+            let line = match lines.next_line(&mut NoIdle) {
+                Ok(Some(line)) => line,
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(anyhow!("reading stdin: {e}")));
+                    return;
                 }
-                let got = line.len() - before;
-                if got == 0 || line.last() == Some(&b'\n') {
-                    break;
+            };
+            let item = if line.truncated {
+                Err(too_long(MAX_RECORD, "skipped"))
+            } else {
+                match reader.parse(line.bytes) {
+                    Ok(None) => continue,
+                    Ok(Some(target)) => Ok(target),
+                    Err(e) => Err(format!("{e:#}")),
                 }
-                if line.len() > MAX_TARGET_LINE {
-                    too_long = true;
-                    line.truncate(MAX_TARGET_LINE + 1);
-                }
-            }
-            if line.is_empty() {
-                return;
-            }
-            number += 1;
-            if too_long {
-                match bad.lock().unwrap().report("-", number, "line longer than 1 MiB") {
-                    Ok(()) => continue,
-                    Err(fatal) => {
-                        let _ = tx.blocking_send(Err(fatal));
-                        return;
-                    }
-                }
-            }
-            let item = match reader.parse(&line) {
-                Ok(None) => continue,
-                Ok(Some(target)) => Ok(target),
-                Err(e) => match bad.lock().unwrap().report("-", number, &format!("{e:#}")) {
+            };
+            let item = match item {
+                Ok(target) => Ok(target),
+                Err(message) => match bad.lock().unwrap().report("-", line.number, &message) {
                     Ok(()) => continue,
                     Err(fatal) => Err(fatal),
                 },

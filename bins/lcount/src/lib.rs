@@ -20,7 +20,7 @@ use clap::Parser;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
 use logkit_common::fields::Raw;
 use logkit_common::filter::{Condition, StatusSet};
-use logkit_common::input::{LineReader, NoIdle, DEFAULT_MAX_LINE};
+use logkit_common::input::{too_long, Line, LineReader, NoIdle, MAX_RECORD};
 use logkit_common::live::{self, LiveInput, StopFlag};
 use logkit_common::time::parse_duration;
 use render::{Format, Shape, SortBy};
@@ -180,9 +180,10 @@ pub fn run() -> Result<Outcome> {
         let few_groups = args.by.is_empty() && args.every.is_none() && args.distinct.is_empty();
         let parallel = args.interval.is_none()
             && few_groups
-            && logkit_common::parallel::suits(input.as_raw_fd());
+            && logkit_common::parallel::suits(&input, args.strict);
         let stopped = if parallel {
-            parallel::count(input, &plan, &mut counter, &label, &mut bad, &stop, DEFAULT_MAX_LINE)
+            let mut reader = LineReader::new(input).max_line(MAX_RECORD);
+            parallel::count(&mut reader, &plan, &mut counter, &label, &mut bad, &stop)
         } else {
             read(input, &stop, &args, &label, &mut counter, &mut bad, &mut report)
         }
@@ -209,7 +210,7 @@ fn read<R: Read + AsRawFd>(
     if let Some(every) = args.interval {
         input = input.tick_every(every);
     }
-    let mut reader = LineReader::new(input);
+    let mut reader = LineReader::new(input).max_line(MAX_RECORD);
     let mut lines = LineCounter::new(counter.fields().len());
     loop {
         // Results are printed at the end (or on a tick), so there is nothing
@@ -223,14 +224,11 @@ fn read<R: Read + AsRawFd>(
             }
             Err(e) => return Err(e.into()),
         };
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if !line.terminated && stop.is_set() {
+        if !line.terminated && !line.truncated && stop.is_set() {
             // Cut off by the stop, mid-record: not bad input, just unfinished.
             continue;
         }
-        if let Err(message) = lines.count(counter, line.bytes) {
+        if let Err(message) = lines.count_line(counter, &line) {
             bad.report(label, line.number, &message)?;
         }
     }
@@ -245,6 +243,19 @@ pub(crate) struct LineCounter {
 impl LineCounter {
     fn new(fields: usize) -> Self {
         LineCounter { storage: vec![None; fields] }
+    }
+
+    /// Counts the record on one input line, the same on every path: blank
+    /// lines are passed over; for a line that is not a record, or too long
+    /// to be read whole, the complaint.
+    fn count_line(&mut self, counter: &mut count::Counter, line: &Line<'_>) -> Result<(), String> {
+        if line.truncated {
+            return Err(too_long(MAX_RECORD, "skipped"));
+        }
+        if line.bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        self.count(counter, line.bytes)
     }
 
     /// Counts one record; for a line that is not one, the complaint.

@@ -23,7 +23,7 @@ pub mod w3c;
 use anyhow::{Context, Result};
 use clap::Parser;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
-use logkit_common::input::LineReader;
+use logkit_common::input::{too_long, LineReader, DEFAULT_MAX_LINE, MAX_RECORD};
 use logkit_common::json::Object;
 use logkit_common::output::Output;
 use logkit_common::record::{self, LineRecord};
@@ -219,8 +219,11 @@ impl LineParser {
     ) -> Result<()> {
         // A large file is parsed on several cores, once its first lines
         // have shown that no format with state (W3C) is in play.
-        let parallel = !self.bad.is_strict() && logkit_common::parallel::suits(input.as_raw_fd());
-        let mut reader = LineReader::new(input).watch_idle();
+        let parallel = logkit_common::parallel::suits(&input, self.bad.is_strict());
+        // Lines are read up to the length of a record: an ltail record
+        // carrying a line of ltail's maximum length is longer than that
+        // line. A raw line is cut to the line maximum in `parse_line`.
+        let mut reader = LineReader::new(input).max_line(MAX_RECORD).watch_idle();
         // Raw lines read from a file are tagged with that file as `src`.
         let file_src = match name {
             InputName::Path(_) => record::encode_src(name.as_bytes()),
@@ -251,7 +254,8 @@ impl LineParser {
     ) -> Result<()> {
         let mut line_buf = std::mem::take(&mut self.line_buf);
         let mut src_buf = std::mem::take(&mut self.src_buf);
-        let result = match LineRecord::parse(bytes) {
+        let record = if truncated { None } else { LineRecord::parse(bytes) };
+        let result = match record {
             Some(rec) => {
                 // The record's src is valid JSON already: copy it as it is.
                 rec.src_fields(&mut src_buf);
@@ -272,13 +276,23 @@ impl LineParser {
                 }
             }
             None => {
+                // A raw line is cut at the line maximum, as ltail cuts it.
+                let cut = truncated || bytes.len() > DEFAULT_MAX_LINE;
                 let parse = Parse {
                     src: &input.file_src,
-                    truncated,
+                    truncated: cut,
                     source: &Source::Input(input.label),
                     number,
                 };
-                self.parse_log_line(bytes, &parse, buf)
+                let line = &bytes[..bytes.len().min(DEFAULT_MAX_LINE)];
+                if truncated && bytes.first() == Some(&b'{') {
+                    // Over the record maximum: a record (or a JSON log
+                    // line) that cannot be read whole. Its cut start would
+                    // be read as a raw line, the wrapper as data.
+                    self.write_too_long(line, &parse, buf)
+                } else {
+                    self.parse_log_line(line, &parse, buf)
+                }
             }
         };
         self.line_buf = line_buf;
@@ -324,17 +338,31 @@ impl LineParser {
             &input.source.place(input.number),
             &format!("does not parse: {reason}{hint}"),
         )?;
-        let mut obj = Object::new(buf);
-        obj.raw_fields(input.src);
-        obj.bytes(record::LINE, line);
-        if input.truncated {
-            obj.raw(record::TRUNCATED, b"true");
-        }
-        obj.str(record::ERR, reason);
-        obj.finish();
-        buf.push(b'\n');
+        write_kept(line, input, reason, buf);
         Ok(())
     }
+
+    /// Writes the record of a line too long to be read whole: its start
+    /// and why, after reporting it.
+    fn write_too_long(&mut self, line: &[u8], input: &Parse<'_>, buf: &mut Vec<u8>) -> Result<()> {
+        let reason = too_long(MAX_RECORD, "not parsed");
+        self.bad.report_at(&input.source.place(input.number), &reason)?;
+        write_kept(line, input, &reason, buf);
+        Ok(())
+    }
+}
+
+/// Writes the record of a line kept as it is, with the reason in `err`.
+fn write_kept(line: &[u8], input: &Parse<'_>, reason: &str, buf: &mut Vec<u8>) {
+    let mut obj = Object::new(buf);
+    obj.raw_fields(input.src);
+    obj.bytes(record::LINE, line);
+    if input.truncated {
+        obj.raw(record::TRUNCATED, b"true");
+    }
+    obj.str(record::ERR, reason);
+    obj.finish();
+    buf.push(b'\n');
 }
 
 /// One line to parse and where it came from.
