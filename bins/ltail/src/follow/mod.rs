@@ -146,6 +146,7 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
     }
     follower.out.flush()?;
     let mut stdin_open = read_stdin;
+    let stdin_src = record::encode_src(b"-");
     loop {
         if targets.is_empty() && !stdin_open {
             break;
@@ -184,9 +185,19 @@ pub fn run(files: &[std::ffi::OsString], opts: Options, strict: bool) -> Result<
                     all = true;
                     rescan = true;
                 }
-                Event::Stdin(chunk) => {
-                    follower.out.buf().extend_from_slice(&chunk);
-                    follower.out.end_record()?;
+                Event::Stdin(lines) => {
+                    for line in lines.iter() {
+                        let max = follower.opts.max_line;
+                        crate::emit_line(
+                            &mut follower.out,
+                            &mut follower.bad,
+                            &stdin_src,
+                            line.bytes,
+                            line.truncated,
+                            max,
+                            || format!("-:{}", line.number),
+                        )?;
+                    }
                 }
                 Event::StdinDone => stdin_open = false,
                 Event::Stop => stop = true,
