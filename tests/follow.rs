@@ -1030,3 +1030,77 @@ fn glob_matching_rotated_names(mode: Mode) {
     assert_eq!(a, ["a1", "a2", "a3", "a4"], "{}", lt.state());
     assert_eq!(b, ["b1", "b2"], "{}", lt.state());
 }
+
+// ---------------------------------------------------------------------------
+// 10. Standard input (`ltail -f -`) reads lines like every other way of
+// reading: a line cut at --max-line-bytes is reported and counted as for a
+// file, and is fatal under --strict.
+
+/// Runs ltail in `dir` with `stdin` as its standard input (closed after it),
+/// and gives its stdout, stderr and exit code.
+fn run_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> (Vec<Value>, String, Option<i32>) {
+    let mut child = Command::new(bin("ltail"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning ltail");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    // ltail may stop reading early (--strict): a broken pipe is fine.
+    let feeder = std::thread::spawn(move || drop(input.write_all(&stdin)));
+    let read_all = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            r.read_to_end(&mut buf).unwrap();
+            buf
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let status = wait_with_timeout(&mut child, &format!("ltail {args:?}"), WAIT);
+    feeder.join().unwrap();
+    let stdout = util::parse_ndjson(&stdout.join().unwrap());
+    (stdout, String::from_utf8(stderr.join().unwrap()).unwrap(), status.code())
+}
+
+#[test]
+fn stdin_reports_a_cut_line_as_a_file_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = b"short\n0123456789abcdef\nafter\n";
+    std::fs::write(dir.path().join("in.log"), bytes).unwrap();
+    let cut = "line longer than 8 bytes, cut";
+    let record = |src: &str, line: &str, truncated: bool| {
+        let mut v = serde_json::json!({ "src": src, "line": line });
+        if truncated {
+            v["truncated"] = Value::Bool(true);
+        }
+        v
+    };
+    let records = |src: &str| {
+        vec![
+            record(src, "short", false),
+            record(src, "01234567", true),
+            record(src, "after", false),
+        ]
+    };
+
+    // The file, read once; then the same bytes followed on standard input.
+    let file = run_with_stdin(dir.path(), &["--max-line-bytes", "8", "in.log"], b"");
+    let summary = "ltail: lines cut or files not read: 1\n";
+    assert_eq!(file, (records("in.log"), format!("ltail: in.log:2: {cut}\n{summary}"), Some(1)));
+    let stdin = run_with_stdin(dir.path(), &["-f", "--max-line-bytes", "8", "-"], bytes);
+    assert_eq!(stdin, (records("-"), format!("ltail: -:2: {cut}\n{summary}"), Some(1)));
+
+    // --strict: the cut line ends the run (status 2), as it does for a
+    // followed file; nothing after it is written.
+    let strict = ["-f", "--strict", "--from-start", "--max-line-bytes", "8"];
+    for (src, stdin) in [("in.log", &b""[..]), ("-", &bytes[..])] {
+        let args: Vec<&str> = strict.iter().copied().chain([src]).collect();
+        let (out, err, code) = run_with_stdin(dir.path(), &args, stdin);
+        assert_eq!((err, code), (format!("ltail: {src}:2: {cut}\n"), Some(2)), "{src}");
+        assert!(out.iter().all(|r| r["line"] != "after"), "{src}: {out:?}");
+    }
+}

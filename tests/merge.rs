@@ -71,3 +71,56 @@ fn merged_sample_logs_keep_every_line_in_time_order() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// Lines with equal times come in the order of the files on the command
+/// line, whatever the files' names, and in the reverse order when the
+/// arguments are reversed; a later time still comes after an earlier one.
+#[test]
+fn equal_times_keep_the_order_of_the_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    // Named so that the order of the names is not the order of either run.
+    let (first, second) = ("z.log", "a.log");
+    let early = "2026-11-27T03:22:43Z";
+    let late = "2026-11-27T03:22:44Z";
+    for name in [first, second] {
+        let text = format!("{early} {name} early\n{late} {name} late\n");
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let merged = |files: [&str; 2]| -> Vec<(String, String)> {
+        let out = Command::new(util::bin("ltail"))
+            .arg("--merge")
+            .args(files)
+            .current_dir(dir.path())
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        util::parse_ndjson(&out.stdout)
+            .iter()
+            .map(|r| {
+                (r["src"].as_str().unwrap().to_owned(), r["line"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    };
+    let rec =
+        |name: &str, time: &str, which: &str| (name.to_owned(), format!("{time} {name} {which}"));
+
+    assert_eq!(
+        merged([first, second]),
+        [
+            rec(first, early, "early"),
+            rec(second, early, "early"),
+            rec(first, late, "late"),
+            rec(second, late, "late"),
+        ]
+    );
+    assert_eq!(
+        merged([second, first]),
+        [
+            rec(second, early, "early"),
+            rec(first, early, "early"),
+            rec(second, late, "late"),
+            rec(first, late, "late"),
+        ]
+    );
+}

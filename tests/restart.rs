@@ -736,3 +736,67 @@ fn ranges(sorted: &[usize]) -> String {
     }
     parts.join(", ")
 }
+
+/// Runs `ltail -f --from-start --state <state> file.log` in `dir` until
+/// the record of `wanted` arrives, stops it with SIGTERM, and gives its
+/// records as `(src, line)` (all of them, including any written at exit).
+fn run_until(dir: &Path, state: &Path, wanted: &str) -> Vec<(String, String)> {
+    let stderr_path = dir.join(format!("stderr-{wanted}"));
+    let mut child = Running(
+        Command::new(bin("ltail"))
+            .args(["-f", "--from-start", "--state"])
+            .arg(state)
+            .arg("file.log")
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(File::create(&stderr_path).unwrap())
+            .spawn()
+            .expect("spawning ltail"),
+    );
+    let rx = util::line_receiver(child.0.stdout.take().unwrap());
+    let mut records = Vec::new();
+    let deadline = Instant::now() + CATCH_UP;
+    let record = |text: &str| {
+        let v: Value = serde_json::from_str(text).expect("a JSON record");
+        (v["src"].as_str().unwrap().to_owned(), v["line"].as_str().unwrap().to_owned())
+    };
+    while !records.iter().any(|(_, line)| line == wanted) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(text) => records.push(record(&text)),
+            Err(e) => panic!(
+                "no record of {wanted:?} ({e}); records {records:?}; stderr: {}",
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            ),
+        }
+    }
+    signal(&mut child.0, "TERM", &stderr_path);
+    let status = wait_with_timeout(&mut child.0, "ltail after SIGTERM", EXIT_WAIT);
+    records.extend(rx.iter().map(|text| record(&text)));
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(status.success() && stderr.is_empty(), "ltail exited with {status}: {stderr}");
+    records
+}
+
+/// A stop while the file ends in the middle of a line: the complete line
+/// comes out and the state points just after it; the held part is neither
+/// written at exit nor lost, but comes out whole, once, in the next run
+/// after its newline arrived.
+#[test]
+fn a_line_without_its_newline_at_a_stop_comes_out_whole_in_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("file.log");
+    let state = dir.path().join("state.json");
+    std::fs::write(&path, "a\nbc").unwrap();
+    let rec = |line: &str| ("file.log".to_owned(), line.to_owned());
+
+    assert_eq!(run_until(dir.path(), &state, "a"), [rec("a")], "first run");
+    let saved = read_state(&state).unwrap();
+    assert_eq!(saved.len(), 1, "one entry: {}", std::fs::read_to_string(&state).unwrap());
+    assert_eq!(saved[0].offset, "a\n".len() as u64, "the state points just after `a\\n`");
+
+    OpenOptions::new().append(true).open(&path).unwrap().write_all(b"d\n").unwrap();
+    assert_eq!(run_until(dir.path(), &state, "bcd"), [rec("bcd")], "second run");
+    assert_eq!(read_state(&state).unwrap()[0].offset, "a\nbcd\n".len() as u64);
+}

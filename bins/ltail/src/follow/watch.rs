@@ -3,8 +3,7 @@
 //! standard input. Everything arrives on one channel, so that an idle
 //! follower sleeps in one blocking receive and uses no CPU.
 
-use logkit_common::input::{Idle, LineReader};
-use logkit_common::record;
+use logkit_common::input::{Idle, Line, LineReader};
 use notify::{EventKind, RecursiveMode, Watcher};
 use std::io;
 use std::path::PathBuf;
@@ -19,8 +18,8 @@ pub enum Event {
     Changed(Vec<PathBuf>),
     /// Events were lost (queue overflow): look at everything.
     Rescan,
-    /// Records built from standard input.
-    Stdin(Vec<u8>),
+    /// Lines read from standard input.
+    Stdin(StdinLines),
     StdinDone,
     /// SIGINT or SIGTERM.
     Stop,
@@ -200,42 +199,79 @@ pub fn on_signals_and_closed_output(tx: Sender<Event>) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads standard input in a thread, sending its records in chunks: a
-/// chunk goes out when it is large or when standard input goes idle.
+/// Lines read from standard input, passed on in batches: the lines' bytes
+/// in one buffer, so that a batch costs two allocations and not one per line.
+#[derive(Default)]
+pub struct StdinLines {
+    bytes: Vec<u8>,
+    lines: Vec<StdinLine>,
+}
+
+/// One line of a batch: where its bytes end in the buffer, and what the
+/// reader said about it.
+struct StdinLine {
+    end: usize,
+    number: u64,
+    truncated: bool,
+    terminated: bool,
+}
+
+impl StdinLines {
+    fn push(&mut self, line: Line<'_>) {
+        self.bytes.extend_from_slice(line.bytes);
+        let Line { number, truncated, terminated, .. } = line;
+        self.lines.push(StdinLine { end: self.bytes.len(), number, truncated, terminated });
+    }
+
+    /// The lines, in input order, as the reader gave them.
+    pub fn iter(&self) -> impl Iterator<Item = Line<'_>> {
+        let starts = std::iter::once(0).chain(self.lines.iter().map(|l| l.end));
+        self.lines.iter().zip(starts).map(|(l, start)| Line {
+            bytes: &self.bytes[start..l.end],
+            number: l.number,
+            truncated: l.truncated,
+            terminated: l.terminated,
+        })
+    }
+}
+
+/// Reads standard input in a thread, sending its lines in batches: a batch
+/// goes out when it is large or when standard input goes idle. The records
+/// are written by the follower, like those of files, so that cut lines are
+/// reported (and fatal under `--strict`) in one place.
 pub fn read_stdin(tx: Sender<Event>, max_line: usize) {
     std::thread::spawn(move || {
-        struct Chunks {
+        struct Batches {
             tx: Sender<Event>,
-            buf: Vec<u8>,
+            batch: StdinLines,
         }
-        impl Idle for Chunks {
+        impl Idle for Batches {
             fn idle(&mut self) -> io::Result<()> {
-                if !self.buf.is_empty() {
-                    let chunk = std::mem::take(&mut self.buf);
-                    self.tx.send(Event::Stdin(chunk)).map_err(|_| io::ErrorKind::BrokenPipe)?;
+                if !self.batch.lines.is_empty() {
+                    let batch = std::mem::take(&mut self.batch);
+                    self.tx.send(Event::Stdin(batch)).map_err(|_| io::ErrorKind::BrokenPipe)?;
                 }
                 Ok(())
             }
         }
-        let src = record::encode_src(b"-");
-        let mut chunks = Chunks { tx, buf: Vec::new() };
+        let mut batches = Batches { tx, batch: StdinLines::default() };
         let mut reader = LineReader::new(io::stdin().lock()).max_line(max_line).watch_idle();
         loop {
-            match reader.next_line(&mut chunks) {
+            match reader.next_line(&mut batches) {
                 Ok(Some(line)) => {
-                    record::write_line_record(&mut chunks.buf, &src, line.bytes, line.truncated);
-                    if chunks.buf.len() >= 64 * 1024 && chunks.idle().is_err() {
+                    batches.batch.push(line);
+                    if batches.batch.bytes.len() >= 64 * 1024 && batches.idle().is_err() {
                         return;
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    let _ = chunks.tx.send(Event::Warning(format!("-: {e}")));
+                    let _ = batches.tx.send(Event::Warning(format!("-: {e}")));
                     break;
                 }
             }
         }
-        let _ = chunks.idle();
-        let _ = chunks.tx.send(Event::StdinDone);
+        let _ = batches.idle();
+        let _ = batches.tx.send(Event::StdinDone);
     });
 }

@@ -1,0 +1,292 @@
+//! One followed path and the files it has held: opening a file at the
+//! right place, reading the complete lines a file has so far, and reading
+//! on earlier (renamed or deleted) files until they go idle. When to look at
+//! a path, and what its changes mean, is decided elsewhere (the event loop
+//! in [`super`], and [`super::rotation`]); this module reads.
+
+use super::identity::{self, FileId, Fingerprint};
+use crate::tail::{self, Start};
+use anyhow::Result;
+use logkit_common::cli::BadInput;
+use logkit_common::input::{Line, LineReader, NoIdle};
+use logkit_common::output::Output;
+use logkit_common::record;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long an earlier file of a path (renamed or deleted) is read on after
+/// its last new data: a writer keeps appending to a renamed file until it
+/// reopens its log.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// The read buffer of each followed file; it grows for long lines.
+const FOLLOW_BUFFER: usize = 32 * 1024;
+
+/// Everything that reading a file produces: its records on the output, its
+/// cut lines to the reporter, and how far it was read, in `positions`.
+pub struct Sink {
+    pub out: Output,
+    pub bad: BadInput,
+    /// The longest line, in bytes; longer ones are cut.
+    pub max_line: usize,
+    pub positions: Positions,
+}
+
+impl Sink {
+    /// Writes the record of one line of `name` (reporting it first if it
+    /// was cut). Fails on a write error, or on a cut line under `--strict`.
+    pub fn line(&mut self, name: &Name, line: Line<'_>) -> Result<()> {
+        crate::emit_line(
+            &mut self.out,
+            &mut self.bad,
+            &name.src,
+            line.bytes,
+            line.truncated,
+            self.max_line,
+            || format!("{}:{}", name.label, line.number),
+        )
+    }
+}
+
+/// How a source is named: in its records, and in messages.
+pub struct Name {
+    /// The `src` value, JSON-encoded (see [`record::encode_src`]).
+    pub src: Vec<u8>,
+    /// The name for messages on stderr (lossy if it is not UTF-8).
+    pub label: String,
+}
+
+impl Name {
+    /// The name of a source given as these bytes (a path as given, or `-`).
+    pub fn new(bytes: &[u8]) -> Name {
+        Name { src: record::encode_src(bytes), label: String::from_utf8_lossy(bytes).into_owned() }
+    }
+}
+
+/// Where a file was left: the checksum of its head then, and the offset
+/// just after the last line read.
+#[derive(Debug, Clone, Copy)]
+pub struct Position {
+    pub fingerprint: Option<Fingerprint>,
+    pub offset: u64,
+}
+
+/// How far each file has been read, by identity, so that a file seen again
+/// under another name (a glob matching rotated files), or after a restart,
+/// goes on where it was rather than starting over.
+#[derive(Default)]
+pub struct Positions(HashMap<FileId, Position>);
+
+impl Positions {
+    /// Records where the file `id` was left.
+    pub fn insert(&mut self, id: FileId, position: Position) {
+        self.0.insert(id, position);
+    }
+
+    /// Where `file` was left, if it was read before and is still the same
+    /// file: same head, and not shorter than the offset.
+    fn resume_at(&self, id: FileId, file: &File, len: u64) -> io::Result<Option<u64>> {
+        let Some(known) = self.0.get(&id) else { return Ok(None) };
+        let same = match known.fingerprint {
+            Some(fp) => fp.matches(file)?,
+            None => true,
+        };
+        Ok((same && known.offset <= len).then_some(known.offset))
+    }
+}
+
+/// A file being read.
+pub struct Open {
+    pub reader: LineReader<File>,
+    pub id: FileId,
+    /// The checksum of the head read so far (none before any byte was read).
+    pub fingerprint: Option<Fingerprint>,
+    /// Lines before this number are skipped (`-n +N`).
+    first_line: u64,
+    /// When lines last came: an earlier file is let go [`DRAIN_GRACE`] after.
+    pub last_data: Instant,
+}
+
+impl Open {
+    /// Opens the file at `path` and positions it: where it was left if it
+    /// was read before (under this name or another); else per `start`, the
+    /// start option, given for a file found at the start; else at its
+    /// beginning. Fails if the file cannot be opened or read.
+    pub fn at_path(path: &Path, start: Option<Start>, sink: &Sink) -> io::Result<Open> {
+        let mut file = File::open(path)?;
+        let meta = file.metadata()?;
+        let mut first_line = 0;
+        let mut position = 0;
+        if let Some(resumed) = sink.positions.resume_at(FileId::of(&meta), &file, meta.len())? {
+            position = resumed;
+        } else if let Some(start) = start {
+            match start {
+                Start::LastLines(n) => {
+                    position = tail::start_of_last_lines(&mut file, n, meta.len())?.unwrap_or(0)
+                }
+                Start::FromLine(k) => first_line = k,
+            }
+        }
+        let mut open = Open::at(file, position, sink.max_line)?;
+        open.first_line = first_line;
+        Ok(open)
+    }
+
+    /// Starts reading an open file at byte `position`, cutting lines longer
+    /// than `max_line` bytes.
+    pub fn at(mut file: File, position: u64, max_line: usize) -> io::Result<Open> {
+        let id = FileId::of(&file.metadata()?);
+        file.seek(SeekFrom::Start(position))?;
+        let mut reader = LineReader::with_capacity(file, FOLLOW_BUFFER).max_line(max_line).follow();
+        reader.reset(position);
+        let fingerprint =
+            if position > 0 { Some(Fingerprint::read(reader.get_ref(), position)?) } else { None };
+        Ok(Open { reader, id, fingerprint, first_line: 0, last_data: Instant::now() })
+    }
+
+    /// Reads the file again from its first line: it was truncated, or it
+    /// came after the saved state and all of it is new.
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.reader.get_mut().seek(SeekFrom::Start(0))?;
+        self.reader.reset(0);
+        self.fingerprint = None;
+        self.first_line = 0;
+        Ok(())
+    }
+
+    /// Writes the complete lines the file has now, and records how far it
+    /// was read. Returns how many lines were written.
+    fn pump(&mut self, name: &Name, sink: &mut Sink) -> Result<u64> {
+        let mut n = 0;
+        while let Some(line) = self.reader.next_line(&mut NoIdle)? {
+            if line.number < self.first_line {
+                continue;
+            }
+            sink.line(name, line)?;
+            n += 1;
+        }
+        let offset = self.reader.position();
+        // The head grows until it covers FINGERPRINT_BYTES: take it again
+        // while it is shorter than what was read.
+        let stale = self
+            .fingerprint
+            .is_none_or(|fp| fp.len < identity::FINGERPRINT_BYTES && offset > fp.len);
+        if stale && offset > 0 {
+            self.fingerprint = Some(Fingerprint::read(self.reader.get_ref(), offset)?);
+        }
+        sink.positions.insert(self.id, Position { fingerprint: self.fingerprint, offset });
+        Ok(n)
+    }
+
+    /// Writes a last line that never got its newline.
+    fn emit_held(&mut self, name: &Name, sink: &mut Sink) -> Result<()> {
+        match self.reader.finish() {
+            Some(line) => sink.line(name, line),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A followed path: the file now at it, and the earlier files it held.
+pub struct Tracked {
+    /// The path as given (or as a glob found it).
+    pub path: PathBuf,
+    pub name: Name,
+    /// The file at the path, being read.
+    pub current: Option<Open>,
+    /// Earlier files of this path (renamed or deleted), read until idle.
+    pub draining: Vec<Open>,
+    /// Whether the start option (`-n`) still applies: only to the file
+    /// found at the start; files that appear later are read from their start.
+    pub initial: bool,
+    /// A problem with the path was reported: not again until a file is read
+    /// from it.
+    pub reported: bool,
+}
+
+impl Tracked {
+    /// A path to follow; `initial` if it was found at the start.
+    pub fn new(path: PathBuf, initial: bool) -> Tracked {
+        let name = Name::new(path.as_os_str().as_encoded_bytes());
+        Tracked { path, name, current: None, draining: Vec::new(), initial, reported: false }
+    }
+
+    /// Whether the file `id` is read from this path (as its current file or
+    /// an earlier one).
+    pub fn reads(&self, id: FileId) -> bool {
+        self.draining.iter().chain(&self.current).any(|o| o.id == id)
+    }
+
+    /// Reports a problem with the path on stderr, unless one already was.
+    pub fn report_once(&mut self, what: &dyn std::fmt::Display) {
+        if !self.reported {
+            eprintln!("ltail: {}: {what}", self.name.label);
+            self.reported = true;
+        }
+    }
+
+    /// Makes `open` the file at the path: its problems are reported again
+    /// from now on, and the start option no longer applies.
+    pub fn adopt(&mut self, open: Open) {
+        self.current = Some(open);
+        self.initial = false;
+        self.reported = false;
+    }
+
+    /// Writes the new lines of the current file, if there is one.
+    pub fn pump_current(&mut self, now: Instant, sink: &mut Sink) -> Result<()> {
+        if let Some(cur) = &mut self.current {
+            if cur.pump(&self.name, sink)? > 0 {
+                cur.last_data = now;
+            }
+        }
+        Ok(())
+    }
+
+    /// The current file is no longer at the path (renamed, deleted or
+    /// replaced): it becomes an earlier file, read on until idle.
+    pub fn retire_current(&mut self, now: Instant, sink: &mut Sink) -> Result<()> {
+        match self.current.take() {
+            Some(cur) => self.read_on(cur, now, sink),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads an earlier file of the path, and on until it goes idle.
+    pub fn read_on(&mut self, mut old: Open, now: Instant, sink: &mut Sink) -> Result<()> {
+        old.pump(&self.name, sink)?;
+        old.last_data = now;
+        self.draining.push(old);
+        Ok(())
+    }
+
+    /// Writes the new lines of the earlier files, and lets go of those idle
+    /// for [`DRAIN_GRACE`] (writing a last line that never got its newline).
+    pub fn drain(&mut self, now: Instant, sink: &mut Sink) -> Result<()> {
+        for old in &mut self.draining {
+            if old.pump(&self.name, sink)? > 0 {
+                old.last_data = now;
+            }
+        }
+        let mut k = 0;
+        while k < self.draining.len() {
+            if now.duration_since(self.draining[k].last_data) >= DRAIN_GRACE {
+                self.draining.remove(k).emit_held(&self.name, sink)?;
+            } else {
+                k += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the last lines that never got their newline, of the earlier
+    /// files and then of the current one (at exit).
+    pub fn emit_held(&mut self, sink: &mut Sink) -> Result<()> {
+        for o in self.draining.iter_mut().chain(&mut self.current) {
+            o.emit_held(&self.name, sink)?;
+        }
+        Ok(())
+    }
+}
