@@ -139,11 +139,11 @@ impl io::Read for Input {
     }
 }
 
-impl std::os::fd::AsRawFd for Input {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+impl std::os::fd::AsFd for Input {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         match self {
-            Input::Stdin(s) => s.as_raw_fd(),
-            Input::File(f) => f.as_raw_fd(),
+            Input::Stdin(s) => s.as_fd(),
+            Input::File(f) => f.as_fd(),
         }
     }
 }
@@ -155,37 +155,6 @@ impl InputName {
             InputName::Stdin => Ok(Input::Stdin(io::stdin().lock())),
             InputName::Path(p) => open(p).map(Input::File),
         }
-    }
-}
-
-/// What an open file descriptor is: its type and size (fstat), for the
-/// choices that depend on it (a pipe's buffer, whether reads can block,
-/// whether a file is worth several threads).
-#[derive(Debug, Clone, Copy)]
-pub struct FdInfo {
-    mode: libc::mode_t,
-    pub size: u64,
-}
-
-impl FdInfo {
-    pub fn of(fd: std::os::fd::RawFd) -> Option<FdInfo> {
-        // SAFETY: fstat on a descriptor number into a zeroed struct; it only
-        // fails (for a closed descriptor) and then the struct is not read.
-        unsafe {
-            let mut st: libc::stat = std::mem::zeroed();
-            if libc::fstat(fd, &mut st) != 0 {
-                return None;
-            }
-            Some(FdInfo { mode: st.st_mode & libc::S_IFMT, size: st.st_size as u64 })
-        }
-    }
-
-    pub fn is_regular(&self) -> bool {
-        self.mode == libc::S_IFREG
-    }
-
-    pub fn is_fifo(&self) -> bool {
-        self.mode == libc::S_IFIFO
     }
 }
 

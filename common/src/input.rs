@@ -2,7 +2,7 @@
 //! maximum line length, and a hook that runs before a read would block.
 
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 /// The longest log line carried whole, in bytes (1 MiB): ltail cuts a
 /// longer line there (its `--max-line-bytes` default) and marks its record
@@ -131,7 +131,9 @@ pub struct LineReader<R> {
     max_line: usize,
     /// The least buffer a chunk takes (see [`CHUNK_TARGET`]).
     chunk_min: usize,
-    idle_fd: Option<RawFd>,
+    /// The input, to ask whether a read would block (a duplicate of its
+    /// descriptor: the reader's type does not promise one where it reads).
+    idle_fd: Option<OwnedFd>,
 }
 
 /// Something to do when the input has no data ready: typically, flush the
@@ -363,8 +365,9 @@ impl<R: Read> LineReader<R> {
             let want = (self.buf.len() * 2).min(self.max_line + INITIAL_BUF);
             self.buf.resize(want.max(self.buf.len() + 1), 0);
         }
-        if let Some(fd) = self.idle_fd {
-            if !readable_now(fd) {
+        if let Some(fd) = &self.idle_fd {
+            // An error of poll counts as ready: the read will tell.
+            if !crate::sys::wait_readable(fd, Some(std::time::Duration::ZERO)).unwrap_or(true) {
                 idle.idle()?;
             }
         }
@@ -386,22 +389,16 @@ impl<R: Read> LineReader<R> {
     }
 }
 
-impl<R: Read + AsRawFd> LineReader<R> {
+impl<R: Read + AsFd> LineReader<R> {
     /// Calls the idle hook of [`LineReader::next_line`] when a read on this
     /// input would block. Only needed for inputs that can go idle (pipes,
     /// terminals); for regular files poll always reports data ready.
     pub fn watch_idle(mut self) -> Self {
-        self.idle_fd = Some(self.inner.as_raw_fd());
+        // Without a duplicate (out of descriptors), the hook never runs:
+        // output is flushed at the end only.
+        self.idle_fd = self.inner.as_fd().try_clone_to_owned().ok();
         self
     }
-}
-
-/// Whether a read on `fd` would return at once (data, end of file or error).
-fn readable_now(fd: RawFd) -> bool {
-    let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-    // SAFETY: one valid pollfd, zero timeout.
-    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-    n != 0
 }
 
 #[cfg(test)]

@@ -28,5 +28,6 @@ pub mod output;
 pub mod parallel;
 pub mod record;
 pub mod sniff;
+pub mod sys;
 pub mod term;
 pub mod time;

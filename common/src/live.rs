@@ -9,7 +9,7 @@
 //! [`io::ErrorKind::TimedOut`] error whenever a tick is due.
 
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,7 +42,6 @@ const STOP_CHECK: Duration = Duration::from_millis(200);
 /// An input that ends when a stop is requested and reports due ticks.
 pub struct LiveInput<R> {
     inner: R,
-    fd: RawFd,
     /// Whether reads can block (a pipe or terminal, not a regular file).
     can_block: bool,
     stop: StopFlag,
@@ -50,10 +49,11 @@ pub struct LiveInput<R> {
     stopped: bool,
 }
 
-impl<R: Read + AsRawFd> LiveInput<R> {
+impl<R: Read + AsFd> LiveInput<R> {
+    /// Wraps `inner`, which ends at once when `stop` is set.
     pub fn new(inner: R, stop: StopFlag) -> Self {
-        let fd = inner.as_raw_fd();
-        LiveInput { inner, fd, can_block: !is_regular_file(fd), stop, tick: None, stopped: false }
+        let can_block = !crate::sys::FdInfo::of(&inner).is_some_and(|i| i.is_regular());
+        LiveInput { inner, can_block, stop, tick: None, stopped: false }
     }
 
     /// Reports a tick (a `TimedOut` read error) every `every`, counted from
@@ -93,23 +93,17 @@ impl<R: Read + AsRawFd> LiveInput<R> {
             if let Some((_, next)) = self.tick {
                 wait = wait.min(next.saturating_duration_since(Instant::now()));
             }
-            let mut pfd = libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 };
-            // SAFETY: one valid pollfd.
-            let n = unsafe { libc::poll(&mut pfd, 1, wait.as_millis().max(1) as libc::c_int) };
-            if n > 0 {
+            // At least a millisecond: a tick due now is taken on the next
+            // turn, without spinning.
+            let wait = wait.max(Duration::from_millis(1));
+            if crate::sys::wait_readable(&self.inner, Some(wait))? {
                 return Ok(true);
-            }
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(e);
-                }
             }
         }
     }
 }
 
-impl<R: Read + AsRawFd> Read for LiveInput<R> {
+impl<R: Read + AsFd> Read for LiveInput<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.stopped {
             return Ok(0);
@@ -140,14 +134,10 @@ impl<R: Read + AsRawFd> Read for LiveInput<R> {
     }
 }
 
-impl<R: AsRawFd> AsRawFd for LiveInput<R> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd
+impl<R: AsFd> AsFd for LiveInput<R> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
     }
-}
-
-fn is_regular_file(fd: RawFd) -> bool {
-    crate::cli::FdInfo::of(fd).is_some_and(|i| i.is_regular())
 }
 
 /// Whether an I/O error is a tick from [`LiveInput`].

@@ -25,7 +25,7 @@ impl Default for Output {
 
 impl Output {
     pub fn new() -> Self {
-        grow_pipe(libc::STDOUT_FILENO);
+        grow_pipe(std::io::stdout());
         Output { out: io::stdout().lock(), buf: Vec::with_capacity(CAPACITY + 4096) }
     }
 
@@ -76,21 +76,14 @@ impl crate::input::Idle for Output {
 }
 
 /// The pipe buffer size asked for when standard output is a pipe.
-const PIPE_SIZE: libc::c_int = 1 << 20;
+const PIPE_SIZE: usize = 1 << 20;
 
 /// Enlarges the kernel buffer of a pipe (Linux's default is 64 KiB) so that
 /// the writer can hand over a whole output buffer per write and the two
 /// processes switch less often. Best effort: the request may exceed
 /// `/proc/sys/fs/pipe-max-size` for an unprivileged user, which is fine.
-#[cfg(target_os = "linux")]
-fn grow_pipe(fd: libc::c_int) {
-    if crate::cli::FdInfo::of(fd).is_some_and(|i| i.is_fifo()) {
-        // SAFETY: fcntl on a file descriptor number; it only fails.
-        unsafe {
-            libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_SIZE);
-        }
+fn grow_pipe(fd: impl std::os::fd::AsFd) {
+    if crate::sys::FdInfo::of(&fd).is_some_and(|i| i.is_fifo()) {
+        let _ = rustix::pipe::fcntl_setpipe_size(fd, PIPE_SIZE);
     }
 }
-
-#[cfg(not(target_os = "linux"))]
-fn grow_pipe(_fd: libc::c_int) {}

@@ -8,12 +8,12 @@
 //! in input order: whatever a tool writes or reports per line comes out as
 //! on one thread.
 
-use crate::cli::FdInfo;
 use crate::input::{Chunk, Idle, LineReader};
+use crate::sys::FdInfo;
 use std::collections::VecDeque;
 use std::io::Read;
 use std::ops::ControlFlow;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::sync::{mpsc, Mutex};
 
 /// Below this size a file is read on one thread: starting threads would
@@ -35,10 +35,10 @@ pub fn workers() -> usize {
 /// simplest where lines are taken one at a time, and no run to speed up).
 /// The one rule for every tool; a tool may add its own reasons to stay on
 /// one thread (lcount: many groups, live snapshots).
-pub fn suits(input: &impl AsRawFd, strict: bool) -> bool {
+pub fn suits(input: impl AsFd, strict: bool) -> bool {
     !strict
         && workers() > 1
-        && FdInfo::of(input.as_raw_fd()).is_some_and(|i| i.is_regular() && i.size >= MIN_SIZE)
+        && FdInfo::of(input).is_some_and(|i| i.is_regular() && i.size >= MIN_SIZE)
 }
 
 /// Reads the rest of `reader` in chunks of whole lines, has [`workers`]

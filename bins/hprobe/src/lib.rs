@@ -249,26 +249,14 @@ pub fn run() -> Result<Outcome> {
 /// Raises the soft limit of open files to the hard one (each `-c` worker
 /// holds a connection), and says so when `-c` would still not fit.
 fn raise_fd_limit(concurrency: u32) {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit and setrlimit only read and write `limit`.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
-        }
-    }
+    // None: no limit.
+    let Some(limit) = logkit_common::sys::raise_open_files_limit() else { return };
     // Some descriptors go to stdio, the runtime and name lookups.
-    let room = limit.rlim_cur.saturating_sub(64);
+    let room = limit.saturating_sub(64);
     if u64::from(concurrency) > room {
         eprintln!(
-            "hprobe: -c {concurrency} needs more open files than allowed ({}; see ulimit -n): \
+            "hprobe: -c {concurrency} needs more open files than allowed ({limit}; see ulimit -n): \
              some connections will fail with \"Too many open files\"",
-            limit.rlim_cur
         );
     }
 }

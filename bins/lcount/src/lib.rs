@@ -26,7 +26,7 @@ use logkit_common::time::parse_duration;
 use render::{Format, Shape, SortBy};
 use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::time::Duration;
 
 const EXAMPLES: &str = "\
@@ -197,7 +197,7 @@ pub fn run() -> Result<Outcome> {
 }
 
 /// Counts the records of one input; returns whether a stop was requested.
-fn read<R: Read + AsRawFd>(
+fn read<R: Read + AsFd>(
     input: R,
     stop: &StopFlag,
     args: &Args,

@@ -210,7 +210,7 @@ impl LineParser {
         LineParser { bad, formats, ctx, line_buf: Vec::new(), src_buf: Vec::new() }
     }
 
-    fn parse_input<R: std::io::Read + std::os::fd::AsRawFd>(
+    fn parse_input<R: std::io::Read + std::os::fd::AsFd>(
         &mut self,
         input: R,
         name: &InputName,

@@ -56,7 +56,8 @@ pub struct Options {
 /// to follow. Fails on a write error, an unreadable `--state`, or (with
 /// `strict`) the first cut line.
 pub fn run(files: &[OsString], opts: Options, strict: bool) -> Result<Outcome> {
-    raise_fd_limit();
+    // Following hundreds of files needs as many descriptors.
+    logkit_common::sys::raise_open_files_limit();
     let (tx, rx) = mpsc::channel();
     watch::on_signals_and_closed_output(tx.clone())?;
     let read_stdin = files.iter().any(|f| f == "-");
@@ -410,18 +411,5 @@ impl Follower {
         }
         self.sink.out.flush()?;
         self.checkpoint(true)
-    }
-}
-
-/// Following hundreds of files needs as many descriptors: raise the soft
-/// limit to the hard one.
-fn raise_fd_limit() {
-    // SAFETY: getrlimit/setrlimit with a valid struct.
-    unsafe {
-        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
     }
 }

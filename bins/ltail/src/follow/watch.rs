@@ -182,18 +182,11 @@ pub fn on_signals_and_closed_output(tx: Sender<Event>) -> io::Result<()> {
             let _ = stop_tx.send(Event::Stop);
         }
     });
-    std::thread::spawn(move || loop {
-        let mut pfd = libc::pollfd { fd: libc::STDOUT_FILENO, events: 0, revents: 0 };
-        // SAFETY: one valid pollfd. With no events asked for, poll returns
-        // only on an error or hang-up condition.
-        let n = unsafe { libc::poll(&mut pfd, 1, -1) };
-        if n > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+    std::thread::spawn(move || {
+        // Otherwise stdout is not a pipe that can close (or poll is unusable
+        // here): nothing to watch.
+        if logkit_common::sys::wait_hangup(io::stdout()).unwrap_or(false) {
             let _ = tx.send(Event::OutputClosed);
-            return;
-        }
-        if n > 0 || (n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted) {
-            // Not a pipe that can close (or poll is unusable here): stop watching.
-            return;
         }
     });
     Ok(())
