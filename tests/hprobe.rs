@@ -147,10 +147,10 @@ impl Nginx {
         std::fs::create_dir(&docroot).unwrap();
         std::fs::write(docroot.join("index.html"), INDEX).unwrap();
         let certs = make_certs(&dir);
-        let (port, h2c_port, tls_port) = (free_port(), free_port(), free_port());
         let d = dir.display();
-        let http = format!(
-            r#"    types {{
+        let http = |[port, h2c_port, tls_port]: [u16; 3]| {
+            format!(
+                r#"    types {{
         text/html html;
     }}
     default_type application/octet-stream;
@@ -183,18 +183,13 @@ impl Nginx {
         }}
     }}
 "#,
-            cert = certs.cert.display(),
-            key = certs.key.display(),
-            docroot = docroot.display(),
-        );
+                cert = certs.cert.display(),
+                key = certs.key.display(),
+                docroot = docroot.display(),
+            )
+        };
         let logs = vec![dir.join("error.log"), dir.join("access.log")];
-        let server = start_nginx(&dir, &http, port, logs);
-        // nginx opens its listeners one after the other, at start-up.
-        let deadline = Instant::now() + util::START_TIMEOUT;
-        while ![h2c_port, tls_port].into_iter().all(listening) {
-            assert!(Instant::now() < deadline, "nginx is not listening{}", server.show_logs());
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let (server, [port, h2c_port, tls_port]) = start_nginx(&dir, free_port, http, logs);
         Nginx { _tmp: tmp, dir, port, h2c_port, tls_port, ca: certs.ca, server: Some(server) }
     }
 

@@ -17,10 +17,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use util::{free_port, pipeline, require, start_nginx, tool, Server};
-
-const APACHE: &str = "/usr/sbin/apache2";
-const APACHE_MODULES: &str = "/usr/lib/apache2/modules";
+use util::{free_port, pipeline, start_apache, start_nginx, tool, APACHE_MODULES};
 
 /// nginx's custom format, written into the config and given to
 /// `lparse --nginx-format` exactly as it stands there.
@@ -401,9 +398,9 @@ fn now() -> f64 {
 fn run_nginx() -> Run {
     let site = site("nginx");
     let d = site.dir.display();
-    let port = free_port();
-    let http = format!(
-        r#"    types {{
+    let http = |[port]: [u16; 1]| {
+        format!(
+            r#"    types {{
         text/html html;
         text/css css;
         image/png png;
@@ -423,10 +420,11 @@ fn run_nginx() -> Run {
         index index.html;
     }}
 "#,
-        docroot = site.docroot.display(),
-    );
+            docroot = site.docroot.display(),
+        )
+    };
     let logs = ["error.log", "combined.log"].map(|f| site.dir.join(f)).to_vec();
-    let server = start_nginx(&site.dir, &http, port, logs);
+    let (server, [port]) = start_nginx(&site.dir, free_port, http, logs);
     let pid = server.pid();
     let started = now();
     let exchanges = send_all(port);
@@ -439,38 +437,18 @@ fn run_nginx() -> Run {
 /// custom `timed` format, with `%v` and `%D`) and an error log at LogLevel
 /// info, sends it the requests, and stops it.
 fn run_apache() -> Run {
-    require(APACHE, "apache2");
     let site = site("apache");
     let d = site.dir.display();
     let docroot = site.docroot.display();
     let m = APACHE_MODULES;
-    let port = free_port();
     let conf = format!(
-        r#"ServerRoot {d}
-DefaultRuntimeDir {d}
-PidFile {d}/httpd.pid
-Mutex file:{d} default
-ScoreBoardFile {d}/scoreboard
-
-LoadModule mpm_event_module {m}/mod_mpm_event.so
-LoadModule authz_core_module {m}/mod_authz_core.so
+        r#"LoadModule authz_core_module {m}/mod_authz_core.so
 LoadModule mime_module {m}/mod_mime.so
 LoadModule dir_module {m}/mod_dir.so
-# mod_log_config, mod_logio and mod_unixd are compiled into Debian's apache2.
-
-User www-data
-Group www-data
 
 ServerName {APACHE_SERVER_NAME}
-Listen 127.0.0.1:{port}
 Timeout 5
 KeepAlive Off
-StartServers 1
-ServerLimit 2
-ThreadsPerChild 8
-MaxRequestWorkers 16
-MinSpareThreads 1
-MaxSpareThreads 16
 
 TypesConfig /dev/null
 AddType text/html .html
@@ -478,8 +456,6 @@ AddType text/css .css
 AddType image/png .png
 AddType text/plain .txt
 
-ErrorLog {d}/error_log
-LogLevel info
 {APACHE_COMBINED_FORMAT}
 {APACHE_TIMED_FORMAT}
 CustomLog {d}/combined.log combined
@@ -499,13 +475,8 @@ DocumentRoot {docroot}
 DirectoryIndex index.html
 "#
     );
-    let conf_path = site.dir.join("httpd.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let conf_arg = conf_path.display().to_string();
-    let stop = vec![APACHE.to_owned(), "-f".into(), conf_arg.clone(), "-k".into(), "stop".into()];
     let logs = ["error_log", "combined.log"].map(|f| site.dir.join(f)).to_vec();
-    let args = ["-f".to_owned(), conf_arg, "-DFOREGROUND".to_owned()];
-    let server = Server::start("apache2", APACHE, &args, stop, &site.dir, port, logs);
+    let (server, [port]) = start_apache(&site.dir, free_port, &conf, logs);
     let pid = server.pid();
     let started = now();
     let exchanges = send_all(port);

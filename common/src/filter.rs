@@ -220,3 +220,62 @@ mod tests {
         assert!(c.matches(&Value::Null));
     }
 }
+
+/// The boundaries of `--where` comparisons: the literal itself on each side
+/// of the operator, and numbers ordered as numbers, not as their text.
+#[cfg(test)]
+mod comparison_tests {
+    use super::*;
+
+    /// Whether `condition` matches a record whose field is the raw JSON
+    /// `raw`.
+    fn matches(condition: &str, raw: &str) -> bool {
+        let c: Condition = condition.parse().unwrap();
+        c.matches(&Value::from_raw(Some(raw.as_bytes())))
+    }
+
+    #[test]
+    fn status_at_the_threshold() {
+        for (condition, raw, want) in [
+            ("status>=400", "400", true),
+            ("status>=400", "399", false),
+            ("status>=400", "401", true),
+            ("status>400", "400", false),
+            ("status>400", "401", true),
+            ("status<=400", "400", true),
+            ("status<=400", "401", false),
+            ("status<400", "400", false),
+            ("status<400", "399", true),
+            ("status=400", "400", true),
+            ("status!=400", "400", false),
+        ] {
+            assert_eq!(matches(condition, raw), want, "{condition} on {raw}");
+        }
+    }
+
+    #[test]
+    fn numbers_compare_as_numbers() {
+        // As text, "1000" < "400" and "99" > "400".
+        for (condition, raw, want) in [
+            ("status>=400", "1000", true),
+            ("status>400", "1000", true),
+            ("status<=400", "1000", false),
+            ("status<400", "99", true),
+            ("status>=400", "99", false),
+            // Other spellings of the same number are the same number.
+            ("status=400", "400.0", true),
+            ("status=400", "4e2", true),
+            ("status>=400", "4e2", true),
+            ("status>400", "4e2", false),
+            ("status=4e2", "400", true),
+            ("rt<=0.5", "0.50", true),
+            ("rt>0.5", "0.500001", true),
+            ("rt<0.5", "-1", true),
+        ] {
+            assert_eq!(matches(condition, raw), want, "{condition} on {raw}");
+        }
+        // A string is compared as text, as the condition's docs say.
+        assert!(!matches("status>=400", r#""1000""#));
+        assert!(matches("status<400", r#""1000""#));
+    }
+}

@@ -262,6 +262,11 @@ impl Rng {
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How many times a server helper starts its server, each time on new
+/// ports, when another process takes a port between its choice and the
+/// server's bind.
+pub const START_ATTEMPTS: usize = 5;
+
 /// A port that was free a moment ago, and not handed to another test of
 /// this process (the tests run in parallel; the kernel may give the same
 /// ephemeral port twice once the probing socket is closed).
@@ -278,15 +283,66 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// Whether something listens on 127.0.0.1:`port`, from /proc/net/tcp (a
-/// test connection would show up in the logs).
-pub fn listening(port: u16) -> bool {
-    let want = format!("0100007F:{port:04X}");
+/// The inodes of the sockets listening on `port` of 127.0.0.1, or of every
+/// address (0.0.0.0, which holds the port on 127.0.0.1 too), from
+/// /proc/net/tcp (a test connection would show up in the servers' logs).
+fn listeners(port: u16) -> Vec<u64> {
+    let local = [format!("0100007F:{port:04X}"), format!("00000000:{port:04X}")];
     let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    tcp.lines().skip(1).any(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        f.len() > 3 && f[1] == want && f[3] == "0A"
-    })
+    tcp.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let listens = f.len() > 9 && local.iter().any(|a| a == f[1]) && f[3] == "0A";
+            listens.then(|| f[9].parse().ok()).flatten()
+        })
+        .collect()
+}
+
+/// Whether something listens on 127.0.0.1:`port`.
+pub fn listening(port: u16) -> bool {
+    !listeners(port).is_empty()
+}
+
+/// The inodes of the sockets that process `pid` holds open, from its
+/// descriptors' links in /proc/PID/fd (`socket:[INODE]`).
+fn socket_inodes(pid: u32) -> Vec<u64> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|link| link.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok())
+        .collect()
+}
+
+/// Who listens on the ports a server was given.
+#[derive(Debug, PartialEq, Eq)]
+enum Listeners {
+    /// The server, on every port, and nobody else.
+    Ours,
+    /// Another socket (of inode `.1`) listens on port `.0`: another
+    /// process's, which the server cannot bind, or the server's own as it
+    /// exits (its descriptors are gone before its listeners).
+    Taken(u16, u64),
+    /// Nobody yet on some port.
+    Pending,
+}
+
+fn who_listens(pid: u32, ports: &[u16]) -> Listeners {
+    // The listeners first: a socket already listening is already among the
+    // server's descriptors when those are read next.
+    let listeners: Vec<(u16, Vec<u64>)> = ports.iter().map(|&p| (p, listeners(p))).collect();
+    let ours = socket_inodes(pid);
+    let mut all = true;
+    for (port, inodes) in listeners {
+        if let Some(&other) = inodes.iter().find(|i| !ours.contains(i)) {
+            return Listeners::Taken(port, other);
+        }
+        all &= !inodes.is_empty();
+    }
+    if all {
+        Listeners::Ours
+    } else {
+        Listeners::Pending
+    }
 }
 
 pub fn require(binary: &str, package: &str) {
@@ -300,16 +356,31 @@ pub fn require(binary: &str, package: &str) {
 /// Where Debian's nginx package puts the server.
 pub const NGINX: &str = "/usr/sbin/nginx";
 
-/// Starts nginx in the foreground, one process, with `http` as the contents
-/// of its `http { }` block, and everything else in `dir`: the config
-/// (`dir/nginx.conf`), the pid file, the error log (`dir/error.log`, level
-/// info) and the temporary directories. Returns once it listens on `port`.
-/// `logs` are shown when something goes wrong.
-pub fn start_nginx(dir: &Path, http: &str, port: u16, logs: Vec<PathBuf>) -> Server {
+/// Where Debian's apache2 package puts the server, and its modules.
+pub const APACHE: &str = "/usr/sbin/apache2";
+pub const APACHE_MODULES: &str = "/usr/lib/apache2/modules";
+
+/// Starts nginx in the foreground, one process, on `N` ports taken from
+/// `pick_port` (`free_port`, but for the test of this helper), with
+/// `http(ports)` as the contents of its `http { }` block, and everything
+/// else in `dir`: the config (`dir/nginx.conf`), the pid file, the error log
+/// (`dir/error.log`, level info) and the temporary directories. Returns the
+/// server and its ports once nginx itself listens on every one of them; when
+/// another process takes one first, starts again on new ports (up to
+/// [`START_ATTEMPTS`] times). `logs` are shown when something goes wrong,
+/// and removed before each new start.
+pub fn start_nginx<const N: usize>(
+    dir: &Path,
+    pick_port: impl FnMut() -> u16,
+    http: impl Fn([u16; N]) -> String,
+    logs: Vec<PathBuf>,
+) -> (Server, [u16; N]) {
     require(NGINX, "nginx");
     let d = dir.display();
-    let conf = format!(
-        r#"daemon off;
+    let conf_path = dir.join("nginx.conf");
+    let configure = |ports| {
+        let conf = format!(
+            r#"daemon off;
 master_process off;
 worker_processes 1;
 pid {d}/nginx.pid;
@@ -328,10 +399,11 @@ http {{
 
 {http}
 }}
-"#
-    );
-    let conf_path = dir.join("nginx.conf");
-    std::fs::write(&conf_path, conf).unwrap();
+"#,
+            http = http(ports)
+        );
+        std::fs::write(&conf_path, conf).unwrap();
+    };
     let args = |extra: &[&str]| -> Vec<String> {
         let mut a: Vec<String> = vec![
             "-p".into(),
@@ -346,7 +418,74 @@ http {{
     };
     let mut stop = vec![NGINX.to_owned()];
     stop.extend(args(&["-s", "quit"]));
-    Server::start("nginx", NGINX, &args(&[]), stop, dir, port, logs)
+    let launch = Launch { name: "nginx", program: NGINX, args: args(&[]), stop, dir, logs };
+    Server::start(launch, pick_port, configure)
+}
+
+/// Starts Apache httpd in the foreground on `N` ports taken from
+/// `pick_port`, with `conf` after the process-level config that this helper
+/// writes (paths in `dir`, the event MPM with few threads, children as
+/// www-data, `Listen 127.0.0.1:PORT` for each port, the error log
+/// `dir/error_log` at level info): `conf` loads the other modules it needs
+/// and says what to serve. The config is `dir/httpd.conf`. Returns like
+/// [`start_nginx`], and starts again on new ports the same way.
+pub fn start_apache<const N: usize>(
+    dir: &Path,
+    pick_port: impl FnMut() -> u16,
+    conf: &str,
+    logs: Vec<PathBuf>,
+) -> (Server, [u16; N]) {
+    require(APACHE, "apache2");
+    let d = dir.display();
+    let m = APACHE_MODULES;
+    let conf_path = dir.join("httpd.conf");
+    let configure = |ports: [u16; N]| {
+        let listen: String = ports.iter().map(|p| format!("Listen 127.0.0.1:{p}\n")).collect();
+        let text = format!(
+            r#"ServerRoot {d}
+DefaultRuntimeDir {d}
+PidFile {d}/httpd.pid
+Mutex file:{d} default
+ScoreBoardFile {d}/scoreboard
+
+LoadModule mpm_event_module {m}/mod_mpm_event.so
+# mod_log_config, mod_logio and mod_unixd are compiled into Debian's apache2.
+
+User www-data
+Group www-data
+
+{listen}StartServers 1
+ServerLimit 2
+ThreadsPerChild 8
+MaxRequestWorkers 16
+MinSpareThreads 1
+MaxSpareThreads 16
+
+ErrorLog {d}/error_log
+LogLevel info
+
+{conf}"#
+        );
+        std::fs::write(&conf_path, text).unwrap();
+    };
+    let conf_arg = conf_path.display().to_string();
+    let stop = vec![APACHE.to_owned(), "-f".into(), conf_arg.clone(), "-k".into(), "stop".into()];
+    let args = vec!["-f".to_owned(), conf_arg, "-DFOREGROUND".to_owned()];
+    let launch = Launch { name: "apache2", program: APACHE, args, stop, dir, logs };
+    Server::start(launch, pick_port, configure)
+}
+
+/// How to run a server, whatever its ports (which only its config names).
+struct Launch<'a> {
+    name: &'static str,
+    program: &'a str,
+    args: Vec<String>,
+    /// The command that asks the server to stop.
+    stop: Vec<String>,
+    /// Where its output goes (`dir/NAME.out`).
+    dir: &'a Path,
+    /// Files worth showing when something goes wrong.
+    logs: Vec<PathBuf>,
 }
 
 /// A server running as a child process; stopped (or killed) when dropped.
@@ -360,40 +499,91 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(
-        name: &'static str,
-        program: &str,
-        args: &[String],
-        stop: Vec<String>,
-        dir: &Path,
-        port: u16,
-        logs: Vec<PathBuf>,
-    ) -> Server {
-        let out = std::fs::File::create(dir.join(format!("{name}.out"))).unwrap();
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {program}: {e}"));
-        let mut logs = logs;
-        logs.push(dir.join(format!("{name}.out")));
-        let mut server = Server { name, child: Some(child), stop, logs };
+    /// Runs the server on ports from `pick_port`, after `configure` has
+    /// written its config for them, until it listens on them itself;
+    /// starts again on new ports when it lost one to another process.
+    fn start<const N: usize>(
+        launch: Launch<'_>,
+        mut pick_port: impl FnMut() -> u16,
+        configure: impl Fn([u16; N]),
+    ) -> (Server, [u16; N]) {
+        let Launch { name, program, args, stop, dir, mut logs } = launch;
+        let out_path = dir.join(format!("{name}.out"));
+        logs.push(out_path.clone());
+        let mut lost = Vec::new();
+        for attempt in 0..START_ATTEMPTS {
+            if attempt > 0 {
+                // What the last attempt logged (a bind error, its pid) is
+                // not this server's.
+                for log in &logs {
+                    let _ = std::fs::remove_file(log);
+                }
+            }
+            let ports: [u16; N] = std::array::from_fn(|_| pick_port());
+            configure(ports);
+            let out = std::fs::File::create(&out_path).unwrap();
+            let child = Command::new(program)
+                .args(&args)
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(out)
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting {program}: {e}"));
+            let mut server =
+                Server { name, child: Some(child), stop: stop.clone(), logs: logs.clone() };
+            match server.wait_listening(&ports) {
+                Ok(()) => return (server, ports),
+                Err(why) => lost.push(why),
+            }
+        }
+        panic!("{name} lost its ports to other processes {START_ATTEMPTS} times: {lost:?}");
+    }
+
+    /// Waits until the server listens on every port itself. A port that
+    /// another process took first is an `Err` saying which (the server,
+    /// which cannot start, is gone); any other failure panics.
+    fn wait_listening(&mut self, ports: &[u16]) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
-        while !listening(port) {
-            if let Some(status) = server.child.as_mut().unwrap().try_wait().unwrap() {
-                server.child = None;
-                panic!("{name} exited at start-up with {status}{}", server.show_logs());
+        loop {
+            let child = self.child.as_mut().unwrap();
+            match who_listens(child.id(), ports) {
+                Listeners::Ours => return Ok(()),
+                Listeners::Taken(port, inode) => {
+                    // Not waiting for the server to give up, after its own
+                    // retries (nginx: five binds, 500 ms apart).
+                    let _ = child.kill();
+                    let status = child.wait().unwrap();
+                    self.child = None;
+                    if listeners(port).contains(&inode) {
+                        return Err(format!("127.0.0.1:{port} has another listener"));
+                    }
+                    return self.exited(status, ports);
+                }
+                Listeners::Pending => {}
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return self.exited(status, ports);
             }
             assert!(
                 Instant::now() < deadline,
-                "{name} is not listening on 127.0.0.1:{port} after {START_TIMEOUT:?}{}",
-                server.show_logs()
+                "{} is not listening on 127.0.0.1, ports {ports:?}, after {START_TIMEOUT:?}{}",
+                self.name,
+                self.show_logs()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
+    }
+
+    /// Why the server exited at start-up: an `Err` when a bind failed (the
+    /// port was taken), a panic with its logs for anything else.
+    fn exited(&self, status: ExitStatus, ports: &[u16]) -> Result<(), String> {
+        let logs = self.show_logs();
+        // EADDRINUSE, as nginx and Apache both write it.
+        if logs.contains("Address already in use") {
+            return Err(format!("{ports:?}: a port was in use at the bind"));
+        }
+        panic!("{} exited at start-up with {status}{logs}", self.name);
     }
 
     /// The server's process id.

@@ -222,7 +222,7 @@ impl Quantiles {
             if n == 0 {
                 return None;
             }
-            let k = (((p / 100.0) * n as f64).ceil() as usize).clamp(1, n) - 1;
+            let k = nearest_rank(p, n) - 1;
             let q = if n == 1 { 0.0 } else { ((k as f64 + 0.5) / (n - 1) as f64).min(1.0) };
             return sketch.quantile(q).ok().flatten();
         }
@@ -231,9 +231,21 @@ impl Quantiles {
         }
         let mut sorted = self.exact.clone();
         sorted.sort_by(f64::total_cmp);
-        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-        Some(sorted[rank.clamp(1, sorted.len()) - 1])
+        Some(sorted[nearest_rank(p, sorted.len()) - 1])
     }
+}
+
+/// The 1-based nearest rank of the p-th percentile (0–100) among `n > 0`
+/// values: ceil(p/100 · n), at least 1. In floating point p/100 · n may land
+/// a hair above a whole number (99.9/100 · 1000 is 999.0000000000001), which
+/// would give the next rank; a product within a relative 1e-12 of a whole
+/// number is that number (the percentiles typed on the command line have a
+/// few decimals, so a true fraction is much larger).
+fn nearest_rank(p: f64, n: usize) -> usize {
+    let x = p / 100.0 * n as f64;
+    let whole = x.round();
+    let x = if (x - whole).abs() <= whole * 1e-12 { whole } else { x };
+    (x.ceil() as usize).clamp(1, n)
 }
 
 #[cfg(test)]
@@ -313,5 +325,130 @@ mod tests {
         assert_eq!(parse_percentiles("50,90,99.9"), Ok(vec![50.0, 90.0, 99.9]));
         assert!(parse_percentiles("101").is_err());
         assert!(parse_percentiles("x").is_err());
+    }
+}
+
+/// Percentiles checked against the nearest rank computed here, from the
+/// sorted values: exactly up to [`EXACT_LIMIT`] values, within the
+/// sketch's 1% beyond.
+#[cfg(test)]
+mod nearest_rank_tests {
+    use super::*;
+
+    /// The percentiles checked, with each in thousandths of a percent so
+    /// that its rank is computed in integers.
+    const PERCENTILES: [(f64, u64); 7] = [
+        (0.0, 0),
+        (1.0, 1_000),
+        (50.0, 50_000),
+        (90.0, 90_000),
+        (99.0, 99_000),
+        (99.9, 99_900),
+        (100.0, 100_000),
+    ];
+
+    /// The nearest-rank percentile: the value of 1-based rank
+    /// ceil(p/100 · n) in sorted order (rank 1 for p = 0).
+    fn nearest_rank(sorted: &[f64], p_thousandths: u64) -> f64 {
+        let n = sorted.len() as u64;
+        let rank = (p_thousandths * n).div_ceil(100_000).max(1);
+        sorted[(rank - 1) as usize]
+    }
+
+    /// xorshift64*, seeded: the same values on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        /// In (0, 1].
+        fn unit(&mut self) -> f64 {
+            ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
+        }
+
+        fn shuffle(&mut self, values: &mut [f64]) {
+            for i in (1..values.len()).rev() {
+                values.swap(i, (self.next() % (i as u64 + 1)) as usize);
+            }
+        }
+    }
+
+    /// Feeds `values` in their order and checks every percentile against
+    /// the nearest rank, within `tolerance` (relative).
+    fn check(values: &[f64], tolerance: f64) {
+        let mut q = Quantiles::default();
+        values.iter().for_each(|v| q.add(*v));
+        assert_eq!(q.sketch.is_some(), values.len() > EXACT_LIMIT);
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        for (p, p_thousandths) in PERCENTILES {
+            let want = nearest_rank(&sorted, p_thousandths);
+            let got = q.percentile(p).unwrap();
+            let error = (got - want).abs() / want;
+            // The sketch's bound holds in real numbers; its floating-point
+            // arithmetic may land a hair beyond (1.01 for 1 at 1%).
+            assert!(
+                error <= tolerance * (1.0 + 1e-9),
+                "p{p} of {}: {got}, nearest rank {want}",
+                values.len()
+            );
+        }
+    }
+
+    #[test]
+    fn sketch_on_a_dense_range() {
+        let mut values: Vec<f64> = (1..=100_000).map(f64::from).collect();
+        Rng(0x5EED).shuffle(&mut values);
+        check(&values, 0.01);
+    }
+
+    #[test]
+    fn sketch_on_a_skewed_distribution() {
+        // Response times in ms: most near 10, a heavy tail (Pareto, shape
+        // 1.2) into the tens of thousands, and many repeated values.
+        let mut rng = Rng(0xDECAF);
+        let values: Vec<f64> =
+            (0..200_000).map(|_| (10.0 * rng.unit().powf(-1.0 / 1.2)).round()).collect();
+        check(&values, 0.01);
+    }
+
+    #[test]
+    fn exact_up_to_the_limit() {
+        let mut rng = Rng(0xFEED);
+        for n in [1, 2, 3, 10, 100, 1000, EXACT_LIMIT] {
+            // Fractions, a few repeats, in no order.
+            let values: Vec<f64> =
+                (0..n).map(|_| (rng.next() % 100_000) as f64 / 8.0 + 0.125).collect();
+            check(&values, 0.0);
+        }
+    }
+
+    /// The value at the nearest rank is 100, the values below it 1 and
+    /// those above it 10,000: a rank one off either way is far off.
+    #[test]
+    fn the_nearest_rank_between_distant_neighbours() {
+        let mut rng = Rng(0xBEEF);
+        for n in [1, 2, 7, 999, EXACT_LIMIT, EXACT_LIMIT + 1, 2047, 10_007] {
+            let tolerance = if n > EXACT_LIMIT { 0.01 } else { 0.0 };
+            for (p, p_thousandths) in PERCENTILES {
+                let rank = (p_thousandths * n as u64).div_ceil(100_000).max(1) as usize;
+                let mut values = vec![1.0; rank - 1];
+                values.push(100.0);
+                values.resize(n, 10_000.0);
+                rng.shuffle(&mut values);
+                let mut q = Quantiles::default();
+                values.iter().for_each(|v| q.add(*v));
+                let got = q.percentile(p).unwrap();
+                assert!(
+                    (got - 100.0).abs() <= 100.0 * tolerance * (1.0 + 1e-9),
+                    "p{p} of {n}: {got}"
+                );
+            }
+        }
     }
 }
