@@ -233,7 +233,7 @@ pub struct SyslogTime {
     pub minute: u8,
     /// See `hour`.
     pub second: u8,
-    /// The fraction of a second, in nanoseconds, and the digits written.
+    /// The fraction of a second, in nanoseconds.
     pub nanosecond: u32,
     /// How many fraction digits were written (at most 9).
     pub frac_digits: u8,

@@ -42,10 +42,10 @@ pub struct LogTime {
 }
 
 impl LogTime {
-    /// The instant this time names: at its own offset, else in `zone`.
-    /// `None` for a civil time that `zone` skips (a daylight-saving gap is
-    /// resolved as jiff's `compatible` does, so it is never `None` for a
-    /// real zone) or one beyond jiff's range.
+    /// The instant this time names: at its own offset, else in `zone` (a
+    /// time in a daylight-saving gap or overlap resolved as jiff's
+    /// `compatible` strategy does). `None` only beyond jiff's range
+    /// (years -9999 to 9999).
     pub fn to_timestamp(&self, zone: &TimeZone) -> Option<Timestamp> {
         match self.offset {
             Some(offset) => offset.to_timestamp(self.datetime).ok(),
