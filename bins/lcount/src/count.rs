@@ -204,3 +204,39 @@ impl Counter {
         Some(local.div_euclid(secs) * secs - i64::from(zone.seconds()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The (bucket, count) of each group after counting `records`.
+    fn buckets(every: i64, records: &[&str]) -> Vec<(Option<i64>, u64)> {
+        let plan =
+            Plan { status: None, conditions: vec![], by: vec![], every: Some(every), aggs: vec![] };
+        let mut counter = Counter::new(plan);
+        for record in records {
+            let mut slots = vec![None; counter.fields().len()];
+            counter.fields().extract(record.as_bytes(), &mut slots).unwrap();
+            counter.add(&slots);
+        }
+        let mut groups: Vec<_> = counter.groups.iter().map(|g| (g.bucket, g.count)).collect();
+        groups.sort();
+        groups
+    }
+
+    #[test]
+    fn a_ts_with_twelve_fraction_digits_lands_in_its_bucket() {
+        let got = buckets(
+            60,
+            &[
+                r#"{"ts":"2026-11-27T03:22:46.123456789012+00:00"}"#,
+                r#"{"ts":"2026-11-27T03:22:59.999999999999Z"}"#,
+                r#"{"ts":"2026-11-27T03:23:00+00:00"}"#,
+                r#"{"ts":"27/Nov/2026:03:22:46 +0000"}"#,
+            ],
+        );
+        // `date -u -d 2026-11-27T03:22:00Z +%s` and 03:23; the CLF text is
+        // not a `ts` lcount reads.
+        assert_eq!(got, vec![(None, 1), (Some(1795749720), 2), (Some(1795749780), 1)]);
+    }
+}
