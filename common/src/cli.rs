@@ -1,4 +1,4 @@
-//! Conventions shared by every tool (see DEVELOPERS.md):
+//! Conventions shared by every tool (the README's "Conventions"):
 //!
 //! * stdout carries data only; diagnostics go to stderr as `tool: message`;
 //! * exit 0 on success, 1 when some input was bad but work went on, 2 on a

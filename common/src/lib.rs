@@ -1,21 +1,28 @@
 //! Shared core of the logkit tools (`ltail`, `lparse`, `lcount`, `hprobe`).
 //!
 //! The tools talk to each other in newline-delimited JSON. Everything that
-//! touches that format lives here, once, so that the four binaries cannot
-//! drift apart:
+//! touches that format, and every way of doing a thing that more than one
+//! tool does, lives here once, so that the four binaries cannot drift
+//! apart:
 //!
-//! * [`record`]: the record format itself (field names, the `_b64` rule for
-//!   bytes that are not UTF-8), see `docs/records.md`;
-//! * [`json`]: a small writer for flat JSON objects, used to build records;
-//! * [`input`]: a fast line reader (one reusable buffer, memchr splitting,
-//!   a maximum line length, line numbers, a hook for idle input);
-//! * [`output`]: a buffered stdout that flushes when input goes idle;
-//! * [`fields`]: borrowed access to a few fields of an NDJSON record, and
-//!   value comparison, for filters;
-//! * [`time`]: timestamp conversion to RFC 3339;
-//! * [`cli`]: the conventions every tool follows (exit codes, error prefix,
-//!   `-` for stdin, quiet exit on a closed pipe, bad-input reporting);
-//! * [`term`]: escaping log data for a terminal, and aligned tables.
+//! * the record format: [`record`] (field names, the `_b64` rule for bytes
+//!   that are not UTF-8; see `docs/records.md`), [`json`] (writing flat
+//!   objects), [`flat`] (scanning them), [`fields`] (borrowed access to a
+//!   few fields of a record, and comparing values);
+//! * reading: [`input`] (the one line reader: a reusable buffer, memchr
+//!   splitting, the line and record maxima, numbering, a hook for idle
+//!   input, chunks of lines for threads), [`parallel`] (when and how an
+//!   input is read on several cores, results in input order), [`live`]
+//!   (stopping on SIGINT/SIGTERM, ticks while the input is idle);
+//! * writing: [`output`] (a buffered stdout flushed when input goes idle),
+//!   [`term`] (escaping log data for a terminal, aligned tables);
+//! * meaning: [`time`] (every timestamp layout the tools read, one parser
+//!   each, one RFC 3339 writer, durations), [`sniff`] (finding the time of
+//!   a raw line of unknown format, for `ltail --merge`), [`filter`]
+//!   (`--status` lists and `--where` conditions);
+//! * the process: [`cli`] (exit codes, error prefix, `-` for stdin, quiet
+//!   exit on a closed pipe, bad-input reporting), [`sys`] (poll, the
+//!   open-files limit and fstat, through rustix).
 
 pub mod cli;
 pub mod fields;

@@ -88,9 +88,10 @@ fn fraction(s: &[u8], at: usize, comma: bool) -> Option<Fraction> {
 
 /// `+hh:mm`, `+hhmm` (or `-`), or `Z` when `zulu`: the offset and its
 /// length.
-fn offset(s: &[u8], colon: bool, zulu: bool) -> Option<(Offset, usize)> {
+/// Also whether it was `-00:00` (see [`LogTime::unknown_local_offset`]).
+fn offset(s: &[u8], colon: bool, zulu: bool) -> Option<(Offset, usize, bool)> {
     let sign = match s.first()? {
-        b'Z' | b'z' if zulu => return Some((Offset::UTC, 1)),
+        b'Z' | b'z' if zulu => return Some((Offset::UTC, 1, false)),
         b'+' => 1,
         b'-' => -1,
         _ => return None,
@@ -104,7 +105,7 @@ fn offset(s: &[u8], colon: bool, zulu: bool) -> Option<(Offset, usize)> {
         return None;
     }
     let secs = sign * (h * 3600 + m * 60) as i32;
-    Some((Offset::from_seconds(secs).ok()?, len))
+    Some((Offset::from_seconds(secs).ok()?, len, sign < 0 && secs == 0))
 }
 
 /// Checks the fields and builds the time (a leap second held as `:59`).
@@ -126,7 +127,13 @@ fn log_time(
         frac.nanos as i32,
     )
     .ok()?;
-    Some(LogTime { datetime, leap_second: sec == 60, frac_digits: frac.digits, offset })
+    Some(LogTime {
+        datetime,
+        leap_second: sec == 60,
+        frac_digits: frac.digits,
+        offset,
+        unknown_local_offset: false,
+    })
 }
 
 /// Common Log Format (nginx's `$time_local`, Apache's `%t` without the
@@ -145,8 +152,9 @@ pub fn clf(s: &[u8]) -> Option<(LogTime, usize)> {
     if s.get(z) != Some(&b' ') {
         return None;
     }
-    let (off, len) = offset(&s[z + 1..], false, false)?;
-    Some((log_time((y, mo, d), clock, frac, Some(off))?, z + 1 + len))
+    let (off, len, unknown) = offset(&s[z + 1..], false, false)?;
+    let time = log_time((y, mo, d), clock, frac, Some(off))?;
+    Some((LogTime { unknown_local_offset: unknown, ..time }, z + 1 + len))
 }
 
 /// ISO 8601 in its usual extended form: `2026-11-27T03:22:43`, the `T`
@@ -164,11 +172,12 @@ pub fn iso8601(s: &[u8]) -> Option<(LogTime, usize)> {
     let clock = clock(s, 11)?;
     let frac = fraction(s, 19, true)?;
     let end = 19 + frac.len;
-    let (off, len) = match offset(&s[end..], true, true) {
-        Some((off, len)) => (Some(off), len),
-        None => (None, 0),
+    let (off, len, unknown) = match offset(&s[end..], true, true) {
+        Some((off, len, unknown)) => (Some(off), len, unknown),
+        None => (None, 0, false),
     };
-    Some((log_time(date, clock, frac, off)?, end + len))
+    let time = log_time(date, clock, frac, off)?;
+    Some((LogTime { unknown_local_offset: unknown, ..time }, end + len))
 }
 
 /// RFC 3339 (and so RFC 5424's `TIMESTAMP`, a subset of it): [`iso8601`]
@@ -344,5 +353,11 @@ pub fn epoch(text: &[u8]) -> Option<LogTime> {
     };
     let datetime = Offset::UTC.to_datetime(instant);
     let frac_digits = super::group_digits(datetime.subsec_nanosecond().unsigned_abs());
-    Some(LogTime { datetime, leap_second: false, frac_digits, offset: Some(Offset::UTC) })
+    Some(LogTime {
+        datetime,
+        leap_second: false,
+        frac_digits,
+        offset: Some(Offset::UTC),
+        unknown_local_offset: false,
+    })
 }

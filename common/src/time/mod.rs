@@ -39,6 +39,10 @@ pub struct LogTime {
     pub frac_digits: u8,
     /// The UTC offset written with the time, if any.
     pub offset: Option<Offset>,
+    /// The offset was written as `-00:00` (or `-0000`): in RFC 3339, a time
+    /// in UTC whose local offset is unknown. An [`Offset`] cannot tell it
+    /// from `+00:00`; the writer writes it back as it was.
+    pub unknown_local_offset: bool,
 }
 
 impl LogTime {

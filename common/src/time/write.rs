@@ -48,6 +48,7 @@ fn write(
     second: u32,
     frac_digits: u8,
     offset: Offset,
+    minus_zero: bool,
 ) -> usize {
     put(buf, 0, dt.year().clamp(0, 9999) as u32, 4);
     buf[4] = b'-';
@@ -69,7 +70,7 @@ fn write(
         n += 1 + digits;
     }
     let secs = offset.seconds();
-    buf[n] = if secs < 0 { b'-' } else { b'+' };
+    buf[n] = if secs < 0 || (secs == 0 && minus_zero) { b'-' } else { b'+' };
     let abs = secs.unsigned_abs();
     put(buf, n + 1, abs / 3600, 2);
     buf[n + 3] = b':';
@@ -80,7 +81,9 @@ fn write(
 /// Writes a [`LogTime`] with the seconds and fraction digits the log wrote.
 pub(super) fn civil(buf: &mut [u8; MAX_LEN], time: &LogTime, offset: Offset) -> usize {
     let second = if time.leap_second { 60 } else { time.datetime.second() as u32 };
-    write(buf, time.datetime, second, time.frac_digits, offset)
+    // `-00:00` stays so only at the offset it was written with.
+    let minus_zero = time.unknown_local_offset && offset.seconds() == 0;
+    write(buf, time.datetime, second, time.frac_digits, offset, minus_zero)
 }
 
 /// The fraction digits that show `nanos` in groups of three: 0 for none,
@@ -99,7 +102,7 @@ pub fn group_digits(nanos: u32) -> u8 {
 /// ([`group_digits`]). Returns the length written (at most 35 bytes).
 pub fn write_rfc3339(buf: &mut [u8; MAX_LEN], dt: DateTime, offset: Offset) -> usize {
     let digits = group_digits(dt.subsec_nanosecond().unsigned_abs());
-    write(buf, dt, dt.second() as u32, digits, offset)
+    write(buf, dt, dt.second() as u32, digits, offset, false)
 }
 
 fn format(instant: Timestamp, offset: Offset, with_fraction: bool) -> String {
@@ -108,7 +111,7 @@ fn format(instant: Timestamp, offset: Offset, with_fraction: bool) -> String {
     let digits =
         if with_fraction { group_digits(dt.subsec_nanosecond().unsigned_abs()) } else { 0 };
     let mut buf = [0u8; MAX_LEN];
-    let n = write(&mut buf, dt, dt.second() as u32, digits, offset);
+    let n = write(&mut buf, dt, dt.second() as u32, digits, offset, false);
     buf[..n].iter().map(|&b| char::from(b)).collect()
 }
 
