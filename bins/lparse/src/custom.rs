@@ -337,7 +337,7 @@ impl LogFormat for Custom {
                     pos += end;
                     let (value, value_utf8): (&[u8], bool) =
                         if quoted && memchr::memchr(b'\\', raw).is_some() {
-                            crate::access::unescape(raw, &mut self.scratch);
+                            crate::fields::unescape(raw, &mut self.scratch);
                             (&self.scratch, false)
                         } else {
                             (raw, utf8)

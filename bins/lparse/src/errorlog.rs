@@ -338,7 +338,7 @@ fn apache_file(msg: &[u8]) -> Option<&[u8]> {
 /// Writes an Apache-escaped value, unescaped.
 fn apache_text(obj: &mut Object, name: &str, raw: &[u8], scratch: &mut Vec<u8>, utf8: bool) {
     if memchr::memchr(b'\\', raw).is_some() {
-        crate::access::unescape(raw, scratch);
+        crate::fields::unescape(raw, scratch);
         obj.bytes(name, scratch);
     } else {
         text(obj, name, raw, utf8);
@@ -369,7 +369,7 @@ fn apache_message(
     }
     if !msg.is_empty() {
         if memchr::memchr(b'\\', msg).is_some() {
-            crate::access::unescape(msg, scratch);
+            crate::fields::unescape(msg, scratch);
             obj.bytes(MSG, scratch);
             if let Some(file) = apache_file(scratch) {
                 obj.bytes(FILE, file);
@@ -722,7 +722,7 @@ impl LogFormat for NginxError {
             for (rank, value) in t.values.iter().enumerate() {
                 match value {
                     None | Some([]) => {}
-                    Some(v) if rank == 0 => crate::access::split_request(v, obj, utf8),
+                    Some(v) if rank == 0 => crate::fields::split_request(v, obj, utf8),
                     Some(v) => text(obj, names[rank], v, utf8),
                 }
             }

@@ -7,7 +7,6 @@
 //! error logs, or a file whose format changes, still parses line by line.
 //! `--format NAME` restricts lparse to one format.
 
-use crate::access;
 use logkit_common::json::Object;
 use std::collections::HashMap;
 
@@ -32,9 +31,9 @@ pub struct Ctx {
     /// The zone's offset for the civil hour last written (see
     /// [`Ctx::write_local_ts`]).
     offset_cache: std::cell::Cell<Option<(CivilHour, jiff::tz::Offset)>>,
-    /// Buffers to reuse, so that a line costs no allocation.
+    /// A buffer to reuse, so that a line costs no allocation: any format
+    /// may use it while it parses a line (for an unescaped value, a time).
     pub scratch: Vec<u8>,
-    pub access: access::Scratch,
 }
 
 impl Ctx {
@@ -50,7 +49,6 @@ impl Ctx {
             source: Vec::new(),
             offset_cache: std::cell::Cell::new(None),
             scratch: Vec::new(),
-            access: access::Scratch::default(),
         }
     }
 

@@ -12,6 +12,7 @@
 pub mod access;
 pub mod custom;
 pub mod errorlog;
+pub mod fields;
 pub mod format;
 pub mod jsonlog;
 pub mod logfmt;

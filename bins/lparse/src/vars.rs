@@ -202,12 +202,12 @@ pub fn write(
         }
         Kind::Request => {
             if once(f::METHOD) {
-                crate::access::split_request(text, obj, utf8 || std::str::from_utf8(text).is_ok());
+                crate::fields::split_request(text, obj, utf8 || std::str::from_utf8(text).is_ok());
             }
         }
         Kind::Target => {
             if once(f::PATH) {
-                crate::access::split_target(text, obj, utf8 || std::str::from_utf8(text).is_ok());
+                crate::fields::split_target(text, obj, utf8 || std::str::from_utf8(text).is_ok());
             }
         }
     }
