@@ -25,10 +25,6 @@ use logkit_common::time::clf_to_rfc3339;
 pub struct Combined;
 
 impl LogFormat for Combined {
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         "combined"
     }

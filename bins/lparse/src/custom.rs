@@ -298,10 +298,6 @@ fn apache_config(config: &str) -> Result<(Option<&str>, String), String> {
 }
 
 impl LogFormat for Custom {
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         &self.name
     }

@@ -128,28 +128,33 @@ pub fn closing_quote(s: &[u8]) -> Option<usize> {
 /// for control characters (`\n`, `\r`, `\t`, `\b`, `\f`, `\v`). Unknown
 /// escapes are kept as written. The result may be any bytes, UTF-8 or not.
 pub fn unescape(s: &[u8], out: &mut Vec<u8>) {
+    unescape_with(s, out, |after| match after {
+        [b'x' | b'X', h @ ..] => h.get(..2).and_then(hex_byte).map(|b| (b, 3)),
+        [b'"', ..] => Some((b'"', 1)),
+        [b'\\', ..] => Some((b'\\', 1)),
+        [b'n', ..] => Some((b'\n', 1)),
+        [b'r', ..] => Some((b'\r', 1)),
+        [b't', ..] => Some((b'\t', 1)),
+        [b'b', ..] => Some((8, 1)),
+        [b'f', ..] => Some((12, 1)),
+        [b'v', ..] => Some((11, 1)),
+        _ => None,
+    });
+}
+
+/// Undoes the backslash escapes of a value into `out` (cleared first). At
+/// each backslash, `escape` is given the bytes after it and says which byte
+/// they stand for and how many of them that takes; `None` keeps the
+/// backslash as written (an unknown escape).
+pub fn unescape_with(s: &[u8], out: &mut Vec<u8>, escape: impl Fn(&[u8]) -> Option<(u8, usize)>) {
     out.clear();
     let mut i = 0;
     while let Some(k) = memchr::memchr(b'\\', &s[i..]) {
         out.extend_from_slice(&s[i..i + k]);
         i += k;
-        let (byte, len) = match s.get(i + 1) {
-            Some(b'x' | b'X') => match s.get(i + 2..i + 4).and_then(hex_byte) {
-                Some(b) => (b, 4),
-                None => (b'\\', 1),
-            },
-            Some(b'"') => (b'"', 2),
-            Some(b'\\') => (b'\\', 2),
-            Some(b'n') => (b'\n', 2),
-            Some(b'r') => (b'\r', 2),
-            Some(b't') => (b'\t', 2),
-            Some(b'b') => (8, 2),
-            Some(b'f') => (12, 2),
-            Some(b'v') => (11, 2),
-            _ => (b'\\', 1),
-        };
+        let (byte, len) = escape(&s[i + 1..]).unwrap_or((b'\\', 0));
         out.push(byte);
-        i += len;
+        i += 1 + len;
     }
     out.extend_from_slice(&s[i..]);
 }

@@ -79,8 +79,9 @@ impl Ctx {
     }
 }
 
-/// A log format.
-pub trait LogFormat: Send {
+/// A log format. Formats are `Clone` (see [`CloneFormat`]): each thread
+/// parsing the same input gets a copy.
+pub trait LogFormat: Send + CloneFormat {
     /// The name for `--format` and the `fmt` field.
     fn name(&self) -> &str;
 
@@ -89,13 +90,23 @@ pub trait LogFormat: Send {
     /// On `Err` whatever was written is discarded by the caller.
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str>;
 
-    /// A copy, for another thread (see [`crate::parallel`]).
-    fn clone_box(&self) -> Box<dyn LogFormat>;
-
     /// Whether a line's parse may depend on the source's earlier lines
     /// (W3C's `#Fields:` header). Such formats keep lparse on one thread.
     fn stateful(&self) -> bool {
         false
+    }
+}
+
+/// A copy of a format behind a `Box`, for another thread (see
+/// `crate::parallel`); every `Clone` format has it.
+pub trait CloneFormat {
+    /// A copy of the format, with its state (W3C's headers) as it is.
+    fn clone_box(&self) -> Box<dyn LogFormat>;
+}
+
+impl<T: LogFormat + Clone + 'static> CloneFormat for T {
+    fn clone_box(&self) -> Box<dyn LogFormat> {
+        Box::new(self.clone())
     }
 }
 

@@ -29,10 +29,6 @@ const TIME_KEYS: [&str; 8] =
     [f::TS, "time", "timestamp", "@timestamp", "time_iso8601", "time_local", "datetime", "date"];
 
 impl LogFormat for JsonLog {
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         "json"
     }

@@ -24,7 +24,7 @@
 //! `key=value` pair (not indented) and hold at least two. The record's own
 //! `src` and `fmt` are not overwritten by keys of those names.
 
-use crate::fields::{closing_quote, plain_number};
+use crate::fields::{closing_quote, plain_number, unescape_with};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -66,10 +66,6 @@ const TIME_KEYS: [&[u8]; 4] = [b"ts", b"time", b"timestamp", b"t"];
 type Error = &'static str;
 
 impl LogFormat for Logfmt {
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         "logfmt"
     }
@@ -213,25 +209,17 @@ fn scan(line: &[u8], pairs: &mut Vec<Pair>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Undoes the escapes of a quoted value into `out`.
+/// Undoes the escapes of a quoted value into `out`: `\"`, `\\`, `\n`,
+/// `\t` and `\r`; others are kept as written.
 fn unescape(s: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'\\', &s[i..]) {
-        out.extend_from_slice(&s[i..i + k]);
-        i += k;
-        let (byte, len) = match s.get(i + 1) {
-            Some(b'"') => (b'"', 2),
-            Some(b'\\') => (b'\\', 2),
-            Some(b'n') => (b'\n', 2),
-            Some(b't') => (b'\t', 2),
-            Some(b'r') => (b'\r', 2),
-            _ => (b'\\', 1),
-        };
-        out.push(byte);
-        i += len;
-    }
-    out.extend_from_slice(&s[i..]);
+    unescape_with(s, out, |after| match after.first()? {
+        b'"' => Some((b'"', 1)),
+        b'\\' => Some((b'\\', 1)),
+        b'n' => Some((b'\n', 1)),
+        b't' => Some((b'\t', 1)),
+        b'r' => Some((b'\r', 1)),
+        _ => None,
+    });
 }
 
 /// A time found in a value.

@@ -65,10 +65,6 @@ pub const SEVERITIES: [&str; 8] =
 type Error = &'static str;
 
 impl LogFormat for Syslog {
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         "syslog"
     }

@@ -36,6 +36,25 @@ pub fn error_log_lines() -> Vec<&'static str> {
         .collect()
 }
 
+/// Any bytes, up to `max` of them.
+pub fn any_line(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(proptest::num::u8::ANY, 0..max)
+}
+
+/// A line of the example error logs cut anywhere and followed by bytes
+/// that mean something in them.
+pub fn cut_error_log_line() -> impl Strategy<Value = Vec<u8>> {
+    let lines = error_log_lines();
+    let tail = proptest::sample::select(b"[]():, \"\\*#x0123456789-/".to_vec());
+    (proptest::sample::select(lines), 0usize..400, proptest::collection::vec(tail, 0..40)).prop_map(
+        |(line, cut, tail)| {
+            let mut bytes = line.as_bytes()[..cut.min(line.len())].to_vec();
+            bytes.extend_from_slice(&tail);
+            bytes
+        },
+    )
+}
+
 /// Lines that are in neither error log format.
 pub const NOT_ERROR_LOG_LINES: [&str; 14] = [
     "",

@@ -149,10 +149,6 @@ impl LogFormat for W3c {
         true
     }
 
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         "w3c"
     }
