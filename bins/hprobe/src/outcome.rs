@@ -2,6 +2,7 @@
 //! "hprobe records").
 
 use logkit_common::json::Object;
+use logkit_common::record as f;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -158,28 +159,28 @@ impl Done {
     /// Appends the record (without its newline).
     pub fn write_record(&self, clock: &Clock, out: &mut Vec<u8>) {
         let mut obj = Object::new(out);
-        clock.write(self.sent, obj.key("ts"));
-        obj.uint("seq", self.seq);
-        obj.str("method", self.method.as_str());
-        obj.str("url", &self.url);
+        clock.write(self.sent, obj.key(f::TS));
+        obj.uint(f::SEQ, self.seq);
+        obj.str(f::METHOD, self.method.as_str());
+        obj.str(f::URL, &self.url);
         if let Some(status) = self.status {
-            obj.uint("status", u64::from(status));
+            obj.uint(f::STATUS, u64::from(status));
         }
         if let Some(v) = self.version {
-            obj.str("proto", version_name(v));
+            obj.str(f::PROTO, version_name(v));
         }
-        obj.float("rt", seconds(self.rt));
-        obj.uint("bytes", self.bytes);
+        obj.float(f::RT, seconds(self.rt));
+        obj.uint(f::BYTES, self.bytes);
         if let Some(err) = &self.err {
-            obj.str("err", err.kind.name());
-            obj.str("err_msg", &err.msg);
+            obj.str(f::ERR, err.kind.name());
+            obj.str(f::ERR_MSG, &err.msg);
         }
         let phases = [
-            ("dns_rt", self.phases.dns),
-            ("connect_rt", self.phases.connect),
-            ("tls_rt", self.phases.tls),
-            ("ttfb_rt", self.phases.ttfb),
-            ("lag_rt", self.lag),
+            (f::DNS_RT, self.phases.dns),
+            (f::CONNECT_RT, self.phases.connect),
+            (f::TLS_RT, self.phases.tls),
+            (f::TTFB_RT, self.phases.ttfb),
+            (f::LAG_RT, self.lag),
         ];
         for (name, value) in phases {
             if let Some(d) = value {
@@ -187,10 +188,10 @@ impl Done {
             }
         }
         if self.redirects > 0 {
-            obj.uint("redirects", u64::from(self.redirects));
+            obj.uint(f::REDIRECTS, u64::from(self.redirects));
         }
         if let Some(url) = &self.final_url {
-            obj.str("final_url", url);
+            obj.str(f::FINAL_URL, url);
         }
         obj.finish();
     }
