@@ -27,6 +27,7 @@ pub enum ErrKind {
 }
 
 impl ErrKind {
+    /// Every kind, in the order summaries list them.
     pub const ALL: [ErrKind; 6] = [
         ErrKind::Timeout,
         ErrKind::Connect,
@@ -36,6 +37,7 @@ impl ErrKind {
         ErrKind::Protocol,
     ];
 
+    /// The kind's `err` value (`timeout`, `connect`, ...).
     pub fn name(self) -> &'static str {
         match self {
             ErrKind::Timeout => "timeout",
@@ -51,11 +53,14 @@ impl ErrKind {
 /// A failed request: its kind and the details for a human.
 #[derive(Debug, Clone)]
 pub struct Failure {
+    /// What went wrong, for `err`.
     pub kind: ErrKind,
+    /// The details, for `err_msg`.
     pub msg: String,
 }
 
 impl Failure {
+    /// A failure of `kind`, with details for a human.
     pub fn new(kind: ErrKind, msg: String) -> Failure {
         Failure { kind, msg }
     }
@@ -65,8 +70,11 @@ impl Failure {
 /// `connect` and `tls` only for the request that opened the connection.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Phases {
+    /// The name lookup (`dns_rt`).
     pub dns: Option<Duration>,
+    /// The TCP connect (`connect_rt`).
     pub connect: Option<Duration>,
+    /// The TLS handshake (`tls_rt`).
     pub tls: Option<Duration>,
     /// From sending to the response's head (status line and headers).
     pub ttfb: Option<Duration>,
@@ -75,8 +83,11 @@ pub struct Phases {
 /// One finished request.
 #[derive(Debug)]
 pub struct Done {
+    /// The request's number, from 1 (`seq`).
     pub seq: u64,
+    /// The method sent.
     pub method: http::Method,
+    /// The URL asked for.
     pub url: Arc<str>,
     /// When the request was started (connection included).
     pub sent: Instant,
@@ -85,12 +96,17 @@ pub struct Done {
     /// Response time: from the scheduled time when there is a schedule
     /// (so that a stalled server shows up), else from `sent`.
     pub rt: Duration,
+    /// The final response's status; `None` without a response.
     pub status: Option<u16>,
+    /// The final response's protocol version.
     pub version: Option<http::Version>,
     /// Body bytes received (of the last response, after redirects).
     pub bytes: u64,
+    /// Why there is no complete response, if so.
     pub err: Option<Failure>,
+    /// How long the connection's phases took.
     pub phases: Phases,
+    /// Redirects followed (`-L`).
     pub redirects: u32,
     /// Where the redirects ended, when there were any.
     pub final_url: Option<String>,
@@ -111,6 +127,7 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// A clock for the local zone (or `TZ`), set from the system's time now.
     pub fn new() -> Clock {
         let base_instant = Instant::now();
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();

@@ -12,6 +12,7 @@ use std::sync::Arc;
 /// One request to make.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The method to send.
     pub method: Method,
     /// Absolute: scheme, authority, path and query.
     pub uri: Uri,
@@ -28,6 +29,7 @@ pub struct Target {
 }
 
 impl Target {
+    /// A target with no headers of its own, not from a log.
     pub fn new(method: Method, uri: Uri) -> Target {
         let url = Arc::from(uri.to_string());
         Target { method, uri, url, headers: Vec::new(), ts: None, replayed: false }
@@ -119,6 +121,8 @@ pub struct TargetReader {
 }
 
 impl TargetReader {
+    /// A reader replaying paths against `base`, with `method` (`-m`) over
+    /// any record's and `default_method` for targets that name none.
     pub fn new(base: Option<Uri>, method: Option<Method>, default_method: Method) -> Self {
         TargetReader { base, method, default_method }
     }

@@ -39,18 +39,24 @@ impl LogFormat for Combined {
 /// A parsed access-log line, borrowing from the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access<'a> {
+    /// The client's address, or a list of them (`%h`, `$remote_addr`).
     pub client: &'a [u8],
+    /// The user, `-` for none (`%u`, `$remote_user`).
     pub user: &'a [u8],
     /// The time as written, without brackets.
     pub time: &'a [u8],
     /// The request line, still escaped as the server wrote it.
     pub request: &'a [u8],
+    /// The status code.
     pub status: u32,
-    /// `None` for `-`.
+    /// The body bytes sent; `None` for `-`.
     pub bytes: Option<u64>,
-    /// Still escaped; `None` in the common format.
+    /// The referer, still escaped; `None` in the common format.
     pub referer: Option<&'a [u8]>,
+    /// The user agent, still escaped; `None` in the common format.
     pub ua: Option<&'a [u8]>,
+    /// nginx's `$request_time` after the user agent: decimal seconds, as
+    /// written.
     pub rt: Option<&'a [u8]>,
 }
 

@@ -42,6 +42,7 @@ impl Ctx {
         Ctx { now: self.now, ..Ctx::new(self.zone.clone()) }
     }
 
+    /// A context for times without an offset in `zone`, now.
     pub fn new(zone: jiff::tz::TimeZone) -> Self {
         Ctx {
             zone,
@@ -135,6 +136,7 @@ impl Clone for Formats {
 }
 
 impl Formats {
+    /// Chooses among `formats`, tried in this order for a new source.
     pub fn new(formats: Vec<Box<dyn LogFormat>>) -> Self {
         Formats { formats, last: HashMap::new(), recent: None, stateful_hit: false }
     }

@@ -21,6 +21,7 @@ use logkit_common::record as f;
 use logkit_common::time::format_rfc3339_frac;
 use std::borrow::Cow;
 
+/// JSON lines (the `json` format).
 #[derive(Clone)]
 pub struct JsonLog;
 

@@ -39,6 +39,7 @@ pub struct Logfmt {
 }
 
 impl Logfmt {
+    /// The format, with an empty buffer.
     pub fn new() -> Self {
         Self::default()
     }

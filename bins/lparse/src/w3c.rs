@@ -49,6 +49,7 @@ pub struct W3c {
 }
 
 impl W3c {
+    /// The format, knowing no source's header yet.
     pub fn new() -> Self {
         Self::default()
     }
