@@ -1,40 +1,182 @@
 //! The record format shared by the tools (documented in `docs/records.md`).
 //!
 //! One JSON object per line, UTF-8, `\n`-terminated, flat fields. The names
-//! below are the contract between the tools: hprobe's records use the same
-//! names as lparse's for the same things, so `lcount --by status` works on
-//! either.
+//! below are the contract between the tools, and the one place they are
+//! spelled: hprobe's records use the same names as lparse's for the same
+//! things, so `lcount --by status` works on either. They are grouped by the
+//! records that carry them; each says its JSON type (and unit).
+//! `docs/records.md` lists the same names (a test checks both ways).
 
 use base64::Engine as _;
 
-/// Where a line came from: the path as given on the command line.
+// Every record: where it came from and what became of it.
+
+/// `src`: string, the file a line came from, as given on the command line.
 pub const SRC: &str = "src";
-/// A raw log line, without its terminator (`\n` or `\r\n`).
+/// `src_b64`: string, the exact bytes of `src` in base64 when the path is
+/// not UTF-8 (the `_b64` rule).
+pub const SRC_B64: &str = "src_b64";
+/// `line`: string, a raw log line without its terminator (`\n` or `\r\n`).
 pub const LINE: &str = "line";
+/// `line_b64`: string, the exact bytes of `line` in base64 when the line is
+/// not UTF-8 (the `_b64` rule).
+pub const LINE_B64: &str = "line_b64";
 /// Suffix of the field that holds the exact bytes, in base64, of a string
-/// field whose bytes are not valid UTF-8 (`line` → `line_b64`).
+/// field whose bytes are not valid UTF-8 (`line` → `line_b64`); see
+/// [`b64_name`] and [`decode_b64`].
 pub const B64_SUFFIX: &str = "_b64";
-/// Set to `true` when a line was cut at the maximum line length.
+/// `truncated`: `true`, present when a line was cut at the maximum line
+/// length.
 pub const TRUNCATED: &str = "truncated";
-/// A short reason why a line could not be parsed.
+/// `err`: string, why a line could not be parsed (lparse), or why a request
+/// got no complete response (hprobe: `timeout`, `connect`, ...).
 pub const ERR: &str = "err";
-/// The name of the format a line was parsed with.
+/// `fmt`: string, the name of the format a line was parsed with.
 pub const FMT: &str = "fmt";
-/// Canonical access-log fields, in the order lparse writes them.
+
+// Requests: lparse's access-log records, in the order lparse writes them,
+// and hprobe's records (`ts`, `method`, `proto`, `status`, `bytes`, `rt`).
+
+/// `ts`: string, a time in RFC 3339 with its UTC offset (fractional
+/// seconds when known).
 pub const TS: &str = "ts";
+/// `client`: string, the client's address (`$remote_addr`, `%h`).
 pub const CLIENT: &str = "client";
+/// `user`: string, the authenticated user (`$remote_user`, `%u`).
 pub const USER: &str = "user";
+/// `method`: string, the request method (`GET`).
 pub const METHOD: &str = "method";
+/// `path`: string, the request target without its query, percent-encoding
+/// kept as sent.
 pub const PATH: &str = "path";
+/// `query`: string, the part of the target after `?`, without it.
 pub const QUERY: &str = "query";
+/// `proto`: string, the protocol (`HTTP/1.1`).
 pub const PROTO: &str = "proto";
+/// `request`: string, a request line that is not `METHOD TARGET PROTO`,
+/// kept whole.
 pub const REQUEST: &str = "request";
+/// `status`: integer, the response's status code.
 pub const STATUS: &str = "status";
+/// `bytes`: integer, body bytes sent (lparse) or received (hprobe).
 pub const BYTES: &str = "bytes";
+/// `referer`: string, the `Referer` header.
 pub const REFERER: &str = "referer";
+/// `ua`: string, the `User-Agent` header.
 pub const UA: &str = "ua";
+/// `vhost`: string, the virtual host that served the request.
 pub const VHOST: &str = "vhost";
+/// `rt`: float, the response time in seconds.
 pub const RT: &str = "rt";
+
+// Error logs (lparse's `apache_error` and `nginx_error`); `pid`, `host` and
+// `msg` also in syslog records.
+
+/// `level`: string, the message's level as the server names it (`error`).
+pub const LEVEL: &str = "level";
+/// `module`: string, the Apache module that wrote the message (`core`).
+pub const MODULE: &str = "module";
+/// `pid`: integer, the process id (text in syslog when not numeric).
+pub const PID: &str = "pid";
+/// `tid`: integer, the thread id.
+pub const TID: &str = "tid";
+/// `cid`: integer, nginx's connection number (`*3`).
+pub const CID: &str = "cid";
+/// `client_port`: integer, the client's port.
+pub const CLIENT_PORT: &str = "client_port";
+/// `remote`: string, the address of a backend peer (Apache's `[remote]`).
+pub const REMOTE: &str = "remote";
+/// `remote_port`: integer, the backend peer's port.
+pub const REMOTE_PORT: &str = "remote_port";
+/// `code`: string, Apache's message code (`AH00128`).
+pub const CODE: &str = "code";
+/// `msg`: string, the message text.
+pub const MSG: &str = "msg";
+/// `file`: string, the file a message names (`File does not exist: F`).
+pub const FILE: &str = "file";
+/// `errno`: integer, the error number of an APR status (`(13)...`).
+pub const ERRNO: &str = "errno";
+/// `errstr`: string, the text of an APR status (`Permission denied`).
+pub const ERRSTR: &str = "errstr";
+/// `source_file`: string, the server's source file (Apache debug levels).
+pub const SOURCE_FILE: &str = "source_file";
+/// `source_line`: integer, the line in `source_file`.
+pub const SOURCE_LINE: &str = "source_line";
+/// `server`: string, the nginx server name that handled the connection.
+pub const SERVER: &str = "server";
+/// `subrequest`: string, nginx's subrequest.
+pub const SUBREQUEST: &str = "subrequest";
+/// `upstream`: string, the upstream nginx was talking to.
+pub const UPSTREAM: &str = "upstream";
+/// `host`: string, the `Host` header (nginx) or the sending host (syslog).
+pub const HOST: &str = "host";
+/// `extra`: string, trailer text nginx added that has no name here.
+pub const EXTRA: &str = "extra";
+
+// syslog (lparse's `syslog`), beside `host`, `pid` and `msg`.
+
+/// `app`: string, the tag (program name).
+pub const APP: &str = "app";
+/// `facility`: string, the facility by name (`auth`, `local0`).
+pub const FACILITY: &str = "facility";
+/// `severity`: string, the severity by name (`err`, `info`).
+pub const SEVERITY: &str = "severity";
+/// `msgid`: string, RFC 5424's MSGID.
+pub const MSGID: &str = "msgid";
+/// `sd`: string, RFC 5424's structured data as written.
+pub const SD: &str = "sd";
+
+// hprobe's records, beside the request fields and `err`.
+
+/// `seq`: integer, the request's number, from 1.
+pub const SEQ: &str = "seq";
+/// `url`: string, the URL asked for.
+pub const URL: &str = "url";
+/// `err_msg`: string, the details of `err`, for a person.
+pub const ERR_MSG: &str = "err_msg";
+/// `dns_rt`: float, the name lookup in seconds.
+pub const DNS_RT: &str = "dns_rt";
+/// `connect_rt`: float, the TCP connect in seconds.
+pub const CONNECT_RT: &str = "connect_rt";
+/// `tls_rt`: float, the TLS handshake in seconds.
+pub const TLS_RT: &str = "tls_rt";
+/// `ttfb_rt`: float, seconds from `ts` to the response's head.
+pub const TTFB_RT: &str = "ttfb_rt";
+/// `lag_rt`: float, seconds a scheduled request started late.
+pub const LAG_RT: &str = "lag_rt";
+/// `redirects`: integer, redirects followed.
+pub const REDIRECTS: &str = "redirects";
+/// `final_url`: string, where the redirects led.
+pub const FINAL_URL: &str = "final_url";
+
+// lcount's output records, beside `ts` and the `--by` fields.
+
+/// `count`: integer, the records counted in a group.
+pub const COUNT: &str = "count";
+/// `window_start`: string, RFC 3339 (UTC), the start of an `--interval`
+/// snapshot's window.
+pub const WINDOW_START: &str = "window_start";
+/// `window_end`: string, RFC 3339 (UTC), the end of that window.
+pub const WINDOW_END: &str = "window_end";
+
+/// The name of the field that holds the exact bytes of the string field
+/// `name` under the `_b64` rule (`path` → `path_b64`).
+pub fn b64_name(name: &str) -> String {
+    let mut b64 = String::with_capacity(name.len() + B64_SUFFIX.len());
+    b64.push_str(name);
+    b64.push_str(B64_SUFFIX);
+    b64
+}
+
+/// Decodes the value of a `_b64` field (standard base64 with padding,
+/// RFC 4648) into the exact bytes, appended to `out`.
+///
+/// # Errors
+///
+/// When the text is not valid base64.
+pub fn decode_b64(text: &[u8], out: &mut Vec<u8>) -> Result<(), base64::DecodeError> {
+    base64::engine::general_purpose::STANDARD.decode_vec(text, out)
+}
 
 /// Writes an ltail record, `{"src":…,"line":…}` plus `line_b64` when the
 /// line is not UTF-8, followed by `\n`.
@@ -92,9 +234,9 @@ impl<'a> LineRecord<'a> {
                 src = Some(f.value);
             } else if f.key_is(LINE) && is_str {
                 line = Some(f.value);
-            } else if f.key_is("line_b64") && is_str {
+            } else if f.key_is(LINE_B64) && is_str {
                 line_b64 = Some(f.value);
-            } else if f.key_is("src_b64") && is_str {
+            } else if f.key_is(SRC_B64) && is_str {
                 src_b64 = Some(f.value);
             } else if f.key_is(TRUNCATED) {
                 truncated = f.value == b"true";
@@ -109,8 +251,7 @@ impl<'a> LineRecord<'a> {
         match self.line_b64 {
             Some(b64) => {
                 buf.clear();
-                base64::engine::general_purpose::STANDARD
-                    .decode_vec(&b64[1..b64.len() - 1], buf)?;
+                decode_b64(&b64[1..b64.len() - 1], buf)?;
             }
             None => crate::flat::decode_str_into(self.line, buf),
         }
@@ -122,11 +263,10 @@ impl<'a> LineRecord<'a> {
     pub fn src_fields(&self, out: &mut Vec<u8>) {
         out.clear();
         if let Some(src) = self.src {
-            out.extend_from_slice(b"\"src\":");
-            out.extend_from_slice(src);
+            raw_field(out, SRC, src);
             if let Some(b64) = self.src_b64 {
-                out.extend_from_slice(b",\"src_b64\":");
-                out.extend_from_slice(b64);
+                out.push(b',');
+                raw_field(out, SRC_B64, b64);
             }
         }
     }
@@ -137,9 +277,58 @@ impl<'a> LineRecord<'a> {
     }
 }
 
+/// Appends `"name":value`, the value being JSON text already.
+fn raw_field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    out.extend_from_slice(value);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names this module declares, read from its source: `(NAME, value)`.
+    fn declared() -> Vec<(&'static str, &'static str)> {
+        include_str!("record.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub const ")?.split_once(": &str = \""))
+            .map(|(name, rest)| (name, rest.trim_end_matches("\";")))
+            .collect()
+    }
+
+    #[test]
+    fn docs_list_every_name_and_every_name_is_declared() {
+        let docs = include_str!("../../docs/records.md");
+        let names = declared();
+        assert!(names.len() >= 50, "the source reading found only {} names", names.len());
+        for (name, value) in &names {
+            assert!(
+                docs.contains(&format!("`{value}`")),
+                "{name} (`{value}`) is not in docs/records.md"
+            );
+        }
+        // Every field of the docs' tables (their first column) is declared.
+        let values: Vec<&str> = names.iter().map(|(_, v)| *v).collect();
+        let mut rows = 0;
+        for row in docs.lines().filter(|l| l.starts_with("| `")) {
+            let field = row[3..].split('`').next().unwrap_or_default();
+            assert!(values.contains(&field), "docs/records.md's `{field}` has no constant");
+            rows += 1;
+        }
+        assert!(rows > 50, "only {rows} table rows found in docs/records.md");
+    }
+
+    #[test]
+    fn b64_names_and_values() {
+        assert_eq!(b64_name(PATH), "path_b64");
+        assert_eq!(b64_name(LINE), LINE_B64);
+        let mut out = b"x".to_vec();
+        decode_b64(b"L/8=", &mut out).unwrap();
+        assert_eq!(out, b"x/\xff");
+        assert!(decode_b64(b"L/8", &mut out).is_err());
+    }
 
     fn roundtrip(line: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lparse::errorlog::NginxError;
+use lparse::nginx_error::NginxError;
 
 fuzz_target!(|line: &[u8]| {
     let mut ctx = logkit_fuzz::ctx();

@@ -2,6 +2,7 @@
 //! "hprobe records").
 
 use logkit_common::json::Object;
+use logkit_common::record as f;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -26,6 +27,7 @@ pub enum ErrKind {
 }
 
 impl ErrKind {
+    /// Every kind, in the order summaries list them.
     pub const ALL: [ErrKind; 6] = [
         ErrKind::Timeout,
         ErrKind::Connect,
@@ -35,6 +37,7 @@ impl ErrKind {
         ErrKind::Protocol,
     ];
 
+    /// The kind's `err` value (`timeout`, `connect`, ...).
     pub fn name(self) -> &'static str {
         match self {
             ErrKind::Timeout => "timeout",
@@ -50,11 +53,14 @@ impl ErrKind {
 /// A failed request: its kind and the details for a human.
 #[derive(Debug, Clone)]
 pub struct Failure {
+    /// What went wrong, for `err`.
     pub kind: ErrKind,
+    /// The details, for `err_msg`.
     pub msg: String,
 }
 
 impl Failure {
+    /// A failure of `kind`, with details for a human.
     pub fn new(kind: ErrKind, msg: String) -> Failure {
         Failure { kind, msg }
     }
@@ -64,8 +70,11 @@ impl Failure {
 /// `connect` and `tls` only for the request that opened the connection.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Phases {
+    /// The name lookup (`dns_rt`).
     pub dns: Option<Duration>,
+    /// The TCP connect (`connect_rt`).
     pub connect: Option<Duration>,
+    /// The TLS handshake (`tls_rt`).
     pub tls: Option<Duration>,
     /// From sending to the response's head (status line and headers).
     pub ttfb: Option<Duration>,
@@ -74,8 +83,11 @@ pub struct Phases {
 /// One finished request.
 #[derive(Debug)]
 pub struct Done {
+    /// The request's number, from 1 (`seq`).
     pub seq: u64,
+    /// The method sent.
     pub method: http::Method,
+    /// The URL asked for.
     pub url: Arc<str>,
     /// When the request was started (connection included).
     pub sent: Instant,
@@ -84,12 +96,17 @@ pub struct Done {
     /// Response time: from the scheduled time when there is a schedule
     /// (so that a stalled server shows up), else from `sent`.
     pub rt: Duration,
+    /// The final response's status; `None` without a response.
     pub status: Option<u16>,
+    /// The final response's protocol version.
     pub version: Option<http::Version>,
     /// Body bytes received (of the last response, after redirects).
     pub bytes: u64,
+    /// Why there is no complete response, if so.
     pub err: Option<Failure>,
+    /// How long the connection's phases took.
     pub phases: Phases,
+    /// Redirects followed (`-L`).
     pub redirects: u32,
     /// Where the redirects ended, when there were any.
     pub final_url: Option<String>,
@@ -110,6 +127,7 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// A clock for the local zone (or `TZ`), set from the system's time now.
     pub fn new() -> Clock {
         let base_instant = Instant::now();
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
@@ -158,28 +176,28 @@ impl Done {
     /// Appends the record (without its newline).
     pub fn write_record(&self, clock: &Clock, out: &mut Vec<u8>) {
         let mut obj = Object::new(out);
-        clock.write(self.sent, obj.key("ts"));
-        obj.uint("seq", self.seq);
-        obj.str("method", self.method.as_str());
-        obj.str("url", &self.url);
+        clock.write(self.sent, obj.key(f::TS));
+        obj.uint(f::SEQ, self.seq);
+        obj.str(f::METHOD, self.method.as_str());
+        obj.str(f::URL, &self.url);
         if let Some(status) = self.status {
-            obj.uint("status", u64::from(status));
+            obj.uint(f::STATUS, u64::from(status));
         }
         if let Some(v) = self.version {
-            obj.str("proto", version_name(v));
+            obj.str(f::PROTO, version_name(v));
         }
-        obj.float("rt", seconds(self.rt));
-        obj.uint("bytes", self.bytes);
+        obj.float(f::RT, seconds(self.rt));
+        obj.uint(f::BYTES, self.bytes);
         if let Some(err) = &self.err {
-            obj.str("err", err.kind.name());
-            obj.str("err_msg", &err.msg);
+            obj.str(f::ERR, err.kind.name());
+            obj.str(f::ERR_MSG, &err.msg);
         }
         let phases = [
-            ("dns_rt", self.phases.dns),
-            ("connect_rt", self.phases.connect),
-            ("tls_rt", self.phases.tls),
-            ("ttfb_rt", self.phases.ttfb),
-            ("lag_rt", self.lag),
+            (f::DNS_RT, self.phases.dns),
+            (f::CONNECT_RT, self.phases.connect),
+            (f::TLS_RT, self.phases.tls),
+            (f::TTFB_RT, self.phases.ttfb),
+            (f::LAG_RT, self.lag),
         ];
         for (name, value) in phases {
             if let Some(d) = value {
@@ -187,10 +205,10 @@ impl Done {
             }
         }
         if self.redirects > 0 {
-            obj.uint("redirects", u64::from(self.redirects));
+            obj.uint(f::REDIRECTS, u64::from(self.redirects));
         }
         if let Some(url) = &self.final_url {
-            obj.str("final_url", url);
+            obj.str(f::FINAL_URL, url);
         }
         obj.finish();
     }

@@ -3,15 +3,16 @@
 //! replayed against `--base`).
 
 use anyhow::{anyhow, bail, Result};
-use base64::Engine as _;
 use http::header::{HeaderName, HeaderValue, REFERER, USER_AGENT};
 use http::{Method, Uri};
+use logkit_common::record as f;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// One request to make.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The method to send.
     pub method: Method,
     /// Absolute: scheme, authority, path and query.
     pub uri: Uri,
@@ -28,6 +29,7 @@ pub struct Target {
 }
 
 impl Target {
+    /// A target with no headers of its own, not from a log.
     pub fn new(method: Method, uri: Uri) -> Target {
         let url = Arc::from(uri.to_string());
         Target { method, uri, url, headers: Vec::new(), ts: None, replayed: false }
@@ -119,6 +121,8 @@ pub struct TargetReader {
 }
 
 impl TargetReader {
+    /// A reader replaying paths against `base`, with `method` (`-m`) over
+    /// any record's and `default_method` for targets that name none.
     pub fn new(base: Option<Uri>, method: Option<Method>, default_method: Method) -> Self {
         TargetReader { base, method, default_method }
     }
@@ -144,32 +148,32 @@ impl TargetReader {
     }
 
     fn target_of_record(&self, record: &Map<String, Value>) -> Result<Target> {
-        let method = match (&self.method, text_field(record, "method")?) {
+        let method = match (&self.method, text_field(record, f::METHOD)?) {
             (Some(m), _) => m.clone(),
             (None, Some(m)) => Method::from_bytes(&m.to_ascii_uppercase())
                 .map_err(|_| anyhow!("bad method {:?}", lossy(&m)))?,
             (None, None) => self.default_method.clone(),
         };
-        let uri = if let Some(url) = record.get("url").and_then(Value::as_str) {
+        let uri = if let Some(url) = record.get(f::URL).and_then(Value::as_str) {
             parse_url(url)?
-        } else if let Some(path) = text_field(record, "path")? {
+        } else if let Some(path) = text_field(record, f::PATH)? {
             let base = self.base.as_ref().ok_or_else(|| {
                 anyhow!("a record with a path but no url: give --base URL to replay it")
             })?;
             let mut target = path;
-            if let Some(query) = text_field(record, "query")? {
+            if let Some(query) = text_field(record, f::QUERY)? {
                 target.push(b'?');
                 target.extend_from_slice(&query);
             }
             join(base, &target)?
-        } else if record.contains_key("err") {
+        } else if record.contains_key(f::ERR) {
             bail!("a line lparse could not parse (it has \"err\")")
         } else {
             bail!("a record with neither \"url\" nor \"path\"")
         };
         let mut target = Target::new(method, uri);
         target.replayed = true;
-        for (field, header) in [("ua", USER_AGENT), ("referer", REFERER)] {
+        for (field, header) in [(f::UA, USER_AGENT), (f::REFERER, REFERER)] {
             // A value a header cannot carry (a control character from a
             // hostile client) is left out rather than sent mangled.
             if let Some(value) = text_field(record, field)? {
@@ -178,20 +182,20 @@ impl TargetReader {
                 }
             }
         }
-        if let Some(ts) = record.get("ts").and_then(Value::as_str) {
+        if let Some(ts) = record.get(f::TS).and_then(Value::as_str) {
             target.ts = Some(ts.parse().map_err(|e| anyhow!("bad ts {ts:?}: {e}"))?);
         }
         Ok(target)
     }
 }
 
-/// A string field's exact bytes: `X_b64` when present (docs/records.md),
-/// else the text of `X`.
+/// A string field's exact bytes under the `_b64` rule of docs/records.md:
+/// the decoded `X_b64` when present, else the text of `X`.
 fn text_field(record: &Map<String, Value>, name: &str) -> Result<Option<Vec<u8>>> {
-    if let Some(b64) = record.get(&format!("{name}_b64")).and_then(Value::as_str) {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|e| anyhow!("bad {name}_b64: {e}"))?;
+    let b64_name = f::b64_name(name);
+    if let Some(b64) = record.get(&b64_name).and_then(Value::as_str) {
+        let mut bytes = Vec::new();
+        f::decode_b64(b64.as_bytes(), &mut bytes).map_err(|e| anyhow!("bad {b64_name}: {e}"))?;
         return Ok(Some(bytes));
     }
     match record.get(name) {
@@ -270,6 +274,11 @@ mod tests {
         // The exact bytes of a path that was not UTF-8.
         let t = r.parse(br#"{"path":"/\ufffd","path_b64":"L/8="}"#).unwrap().unwrap();
         assert_eq!(&*t.url, "http://mirror:81/prefix/%FF");
+        // The user agent's bytes too (0xE9 is Latin-1 é; a header may carry it).
+        let t = r.parse(br#"{"path":"/","ua":"caf\ufffd","ua_b64":"Y2Fm6Q=="}"#).unwrap().unwrap();
+        assert_eq!(t.headers[0].1.as_bytes(), b"caf\xe9");
+        let e = r.parse(br#"{"path":"/","path_b64":"L/8"}"#).unwrap_err();
+        assert!(e.to_string().starts_with("bad path_b64: "), "{e}");
         assert!(r.parse(br#"{"line":"junk","err":"no format matched"}"#).is_err());
         assert!(r.parse(b"{not json").is_err());
     }

@@ -1,6 +1,7 @@
 //! Turning groups into output: NDJSON records, an aligned table, TSV or CSV.
 
 use crate::count::{Counter, Group};
+use logkit_common::record;
 use logkit_common::term::{render_table, Align};
 use logkit_common::time::format_rfc3339;
 use serde_json::Value as Json;
@@ -62,11 +63,11 @@ struct Columns {
 fn columns(counter: &Counter) -> Columns {
     let mut names = Vec::new();
     if counter.bucketed() {
-        names.push("ts".to_owned());
+        names.push(record::TS.to_owned());
     }
     names.extend(counter.by.iter().map(|(n, _)| n.clone()));
     let keys = names.len();
-    names.push("count".to_owned());
+    names.push(record::COUNT.to_owned());
     for spec in &counter.specs {
         names.extend(spec.columns());
     }
@@ -196,8 +197,8 @@ pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::R
     }
     if shape.format != Format::Table {
         if let Some((start, end)) = shape.window {
-            cols.names.push("window_start".into());
-            cols.names.push("window_end".into());
+            cols.names.push(record::WINDOW_START.into());
+            cols.names.push(record::WINDOW_END.into());
             let tag = [Json::String(format!("{start:.3}")), Json::String(format!("{end:.3}"))];
             rows = Box::new(rows.map(move |mut r| {
                 r.extend(tag.iter().cloned());

@@ -13,6 +13,8 @@
 //! The scanner works on bytes and borrows from the line; quoted fields are
 //! unescaped only when they contain a backslash.
 
+use crate::fields::{escaped_text, split_request, text, uint, unescape, Cursor};
+use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
 use logkit_common::time::clf_to_rfc3339;
@@ -22,42 +24,39 @@ use logkit_common::time::clf_to_rfc3339;
 #[derive(Clone)]
 pub struct Combined;
 
-impl crate::format::LogFormat for Combined {
-    fn clone_box(&self) -> Box<dyn crate::format::LogFormat> {
-        Box::new(self.clone())
-    }
-
+impl LogFormat for Combined {
     fn name(&self) -> &str {
         "combined"
     }
 
-    fn parse(
-        &mut self,
-        line: &[u8],
-        obj: &mut Object,
-        ctx: &mut crate::format::Ctx,
-    ) -> Result<(), Error> {
+    fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
         let a = parse(line)?;
         let utf8 = std::str::from_utf8(line).is_ok();
-        write_fields(&a, obj, &mut ctx.access, utf8)
+        write_fields(&a, obj, &mut ctx.scratch, utf8)
     }
 }
 
 /// A parsed access-log line, borrowing from the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access<'a> {
+    /// The client's address, or a list of them (`%h`, `$remote_addr`).
     pub client: &'a [u8],
+    /// The user, `-` for none (`%u`, `$remote_user`).
     pub user: &'a [u8],
     /// The time as written, without brackets.
     pub time: &'a [u8],
     /// The request line, still escaped as the server wrote it.
     pub request: &'a [u8],
+    /// The status code.
     pub status: u32,
-    /// `None` for `-`.
+    /// The body bytes sent; `None` for `-`.
     pub bytes: Option<u64>,
-    /// Still escaped; `None` in the common format.
+    /// The referer, still escaped; `None` in the common format.
     pub referer: Option<&'a [u8]>,
+    /// The user agent, still escaped; `None` in the common format.
     pub ua: Option<&'a [u8]>,
+    /// nginx's `$request_time` after the user agent: decimal seconds, as
+    /// written.
     pub rt: Option<&'a [u8]>,
 }
 
@@ -75,75 +74,9 @@ impl Access<'_> {
 /// Why a line is not an access-log line.
 pub type Error = &'static str;
 
-struct Scanner<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl<'a> Scanner<'a> {
-    /// A space-delimited token (at least one byte).
-    fn token(&mut self, what: Error) -> Result<&'a [u8], Error> {
-        let rest = &self.s[self.i..];
-        let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
-        if end == 0 {
-            return Err(what);
-        }
-        self.i += end;
-        Ok(&rest[..end])
-    }
-
-    fn space(&mut self, what: Error) -> Result<(), Error> {
-        if self.s.get(self.i) == Some(&b' ') {
-            self.i += 1;
-            Ok(())
-        } else {
-            Err(what)
-        }
-    }
-
-    /// `[...]`, returning what is inside.
-    fn bracketed(&mut self) -> Result<&'a [u8], Error> {
-        const WHAT: Error = "expected [time]";
-        if self.s.get(self.i) != Some(&b'[') {
-            return Err(WHAT);
-        }
-        let rest = &self.s[self.i + 1..];
-        let end = memchr::memchr(b']', rest).ok_or(WHAT)?;
-        self.i += end + 2;
-        Ok(&rest[..end])
-    }
-
-    /// `"..."`, returning what is inside, still escaped. A backslash escapes
-    /// the byte after it (Apache writes `\"` and `\\`; nginx writes `\xHH`
-    /// for both, so its quoted fields never hold a bare quote).
-    fn quoted(&mut self, what: Error) -> Result<&'a [u8], Error> {
-        if self.s.get(self.i) != Some(&b'"') {
-            return Err(what);
-        }
-        let start = self.i + 1;
-        let mut j = start;
-        loop {
-            let rest = &self.s[j..];
-            let k = memchr::memchr2(b'"', b'\\', rest).ok_or("unterminated quoted field")?;
-            if rest[k] == b'"' {
-                self.i = j + k + 1;
-                return Ok(&self.s[start..j + k]);
-            }
-            j += k + 2;
-            if j > self.s.len() {
-                return Err("unterminated quoted field");
-            }
-        }
-    }
-
-    fn at_end(&self) -> bool {
-        self.i >= self.s.len()
-    }
-}
-
 /// Parses one line of the common or combined format.
 pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
-    let mut s = Scanner { s: line, i: 0 };
+    let mut s = Cursor::new(line);
     let mut client = s.token("empty line")?;
     // A list of addresses (nginx behind proxies, logging X-Forwarded-For as
     // the client: `10.0.0.2, 10.0.0.1, 127.0.0.1`) is one client field.
@@ -158,18 +91,18 @@ pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
     s.space("expected user after ident")?;
     let user = s.token("expected user")?;
     s.space("expected [time]")?;
-    let time = s.bracketed()?;
+    let time = s.bracketed("expected [time]")?;
     s.space("expected \"request\"")?;
     let request = s.quoted("expected \"request\"")?;
     s.space("expected status")?;
     let status_tok = s.token("expected status")?;
-    let status = parse_uint(status_tok).ok_or("status is not a number")? as u32;
+    let status = uint(status_tok).ok_or("status is not a number")? as u32;
     s.space("expected bytes")?;
     let bytes_tok = s.token("expected bytes")?;
     let bytes = if bytes_tok == b"-" {
         None
     } else {
-        Some(parse_uint(bytes_tok).ok_or("bytes is not a number")?)
+        Some(uint(bytes_tok).ok_or("bytes is not a number")?)
     };
     let mut access =
         Access { client, user, time, request, status, bytes, referer: None, ua: None, rt: None };
@@ -192,13 +125,6 @@ pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
     Ok(access)
 }
 
-fn parse_uint(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(s.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
-}
-
 /// `0.123`, `12`: a plain decimal number of seconds.
 fn is_seconds(s: &[u8]) -> bool {
     let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
@@ -208,72 +134,10 @@ fn is_seconds(s: &[u8]) -> bool {
     }
 }
 
-/// Undoes the server's escaping of a quoted field into `out`: `\xHH` (nginx
-/// and Apache, for bytes outside printable ASCII, and nginx for `"` and
-/// `\`), `\"` and `\\` (Apache), and the C escapes Apache uses for
-/// control characters. Unknown escapes are kept as written.
-pub fn unescape(s: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'\\', &s[i..]) {
-        out.extend_from_slice(&s[i..i + k]);
-        i += k;
-        let next = s.get(i + 1).copied();
-        let (byte, len) = match next {
-            Some(b'x') | Some(b'X') => match s.get(i + 2..i + 4).and_then(hex_byte) {
-                Some(b) => (b, 4),
-                None => (b'\\', 1),
-            },
-            Some(b'"') => (b'"', 2),
-            Some(b'\\') => (b'\\', 2),
-            Some(b'n') => (b'\n', 2),
-            Some(b'r') => (b'\r', 2),
-            Some(b't') => (b'\t', 2),
-            Some(b'b') => (8, 2),
-            Some(b'f') => (12, 2),
-            Some(b'v') => (11, 2),
-            _ => (b'\\', 1),
-        };
-        out.push(byte);
-        i += len;
-    }
-    out.extend_from_slice(&s[i..]);
-}
-
-fn hex_byte(h: &[u8]) -> Option<u8> {
-    let d = |c: u8| (c as char).to_digit(16);
-    Some((d(h[0])? * 16 + d(h[1])?) as u8)
-}
-
-/// Reusable buffers for writing records, so a line costs no allocation.
-#[derive(Default)]
-pub struct Scratch {
-    unescaped: Vec<u8>,
-    ts: Vec<u8>,
-}
-
-/// Writes a slice of the line as a string field. When the whole line is
-/// known to be UTF-8, so is any slice of it cut at ASCII delimiters, and the
-/// check is skipped (checking each field separately cost ~13% of lparse).
-fn text(obj: &mut Object, name: &str, value: &[u8], line_is_utf8: bool) {
-    if line_is_utf8 {
-        obj.utf8_bytes(name, value);
-    } else {
-        obj.bytes(name, value);
-    }
-}
-
 /// Writes a quoted field, unescaped, unless its value is `-`.
 fn quoted_field(obj: &mut Object, name: &str, raw: &[u8], scratch: &mut Vec<u8>, utf8: bool) {
-    if raw == b"-" {
-        return;
-    }
-    if memchr::memchr(b'\\', raw).is_none() {
-        text(obj, name, raw, utf8);
-    } else {
-        // \xHH escapes can stand for any bytes: check the result.
-        unescape(raw, scratch);
-        obj.bytes(name, scratch);
+    if raw != b"-" {
+        escaped_text(obj, name, raw, scratch, utf8);
     }
 }
 
@@ -283,33 +147,33 @@ fn quoted_field(obj: &mut Object, name: &str, raw: &[u8], scratch: &mut Vec<u8>,
 pub fn write_fields(
     a: &Access<'_>,
     obj: &mut Object,
-    scratch: &mut Scratch,
+    scratch: &mut Vec<u8>,
     line_is_utf8: bool,
 ) -> Result<(), Error> {
     let utf8 = line_is_utf8;
-    scratch.ts.clear();
-    if !clf_to_rfc3339(a.time, &mut scratch.ts) {
+    scratch.clear();
+    if !clf_to_rfc3339(a.time, scratch) {
         return Err("bad time");
     }
     // The time is plain ASCII: write it as a string without escaping.
     let out = obj.key(f::TS);
     out.push(b'"');
-    out.extend_from_slice(&scratch.ts);
+    out.extend_from_slice(scratch);
     out.push(b'"');
     text(obj, f::CLIENT, a.client, utf8);
     if a.user != b"-" {
         text(obj, f::USER, a.user, utf8);
     }
-    write_request(a.request, obj, &mut scratch.unescaped, utf8);
+    write_request(a.request, obj, scratch, utf8);
     obj.uint(f::STATUS, u64::from(a.status));
     if let Some(bytes) = a.bytes {
         obj.uint(f::BYTES, bytes);
     }
     if let Some(referer) = a.referer {
-        quoted_field(obj, f::REFERER, referer, &mut scratch.unescaped, utf8);
+        quoted_field(obj, f::REFERER, referer, scratch, utf8);
     }
     if let Some(ua) = a.ua {
-        quoted_field(obj, f::UA, ua, &mut scratch.unescaped, utf8);
+        quoted_field(obj, f::UA, ua, scratch, utf8);
     }
     if let Some(rt) = a.rt {
         // is_seconds() checked it is a plain decimal: valid JSON as it stands,
@@ -338,36 +202,6 @@ fn write_request(raw: &[u8], obj: &mut Object, scratch: &mut Vec<u8>, line_is_ut
     }
 }
 
-/// Writes a request line (already unescaped) as `method`, `path`, `query`
-/// and `proto` when it is `METHOD TARGET PROTO`, else whole as `request`.
-pub(crate) fn split_request(request: &[u8], obj: &mut Object, utf8: bool) {
-    let mut parts = request.split(|&b| b == b' ');
-    if let (Some(method), Some(target), Some(proto), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    {
-        let method_ok = !method.is_empty()
-            && method.iter().all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-');
-        if method_ok && !target.is_empty() && proto.starts_with(b"HTTP/") {
-            text(obj, f::METHOD, method, utf8);
-            split_target(target, obj, utf8);
-            text(obj, f::PROTO, proto, utf8);
-            return;
-        }
-    }
-    obj.bytes(f::REQUEST, request);
-}
-
-/// Writes a request target as `path` and, after a `?`, `query`.
-pub(crate) fn split_target(target: &[u8], obj: &mut Object, utf8: bool) {
-    match memchr::memchr(b'?', target) {
-        Some(q) => {
-            text(obj, f::PATH, &target[..q], utf8);
-            text(obj, f::QUERY, &target[q + 1..], utf8);
-        }
-        None => text(obj, f::PATH, target, utf8),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,13 +210,8 @@ mod tests {
         let a = parse(line.as_bytes()).unwrap();
         let mut buf = Vec::new();
         let mut obj = Object::new(&mut buf);
-        write_fields(
-            &a,
-            &mut obj,
-            &mut Scratch::default(),
-            std::str::from_utf8(line.as_bytes()).is_ok(),
-        )
-        .unwrap();
+        write_fields(&a, &mut obj, &mut Vec::new(), std::str::from_utf8(line.as_bytes()).is_ok())
+            .unwrap();
         obj.finish();
         serde_json::from_slice(&buf).unwrap()
     }
@@ -517,7 +346,7 @@ mod tests {
             if let Ok(a) = parse(&line) {
                 let mut buf = Vec::new();
                 let mut obj = Object::new(&mut buf);
-                let _ = write_fields(&a, &mut obj, &mut Scratch::default(), std::str::from_utf8(&line).is_ok());
+                let _ = write_fields(&a, &mut obj, &mut Vec::new(), std::str::from_utf8(&line).is_ok());
             }
         }
     }

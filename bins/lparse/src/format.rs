@@ -7,7 +7,6 @@
 //! error logs, or a file whose format changes, still parses line by line.
 //! `--format NAME` restricts lparse to one format.
 
-use crate::access;
 use logkit_common::json::Object;
 use std::collections::HashMap;
 
@@ -32,9 +31,9 @@ pub struct Ctx {
     /// The zone's offset for the civil hour last written (see
     /// [`Ctx::write_local_ts`]).
     offset_cache: std::cell::Cell<Option<(CivilHour, jiff::tz::Offset)>>,
-    /// Buffers to reuse, so that a line costs no allocation.
+    /// A buffer to reuse, so that a line costs no allocation: any format
+    /// may use it while it parses a line (for an unescaped value, a time).
     pub scratch: Vec<u8>,
-    pub access: access::Scratch,
 }
 
 impl Ctx {
@@ -43,6 +42,7 @@ impl Ctx {
         Ctx { now: self.now, ..Ctx::new(self.zone.clone()) }
     }
 
+    /// A context for times without an offset in `zone`, now.
     pub fn new(zone: jiff::tz::TimeZone) -> Self {
         Ctx {
             zone,
@@ -50,7 +50,6 @@ impl Ctx {
             source: Vec::new(),
             offset_cache: std::cell::Cell::new(None),
             scratch: Vec::new(),
-            access: access::Scratch::default(),
         }
     }
 
@@ -81,8 +80,9 @@ impl Ctx {
     }
 }
 
-/// A log format.
-pub trait LogFormat: Send {
+/// A log format. Formats are `Clone` (see [`CloneFormat`]): each thread
+/// parsing the same input gets a copy.
+pub trait LogFormat: Send + CloneFormat {
     /// The name for `--format` and the `fmt` field.
     fn name(&self) -> &str;
 
@@ -91,13 +91,23 @@ pub trait LogFormat: Send {
     /// On `Err` whatever was written is discarded by the caller.
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str>;
 
-    /// A copy, for another thread (see [`crate::parallel`]).
-    fn clone_box(&self) -> Box<dyn LogFormat>;
-
     /// Whether a line's parse may depend on the source's earlier lines
     /// (W3C's `#Fields:` header). Such formats keep lparse on one thread.
     fn stateful(&self) -> bool {
         false
+    }
+}
+
+/// A copy of a format behind a `Box`, for another thread (see
+/// `crate::parallel`); every `Clone` format has it.
+pub trait CloneFormat {
+    /// A copy of the format, with its state (W3C's headers) as it is.
+    fn clone_box(&self) -> Box<dyn LogFormat>;
+}
+
+impl<T: LogFormat + Clone + 'static> CloneFormat for T {
+    fn clone_box(&self) -> Box<dyn LogFormat> {
+        Box::new(self.clone())
     }
 }
 
@@ -126,6 +136,7 @@ impl Clone for Formats {
 }
 
 impl Formats {
+    /// Chooses among `formats`, tried in this order for a new source.
     pub fn new(formats: Vec<Box<dyn LogFormat>>) -> Self {
         Formats { formats, last: HashMap::new(), recent: None, stateful_hit: false }
     }

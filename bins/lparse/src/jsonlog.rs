@@ -12,6 +12,7 @@
 //! * a `src` of the line's own is dropped (the record's `src` is where the
 //!   line was read).
 
+use crate::fields::json_number;
 use crate::format::{Ctx, LogFormat};
 use crate::vars::{self, Kind};
 use logkit_common::flat::{decode_str, Fields};
@@ -20,18 +21,15 @@ use logkit_common::record as f;
 use logkit_common::time::format_rfc3339_frac;
 use std::borrow::Cow;
 
+/// JSON lines (the `json` format).
 #[derive(Clone)]
 pub struct JsonLog;
 
 /// Names under which a line's time is looked for, in this order.
 const TIME_KEYS: [&str; 8] =
-    ["ts", "time", "timestamp", "@timestamp", "time_iso8601", "time_local", "datetime", "date"];
+    [f::TS, "time", "timestamp", "@timestamp", "time_iso8601", "time_local", "datetime", "date"];
 
 impl LogFormat for JsonLog {
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         "json"
     }
@@ -55,7 +53,7 @@ impl LogFormat for JsonLog {
         let mut written: Vec<&'static str> = Vec::new();
         let mut time_done = false;
         for (key, value) in &fields {
-            if key == f::SRC || key == "fmt" {
+            if key == f::SRC || key == f::FMT {
                 continue;
             }
             if !time_done && Some(key.as_ref()) == time_key {
@@ -72,7 +70,7 @@ impl LogFormat for JsonLog {
                 }
             }
             let raw: Cow<'_, [u8]> = match (vars::nginx_number(key), as_text(value)) {
-                (true, Some(t)) if is_json_number(t.trim()) => {
+                (true, Some(t)) if json_number(t.trim().as_bytes()) => {
                     Cow::Owned(t.trim().as_bytes().to_vec())
                 }
                 _ => Cow::Borrowed(value),
@@ -87,13 +85,6 @@ impl LogFormat for JsonLog {
 /// A string value's text; `None` for other values.
 fn as_text(value: &[u8]) -> Option<Cow<'_, str>> {
     (value.first() == Some(&b'"')).then(|| decode_str(value))
-}
-
-/// Whether text is a JSON number that fits a double (found by fuzzing:
-/// "01" or "1.e5" read as numbers but are not JSON).
-fn is_json_number(t: &str) -> bool {
-    serde_json::from_str::<serde_json::Number>(t).is_ok()
-        && t.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// Writes a canonical field from a JSON value; `false` when the value does
@@ -151,12 +142,7 @@ mod tests {
     use super::*;
 
     fn parse(line: &str) -> Result<serde_json::Value, &'static str> {
-        let mut buf = Vec::new();
-        let mut obj = Object::new(&mut buf);
-        let mut ctx = Ctx::new(jiff::tz::TimeZone::UTC);
-        JsonLog.parse(line.as_bytes(), &mut obj, &mut ctx)?;
-        obj.finish();
-        Ok(serde_json::from_slice(&buf).unwrap())
+        crate::testing::record(&mut JsonLog, line.as_bytes())
     }
 
     #[test]

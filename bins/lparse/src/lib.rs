@@ -10,13 +10,17 @@
 //! and line number, and counted; `--strict` makes the first one fatal.
 
 pub mod access;
+pub mod apache_error;
 pub mod custom;
-pub mod errorlog;
+pub mod fields;
 pub mod format;
 pub mod jsonlog;
 pub mod logfmt;
+pub mod nginx_error;
 mod parallel;
 pub mod syslog;
+#[cfg(test)]
+mod testing;
 pub mod vars;
 pub mod w3c;
 
@@ -179,8 +183,8 @@ fn builtin_formats() -> Vec<Box<dyn format::LogFormat>> {
         custom(custom::Custom::nginx(NGINX_MAIN)),
         custom(custom::Custom::apache(APACHE_VCOMBINED)),
         Box::new(jsonlog::JsonLog),
-        Box::new(errorlog::ApacheError),
-        Box::new(errorlog::NginxError),
+        Box::new(apache_error::ApacheError),
+        Box::new(nginx_error::NginxError),
         Box::new(syslog::Syslog),
         Box::new(w3c::W3c::new()),
         // Last: logfmt takes any line of key=value pairs.

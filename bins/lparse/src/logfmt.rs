@@ -24,6 +24,7 @@
 //! `key=value` pair (not indented) and hold at least two. The record's own
 //! `src` and `fmt` are not overwritten by keys of those names.
 
+use crate::fields::{closing_quote, plain_number, unescape_with};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -38,6 +39,7 @@ pub struct Logfmt {
 }
 
 impl Logfmt {
+    /// The format, with an empty buffer.
     pub fn new() -> Self {
         Self::default()
     }
@@ -65,10 +67,6 @@ const TIME_KEYS: [&[u8]; 4] = [b"ts", b"time", b"timestamp", b"t"];
 type Error = &'static str;
 
 impl LogFormat for Logfmt {
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         "logfmt"
     }
@@ -100,13 +98,14 @@ impl LogFormat for Logfmt {
                     time_pair = Some(i);
                     break;
                 }
-                None if name == b"ts" => return Err("bad time in ts"),
+                None if name == f::TS.as_bytes() => return Err("bad time in ts"),
                 None => {}
             }
         }
         for (i, pair) in pairs.iter().enumerate() {
             let k = key(pair);
-            if Some(i) == time_pair || k == b"src" || k == b"fmt" || k == b"ts" || !is_last(i) {
+            let ours = [f::SRC, f::FMT, f::TS].iter().any(|name| k == name.as_bytes());
+            if Some(i) == time_pair || ours || !is_last(i) {
                 continue;
             }
             // Keys hold no quote, backslash or control character (see
@@ -116,7 +115,7 @@ impl LogFormat for Logfmt {
                 Value::Flag => obj.raw(&name, b"true"),
                 Value::Bare(a, b) => {
                     let v = &line[a..b];
-                    if v == b"true" || v == b"false" || json_number(v) {
+                    if v == b"true" || v == b"false" || plain_number(v) {
                         obj.raw(&name, v);
                     } else if utf8 {
                         obj.utf8_bytes(&name, v);
@@ -178,8 +177,10 @@ fn scan(line: &[u8], pairs: &mut Vec<Pair>) -> Result<(), Error> {
                 i += 1;
                 with_value += 1;
                 if line.get(i) == Some(&b'"') {
-                    let (end, escaped) =
-                        quoted_end(line, i + 1).ok_or("unterminated quoted value")?;
+                    let text = &line[i + 1..];
+                    let len = closing_quote(text).ok_or("unterminated quoted value")?;
+                    let escaped = memchr::memchr(b'\\', &text[..len]).is_some();
+                    let end = i + 1 + len;
                     let value = Value::Quoted(i + 1, end, escaped);
                     i = end + 1;
                     if !matches!(line.get(i), None | Some(b' ' | b'\t')) {
@@ -209,61 +210,17 @@ fn scan(line: &[u8], pairs: &mut Vec<Pair>) -> Result<(), Error> {
     Ok(())
 }
 
-/// The index of the quote that ends a quoted value whose text starts at
-/// `from`, and whether the text holds a backslash.
-fn quoted_end(line: &[u8], from: usize) -> Option<(usize, bool)> {
-    let mut j = from;
-    let mut escaped = false;
-    loop {
-        let k = memchr::memchr2(b'"', b'\\', line.get(j..)?)?;
-        if line[j + k] == b'"' {
-            return Some((j + k, escaped));
-        }
-        escaped = true;
-        j += k + 2;
-    }
-}
-
-/// Undoes the escapes of a quoted value into `out`.
+/// Undoes the escapes of a quoted value into `out`: `\"`, `\\`, `\n`,
+/// `\t` and `\r`; others are kept as written.
 fn unescape(s: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'\\', &s[i..]) {
-        out.extend_from_slice(&s[i..i + k]);
-        i += k;
-        let (byte, len) = match s.get(i + 1) {
-            Some(b'"') => (b'"', 2),
-            Some(b'\\') => (b'\\', 2),
-            Some(b'n') => (b'\n', 2),
-            Some(b't') => (b'\t', 2),
-            Some(b'r') => (b'\r', 2),
-            _ => (b'\\', 1),
-        };
-        out.push(byte);
-        i += len;
-    }
-    out.extend_from_slice(&s[i..]);
-}
-
-/// `0`, `-12`, `3.25`: an integer that fits 64 bits or a decimal, written
-/// as JSON writes numbers (no leading zeros, `+`, exponent, or bare `.`).
-pub(crate) fn json_number(s: &[u8]) -> bool {
-    let digits = s.strip_prefix(b"-").unwrap_or(s);
-    let (int, frac) = match memchr::memchr(b'.', digits) {
-        Some(i) => (&digits[..i], Some(&digits[i + 1..])),
-        None => (digits, None),
-    };
-    let all_digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
-    if !all_digits(int) || (int.len() > 1 && int[0] == b'0') {
-        return false;
-    }
-    match frac {
-        Some(frac) => all_digits(frac),
-        // Up to 18 digits always fit; beyond, check.
-        None if int.len() < 19 => true,
-        None => std::str::from_utf8(s)
-            .is_ok_and(|t| t.parse::<i64>().is_ok() || t.parse::<u64>().is_ok()),
-    }
+    unescape_with(s, out, |after| match after.first()? {
+        b'"' => Some((b'"', 1)),
+        b'\\' => Some((b'\\', 1)),
+        b'n' => Some((b'\n', 1)),
+        b't' => Some((b'\t', 1)),
+        b'r' => Some((b'\r', 1)),
+        _ => None,
+    });
 }
 
 /// A time found in a value.
@@ -335,12 +292,8 @@ mod tests {
     use serde_json::json;
 
     fn parse_bytes(line: &[u8]) -> Result<serde_json::Value, Error> {
-        let mut buf = Vec::new();
-        let mut obj = Object::new(&mut buf);
         let mut ctx = Ctx::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap());
-        Logfmt::new().parse(line, &mut obj, &mut ctx)?;
-        obj.finish();
-        Ok(serde_json::from_slice(&buf).expect("valid JSON"))
+        crate::testing::record_in(&mut Logfmt::new(), line, &mut ctx)
     }
 
     fn parse(line: &str) -> Result<serde_json::Value, Error> {
@@ -491,7 +444,7 @@ mod tests {
                         let value: serde_json::Value = match w.as_str() {
                             "true" => json!(true),
                             "false" => json!(false),
-                            _ if json_number(w.as_bytes()) => serde_json::from_str(w).unwrap(),
+                            _ if plain_number(w.as_bytes()) => serde_json::from_str(w).unwrap(),
                             _ => json!(w),
                         };
                         (format!("{k}={w}"), value)

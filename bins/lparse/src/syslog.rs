@@ -20,6 +20,7 @@
 //! Not taken for syslog: the continuation lines of multi-line messages
 //! (macOS writes them indented with a tab), which start with no time.
 
+use crate::fields::{text, uint};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -28,16 +29,6 @@ use logkit_common::time::{format_rfc3339_frac, month_number, parse_rfc3339};
 /// RFC 3164 and RFC 5424 syslog lines.
 #[derive(Clone)]
 pub struct Syslog;
-
-/// Field names of syslog records, beside the shared ones (`ts`, `fmt`).
-pub const HOST: &str = "host";
-pub const APP: &str = "app";
-pub const PID: &str = "pid";
-pub const FACILITY: &str = "facility";
-pub const SEVERITY: &str = "severity";
-pub const MSGID: &str = "msgid";
-pub const SD: &str = "sd";
-pub const MSG: &str = "msg";
 
 /// Facility names, by number (RFC 5424 table 1, as syslog.conf names them).
 pub const FACILITIES: [&str; 24] = [
@@ -74,10 +65,6 @@ pub const SEVERITIES: [&str; 8] =
 type Error = &'static str;
 
 impl LogFormat for Syslog {
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         "syslog"
     }
@@ -122,34 +109,18 @@ fn after_version(s: &[u8]) -> Option<&[u8]> {
     Some(&s[n + 1..])
 }
 
-/// Writes a slice of the line as a string field (see `access::text`).
-fn text(obj: &mut Object, name: &str, value: &[u8], line_is_utf8: bool) {
-    if line_is_utf8 {
-        obj.utf8_bytes(name, value);
-    } else {
-        obj.bytes(name, value);
-    }
-}
-
 /// `pid`: an integer when numeric, else text.
 fn write_pid(obj: &mut Object, pid: &[u8], utf8: bool) {
     match uint(pid) {
-        Some(n) => obj.uint(PID, n),
-        None => text(obj, PID, pid, utf8),
+        Some(n) => obj.uint(f::PID, n),
+        None => text(obj, f::PID, pid, utf8),
     }
-}
-
-fn uint(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(s).ok()?.parse().ok()
 }
 
 fn write_pri(obj: &mut Object, pri: Option<u8>) {
     if let Some(pri) = pri {
-        obj.str(FACILITY, FACILITIES[usize::from(pri >> 3)]);
-        obj.str(SEVERITY, SEVERITIES[usize::from(pri & 7)]);
+        obj.str(f::FACILITY, FACILITIES[usize::from(pri >> 3)]);
+        obj.str(f::SEVERITY, SEVERITIES[usize::from(pri & 7)]);
     }
 }
 
@@ -177,7 +148,7 @@ fn rfc5424(s: &[u8], pri: Option<u8>, obj: &mut Object, utf8: bool) -> Result<()
         let stamp = std::str::from_utf8(time).ok().and_then(parse_rfc3339).ok_or("bad time")?;
         obj.str(f::TS, &format_rfc3339_frac(stamp.instant, stamp.offset));
     }
-    for (name, value) in [(HOST, host), (APP, app)] {
+    for (name, value) in [(f::HOST, host), (f::APP, app)] {
         if value != b"-" {
             text(obj, name, value, utf8);
         }
@@ -187,13 +158,13 @@ fn rfc5424(s: &[u8], pri: Option<u8>, obj: &mut Object, utf8: bool) -> Result<()
     }
     write_pri(obj, pri);
     if msgid != b"-" {
-        text(obj, MSGID, msgid, utf8);
+        text(obj, f::MSGID, msgid, utf8);
     }
     if sd != b"-" {
-        text(obj, SD, sd, utf8);
+        text(obj, f::SD, sd, utf8);
     }
     if !msg.is_empty() {
-        text(obj, MSG, msg, utf8);
+        text(obj, f::MSG, msg, utf8);
     }
     obj.str(f::FMT, "syslog");
     Ok(())
@@ -261,17 +232,17 @@ fn rfc3164(
         }
     }
     if let Some(host) = parts.host {
-        text(obj, HOST, host, utf8);
+        text(obj, f::HOST, host, utf8);
     }
     if let Some(app) = parts.app {
-        text(obj, APP, app, utf8);
+        text(obj, f::APP, app, utf8);
     }
     if let Some(pid) = parts.pid {
         write_pid(obj, pid, utf8);
     }
     write_pri(obj, pri);
     if !parts.msg.is_empty() {
-        text(obj, MSG, parts.msg, utf8);
+        text(obj, f::MSG, parts.msg, utf8);
     }
     obj.str(f::FMT, "syslog");
     Ok(())
@@ -466,11 +437,7 @@ mod tests {
     }
 
     fn parse_in(line: &[u8], ctx: &mut Ctx) -> Result<serde_json::Value, Error> {
-        let mut buf = Vec::new();
-        let mut obj = Object::new(&mut buf);
-        Syslog.parse(line, &mut obj, ctx)?;
-        obj.finish();
-        Ok(serde_json::from_slice(&buf).expect("valid JSON"))
+        crate::testing::record_in(&mut Syslog, line, ctx)
     }
 
     fn parse(line: &str) -> Result<serde_json::Value, Error> {
@@ -722,7 +689,7 @@ mod tests {
             let r = parse(&line).unwrap();
             let mut want = json!({"ts": ts, "facility": FACILITIES[usize::from(pri >> 3)],
                 "severity": SEVERITIES[usize::from(pri & 7)], "fmt": "syslog"});
-            for (name, value) in [(HOST, host), (APP, app), (MSGID, msgid), (SD, sd), (MSG, msg)] {
+            for (name, value) in [(f::HOST, host), (f::APP, app), (f::MSGID, msgid), (f::SD, sd), (f::MSG, msg)] {
                 if let Some(v) = value {
                     want[name] = json!(v);
                 }

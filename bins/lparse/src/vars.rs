@@ -33,21 +33,21 @@ pub enum Kind {
 /// The canonical field of an nginx variable (without `$`), if it has one.
 pub fn nginx(name: &str) -> Option<Kind> {
     Some(match name {
-        "remote_addr" | "realip_remote_addr" => Kind::Text("client"),
-        "remote_user" => Kind::Text("user"),
+        "remote_addr" | "realip_remote_addr" => Kind::Text(f::CLIENT),
+        "remote_user" => Kind::Text(f::USER),
         "time_local" | "time_iso8601" => Kind::Time,
         "request" => Kind::Request,
-        "request_method" => Kind::Text("method"),
+        "request_method" => Kind::Text(f::METHOD),
         "request_uri" => Kind::Target,
-        "uri" | "document_uri" => Kind::Text("path"),
-        "args" | "query_string" => Kind::Text("query"),
-        "server_protocol" => Kind::Text("proto"),
-        "status" => Kind::Int("status"),
-        "body_bytes_sent" => Kind::Int("bytes"),
-        "http_referer" => Kind::Text("referer"),
-        "http_user_agent" => Kind::Text("ua"),
-        "host" | "server_name" | "http_host" => Kind::Text("vhost"),
-        "request_time" => Kind::Seconds("rt"),
+        "uri" | "document_uri" => Kind::Text(f::PATH),
+        "args" | "query_string" => Kind::Text(f::QUERY),
+        "server_protocol" => Kind::Text(f::PROTO),
+        "status" => Kind::Int(f::STATUS),
+        "body_bytes_sent" => Kind::Int(f::BYTES),
+        "http_referer" => Kind::Text(f::REFERER),
+        "http_user_agent" => Kind::Text(f::UA),
+        "host" | "server_name" | "http_host" => Kind::Text(f::VHOST),
+        "request_time" => Kind::Seconds(f::RT),
         _ => return None,
     })
 }
@@ -79,22 +79,22 @@ pub fn nginx_number(name: &str) -> bool {
 pub fn apache(directive: &str, arg: Option<&str>) -> Option<Kind> {
     let arg_lower = arg.map(str::to_ascii_lowercase);
     Some(match (directive, arg_lower.as_deref()) {
-        ("h" | "a", None) => Kind::Text("client"),
-        ("u", None) => Kind::Text("user"),
+        ("h" | "a", None) => Kind::Text(f::CLIENT),
+        ("u", None) => Kind::Text(f::USER),
         ("t", None) => Kind::Time,
         ("r", None) => Kind::Request,
-        ("s" | ">s" | "<s", None) => Kind::Int("status"),
-        ("b" | "B" | "O", None) => Kind::Int("bytes"),
-        ("D", None) | ("T", Some("us")) => Kind::Micros("rt"),
-        ("T", Some("ms")) => Kind::Millis("rt"),
-        ("T", None | Some("s")) => Kind::Seconds("rt"),
-        ("v" | "V", None) => Kind::Text("vhost"),
-        ("m", None) => Kind::Text("method"),
-        ("U", None) => Kind::Text("path"),
-        ("H", None) => Kind::Text("proto"),
-        ("i", Some("referer")) => Kind::Text("referer"),
-        ("i", Some("user-agent")) => Kind::Text("ua"),
-        ("i", Some("host")) => Kind::Text("vhost"),
+        ("s" | ">s" | "<s", None) => Kind::Int(f::STATUS),
+        ("b" | "B" | "O", None) => Kind::Int(f::BYTES),
+        ("D", None) | ("T", Some("us")) => Kind::Micros(f::RT),
+        ("T", Some("ms")) => Kind::Millis(f::RT),
+        ("T", None | Some("s")) => Kind::Seconds(f::RT),
+        ("v" | "V", None) => Kind::Text(f::VHOST),
+        ("m", None) => Kind::Text(f::METHOD),
+        ("U", None) => Kind::Text(f::PATH),
+        ("H", None) => Kind::Text(f::PROTO),
+        ("i", Some("referer")) => Kind::Text(f::REFERER),
+        ("i", Some("user-agent")) => Kind::Text(f::UA),
+        ("i", Some("host")) => Kind::Text(f::VHOST),
         _ => return None,
     })
 }
@@ -108,7 +108,7 @@ pub fn apache_name(directive: &str, arg: Option<&str>) -> String {
     match directive {
         "l" => "ident",
         "p" => "port",
-        "P" => "pid",
+        "P" => f::PID,
         "k" => "keepalive",
         "I" => "bytes_in",
         "S" => "bytes_transferred",
@@ -202,12 +202,12 @@ pub fn write(
         }
         Kind::Request => {
             if once(f::METHOD) {
-                crate::access::split_request(text, obj, utf8 || std::str::from_utf8(text).is_ok());
+                crate::fields::split_request(text, obj, utf8 || std::str::from_utf8(text).is_ok());
             }
         }
         Kind::Target => {
             if once(f::PATH) {
-                crate::access::split_target(text, obj, utf8 || std::str::from_utf8(text).is_ok());
+                crate::fields::split_target(text, obj, utf8 || std::str::from_utf8(text).is_ok());
             }
         }
     }

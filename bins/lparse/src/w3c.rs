@@ -36,6 +36,7 @@
 //! Other columns keep their own name (`s-ip`, `s-port`, `sc-win32-status`,
 //! ...), as numbers when their value is an integer or decimal number.
 
+use crate::fields::{plain_number, text, uint};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -48,6 +49,7 @@ pub struct W3c {
 }
 
 impl W3c {
+    /// The format, knowing no source's header yet.
     pub fn new() -> Self {
         Self::default()
     }
@@ -148,10 +150,6 @@ impl LogFormat for W3c {
         true
     }
 
-    fn clone_box(&self) -> Box<dyn LogFormat> {
-        Box::new(self.clone())
-    }
-
     fn name(&self) -> &str {
         "w3c"
     }
@@ -199,7 +197,7 @@ impl LogFormat for W3c {
                     text(obj, f::UA, &ctx.scratch, utf8);
                 }
                 Column::Rt => {
-                    if !crate::logfmt::json_number(v) || v[0] == b'-' {
+                    if !plain_number(v) || v[0] == b'-' {
                         return Err("time-taken is not a number");
                     }
                     let ms: f64 = std::str::from_utf8(v)
@@ -210,7 +208,7 @@ impl LogFormat for W3c {
                     obj.float(f::RT, ms / 1000.0);
                 }
                 Column::Other(name) => {
-                    if crate::logfmt::json_number(v) {
+                    if plain_number(v) {
                         obj.raw(name, v);
                     } else {
                         text(obj, name, v, utf8);
@@ -221,22 +219,6 @@ impl LogFormat for W3c {
         obj.str(f::FMT, "w3c");
         Ok(())
     }
-}
-
-/// Writes a slice of the line as a string field (see `access::text`).
-fn text(obj: &mut Object, name: &str, value: &[u8], line_is_utf8: bool) {
-    if line_is_utf8 {
-        obj.utf8_bytes(name, value);
-    } else {
-        obj.bytes(name, value);
-    }
-}
-
-fn uint(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(s).ok()?.parse().ok()
 }
 
 fn num(s: &[u8]) -> Option<u32> {
@@ -322,11 +304,7 @@ mod tests {
         ctx.source = source.as_bytes().to_vec();
         let mut result = Err("no line");
         for line in lines {
-            let mut buf = Vec::new();
-            let mut obj = Object::new(&mut buf);
-            let parsed = w3c.parse(line, &mut obj, &mut ctx);
-            obj.finish();
-            result = parsed.map(|()| serde_json::from_slice(&buf).expect("valid JSON"));
+            result = crate::testing::record_in(w3c, line, &mut ctx);
         }
         result
     }
@@ -471,7 +449,7 @@ mod tests {
                 want["bytes"] = json!(b);
             }
             if custom != "-" {
-                want["x-custom"] = if crate::logfmt::json_number(custom.as_bytes()) {
+                want["x-custom"] = if plain_number(custom.as_bytes()) {
                     serde_json::from_str(&custom).unwrap()
                 } else {
                     json!(custom)
