@@ -80,7 +80,9 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// An input named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputName {
+    /// Standard input (`-`, or no file argument at all).
     Stdin,
+    /// A file, by the path given.
     Path(std::path::PathBuf),
 }
 
@@ -123,10 +125,11 @@ impl InputName {
     }
 }
 
-/// Opens a file for reading, with the path in the error message.
 /// An opened input: standard input or a file.
 pub enum Input {
+    /// Standard input, locked for the run.
     Stdin(io::StdinLock<'static>),
+    /// A file opened by [`open`].
     File(File),
 }
 
@@ -188,6 +191,8 @@ pub struct BadInput {
 }
 
 impl BadInput {
+    /// A reporter for `tool` (the prefix of its messages); with `strict`,
+    /// the first problem ends the run.
     pub fn new(tool: &'static str, strict: bool) -> Self {
         BadInput { tool, strict, count: 0, shown: 0, max_shown: 20, collected: None }
     }
@@ -255,10 +260,12 @@ impl BadInput {
         self.count += n;
     }
 
+    /// How many problems were found so far, shown or not.
     pub fn count(&self) -> u64 {
         self.count
     }
 
+    /// Whether the first problem ends the run (`--strict`).
     pub fn is_strict(&self) -> bool {
         self.strict
     }

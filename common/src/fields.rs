@@ -28,6 +28,7 @@ pub struct FieldSet {
 }
 
 impl FieldSet {
+    /// An empty set.
     pub fn new() -> Self {
         FieldSet::default()
     }
@@ -55,6 +56,7 @@ impl FieldSet {
         self.names.len()
     }
 
+    /// Whether no field was added.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
@@ -107,9 +109,13 @@ fn walk<'a>(mut value: Raw<'a>, path: &[String]) -> Option<Raw<'a>> {
 /// A JSON value, typed just enough to compare it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number, as a double (JSON's own precision in practice).
     Number(f64),
+    /// A string, unescaped (borrowed from the line when it had no escapes).
     String(Cow<'a, str>),
     /// An array or an object, as its JSON text.
     Composite(&'a str),
@@ -170,11 +176,14 @@ pub fn compare_with_literal(value: &Value<'_>, literal: &Literal) -> Option<Orde
 /// A value written on the command line, with its numeric reading if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Literal {
+    /// The text as written.
     pub text: String,
+    /// The text read as a number, when it is one (`404`, `0.5`, `1e3`).
     pub number: Option<f64>,
 }
 
 impl Literal {
+    /// The literal `text`, read as a number too when it is one.
     pub fn new(text: &str) -> Self {
         Literal {
             text: text.to_owned(),

@@ -39,6 +39,7 @@ impl std::str::FromStr for StatusSet {
 }
 
 impl StatusSet {
+    /// Whether `status` is in the set.
     pub fn contains(&self, status: i64) -> bool {
         self.ranges.iter().any(|&(lo, hi)| lo <= status && status <= hi)
     }
@@ -50,7 +51,13 @@ pub enum Test {
     /// `=`, `!=`, `<`, `<=`, `>`, `>=` against a literal.
     Compare(Op, Literal),
     /// `~ REGEX` (`negated`: `!~`), searched in the value's text.
-    Matches { regex: regex::Regex, negated: bool },
+    Matches {
+        /// The pattern, searched anywhere in the text (anchor it with `^`
+        /// and `$`).
+        regex: regex::Regex,
+        /// `!~`: the condition holds when the pattern is not found.
+        negated: bool,
+    },
     /// `FIELD`: present and not null.
     Present,
     /// `!FIELD`: missing or null.
@@ -60,11 +67,17 @@ pub enum Test {
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// `=` (also `==`).
     Eq,
+    /// `!=`.
     Ne,
+    /// `<`.
     Lt,
+    /// `<=`.
     Le,
+    /// `>`.
     Gt,
+    /// `>=`.
     Ge,
 }
 
@@ -77,7 +90,9 @@ pub enum Op {
 /// (`req.headers.host`).
 #[derive(Debug, Clone)]
 pub struct Condition {
+    /// The field's name, or a dotted path into nested objects.
     pub field: String,
+    /// What its value must satisfy.
     pub test: Test,
 }
 

@@ -14,6 +14,7 @@ use std::borrow::Cow;
 /// Why a line is not a JSON object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScanError {
+    /// What was wrong, e.g. `unterminated string`.
     pub what: &'static str,
     /// Byte offset in the line.
     pub at: usize,

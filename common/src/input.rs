@@ -36,6 +36,7 @@ pub fn too_long(max_line: usize, done: &str) -> String {
 /// the terminator).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line<'a> {
+    /// The line's bytes, without its terminator; at most the maximum.
     pub bytes: &'a [u8],
     /// 1-based line number in this input.
     pub number: u64,
@@ -139,6 +140,10 @@ pub struct LineReader<R> {
 /// Something to do when the input has no data ready: typically, flush the
 /// output so that a downstream reader sees what we have while we wait.
 pub trait Idle {
+    /// Called before a read that would block.
+    ///
+    /// # Errors
+    /// An error ends the read with it (a closed output, say).
     fn idle(&mut self) -> io::Result<()>;
 }
 
@@ -152,6 +157,8 @@ impl Idle for NoIdle {
 }
 
 impl<R: Read> LineReader<R> {
+    /// A reader of `inner`, with lines of at most [`DEFAULT_MAX_LINE`]
+    /// bytes (see [`LineReader::max_line`]).
     pub fn new(inner: R) -> Self {
         Self::with_capacity(inner, INITIAL_BUF)
     }

@@ -24,6 +24,8 @@
 //!   exit on a closed pipe, bad-input reporting), [`sys`] (poll, the
 //!   open-files limit and fstat, through rustix).
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod fields;
 pub mod filter;

@@ -29,6 +29,7 @@ impl StopFlag {
         Ok(StopFlag(flag))
     }
 
+    /// Whether a stop was requested.
     pub fn is_set(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }

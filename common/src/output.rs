@@ -24,6 +24,8 @@ impl Default for Output {
 }
 
 impl Output {
+    /// A buffered standard output; when it is a pipe, the pipe's buffer is
+    /// enlarged (best effort).
     pub fn new() -> Self {
         grow_pipe(std::io::stdout());
         Output { out: io::stdout().lock(), buf: Vec::with_capacity(CAPACITY + 4096) }

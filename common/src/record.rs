@@ -211,8 +211,13 @@ pub struct LineRecord<'a> {
     /// The `src` string, quotes and escapes included: ready to be written
     /// into another record as it stands.
     pub src: Option<&'a [u8]>,
+    /// The `src_b64` string (quotes included): the exact bytes of a
+    /// source name that is not UTF-8.
     pub src_b64: Option<&'a [u8]>,
+    /// The `line` string, quotes and escapes included.
     pub line: &'a [u8],
+    /// The `line_b64` string (quotes included): the exact bytes of a line
+    /// that is not UTF-8.
     pub line_b64: Option<&'a [u8]>,
     /// ltail cut the line at its maximum length.
     pub truncated: bool,

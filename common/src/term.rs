@@ -35,7 +35,9 @@ pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
 /// Whether a column holds numbers (right-aligned) or text (left-aligned).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
+    /// Text: padded on the right.
     Left,
+    /// Numbers: padded on the left, so that digits line up.
     Right,
 }
 
