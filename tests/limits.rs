@@ -6,35 +6,12 @@
 
 mod util;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use util::{bin, parse_ndjson};
+use util::{file_and_pipe, parse_ndjson, pipeline};
 
 /// ltail's default line maximum, and the record maximum of the readers.
 const MAX_LINE: usize = 1 << 20;
 const MAX_RECORD: usize = 8 << 20;
-
-/// Runs `tool args FILE`, and `tool args` with the file's bytes on stdin.
-fn file_and_pipe(tool: &str, args: &[&str], path: &Path) -> [Output; 2] {
-    let file = Command::new(bin(tool)).args(args).arg(path).output().unwrap();
-    let mut child = Command::new(bin(tool))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let data = std::fs::read(path).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || {
-        // lcount may stop reading early on a fatal error; that is its right.
-        let _ = stdin.write_all(&data);
-    });
-    let piped = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    [file, piped]
-}
 
 fn write_file(dir: &Path, name: &str, data: &[u8]) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -97,15 +74,11 @@ fn lcount_reads_a_large_file_on_all_cores_as_it_reads_a_pipe() {
     }
     let path = write_file(dir.path(), "big.ndjson", &data);
     let [file, piped] = file_and_pipe("lcount", &["--status", "404", "--sum", "rt"], &path);
-    let label = path.display().to_string();
-    let file_err = String::from_utf8(file.stderr).unwrap().replace(&label, "-");
-    let piped_err = String::from_utf8(piped.stderr).unwrap();
-    assert_eq!(file.stdout, piped.stdout, "stdout");
-    assert_eq!(file_err, piped_err, "stderr");
-    assert_eq!(file.status.code(), piped.status.code(), "exit status");
+    assert_eq!(file, piped, "stdout, stderr and exit status");
     // And both are right.
-    assert_eq!(piped.status.code(), Some(1));
-    let got = &parse_ndjson(&piped.stdout)[0];
+    let (stdout, piped_err, code) = piped;
+    assert_eq!(code, Some(1));
+    let got = &parse_ndjson(&stdout)[0];
     assert_eq!(got["count"], want_404);
     assert!(piped_err.ends_with(&format!(": {want_bad}\n")), "{piped_err}");
     // The first 20 bad lines are named by number, in input order.
@@ -124,9 +97,9 @@ fn lcount_reads_a_3_mb_record_whole() {
     let msg = "m".repeat(3_000_000);
     let data = format!("{}\n{{\"status\":404,\"msg\":\"{msg}\"}}\n{}\n", record(1), record(2));
     let path = write_file(dir.path(), "big-record.ndjson", data.as_bytes());
-    for out in file_and_pipe("lcount", &["--status", "404"], &path) {
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(parse_ndjson(&out.stdout), [serde_json::json!({"count": 2})]);
+    for (stdout, stderr, code) in file_and_pipe("lcount", &["--status", "404"], &path) {
+        assert_eq!(code, Some(0), "{stderr}");
+        assert_eq!(parse_ndjson(&stdout), [serde_json::json!({"count": 2})]);
     }
 }
 
@@ -156,22 +129,12 @@ fn a_line_of_ltails_maximum_goes_through_lparse_whole_with_its_src() {
     data.extend_from_slice(&access_line_of(200));
     data.push(b'\n');
     let path = write_file(dir.path(), "access.log", &data);
-    let ltail = Command::new(bin("ltail")).arg(&path).output().unwrap();
-    assert_eq!(ltail.status.code(), Some(0));
-    let records = parse_ndjson(&ltail.stdout);
-    assert_eq!(records.len(), 3);
+    let ltail = pipeline(dir.path(), &[util::tool("ltail", &[&path])], None);
+    assert_eq!(ltail.status[0].code(), Some(0));
+    assert_eq!(parse_ndjson(&ltail.stdout).len(), 3);
     assert!(ltail.stdout.len() > 7 * MAX_LINE, "the second record is escaped");
-    let mut child = Command::new(bin("lparse"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || stdin.write_all(&ltail.stdout).unwrap());
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = pipeline(dir.path(), &[util::tool::<&str>("lparse", &[])], Some(ltail.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr[0]);
     let got = parse_ndjson(&out.stdout);
     assert_eq!(got.len(), 3, "{stderr}");
     let src = path.display().to_string();
@@ -185,7 +148,7 @@ fn a_line_of_ltails_maximum_goes_through_lparse_whole_with_its_src() {
     assert_eq!(got[1]["line"].as_str().unwrap().as_bytes(), vec![1u8; MAX_LINE]);
     assert!(got[1]["err"].is_string());
     assert_eq!(got[2]["path"], "/big");
-    assert_eq!(out.status.code(), Some(1), "one line did not parse: {stderr}");
+    assert_eq!(out.status[0].code(), Some(1), "one line did not parse: {stderr}");
     assert!(stderr.contains("(record at -:2)"), "{stderr}");
 }
 
@@ -213,23 +176,21 @@ fn lparse_cuts_raw_lines_and_refuses_records_over_the_maximum_alike_on_every_pat
     }
     let path = write_file(dir.path(), "access.log", &data);
     let [file, piped] = file_and_pipe("lparse", &["--tz", "UTC"], &path);
-    let label = path.display().to_string();
-    let file_err = String::from_utf8(file.stderr).unwrap().replace(&label, "-");
-    let piped_err = String::from_utf8(piped.stderr).unwrap();
-    assert_eq!(file_err, piped_err, "stderr");
-    assert_eq!(file.status.code(), piped.status.code());
-    let (file_recs, piped_recs) = (parse_ndjson(&file.stdout), parse_ndjson(&piped.stdout));
+    assert_eq!((&file.1, file.2), (&piped.1, piped.2), "stderr and exit status");
+    let (file_recs, piped_recs) = (parse_ndjson(&file.0), parse_ndjson(&piped.0));
     assert_eq!(file_recs.len(), i);
     assert_eq!(piped_recs.len(), i);
+    // The same records, but for the file's name as src.
     for (mut a, b) in file_recs.into_iter().zip(piped_recs) {
         a.as_object_mut().unwrap().remove("src");
         assert_eq!(a, b);
     }
-    let got = parse_ndjson(&piped.stdout);
+    let (stdout, piped_err, code) = piped;
+    let got = parse_ndjson(&stdout);
     assert_eq!(got[1000]["truncated"], true);
     assert_eq!(got[40_000]["truncated"], true);
     assert_eq!(got[40_000]["line"].as_str().unwrap().len(), MAX_LINE);
-    assert_eq!(piped.status.code(), Some(1));
+    assert_eq!(code, Some(1));
     assert!(
         piped_err.contains(&format!("-:40001: line longer than {MAX_RECORD} bytes, not parsed")),
         "{piped_err}"

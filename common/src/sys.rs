@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn files_are_regular_with_their_size() {
-        let mut file = tempfile_in_target();
+        let mut file = tempfile::tempfile().unwrap();
         file.write_all(&[0; 1234]).unwrap();
         let info = FdInfo::of(&file).unwrap();
         assert!(info.is_regular() && !info.is_fifo());
@@ -126,18 +126,5 @@ mod tests {
         let limit = getrlimit(Resource::Nofile);
         assert_eq!(after, limit.current);
         assert_eq!(limit.current, limit.maximum);
-    }
-
-    fn tempfile_in_target() -> std::fs::File {
-        let path = std::env::temp_dir().join(format!("logkit-sys-{}", std::process::id()));
-        let file = std::fs::File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        std::fs::remove_file(&path).unwrap();
-        file
     }
 }

@@ -191,6 +191,27 @@ pub fn pipeline(dir: &Path, stages: &[Stage], input: Option<Vec<u8>>) -> Finishe
     }
 }
 
+/// What `name args FILE` did, and `name args` with the file's bytes on
+/// stdin (one thread and several, for a large file): (stdout, stderr, exit
+/// code) of each, the file's name in the first's messages written as `-`,
+/// as the second names its input.
+pub fn file_and_pipe(
+    name: &str,
+    args: &[&str],
+    path: &Path,
+) -> [(Vec<u8>, String, Option<i32>); 2] {
+    let dir = path.parent().unwrap();
+    let mut file_args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    file_args.push(path.as_os_str());
+    let file = pipeline(dir, &[tool(name, &file_args)], None);
+    let piped = pipeline(dir, &[tool(name, args)], Some(std::fs::read(path).unwrap()));
+    let label = path.display().to_string();
+    [file, piped].map(|run| {
+        let stderr = String::from_utf8(run.stderr[0].clone()).unwrap().replace(&label, "-");
+        (run.stdout, stderr, run.status[0].code())
+    })
+}
+
 /// Reads a child's stdout line by line on a thread, so that the test can
 /// wait for a line with a timeout.
 pub fn line_receiver(stdout: ChildStdout) -> mpsc::Receiver<String> {

@@ -2,44 +2,27 @@
 //! order and the messages about bad lines must be exactly those of the
 //! same bytes read from a pipe (one thread).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod util;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lparse");
+use std::io::Write;
 
 /// Big enough to go parallel (8 MiB and more).
 const SIZE: usize = 12 << 20;
 
 /// lparse on `path` as a file argument, and on the same bytes through a
-/// pipe: (stdout, stderr, status) of each.
+/// pipe: (stdout, stderr, status) of each, the file's records without the
+/// `src` that the pipe's do not have.
 fn both(path: &std::path::Path) -> [(Vec<u8>, String, Option<i32>); 2] {
-    let file = Command::new(BIN).args(["--tz", "UTC"]).arg(path).output().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["--tz", "UTC"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let data = std::fs::read(path).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || stdin.write_all(&data).unwrap());
-    let piped = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
+    let [mut file, piped] = util::file_and_pipe("lparse", &["--tz", "UTC"], path);
     let label = path.display().to_string();
-    // The file's records carry its name as src; the pipe's carry none.
     let src = format!("{{\"src\":{},", serde_json::to_string(&label).unwrap());
-    let file_out: Vec<u8> = String::from_utf8(file.stdout)
+    file.0 = String::from_utf8(file.0)
         .unwrap()
         .lines()
         .map(|l| format!("{{{}\n", l.strip_prefix(&src).expect("record starts with src")))
         .collect::<String>()
         .into_bytes();
-    let file_err = String::from_utf8(file.stderr).unwrap().replace(&format!("{label}:"), "-:");
-    [
-        (file_out, file_err, file.status.code()),
-        (piped.stdout, String::from_utf8(piped.stderr).unwrap(), piped.status.code()),
-    ]
+    [file, piped]
 }
 
 fn write_lines(name: &str, mut line: impl FnMut(usize) -> String) -> tempfile::TempPath {
