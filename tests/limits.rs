@@ -196,3 +196,20 @@ fn lparse_cuts_raw_lines_and_refuses_records_over_the_maximum_alike_on_every_pat
         "{piped_err}"
     );
 }
+
+#[test]
+fn ltail_names_a_cut_line_once_under_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "in.log", b"short\n0123456789abcdef\nafter\n");
+    let run = pipeline(
+        dir.path(),
+        &[util::tool("ltail", &["--strict", "--max-line-bytes", "8", "in.log"])],
+        None,
+    );
+    assert_eq!(run.status[0].code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr[0]),
+        "ltail: in.log:2: line longer than 8 bytes, cut\n"
+    );
+    assert_eq!(parse_ndjson(&run.stdout), [serde_json::json!({"src": "in.log", "line": "short"})]);
+}

@@ -15,7 +15,7 @@ mod follow;
 mod merge;
 mod tail;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Parser;
 use logkit_common::cli::{self, BadInput, Input, InputName, Outcome};
 use logkit_common::input::{LineReader, DEFAULT_MAX_LINE};
@@ -133,7 +133,15 @@ pub fn run() -> Result<Outcome> {
         let label = name.label().into_owned();
         let result = name.open().and_then(|input| {
             let each = Each { src: &src, label: &label, max_line: args.max_line_bytes };
-            read(input, start, &each, &mut out, &mut bad).with_context(|| label.clone())
+            // A read error is named by its file; a bad line (fatal under
+            // --strict) names its place already.
+            read(input, start, &each, &mut out, &mut bad).map_err(|e| {
+                if e.is::<std::io::Error>() {
+                    e.context(label.clone())
+                } else {
+                    e
+                }
+            })
         });
         if let Err(e) = result {
             if cli::is_broken_pipe(&e) {
