@@ -396,6 +396,19 @@ mod tests {
     }
 
     #[test]
+    fn iso_times_with_fractions_beyond_nanoseconds() {
+        let mut f = Custom::nginx(r#"log_format iso '$time_iso8601 $remote_addr';"#).unwrap();
+        for (time, ts) in [
+            ("2026-11-27T03:22:46.123456789012+01:00", "2026-11-27T03:22:46.123456789+01:00"),
+            // Without an offset: in UTC, the zone of `testing::record`.
+            ("2026-11-27T03:22:46.123456789012", "2026-11-27T03:22:46.123456789+00:00"),
+        ] {
+            let r = parse(&mut f, &format!("{time} 10.0.0.1")).unwrap();
+            assert_eq!(r, serde_json::json!({"ts":ts,"client":"10.0.0.1","fmt":"iso"}));
+        }
+    }
+
+    #[test]
     fn nginx_log_format_as_pasted_from_the_config() {
         let mut f = Custom::nginx(
             r#"log_format cache '$remote_addr - $remote_user [$time_local] "$request" '

@@ -7,7 +7,7 @@
 use crate::format::Ctx;
 use logkit_common::json::Object;
 use logkit_common::record as f;
-use logkit_common::time::{clf_to_rfc3339, format_rfc3339_frac, parse_rfc3339};
+use logkit_common::time::{clf_to_rfc3339, format_rfc3339_frac, layouts, parse_rfc3339};
 
 /// How a variable's text becomes a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,14 +219,23 @@ pub fn write(
 /// with or without brackets).
 pub fn time_from_text(text: &str, ctx: &Ctx) -> Option<String> {
     let text = text.trim().trim_start_matches('[').trim_end_matches(']');
-    if let Some(stamp) = parse_rfc3339(text) {
-        return Some(format_rfc3339_frac(stamp.instant, stamp.offset));
+    if let Some((time, len)) = layouts::iso8601(text.as_bytes()) {
+        if len == text.len() {
+            let stamp = time.to_stamp(&ctx.zone)?;
+            return Some(format_rfc3339_frac(stamp.instant, stamp.offset));
+        }
     }
     let mut out = Vec::new();
     if clf_to_rfc3339(text.as_bytes(), &mut out) {
         return String::from_utf8(out).ok();
     }
-    let dt = text.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>().ok()?;
+    // The rarer forms of ISO 8601, which jiff reads: with an offset in
+    // hours (`+01`), without seconds (`2026-11-27T03:22`), a date alone
+    // (midnight, as a `date` key holds it).
+    if let Some(stamp) = parse_rfc3339(text) {
+        return Some(format_rfc3339_frac(stamp.instant, stamp.offset));
+    }
+    let dt = text.parse::<jiff::civil::DateTime>().ok()?;
     let ts = ctx.zone.to_timestamp(dt).ok()?;
     Some(format_rfc3339_frac(ts, ctx.zone.to_offset(ts)))
 }
