@@ -6,6 +6,7 @@
 //! This module knows no format: the formats depend on it, never the other
 //! way round.
 
+use logkit_common::flat;
 use logkit_common::json::Object;
 use logkit_common::record as f;
 
@@ -247,47 +248,17 @@ pub fn uint(s: &[u8]) -> Option<u64> {
 }
 
 /// Whether `s`, as it stands, is a JSON number that readers take as one: the
-/// grammar of RFC 8259 (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`:
-/// no `+`, leading zero, bare `.` or surrounding space) and a value that is
-/// finite as a double (`1e400` is grammatical, but serde_json and others
-/// refuse it). Such text can be copied into a record as a number.
+/// grammar of RFC 8259 ([`flat::is_json_number`]: no `+`, leading zero, bare
+/// `.` or surrounding space) and a value that is finite as a double (`1e400`
+/// is grammatical, but serde_json and others refuse it). Such text can be
+/// copied into a record as a number.
 pub fn json_number(s: &[u8]) -> bool {
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while s.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i > start
-    };
-    let sign = usize::from(s.first() == Some(&b'-'));
-    let mut i = sign;
-    match s.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            digits(&mut i);
-        }
-        _ => return false,
-    }
-    let int_digits = i - sign;
-    if s.get(i) == Some(&b'.') {
-        i += 1;
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    let exponent = matches!(s.get(i), Some(b'e' | b'E'));
-    if exponent {
-        i += 1;
-        if matches!(s.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    if i != s.len() {
+    if !flat::is_json_number(s) {
         return false;
     }
+    let exponent = memchr::memchr2(b'e', b'E', s).is_some();
+    let sign = usize::from(s[0] == b'-');
+    let int_digits = s[sign..].iter().take_while(|b| b.is_ascii_digit()).count();
     // Without an exponent, up to 308 integer digits is below f64::MAX
     // (about 1.8e308): only longer numbers need parsing to be sure.
     (!exponent && int_digits <= 308)
