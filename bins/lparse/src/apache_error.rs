@@ -42,7 +42,7 @@
 //! The parser scans bytes and borrows from the line; only an escaped
 //! message or referer is copied, into [`Ctx::scratch`].
 
-use crate::fields::{escaped_text, text, uint, unescape, Cursor};
+use crate::fields::{escaped_text, text, uint, unescape, Cursor, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -169,7 +169,7 @@ fn apache_message(
     has_request: bool,
     obj: &mut Object,
     scratch: &mut Vec<u8>,
-    utf8: bool,
+    utf8: Utf8Line<'_>,
 ) {
     let mut msg = message;
     if let Some(code) = ah_code(msg) {
@@ -210,7 +210,7 @@ impl LogFormat for ApacheError {
     }
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         let mut c = Cursor::new(line);
         if !c.eat(b"[") {
             // A start-up message, written without time or level.

@@ -33,7 +33,7 @@
 //!
 //! The parser scans bytes and borrows from the line.
 
-use crate::fields::{split_request, text, Cursor};
+use crate::fields::{split_request, text, Cursor, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -226,14 +226,14 @@ impl LogFormat for NginxError {
             }
         }
         let rest = c.rest();
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         let (msg, trailer) = match find_trailer(rest) {
             Some((at, t)) => (&rest[..at], Some(t)),
             None => (rest, None),
         };
 
         ctx.write_local_ts(obj, time.datetime)?;
-        obj.utf8_bytes(f::LEVEL, level);
+        text(obj, f::LEVEL, level, utf8);
         obj.uint(f::PID, pid);
         obj.uint(f::TID, tid);
         if let Some(cid) = cid {

@@ -20,7 +20,7 @@
 //! Not taken for syslog: the continuation lines of multi-line messages
 //! (macOS writes them indented with a tab), which start with no time.
 
-use crate::fields::{text, uint};
+use crate::fields::{text, uint, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -71,7 +71,7 @@ impl LogFormat for Syslog {
     }
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         let (pri, rest) = if line.first() == Some(&b'<') {
             let (pri, rest) = priority(line)?;
             (Some(pri), rest)
@@ -111,7 +111,7 @@ fn after_version(s: &[u8]) -> Option<&[u8]> {
 }
 
 /// `pid`: an integer when numeric, else text.
-fn write_pid(obj: &mut Object, pid: &[u8], utf8: bool) {
+fn write_pid(obj: &mut Object, pid: &[u8], utf8: Utf8Line<'_>) {
     match uint(pid) {
         Some(n) => obj.uint(f::PID, n),
         None => text(obj, f::PID, pid, utf8),
@@ -127,7 +127,7 @@ fn write_pri(obj: &mut Object, pri: Option<u8>) {
 
 /// `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]`,
 /// from the timestamp on.
-fn rfc5424(s: &[u8], pri: Option<u8>, obj: &mut Object, utf8: bool) -> Result<(), Error> {
+fn rfc5424(s: &[u8], pri: Option<u8>, obj: &mut Object, utf8: Utf8Line<'_>) -> Result<(), Error> {
     let mut s = s;
     let time = header_field(&mut s, "expected RFC 5424 timestamp")?;
     let host = header_field(&mut s, "expected RFC 5424 hostname")?;
@@ -219,7 +219,7 @@ fn rfc3164(
     pri: Option<u8>,
     obj: &mut Object,
     ctx: &Ctx,
-    utf8: bool,
+    utf8: Utf8Line<'_>,
 ) -> Result<(), Error> {
     let (time, rest) = bsd_time(s).ok_or("expected syslog timestamp")?;
     let parts = host_tag_msg(rest)?;

@@ -36,7 +36,7 @@
 //! Other columns keep their own name (`s-ip`, `s-port`, `sc-win32-status`,
 //! ...), as numbers when their value is an integer or decimal number.
 
-use crate::fields::{plain_number, text, uint};
+use crate::fields::{plain_number, text, uint, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use jiff::tz::Offset;
 use logkit_common::json::Object;
@@ -184,7 +184,7 @@ impl LogFormat for W3c {
                 write_ts(obj, date, time)?;
             }
         }
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         for (column, v) in header.columns.iter().zip(values(line)) {
             if v == b"-" {
                 continue;
