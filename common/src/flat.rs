@@ -233,42 +233,13 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    /// A number (see [`number_len`]).
     fn number(&mut self) -> Result<&'a [u8], ScanError> {
         let start = self.i;
-        let bad = ScanError { what: "bad number", at: start };
-        if self.peek() == Some(b'-') {
-            self.i += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.i += 1,
-            Some(b'1'..=b'9') => self.digits(),
-            _ => return Err(bad),
-        }
-        if self.peek() == Some(b'.') {
-            self.i += 1;
-            if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
-                return Err(bad);
-            }
-            self.digits();
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.i += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.i += 1;
-            }
-            if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
-                return Err(bad);
-            }
-            self.digits();
-        }
+        let len =
+            number_len(&self.s[start..]).ok_or(ScanError { what: "bad number", at: start })?;
+        self.i += len;
         Ok(&self.s[start..self.i])
-    }
-
-    fn digits(&mut self) {
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
-            self.i += 1;
-        }
     }
 
     /// Skips a nested object or array, minding strings.
@@ -295,6 +266,47 @@ impl<'a> Fields<'a> {
         }
         Err(ScanError { what: "unterminated nested value", at: start })
     }
+}
+
+/// The length of the JSON number at the start of `s`, by the grammar of
+/// RFC 8259: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, whatever
+/// follows it; `None` when `s` does not start with one (`+1`, `.5`, `1.`,
+/// `1e`). A leading zero ends the number: `01` is `0` and then `1`.
+fn number_len(s: &[u8]) -> Option<usize> {
+    let digits = |from: usize| from + s[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut i = usize::from(s.first() == Some(&b'-'));
+    i = match s.get(i)? {
+        b'0' => i + 1,
+        b'1'..=b'9' => digits(i),
+        _ => return None,
+    };
+    if s.get(i) == Some(&b'.') {
+        let end = digits(i + 1);
+        if end == i + 1 {
+            return None;
+        }
+        i = end;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(s.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let end = digits(i);
+        if end == i {
+            return None;
+        }
+        i = end;
+    }
+    Some(i)
+}
+
+/// Whether `s` is, as a whole, a JSON number by the grammar of RFC 8259
+/// (the grammar the scanner reads numbers with): no `+`, leading zero, bare
+/// `.` or surrounding space. The grammar has no bound: `1e400` is a number
+/// here, beyond what a double holds.
+pub fn is_json_number(s: &[u8]) -> bool {
+    number_len(s) == Some(s.len())
 }
 
 /// Decodes a JSON string value (with its quotes, as [`Field::value`] gives
@@ -440,6 +452,18 @@ mod tests {
     }
 
     #[test]
+    fn json_numbers_by_the_grammar() {
+        for good in ["0", "-0", "12", "-12.50", "1e5", "1E-5", "2.5e+10", "1e400", "0.0e0"] {
+            assert!(is_json_number(good.as_bytes()), "{good}");
+        }
+        for bad in
+            ["", "-", "01", "-01", "+1", ".5", "1.", "1.e5", "1e", "1e+", " 1", "1 ", "0x1", "1-"]
+        {
+            assert!(!is_json_number(bad.as_bytes()), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn decodes_strings() {
         assert_eq!(decode_str(br#""plain""#), "plain");
         assert_eq!(decode_str(br#""a\"b\\c\/d\n\u00e9\ud83d\ude00""#), "a\"b\\c/d\né😀");
@@ -447,6 +471,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The number grammar agrees with serde_json's on any short text
+        /// of number characters, where serde_json reads the number (it
+        /// refuses numbers beyond a double, which the grammar allows).
+        #[test]
+        fn number_grammar_agrees_with_serde_json(s in "[-+0-9.eE]{1,12}") {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&s) {
+                proptest::prop_assert_eq!(is_json_number(s.as_bytes()), v.is_number(), "{}", s);
+            } else if !s.contains(['e', 'E']) {
+                proptest::prop_assert!(!is_json_number(s.as_bytes()), "{}", s);
+            }
+        }
+
         /// Agrees with serde_json on what is an object, and on string values.
         #[test]
         fn agrees_with_serde_json(map in proptest::collection::btree_map("(?s).{0,8}", "(?s).{0,16}", 0..6),

@@ -168,14 +168,6 @@ impl<'a> Object<'a> {
         push_str(out, value);
     }
 
-    /// A string field from bytes already known to be UTF-8 (a slice of a
-    /// validated line between ASCII delimiters), skipping the check.
-    pub fn utf8_bytes(&mut self, name: &str, value: &[u8]) {
-        debug_assert!(std::str::from_utf8(value).is_ok());
-        // SAFETY: the caller guarantees `value` is UTF-8.
-        self.str(name, unsafe { std::str::from_utf8_unchecked(value) });
-    }
-
     /// A string field from bytes that may not be UTF-8: the field holds the
     /// text with invalid sequences replaced by U+FFFD, and `<name>_b64` holds
     /// the exact bytes in base64 (see docs/records.md).

@@ -13,7 +13,7 @@
 //! The scanner works on bytes and borrows from the line; quoted fields are
 //! unescaped only when they contain a backslash.
 
-use crate::fields::{escaped_text, split_request, text, uint, unescape, Cursor};
+use crate::fields::{self, escaped_text, split_request, text, uint, unescape, Cursor, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -31,7 +31,7 @@ impl LogFormat for Combined {
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
         let a = parse(line)?;
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         write_fields(&a, obj, &mut ctx.scratch, utf8)
     }
 }
@@ -135,31 +135,32 @@ fn is_seconds(s: &[u8]) -> bool {
 }
 
 /// Writes a quoted field, unescaped, unless its value is `-`.
-fn quoted_field(obj: &mut Object, name: &str, raw: &[u8], scratch: &mut Vec<u8>, utf8: bool) {
+fn quoted_field(
+    obj: &mut Object,
+    name: &str,
+    raw: &[u8],
+    scratch: &mut Vec<u8>,
+    utf8: Utf8Line<'_>,
+) {
     if raw != b"-" {
         escaped_text(obj, name, raw, scratch, utf8);
     }
 }
 
 /// Writes the fields of a parsed line into `obj`, in the record format.
-/// `line_is_utf8` says whether the whole line is valid UTF-8. Fails only
+/// `utf8` is the line the fields were cut from (see [`Utf8Line`]). Fails only
 /// when the time is not a valid CLF time.
 pub fn write_fields(
     a: &Access<'_>,
     obj: &mut Object,
     scratch: &mut Vec<u8>,
-    line_is_utf8: bool,
+    utf8: Utf8Line<'_>,
 ) -> Result<(), Error> {
-    let utf8 = line_is_utf8;
     scratch.clear();
     if !clf_to_rfc3339(a.time, scratch) {
         return Err("bad time");
     }
-    // The time is plain ASCII: write it as a string without escaping.
-    let out = obj.key(f::TS);
-    out.push(b'"');
-    out.extend_from_slice(scratch);
-    out.push(b'"');
+    fields::ts(obj, scratch);
     text(obj, f::CLIENT, a.client, utf8);
     if a.user != b"-" {
         text(obj, f::USER, a.user, utf8);
@@ -189,16 +190,15 @@ pub fn write_fields(
 
 /// `METHOD TARGET PROTO` becomes `method`, `path`, `query` and `proto`;
 /// anything else is kept whole as `request`.
-fn write_request(raw: &[u8], obj: &mut Object, scratch: &mut Vec<u8>, line_is_utf8: bool) {
+fn write_request(raw: &[u8], obj: &mut Object, scratch: &mut Vec<u8>, utf8: Utf8Line<'_>) {
     if raw == b"-" {
         return;
     }
     if memchr::memchr(b'\\', raw).is_some() {
         unescape(raw, scratch);
-        let utf8 = std::str::from_utf8(scratch).is_ok();
-        split_request(scratch, obj, utf8);
+        split_request(scratch, obj, Utf8Line::check(scratch));
     } else {
-        split_request(raw, obj, line_is_utf8);
+        split_request(raw, obj, utf8);
     }
 }
 
@@ -210,8 +210,7 @@ mod tests {
         let a = parse(line.as_bytes()).unwrap();
         let mut buf = Vec::new();
         let mut obj = Object::new(&mut buf);
-        write_fields(&a, &mut obj, &mut Vec::new(), std::str::from_utf8(line.as_bytes()).is_ok())
-            .unwrap();
+        write_fields(&a, &mut obj, &mut Vec::new(), Utf8Line::check(line.as_bytes())).unwrap();
         obj.finish();
         serde_json::from_slice(&buf).unwrap()
     }
@@ -346,7 +345,7 @@ mod tests {
             if let Ok(a) = parse(&line) {
                 let mut buf = Vec::new();
                 let mut obj = Object::new(&mut buf);
-                let _ = write_fields(&a, &mut obj, &mut Vec::new(), std::str::from_utf8(&line).is_ok());
+                let _ = write_fields(&a, &mut obj, &mut Vec::new(), Utf8Line::check(&line));
             }
         }
     }

@@ -42,10 +42,11 @@
 //! The parser scans bytes and borrows from the line; only an escaped
 //! message or referer is copied, into [`Ctx::scratch`].
 
-use crate::fields::{escaped_text, text, uint, unescape, Cursor};
+use crate::fields::{escaped_text, text, uint, unescape, Cursor, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
+use logkit_common::time::layouts;
 use memchr::memmem;
 
 /// Apache httpd's error log, 2.2 and 2.4 with the default `ErrorLogFormat`.
@@ -53,13 +54,6 @@ use memchr::memmem;
 pub struct ApacheError;
 
 type Error = &'static str;
-
-/// A number of exactly `s.len()` digits (a leading space allowed, as in a
-/// space-padded day of the month).
-fn small(s: &[u8]) -> Option<i64> {
-    let s = s.strip_prefix(b" ").unwrap_or(s);
-    uint(s).map(|n| n as i64)
-}
 
 const APACHE_LEVELS: [&[u8]; 8] =
     [b"emerg", b"alert", b"crit", b"error", b"warn", b"notice", b"info", b"debug"];
@@ -71,48 +65,6 @@ fn apache_level(level: &[u8], v24: bool) -> bool {
             && level.len() == 6
             && level.starts_with(b"trace")
             && (b'1'..=b'8').contains(&level[5]))
-}
-
-/// `Fri Nov 27 03:22:39.860758 2026` (2.4; 2.2 without the fraction).
-fn apache_time(s: &[u8]) -> Option<jiff::civil::DateTime> {
-    if s.len() < 24
-        || !s[..3].iter().all(u8::is_ascii_alphabetic)
-        || s[3] != b' '
-        || s[7] != b' '
-        || s[10] != b' '
-        || s[13] != b':'
-        || s[16] != b':'
-    {
-        return None;
-    }
-    let month = logkit_common::time::month_number(&s[4..7])?;
-    let day = small(&s[8..10])?;
-    let (hour, minute, second) = (uint(&s[11..13])?, uint(&s[14..16])?, uint(&s[17..19])?);
-    let mut rest = &s[19..];
-    let mut nanos = 0i64;
-    if let Some(frac) = rest.strip_prefix(b".") {
-        let n = frac.iter().take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 || n > 9 {
-            return None;
-        }
-        nanos = uint(&frac[..n])? as i64 * 10i64.pow(9 - n as u32);
-        rest = &frac[n..];
-    }
-    let year = rest.strip_prefix(b" ")?;
-    if year.len() != 4 {
-        return None;
-    }
-    let year = uint(year)?;
-    jiff::civil::DateTime::new(
-        year as i16,
-        month as i8,
-        i8::try_from(day).ok()?,
-        i8::try_from(hour).ok()?,
-        i8::try_from(minute).ok()?,
-        i8::try_from(second).ok()?,
-        nanos as i32,
-    )
-    .ok()
 }
 
 /// `AH00128: ` at the start of a message: the code and its length with the
@@ -217,7 +169,7 @@ fn apache_message(
     has_request: bool,
     obj: &mut Object,
     scratch: &mut Vec<u8>,
-    utf8: bool,
+    utf8: Utf8Line<'_>,
 ) {
     let mut msg = message;
     if let Some(code) = ah_code(msg) {
@@ -258,7 +210,7 @@ impl LogFormat for ApacheError {
     }
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         let mut c = Cursor::new(line);
         if !c.eat(b"[") {
             // A start-up message, written without time or level.
@@ -269,7 +221,13 @@ impl LogFormat for ApacheError {
             }
             return Err("expected [time]");
         }
-        let dt = c.until(b']').and_then(apache_time).ok_or("expected [time]")?;
+        // `[Fri Nov 27 03:22:39.860758 2026]` (2.4; 2.2 without the
+        // fraction): the whole of the brackets.
+        let time = c
+            .until(b']')
+            .and_then(|t| layouts::apache_error(t).filter(|&(_, len)| len == t.len()))
+            .ok_or("expected [time]")?
+            .0;
         if !c.eat(b" [") {
             return Err("expected [level]");
         }
@@ -327,7 +285,7 @@ impl LogFormat for ApacheError {
             }
         }
 
-        ctx.write_local_ts(obj, dt)?;
+        ctx.write_local_ts(obj, time.datetime)?;
         text(obj, f::LEVEL, level, utf8);
         if !module.is_empty() {
             text(obj, f::MODULE, module, utf8);
@@ -380,6 +338,22 @@ mod tests {
                 "pid": 6691, "tid": 6691, "code": "AH00489",
                 "msg": "Apache/2.4.71 (Debian) configured -- resuming normal operations", "fmt": "apache_error"})
         );
+    }
+
+    #[test]
+    fn times_with_long_fractions_and_leap_seconds() {
+        let ts = |time: &str| apache(&format!("[{time}] [error] x")).unwrap()["ts"].clone();
+        assert_eq!(
+            ts("Fri Nov 27 03:22:46.123456789012 2026"),
+            "2026-11-27T03:22:46.123456789+00:00"
+        );
+        // A leap second is held as the last second of its minute.
+        assert_eq!(ts("Thu Dec 31 23:59:60 2026"), "2026-12-31T23:59:59+00:00");
+        for bad in
+            ["Fri Nov 27 03:22:46 2026 ", "Fri Nov 27 03:22:46. 2026", "Fri Nov 27 03:22:46 02026"]
+        {
+            assert!(apache(&format!("[{bad}] [error] x")).is_err(), "{bad}");
+        }
     }
 
     #[test]

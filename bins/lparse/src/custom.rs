@@ -12,7 +12,7 @@
 //! else under their own (`$upstream_cache_status` → `upstream_cache_status`,
 //! `%{X-Forwarded-For}i` → `x_forwarded_for`), numbers typed as numbers.
 
-use crate::fields::{closing_quote, unescape};
+use crate::fields::{closing_quote, unescape, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use crate::vars::{self, Kind};
 use logkit_common::json::Object;
@@ -304,7 +304,7 @@ impl LogFormat for Custom {
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str> {
         // Slices of a valid line need no UTF-8 check of their own.
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         let mut pos = 0;
         let mut var = 0;
         self.written.clear();
@@ -332,13 +332,12 @@ impl LogFormat for Custom {
                     var += 1;
                     let raw = &rest[..end];
                     pos += end;
-                    let (value, value_utf8): (&[u8], bool) =
-                        if quoted && memchr::memchr(b'\\', raw).is_some() {
-                            unescape(raw, &mut self.scratch);
-                            (&self.scratch, false)
-                        } else {
-                            (raw, utf8)
-                        };
+                    let (value, value_utf8) = if quoted && memchr::memchr(b'\\', raw).is_some() {
+                        unescape(raw, &mut self.scratch);
+                        (&self.scratch[..], Utf8Line::check(&self.scratch))
+                    } else {
+                        (raw, utf8)
+                    };
                     match field {
                         Field::Skip => {}
                         Field::Canonical(kind) => {
@@ -393,6 +392,19 @@ mod tests {
 
     fn parse(fmt: &mut Custom, line: &str) -> Result<serde_json::Value, &'static str> {
         testing::record(fmt, line.as_bytes())
+    }
+
+    #[test]
+    fn iso_times_with_fractions_beyond_nanoseconds() {
+        let mut f = Custom::nginx(r#"log_format iso '$time_iso8601 $remote_addr';"#).unwrap();
+        for (time, ts) in [
+            ("2026-11-27T03:22:46.123456789012+01:00", "2026-11-27T03:22:46.123456789+01:00"),
+            // Without an offset: in UTC, the zone of `testing::record`.
+            ("2026-11-27T03:22:46.123456789012", "2026-11-27T03:22:46.123456789+00:00"),
+        ] {
+            let r = parse(&mut f, &format!("{time} 10.0.0.1")).unwrap();
+            assert_eq!(r, serde_json::json!({"ts":ts,"client":"10.0.0.1","fmt":"iso"}));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! This module knows no format: the formats depend on it, never the other
 //! way round.
 
+use logkit_common::flat;
 use logkit_common::json::Object;
 use logkit_common::record as f;
 
@@ -165,32 +166,79 @@ fn hex_byte(h: &[u8]) -> Option<u8> {
     Some((d(h[0])? * 16 + d(h[1])?) as u8)
 }
 
-/// Writes a slice of the line as a string field: as text, or with its
-/// `_b64` twin when its bytes are not UTF-8.
+/// A line checked for UTF-8 once, so that the fields cut from it are
+/// written as text without checking each again (checking each field on its
+/// own cost ~13% of lparse).
 ///
-/// `line_is_utf8` says the whole line is valid UTF-8; then so is any slice
-/// of it cut at ASCII delimiters, and the check is skipped (checking each
-/// field on its own cost ~13% of lparse).
-pub fn text(obj: &mut Object, name: &str, value: &[u8], line_is_utf8: bool) {
-    if line_is_utf8 {
-        obj.utf8_bytes(name, value);
-    } else {
-        obj.bytes(name, value);
+/// Whether a field is a part of the line is checked instead, which costs
+/// two comparisons: a part that lies within a UTF-8 line and starts and
+/// ends on character boundaries is UTF-8. Anything else is checked whole
+/// when written, so no slice, of the line or not, is ever taken for text
+/// it is not.
+#[derive(Debug, Clone, Copy)]
+pub struct Utf8Line<'a>(Option<&'a str>);
+
+impl<'a> Utf8Line<'a> {
+    /// Checks `line`.
+    pub fn check(line: &'a [u8]) -> Self {
+        Utf8Line(std::str::from_utf8(line).ok())
     }
+
+    /// `part` as text, when the line is UTF-8 and `part` is a slice of it
+    /// that starts and ends on character boundaries; else `None`.
+    pub fn part(self, part: &[u8]) -> Option<&'a str> {
+        let line = self.0?;
+        let start = (part.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
+        line.get(start..start.checked_add(part.len())?)
+    }
+
+    /// This line when `part` is text cut from it, else `part` checked as a
+    /// line of its own (an unescaped copy).
+    pub fn covering(self, part: &'a [u8]) -> Self {
+        match self.part(part) {
+            Some(_) => self,
+            None => Utf8Line::check(part),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Utf8Line<'a> {
+    /// A line already known to be text.
+    fn from(line: &'a str) -> Self {
+        Utf8Line(Some(line))
+    }
+}
+
+/// Writes a slice of the line as a string field: as text, or with its
+/// `_b64` twin when its bytes are not UTF-8. See [`Utf8Line`].
+pub fn text(obj: &mut Object, name: &str, value: &[u8], line: Utf8Line<'_>) {
+    match line.part(value) {
+        Some(text) => obj.str(name, text),
+        None => obj.bytes(name, value),
+    }
+}
+
+/// Writes `ts` from a time in RFC 3339 as [`logkit_common::time`] writes it:
+/// ASCII digits and punctuation, with nothing to escape or check.
+pub fn ts(obj: &mut Object, rfc3339: &[u8]) {
+    let out = obj.key(f::TS);
+    out.push(b'"');
+    out.extend_from_slice(rfc3339);
+    out.push(b'"');
 }
 
 /// Writes a value the server escaped (see [`unescape`]) as a string field,
 /// unescaped; `scratch` holds the unescaped bytes when there is anything
-/// to undo. `line_is_utf8` as for [`text`].
+/// to undo. `line` as for [`text`].
 pub fn escaped_text(
     obj: &mut Object,
     name: &str,
     raw: &[u8],
     scratch: &mut Vec<u8>,
-    line_is_utf8: bool,
+    line: Utf8Line<'_>,
 ) {
     if memchr::memchr(b'\\', raw).is_none() {
-        text(obj, name, raw, line_is_utf8);
+        text(obj, name, raw, line);
     } else {
         // \xHH escapes can stand for any bytes: check the result.
         unescape(raw, scratch);
@@ -201,8 +249,8 @@ pub fn escaped_text(
 /// Writes a request line (already unescaped) as `method`, `path`, `query`
 /// and `proto` when it is `METHOD TARGET PROTO` (a method of capitals, `_`
 /// and `-`; a protocol starting `HTTP/`), else whole as `request`.
-/// `utf8` says `request` is valid UTF-8.
-pub fn split_request(request: &[u8], obj: &mut Object, utf8: bool) {
+/// `utf8` is the line `request` was cut from (see [`Utf8Line`]).
+pub fn split_request(request: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
     let mut parts = request.split(|&b| b == b' ');
     if let (Some(method), Some(target), Some(proto), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -220,8 +268,9 @@ pub fn split_request(request: &[u8], obj: &mut Object, utf8: bool) {
 }
 
 /// Writes a request target as `path` and, after the first `?`, `query`
-/// (percent-encoding kept as sent). `utf8` says `target` is valid UTF-8.
-pub fn split_target(target: &[u8], obj: &mut Object, utf8: bool) {
+/// (percent-encoding kept as sent). `utf8` is the line `target` was cut
+/// from (see [`Utf8Line`]).
+pub fn split_target(target: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
     match memchr::memchr(b'?', target) {
         Some(q) => {
             text(obj, f::PATH, &target[..q], utf8);
@@ -247,47 +296,17 @@ pub fn uint(s: &[u8]) -> Option<u64> {
 }
 
 /// Whether `s`, as it stands, is a JSON number that readers take as one: the
-/// grammar of RFC 8259 (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`:
-/// no `+`, leading zero, bare `.` or surrounding space) and a value that is
-/// finite as a double (`1e400` is grammatical, but serde_json and others
-/// refuse it). Such text can be copied into a record as a number.
+/// grammar of RFC 8259 ([`flat::is_json_number`]: no `+`, leading zero, bare
+/// `.` or surrounding space) and a value that is finite as a double (`1e400`
+/// is grammatical, but serde_json and others refuse it). Such text can be
+/// copied into a record as a number.
 pub fn json_number(s: &[u8]) -> bool {
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while s.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i > start
-    };
-    let sign = usize::from(s.first() == Some(&b'-'));
-    let mut i = sign;
-    match s.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            digits(&mut i);
-        }
-        _ => return false,
-    }
-    let int_digits = i - sign;
-    if s.get(i) == Some(&b'.') {
-        i += 1;
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    let exponent = matches!(s.get(i), Some(b'e' | b'E'));
-    if exponent {
-        i += 1;
-        if matches!(s.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    if i != s.len() {
+    if !flat::is_json_number(s) {
         return false;
     }
+    let exponent = memchr::memchr2(b'e', b'E', s).is_some();
+    let sign = usize::from(s[0] == b'-');
+    let int_digits = s[sign..].iter().take_while(|b| b.is_ascii_digit()).count();
     // Without an exponent, up to 308 integer digits is below f64::MAX
     // (about 1.8e308): only longer numbers need parsing to be sure.
     (!exponent && int_digits <= 308)
@@ -359,11 +378,13 @@ mod tests {
 
     #[test]
     fn text_gets_a_b64_twin_when_not_utf8() {
+        let (utf8, latin1) = (&b"caf\xc3\xa9 x\\xff x\\x41"[..], &b"caf\xe9"[..]);
         let r = record(|obj| {
-            text(obj, "a", b"caf\xc3\xa9", true);
-            text(obj, "b", b"caf\xe9", false);
-            escaped_text(obj, "c", br"x\xff", &mut Vec::new(), true);
-            escaped_text(obj, "d", br"x\x41", &mut Vec::new(), true);
+            let line = Utf8Line::check(utf8);
+            text(obj, "a", &utf8[..5], line);
+            text(obj, "b", latin1, Utf8Line::check(latin1));
+            escaped_text(obj, "c", &utf8[6..11], &mut Vec::new(), line);
+            escaped_text(obj, "d", &utf8[12..], &mut Vec::new(), line);
         });
         assert_eq!(
             r,
@@ -373,14 +394,36 @@ mod tests {
     }
 
     #[test]
+    fn only_whole_characters_of_the_line_are_taken_for_text() {
+        let line: &[u8] = "é=ü".as_bytes();
+        let utf8 = Utf8Line::check(line);
+        assert_eq!(utf8.part(&line[..2]), Some("é"));
+        assert_eq!(utf8.part(&line[2..3]), Some("="));
+        assert_eq!(utf8.part(&line[3..3]), Some(""));
+        // Cut inside a character, or not from the line at all.
+        assert_eq!(utf8.part(&line[1..3]), None);
+        assert_eq!(utf8.part(&line[..4]), None);
+        let copy = line[..2].to_vec();
+        assert_eq!(utf8.part(&copy), None);
+        assert_eq!(Utf8Line::check(b"\xff=").part(b"="), None);
+        // Such a slice is checked when written, and kept exactly.
+        let r = record(|obj| text(obj, "a", &line[..1], utf8));
+        assert_eq!(r, serde_json::json!({"a": "\u{fffd}", "a_b64": "ww=="}));
+        // An unescaped copy is checked as a line of its own.
+        assert_eq!(utf8.covering(&copy).part(&copy), Some("é"));
+        assert_eq!(utf8.covering(&line[2..]).part(&line[..2]), Some("é"));
+    }
+
+    #[test]
     fn request_lines_are_split_or_kept_whole() {
-        let r = record(|obj| split_request(b"GET /a?b=1?c HTTP/1.1", obj, true));
+        let request = "GET /a?b=1?c HTTP/1.1";
+        let r = record(|obj| split_request(request.as_bytes(), obj, Utf8Line::from(request)));
         assert_eq!(
             r,
             serde_json::json!({"method": "GET", "path": "/a", "query": "b=1?c", "proto": "HTTP/1.1"})
         );
         for junk in [&b"get / HTTP/1.1"[..], b"GET / HTTP/1.1 x", b"GET /", b"GET  HTTP/1.1", b""] {
-            let r = record(|obj| split_request(junk, obj, true));
+            let r = record(|obj| split_request(junk, obj, Utf8Line::check(junk)));
             assert_eq!(r, serde_json::json!({"request": String::from_utf8_lossy(junk)}));
         }
     }

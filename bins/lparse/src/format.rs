@@ -75,7 +75,7 @@ impl Ctx {
         };
         let mut buf = [0u8; 40];
         let n = logkit_common::time::write_rfc3339(&mut buf, dt, offset);
-        obj.utf8_bytes(logkit_common::record::TS, &buf[..n]);
+        crate::fields::ts(obj, &buf[..n]);
         Ok(())
     }
 }

@@ -12,13 +12,14 @@
 //! * a `src` of the line's own is dropped (the record's `src` is where the
 //!   line was read).
 
-use crate::fields::json_number;
+use crate::fields::{json_number, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use crate::vars::{self, Kind};
+use jiff::tz::TimeZone;
 use logkit_common::flat::{decode_str, Fields};
 use logkit_common::json::Object;
 use logkit_common::record as f;
-use logkit_common::time::format_rfc3339_frac;
+use logkit_common::time::{format_rfc3339_frac, layouts};
 use std::borrow::Cow;
 
 /// JSON lines (the `json` format).
@@ -103,7 +104,7 @@ fn write_canonical(
         }
         None => return false,
     };
-    vars::write(kind, text.as_bytes(), true, obj, written, ctx).is_ok()
+    vars::write(kind, text.as_bytes(), Utf8Line::from(text.as_ref()), obj, written, ctx).is_ok()
 }
 
 /// A time value as RFC 3339: RFC 3339 or ISO 8601 text (with its offset,
@@ -112,29 +113,9 @@ fn time_value(value: &[u8], ctx: &Ctx) -> Option<String> {
     if let Some(text) = as_text(value) {
         return vars::time_from_text(&text, ctx);
     }
-    // Epoch time: the unit is told by the magnitude. Integers are scaled
-    // exactly; fractions are rounded to the microsecond.
-    let text = std::str::from_utf8(value).ok()?;
-    let (whole, scale_of) = match text.parse::<i128>() {
-        Ok(n) => (n, n.abs()),
-        Err(_) => {
-            let x: f64 = text.parse().ok()?;
-            let micros = (x * 1e6).round() as i128;
-            return Some(format_rfc3339_frac(
-                jiff::Timestamp::from_microsecond(micros as i64).ok()?,
-                jiff::tz::Offset::UTC,
-            ))
-            .filter(|_| x.abs() < 1e11);
-        }
-    };
-    let nanos = match scale_of {
-        m if m < 100_000_000_000 => whole * 1_000_000_000,
-        m if m < 100_000_000_000_000 => whole * 1_000_000,
-        m if m < 100_000_000_000_000_000 => whole * 1_000,
-        _ => whole,
-    };
-    let ts = jiff::Timestamp::from_nanosecond(nanos).ok()?;
-    Some(format_rfc3339_frac(ts, jiff::tz::Offset::UTC))
+    // Epoch time: the unit is told by the magnitude.
+    let stamp = layouts::epoch(value)?.to_stamp(&TimeZone::UTC)?;
+    Some(format_rfc3339_frac(stamp.instant, stamp.offset))
 }
 
 #[cfg(test)]
@@ -163,6 +144,18 @@ mod tests {
         let r = parse(r#"{"timestamp":"2026-11-27 03:22:43","msg":"x","src":"theirs"}"#).unwrap();
         assert_eq!(r["ts"], "2026-11-27T03:22:43+00:00");
         assert!(r.get("src").is_none());
+    }
+
+    #[test]
+    fn fractions_beyond_nanoseconds_are_cut_to_nine_digits() {
+        // With an offset, and without one (read in UTC here).
+        for time in ["2026-11-27T03:22:46.123456789012Z", "2026-11-27 03:22:46.123456789012"] {
+            let r = parse(&format!(r#"{{"time":"{time}","msg":"x"}}"#)).unwrap();
+            assert_eq!(
+                r,
+                serde_json::json!({"ts":"2026-11-27T03:22:46.123456789+00:00","msg":"x","fmt":"json"})
+            );
+        }
     }
 
     #[test]

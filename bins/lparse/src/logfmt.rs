@@ -24,11 +24,12 @@
 //! `key=value` pair (not indented) and hold at least two. The record's own
 //! `src` and `fmt` are not overwritten by keys of those names.
 
-use crate::fields::{closing_quote, plain_number, unescape_with};
+use crate::fields::{closing_quote, plain_number, text, unescape_with, Utf8Line};
 use crate::format::{Ctx, LogFormat};
+use jiff::tz::TimeZone;
 use logkit_common::json::Object;
 use logkit_common::record as f;
-use logkit_common::time::format_rfc3339_frac;
+use logkit_common::time::{format_rfc3339_frac, layouts, Stamp};
 use std::borrow::Cow;
 
 /// The logfmt format. It keeps a buffer of the pairs of a line, reused
@@ -74,7 +75,7 @@ impl LogFormat for Logfmt {
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
         scan(line, &mut self.pairs)?;
         let pairs = &self.pairs;
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         let key = |p: &Pair| &line[p.key.0..p.key.1];
         // The last pair of each key wins.
         let is_last = |i: usize| pairs[i + 1..].iter().all(|q| key(q) != key(&pairs[i]));
@@ -117,10 +118,8 @@ impl LogFormat for Logfmt {
                     let v = &line[a..b];
                     if v == b"true" || v == b"false" || plain_number(v) {
                         obj.raw(&name, v);
-                    } else if utf8 {
-                        obj.utf8_bytes(&name, v);
                     } else {
-                        obj.bytes(&name, v);
+                        text(obj, &name, v, utf8);
                     }
                 }
                 Value::Quoted(a, b, escaped) => {
@@ -128,10 +127,8 @@ impl LogFormat for Logfmt {
                     if escaped {
                         unescape(v, &mut ctx.scratch);
                         obj.bytes(&name, &ctx.scratch);
-                    } else if utf8 {
-                        obj.utf8_bytes(&name, v);
                     } else {
-                        obj.bytes(&name, v);
+                        text(obj, &name, v, utf8);
                     }
                 }
             }
@@ -226,15 +223,15 @@ fn unescape(s: &[u8], out: &mut Vec<u8>) {
 /// A time found in a value.
 enum Time {
     /// With its own offset.
-    Stamp(jiff::Timestamp, jiff::tz::Offset),
+    Stamp(Stamp),
     /// Without one: in the context's zone.
     Local(jiff::civil::DateTime),
 }
 
 fn write_time(time: Time, obj: &mut Object, ctx: &Ctx) -> Result<(), Error> {
     match time {
-        Time::Stamp(instant, offset) => {
-            obj.str(f::TS, &format_rfc3339_frac(instant, offset));
+        Time::Stamp(stamp) => {
+            obj.str(f::TS, &format_rfc3339_frac(stamp.instant, stamp.offset));
             Ok(())
         }
         Time::Local(dt) => ctx.write_local_ts(obj, dt),
@@ -242,47 +239,38 @@ fn write_time(time: Time, obj: &mut Object, ctx: &Ctx) -> Result<(), Error> {
 }
 
 /// An ISO 8601 date and time (`2026-11-27T03:22:43.5+01:00`, `...Z`,
-/// `2026-11-27 03:22:43`), or an epoch number from 10⁹ up.
+/// `2026-11-27 03:22:43`), or an epoch number from 10⁹ up (a smaller one
+/// is a count or a size more often than a time in 1970–2001).
 fn time_of(value: &[u8]) -> Option<Time> {
     if value.len() < 10 || !value[0].is_ascii_digit() {
         return None;
     }
     if value.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-        return epoch(value);
+        let n: f64 = std::str::from_utf8(value).ok()?.parse().ok()?;
+        if n < 1e9 {
+            return None;
+        }
+        return layouts::epoch(value).and_then(|t| t.to_stamp(&TimeZone::UTC)).map(Time::Stamp);
     }
     if value[4] != b'-' {
         return None;
     }
+    if let Some((time, len)) = layouts::iso8601(value) {
+        if len == value.len() {
+            return Some(match time.offset {
+                Some(_) => Time::Stamp(time.to_stamp(&TimeZone::UTC)?),
+                None => Time::Local(time.datetime),
+            });
+        }
+    }
+    // The rarer forms of ISO 8601, which jiff reads: without seconds
+    // (`2026-11-27T03:22`), offsets in hours (`+01`), `[zone]` annotations.
     let pieces = jiff::fmt::temporal::Pieces::parse(value).ok()?;
     let dt = pieces.date().to_datetime(pieces.time()?);
     match pieces.to_numeric_offset() {
-        Some(offset) => Some(Time::Stamp(offset.to_timestamp(dt).ok()?, offset)),
+        Some(offset) => Some(Time::Stamp(Stamp { instant: offset.to_timestamp(dt).ok()?, offset })),
         None => Some(Time::Local(dt)),
     }
-}
-
-/// Epoch seconds (with a fraction, rounded to the microsecond), or
-/// integral milliseconds, microseconds or nanoseconds, told by the size.
-fn epoch(value: &[u8]) -> Option<Time> {
-    let text = std::str::from_utf8(value).ok()?;
-    let instant = if memchr::memchr(b'.', value).is_some() {
-        let x: f64 = text.parse().ok()?;
-        if !(1e9..1e11).contains(&x) {
-            return None;
-        }
-        jiff::Timestamp::from_microsecond((x * 1e6).round() as i64).ok()?
-    } else {
-        let n: i128 = text.parse().ok()?;
-        let nanos = match n {
-            n if n < 1_000_000_000 => return None,
-            n if n < 100_000_000_000 => n * 1_000_000_000,
-            n if n < 100_000_000_000_000 => n * 1_000_000,
-            n if n < 100_000_000_000_000_000 => n * 1_000,
-            n => n,
-        };
-        jiff::Timestamp::from_nanosecond(nanos).ok()?
-    };
-    Some(Time::Stamp(instant, jiff::tz::Offset::UTC))
 }
 
 #[cfg(test)]
@@ -353,6 +341,20 @@ mod tests {
         // ...but `ts` is always a time.
         assert!(parse("ts=later a=1").is_err());
         assert!(parse("ts a=1 b=2").is_err());
+    }
+
+    #[test]
+    fn fractions_beyond_nanoseconds_are_cut_to_nine_digits() {
+        let ts = |line: &str| parse(line).unwrap()["ts"].clone();
+        assert_eq!(
+            ts("ts=2026-11-27T03:22:46.123456789012Z a=1"),
+            "2026-11-27T03:22:46.123456789+00:00"
+        );
+        // Without an offset: in the context's zone (Europe/Paris).
+        assert_eq!(
+            ts(r#"ts="2026-11-27 03:22:46.987654321098" a=1"#),
+            "2026-11-27T03:22:46.987654321+01:00"
+        );
     }
 
     #[test]

@@ -33,10 +33,11 @@
 //!
 //! The parser scans bytes and borrows from the line.
 
-use crate::fields::{split_request, text, uint, Cursor};
+use crate::fields::{split_request, text, Cursor, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
+use logkit_common::time::layouts;
 use memchr::memmem;
 
 /// nginx's error log.
@@ -47,23 +48,6 @@ type Error = &'static str;
 
 const NGINX_LEVELS: [&[u8]; 8] =
     [b"emerg", b"alert", b"crit", b"error", b"warn", b"notice", b"info", b"debug"];
-
-/// `2026/11/27 03:22:46`.
-fn nginx_time(s: &[u8]) -> Option<jiff::civil::DateTime> {
-    if s.len() != 19
-        || s[4] != b'/'
-        || s[7] != b'/'
-        || s[10] != b' '
-        || s[13] != b':'
-        || s[16] != b':'
-    {
-        return None;
-    }
-    let n = |a: usize, b: usize| uint(&s[a..b]).and_then(|v| i8::try_from(v).ok());
-    let year = i16::try_from(uint(&s[0..4])?).ok()?;
-    jiff::civil::DateTime::new(year, n(5, 7)?, n(8, 10)?, n(11, 13)?, n(14, 16)?, n(17, 19)?, 0)
-        .ok()
-}
 
 /// The keys of the trailer after `client` and `server`, in the order nginx
 /// writes them.
@@ -205,7 +189,14 @@ impl LogFormat for NginxError {
     }
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
-        let dt = line.get(..19).and_then(nginx_time).ok_or("expected yyyy/mm/dd hh:mm:ss")?;
+        // `2026/11/27 03:22:46`, in its first 19 bytes: nginx writes no
+        // fraction.
+        let time = line
+            .get(..19)
+            .and_then(layouts::nginx_error)
+            .filter(|&(_, len)| len == 19)
+            .ok_or("expected yyyy/mm/dd hh:mm:ss")?
+            .0;
         let mut c = Cursor { s: line, i: 19 };
         if !c.eat(b" [") {
             return Err("expected [level]");
@@ -235,14 +226,14 @@ impl LogFormat for NginxError {
             }
         }
         let rest = c.rest();
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         let (msg, trailer) = match find_trailer(rest) {
             Some((at, t)) => (&rest[..at], Some(t)),
             None => (rest, None),
         };
 
-        ctx.write_local_ts(obj, dt)?;
-        obj.utf8_bytes(f::LEVEL, level);
+        ctx.write_local_ts(obj, time.datetime)?;
+        text(obj, f::LEVEL, level, utf8);
         obj.uint(f::PID, pid);
         obj.uint(f::TID, tid);
         if let Some(cid) = cid {
@@ -284,6 +275,14 @@ mod tests {
 
     fn nginx(line: &str) -> Result<serde_json::Value, Error> {
         testing::record(&mut NginxError, line.as_bytes())
+    }
+
+    #[test]
+    fn times_have_no_fraction() {
+        let r = nginx("2026/12/31 23:59:60 [error] 1#1: x").unwrap();
+        // A leap second is held as the last second of its minute.
+        assert_eq!(r["ts"], "2026-12-31T23:59:59+00:00");
+        assert_eq!(nginx("2026/11/27 03:22:46.5 [error] 1#1: x"), Err("expected [level]"));
     }
 
     #[test]

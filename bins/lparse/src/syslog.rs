@@ -20,11 +20,12 @@
 //! Not taken for syslog: the continuation lines of multi-line messages
 //! (macOS writes them indented with a tab), which start with no time.
 
-use crate::fields::{text, uint};
+use crate::fields::{text, uint, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
-use logkit_common::time::{format_rfc3339_frac, month_number, parse_rfc3339};
+use logkit_common::time::layouts::{self, SyslogTime};
+use logkit_common::time::{format_rfc3339_frac, parse_rfc3339, Stamp};
 
 /// RFC 3164 and RFC 5424 syslog lines.
 #[derive(Clone)]
@@ -70,7 +71,7 @@ impl LogFormat for Syslog {
     }
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         let (pri, rest) = if line.first() == Some(&b'<') {
             let (pri, rest) = priority(line)?;
             (Some(pri), rest)
@@ -110,7 +111,7 @@ fn after_version(s: &[u8]) -> Option<&[u8]> {
 }
 
 /// `pid`: an integer when numeric, else text.
-fn write_pid(obj: &mut Object, pid: &[u8], utf8: bool) {
+fn write_pid(obj: &mut Object, pid: &[u8], utf8: Utf8Line<'_>) {
     match uint(pid) {
         Some(n) => obj.uint(f::PID, n),
         None => text(obj, f::PID, pid, utf8),
@@ -126,7 +127,7 @@ fn write_pri(obj: &mut Object, pri: Option<u8>) {
 
 /// `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]`,
 /// from the timestamp on.
-fn rfc5424(s: &[u8], pri: Option<u8>, obj: &mut Object, utf8: bool) -> Result<(), Error> {
+fn rfc5424(s: &[u8], pri: Option<u8>, obj: &mut Object, utf8: Utf8Line<'_>) -> Result<(), Error> {
     let mut s = s;
     let time = header_field(&mut s, "expected RFC 5424 timestamp")?;
     let host = header_field(&mut s, "expected RFC 5424 hostname")?;
@@ -208,8 +209,8 @@ fn structured_data(s: &[u8]) -> Option<usize> {
 /// A BSD time: civil fields without a year, or an RFC 3339 time (rsyslog's
 /// high-precision format).
 enum BsdTime {
-    Civil { month: i8, day: i8, hour: i8, minute: i8, second: i8, nanos: i32 },
-    Stamp(logkit_common::time::Stamp),
+    Civil(SyslogTime),
+    Stamp(Stamp),
 }
 
 /// `[<PRI>]TIMESTAMP HOSTNAME TAG: MSG`, from the timestamp on.
@@ -218,14 +219,14 @@ fn rfc3164(
     pri: Option<u8>,
     obj: &mut Object,
     ctx: &Ctx,
-    utf8: bool,
+    utf8: Utf8Line<'_>,
 ) -> Result<(), Error> {
     let (time, rest) = bsd_time(s).ok_or("expected syslog timestamp")?;
     let parts = host_tag_msg(rest)?;
     match time {
-        BsdTime::Civil { month, day, hour, minute, second, nanos } => {
-            let dt = infer_year(ctx, month, day, hour, minute, second, nanos)?;
-            ctx.write_local_ts(obj, dt)?;
+        BsdTime::Civil(time) => {
+            let time = time.in_year_near(ctx.now, &ctx.zone).ok_or("bad date")?;
+            ctx.write_local_ts(obj, time.datetime)?;
         }
         BsdTime::Stamp(stamp) => {
             obj.str(f::TS, &format_rfc3339_frac(stamp.instant, stamp.offset));
@@ -248,102 +249,28 @@ fn rfc3164(
     Ok(())
 }
 
-/// Two ASCII digits.
-fn two_digits(s: &[u8]) -> Option<i8> {
-    match s {
-        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
-            Some(((a - b'0') * 10 + (b - b'0')) as i8)
-        }
-        _ => None,
-    }
-}
-
 /// `Mmm dd hh:mm:ss` (the day space-padded, zero-padded or bare, optional
 /// fractional seconds), or an RFC 3339 time; followed by a space or the
 /// end of the line. Returns the time and what follows the space.
 fn bsd_time(s: &[u8]) -> Option<(BsdTime, &[u8])> {
-    if s.first()?.is_ascii_digit() {
+    let (time, len) = if s.first()?.is_ascii_digit() {
         // 2026-11-27T03:22:46[.frac](Z|+hh:mm)
-        let end = memchr::memchr(b' ', s).unwrap_or(s.len());
-        let token = &s[..end];
+        let len = memchr::memchr(b' ', s).unwrap_or(s.len());
+        let token = &s[..len];
         if token.len() < 20 || token[4] != b'-' || token[10] != b'T' {
             return None;
         }
-        let stamp = parse_rfc3339(std::str::from_utf8(token).ok()?)?;
-        return Some((BsdTime::Stamp(stamp), s.get(end + 1..).unwrap_or_default()));
-    }
-    let month = month_number(s.get(..3)?)? as i8;
-    if s.get(3) != Some(&b' ') {
-        return None;
-    }
-    let mut i = 4;
-    if s.get(i) == Some(&b' ') {
-        i += 1;
-    }
-    let day_len = s.iter().skip(i).take(3).take_while(|b| b.is_ascii_digit()).count();
-    let day = match day_len {
-        1 => (s[i] - b'0') as i8,
-        2 => two_digits(&s[i..i + 2])?,
-        _ => return None,
+        (BsdTime::Stamp(parse_rfc3339(std::str::from_utf8(token).ok()?)?), len)
+    } else {
+        let (time, len) = layouts::bsd_syslog(s)?;
+        (BsdTime::Civil(time), len)
     };
-    i += day_len;
-    if s.get(i) != Some(&b' ') {
-        return None;
-    }
-    let clock = s.get(i + 1..i + 9)?;
-    if clock[2] != b':' || clock[5] != b':' {
-        return None;
-    }
-    let hour = two_digits(&clock[0..2]).filter(|&h| h < 24)?;
-    let minute = two_digits(&clock[3..5]).filter(|&m| m < 60)?;
-    // A leap second is read as the last second of its minute.
-    let second = two_digits(&clock[6..8]).filter(|&s| s <= 60)?.min(59);
-    i += 9;
-    let mut nanos = 0i32;
-    if s.get(i) == Some(&b'.') {
-        let n = s.iter().skip(i + 1).take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 {
-            return None;
-        }
-        for k in 0..9 {
-            let d = if k < n { i32::from(s[i + 1 + k] - b'0') } else { 0 };
-            nanos = nanos * 10 + d;
-        }
-        i += 1 + n;
-    }
-    let rest = match s.get(i) {
+    let rest = match s.get(len) {
         None => &b""[..],
-        Some(b' ') => &s[i + 1..],
+        Some(b' ') => &s[len + 1..],
         Some(_) => return None,
     };
-    Some((BsdTime::Civil { month, day, hour, minute, second, nanos }, rest))
-}
-
-/// The civil time of a BSD timestamp, in the year of `ctx.now` (in
-/// `ctx.zone`), or an earlier one when that would be more than a day ahead
-/// of `ctx.now`, or when the day does not exist that year (29 February).
-fn infer_year(
-    ctx: &Ctx,
-    month: i8,
-    day: i8,
-    hour: i8,
-    minute: i8,
-    second: i8,
-    nanos: i32,
-) -> Result<jiff::civil::DateTime, Error> {
-    let year = ctx.zone.to_datetime(ctx.now).year();
-    let limit =
-        ctx.now.saturating_add(jiff::SignedDuration::from_hours(24)).map_err(|_| "bad time")?;
-    for y in (year.saturating_sub(8)..=year).rev() {
-        let Ok(dt) = jiff::civil::DateTime::new(y, month, day, hour, minute, second, nanos) else {
-            continue;
-        };
-        match ctx.zone.to_timestamp(dt) {
-            Ok(t) if y < year || t <= limit => return Ok(dt),
-            _ => {}
-        }
-    }
-    Err("bad date")
+    Some((time, rest))
 }
 
 /// The parts of a BSD line after the time.
@@ -546,6 +473,17 @@ mod tests {
             json!({"ts":"2026-08-14T14:30:02.203151+02:00","host":"linux-sqrz","app":"systemd","pid":4179,
                 "msg":"Stopped target Paths.","fmt":"syslog"})
         );
+    }
+
+    #[test]
+    fn fractions_beyond_nanoseconds_are_cut_to_nine_digits() {
+        for line in [
+            "Nov 27 03:22:46.123456789012 web1 app: x",
+            "2026-11-27T03:22:46.123456789012Z web1 app: x",
+            "<14>1 2026-11-27T03:22:46.123456789012Z web1 app - - - x",
+        ] {
+            assert_eq!(parse(line).unwrap()["ts"], "2026-11-27T03:22:46.123456789+00:00", "{line}");
+        }
     }
 
     #[test]

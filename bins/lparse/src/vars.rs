@@ -4,10 +4,11 @@
 //! JSON access logs (nginx `escape=json`), whose keys are the variable
 //! names the administrator chose, often the nginx ones.
 
+use crate::fields::Utf8Line;
 use crate::format::Ctx;
 use logkit_common::json::Object;
 use logkit_common::record as f;
-use logkit_common::time::{clf_to_rfc3339, format_rfc3339_frac, parse_rfc3339};
+use logkit_common::time::{clf_to_rfc3339, format_rfc3339_frac, layouts, parse_rfc3339};
 
 /// How a variable's text becomes a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,14 +129,14 @@ pub fn apache_number(directive: &str) -> bool {
 }
 
 /// Writes a variable's text (unescaped) as its canonical field(s); `utf8`
-/// says the text is known to be UTF-8 (a slice of a valid line). `-` and
+/// is the line (or unescaped copy) the text was cut from. `-` and
 /// empty values are left out; a field already written (two variables for
 /// one name) is not written again. `Err` when the text does not fit the
 /// kind (a status that is not a number).
-pub fn write(
+pub fn write<'t>(
     kind: Kind,
-    text: &[u8],
-    utf8: bool,
+    text: &'t [u8],
+    utf8: Utf8Line<'t>,
     obj: &mut Object,
     written: &mut Vec<&'static str>,
     ctx: &mut Ctx,
@@ -155,11 +156,7 @@ pub fn write(
     match kind {
         Kind::Text(name) => {
             if once(name) {
-                if utf8 {
-                    obj.utf8_bytes(name, text);
-                } else {
-                    obj.bytes(name, text);
-                }
+                crate::fields::text(obj, name, text, utf8);
             }
         }
         Kind::Int(name) => {
@@ -190,7 +187,7 @@ pub fn write(
             ctx.scratch.clear();
             if clf_to_rfc3339(inner, &mut ctx.scratch) {
                 if once(f::TS) {
-                    obj.utf8_bytes(f::TS, &ctx.scratch);
+                    crate::fields::ts(obj, &ctx.scratch);
                 }
                 return Ok(());
             }
@@ -202,12 +199,12 @@ pub fn write(
         }
         Kind::Request => {
             if once(f::METHOD) {
-                crate::fields::split_request(text, obj, utf8 || std::str::from_utf8(text).is_ok());
+                crate::fields::split_request(text, obj, utf8.covering(text));
             }
         }
         Kind::Target => {
             if once(f::PATH) {
-                crate::fields::split_target(text, obj, utf8 || std::str::from_utf8(text).is_ok());
+                crate::fields::split_target(text, obj, utf8.covering(text));
             }
         }
     }
@@ -219,14 +216,23 @@ pub fn write(
 /// with or without brackets).
 pub fn time_from_text(text: &str, ctx: &Ctx) -> Option<String> {
     let text = text.trim().trim_start_matches('[').trim_end_matches(']');
-    if let Some(stamp) = parse_rfc3339(text) {
-        return Some(format_rfc3339_frac(stamp.instant, stamp.offset));
+    if let Some((time, len)) = layouts::iso8601(text.as_bytes()) {
+        if len == text.len() {
+            let stamp = time.to_stamp(&ctx.zone)?;
+            return Some(format_rfc3339_frac(stamp.instant, stamp.offset));
+        }
     }
     let mut out = Vec::new();
     if clf_to_rfc3339(text.as_bytes(), &mut out) {
         return String::from_utf8(out).ok();
     }
-    let dt = text.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>().ok()?;
+    // The rarer forms of ISO 8601, which jiff reads: with an offset in
+    // hours (`+01`), without seconds (`2026-11-27T03:22`), a date alone
+    // (midnight, as a `date` key holds it).
+    if let Some(stamp) = parse_rfc3339(text) {
+        return Some(format_rfc3339_frac(stamp.instant, stamp.offset));
+    }
+    let dt = text.parse::<jiff::civil::DateTime>().ok()?;
     let ts = ctx.zone.to_timestamp(dt).ok()?;
     Some(format_rfc3339_frac(ts, ctx.zone.to_offset(ts)))
 }

@@ -36,10 +36,12 @@
 //! Other columns keep their own name (`s-ip`, `s-port`, `sc-win32-status`,
 //! ...), as numbers when their value is an integer or decimal number.
 
-use crate::fields::{plain_number, text, uint};
+use crate::fields::{plain_number, text, uint, Utf8Line};
 use crate::format::{Ctx, LogFormat};
+use jiff::tz::Offset;
 use logkit_common::json::Object;
 use logkit_common::record as f;
+use logkit_common::time::layouts;
 use std::collections::HashMap;
 
 /// The W3C extended format. It keeps the `#Fields:` header of each source.
@@ -182,7 +184,7 @@ impl LogFormat for W3c {
                 write_ts(obj, date, time)?;
             }
         }
-        let utf8 = std::str::from_utf8(line).is_ok();
+        let utf8 = Utf8Line::check(line);
         for (column, v) in header.columns.iter().zip(values(line)) {
             if v == b"-" {
                 continue;
@@ -221,68 +223,22 @@ impl LogFormat for W3c {
     }
 }
 
-fn num(s: &[u8]) -> Option<u32> {
-    s.iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
-}
-
+/// Whether `d` is a date as the `date` column and `#Date:` write it,
 /// `YYYY-MM-DD`, a day that exists.
 fn valid_date(d: &[u8]) -> bool {
-    if d.len() != 10 || d[4] != b'-' || d[7] != b'-' {
-        return false;
-    }
-    let (Some(y), Some(m), Some(day)) = (num(&d[0..4]), num(&d[5..7]), num(&d[8..10])) else {
-        return false;
-    };
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&day)
+    layouts::w3c(d, b"00:00").is_some()
 }
 
 /// Writes `ts` from a date and a UTC time, `HH:MM`, `HH:MM:SS` or
-/// `HH:MM:SS.fff` (the fraction kept as written).
+/// `HH:MM:SS.fff` (the fraction's digits kept as written, up to nine).
 fn write_ts(obj: &mut Object, date: &[u8], time: &[u8]) -> Result<(), Error> {
-    if !valid_date(date) {
-        return Err("bad date");
-    }
-    let two = |s: &[u8], max: u32| s.len() == 2 && num(s).is_some_and(|n| n <= max);
-    let (hm, rest) = time.split_at(time.len().min(5));
-    if !(hm.len() == 5 && hm[2] == b':' && two(&hm[..2], 23) && two(&hm[3..], 59)) {
-        return Err("bad time");
-    }
-    let (seconds, frac) = match rest {
-        [] => (&b"00"[..], &b""[..]),
-        [b':', s @ ..] => match s.split_at(s.len().min(2)) {
-            (s, []) if two(s, 60) => (s, &b""[..]),
-            (s, [b'.', frac @ ..])
-                if two(s, 60)
-                    && !frac.is_empty()
-                    && frac.len() <= 9
-                    && frac.iter().all(u8::is_ascii_digit) =>
-            {
-                (s, frac)
-            }
-            _ => return Err("bad time"),
-        },
-        _ => return Err("bad time"),
+    let Some(t) = layouts::w3c(date, time) else {
+        return Err(if valid_date(date) { "bad time" } else { "bad date" });
     };
     let out = obj.key(f::TS);
     out.push(b'"');
-    out.extend_from_slice(date);
-    out.push(b'T');
-    out.extend_from_slice(hm);
-    out.push(b':');
-    out.extend_from_slice(seconds);
-    if !frac.is_empty() {
-        out.push(b'.');
-        out.extend_from_slice(frac);
-    }
-    out.extend_from_slice(b"+00:00\"");
+    t.write_rfc3339(Offset::UTC, out);
+    out.push(b'"');
     Ok(())
 }
 
@@ -363,6 +319,12 @@ mod tests {
         let r =
             parse(&["#Date: 2002-05-02 00:00:00", "#Fields: time sc-status", "17:42 200"]).unwrap();
         assert_eq!(r["ts"], "2002-05-02T17:42:00+00:00");
+    }
+
+    #[test]
+    fn fractions_beyond_nanoseconds_are_cut_to_nine_digits() {
+        let r = parse(&["#Fields: date time sc-status", "2026-11-27 03:22:46.123456789012 200"]);
+        assert_eq!(r.unwrap()["ts"], "2026-11-27T03:22:46.123456789+00:00");
     }
 
     #[test]
