@@ -43,6 +43,17 @@ impl StatusSet {
     pub fn contains(&self, status: i64) -> bool {
         self.ranges.iter().any(|&(lo, hi)| lo <= status && status <= hi)
     }
+
+    /// Whether a record's `status` value is in the set: a whole number, or
+    /// a string that reads as one (some producers write `"404"`). A missing
+    /// or other value is in no set.
+    pub fn matches(&self, value: &Value<'_>) -> bool {
+        let status = match value {
+            Value::String(s) => s.parse::<i64>().ok(),
+            v => v.as_i64(),
+        };
+        status.is_some_and(|s| self.contains(s))
+    }
 }
 
 /// How a `--where` condition compares a field.

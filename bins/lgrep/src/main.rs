@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    logkit_common::cli::run("lgrep", lgrep::run)
+}

@@ -1,0 +1,189 @@
+//! Deciding whether one record passes, and writing it out.
+//!
+//! Only the fields the filters and `--fields` name are extracted (with
+//! [`FieldSet::extract`], which scans the record once and keeps raw JSON
+//! text borrowed from the line): a passing record is written as the very
+//! bytes it came in, so nothing else of it needs to be understood.
+
+use logkit_common::fields::{FieldSet, Raw, Value};
+use logkit_common::filter::{Condition, StatusSet};
+use logkit_common::input::{too_long, Line, MAX_RECORD};
+use logkit_common::json::Object;
+use logkit_common::record;
+
+/// What to select, from the command line.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `--status`.
+    pub status: Option<StatusSet>,
+    /// `--where` and the conditions given as arguments; all must hold.
+    pub conditions: Vec<Condition>,
+    /// `-v`: pass the records that fail the filters instead.
+    pub invert: bool,
+    /// `--fields`: write only these fields, in this order.
+    pub keep: Option<Vec<String>>,
+}
+
+/// Selects records by a [`Plan`]; one per thread.
+pub struct Selector {
+    fields: FieldSet,
+    status: Option<(StatusSet, usize)>,
+    conditions: Vec<(Condition, usize)>,
+    invert: bool,
+    keep: Option<Vec<(String, usize)>>,
+    /// The extracted values' slots, kept between lines for their allocation.
+    storage: Vec<Option<Raw<'static>>>,
+}
+
+impl Selector {
+    /// A selector for `plan`.
+    pub fn new(plan: Plan) -> Self {
+        let mut fields = FieldSet::new();
+        let status = plan.status.map(|s| (s, fields.add(record::STATUS)));
+        let conditions = plan
+            .conditions
+            .into_iter()
+            .map(|c| {
+                let slot = fields.add(&c.field);
+                (c, slot)
+            })
+            .collect();
+        let keep = plan.keep.map(|names| {
+            names
+                .into_iter()
+                .map(|n| {
+                    let slot = fields.add(&n);
+                    (n, slot)
+                })
+                .collect()
+        });
+        let storage = vec![None; fields.len()];
+        Selector { fields, status, conditions, invert: plan.invert, keep, storage }
+    }
+
+    /// Selects the record on one input line, the same on every path. A
+    /// passing record is appended to `out` (when given) with a `\n`, and
+    /// `Ok(true)` returned. Blank lines are passed over; for a line that is
+    /// not a record, or too long to be read whole, the complaint.
+    pub fn line(&mut self, line: &Line<'_>, out: Option<&mut Vec<u8>>) -> Result<bool, String> {
+        if line.truncated {
+            return Err(too_long(MAX_RECORD, "skipped"));
+        }
+        if line.bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(false);
+        }
+        self.record(line.bytes, out)
+    }
+
+    fn record(&mut self, line: &[u8], out: Option<&mut Vec<u8>>) -> Result<bool, String> {
+        let mut slots = recycle(std::mem::take(&mut self.storage));
+        let result = match self.fields.extract(line, &mut slots) {
+            Ok(()) => {
+                let pass = self.passes(&slots) != self.invert;
+                if let (true, Some(out)) = (pass, out) {
+                    self.write(line, &slots, out);
+                }
+                Ok(pass)
+            }
+            Err(e) => {
+                // Raw log text is the usual mistake: say what to do.
+                let hint = if line.first() == Some(&b'{') {
+                    ""
+                } else {
+                    " (raw log lines? parse them with lparse first)"
+                };
+                Err(format!("not a JSON object: {e}{hint}"))
+            }
+        };
+        self.storage = recycle(slots);
+        result
+    }
+
+    fn passes(&self, slots: &[Option<Raw<'_>>]) -> bool {
+        if let Some((set, i)) = &self.status {
+            if !set.matches(&Value::from_raw(slots[*i])) {
+                return false;
+            }
+        }
+        self.conditions.iter().all(|(c, i)| c.matches(&Value::from_raw(slots[*i])))
+    }
+
+    /// The record as it came in, or with `--fields` a new object of the
+    /// kept fields in the order they were named, each value's JSON text as
+    /// it was (a field the record lacks is left out, as in every record
+    /// the tools write).
+    fn write(&self, line: &[u8], slots: &[Option<Raw<'_>>], out: &mut Vec<u8>) {
+        match &self.keep {
+            None => out.extend_from_slice(line),
+            Some(keep) => {
+                let mut obj = Object::new(out);
+                for (name, slot) in keep {
+                    if let Some(value) = slots[*slot] {
+                        obj.key_escaped(name).extend_from_slice(value);
+                    }
+                }
+                obj.finish();
+            }
+        }
+        out.push(b'\n');
+    }
+}
+
+/// Gives a vector of borrowed slots a new lifetime, keeping its allocation:
+/// each line's slots borrow from that line, and `collect` over `into_iter`
+/// of a same-sized type reuses the buffer instead of allocating.
+fn recycle<'b>(v: Vec<Option<Raw<'_>>>) -> Vec<Option<Raw<'b>>> {
+    v.into_iter().map(|_| None).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn select(plan: Plan, line: &str) -> Result<Option<String>, String> {
+        let mut s = Selector::new(plan);
+        let mut out = Vec::new();
+        let line = Line { bytes: line.as_bytes(), number: 1, truncated: false, terminated: true };
+        let pass = s.line(&line, Some(&mut out))?;
+        assert_eq!(pass, !out.is_empty());
+        Ok(pass.then(|| String::from_utf8(out).unwrap()))
+    }
+
+    fn plan(status: Option<&str>, conditions: &[&str]) -> Plan {
+        Plan {
+            status: status.map(|s| s.parse().unwrap()),
+            conditions: conditions.iter().map(|c| c.parse().unwrap()).collect(),
+            invert: false,
+            keep: None,
+        }
+    }
+
+    #[test]
+    fn passes_the_line_as_it_came() {
+        let line = r#" { "path" : "/\u0061" ,"status":404 }  "#;
+        assert_eq!(select(plan(Some("4xx"), &[]), line), Ok(Some(format!("{line}\n"))));
+        assert_eq!(select(plan(Some("5xx"), &[]), line), Ok(None));
+        // A status written as a string counts.
+        let line = r#"{"status":"404"}"#;
+        assert_eq!(select(plan(Some("404"), &[]), line), Ok(Some(format!("{line}\n"))));
+    }
+
+    #[test]
+    fn inverts() {
+        let p = Plan { invert: true, ..plan(None, &["rt>1"]) };
+        assert_eq!(select(p.clone(), r#"{"rt":2}"#), Ok(None));
+        assert_eq!(select(p.clone(), r#"{"rt":0.5}"#), Ok(Some("{\"rt\":0.5}\n".into())));
+        assert_eq!(select(p.clone(), "  "), Ok(None));
+        assert!(select(p, "GET / HTTP/1.1").unwrap_err().contains("lparse"));
+    }
+
+    #[test]
+    fn keeps_fields_in_the_order_named() {
+        let p = Plan {
+            keep: Some(vec!["b".into(), "x".into(), "n.k".into(), "a".into()]),
+            ..plan(None, &[])
+        };
+        let got = select(p, r#"{"a":"\u00e9","n":{"k":[1, 2]},"b":1.50}"#);
+        assert_eq!(got, Ok(Some("{\"b\":1.50,\"n.k\":[1, 2],\"a\":\"\\u00e9\"}\n".into())));
+    }
+}
