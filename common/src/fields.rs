@@ -7,6 +7,7 @@
 //! JSON text borrowed from the line.
 
 use crate::flat::{self, Fields, ScanError};
+use crate::seen::Seen;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
@@ -70,6 +71,28 @@ impl FieldSet {
         json: &'a [u8],
         slots: &mut [Option<Raw<'a>>],
     ) -> Result<(), ScanError> {
+        self.scan(json, slots, None)
+    }
+
+    /// [`FieldSet::extract`], noting the record's keys in `seen` on the
+    /// same pass (nothing more than a test per record once every field
+    /// `seen` asks for has appeared).
+    pub fn extract_noting<'a>(
+        &self,
+        json: &'a [u8],
+        slots: &mut [Option<Raw<'a>>],
+        seen: &mut Seen,
+    ) -> Result<(), ScanError> {
+        let seen = if seen.is_complete() { None } else { Some(seen) };
+        self.scan(json, slots, seen)
+    }
+
+    fn scan<'a>(
+        &self,
+        json: &'a [u8],
+        slots: &mut [Option<Raw<'a>>],
+        mut seen: Option<&mut Seen>,
+    ) -> Result<(), ScanError> {
         debug_assert_eq!(slots.len(), self.names.len());
         slots.fill(None);
         let mut fields = Fields::new(json)?;
@@ -77,6 +100,12 @@ impl FieldSet {
             if let Some(i) = self.names.iter().position(|n| f.key_is(n)) {
                 slots[i] = Some(f.value);
             }
+            if let Some(seen) = seen.as_mut() {
+                seen.note_key(&f);
+            }
+        }
+        if let Some(seen) = seen {
+            seen.note_record();
         }
         for (slot, root, rest) in &self.paths {
             if slots[*slot].is_none() {
@@ -265,6 +294,24 @@ mod tests {
         let got = get(&set, r#"{"req":{"headers":"flat"},"http":{"status":503}}"#);
         assert_eq!(got[host], None);
         assert_eq!(got[flat], Some("503"));
+    }
+
+    #[test]
+    fn extracting_notes_the_keys_of_valid_records() {
+        let mut set = FieldSet::new();
+        set.add("status");
+        let mut seen = Seen::new();
+        seen.ask("stauts");
+        let mut slots = vec![None];
+        set.extract_noting(br#"{"status":404}"#, &mut slots, &mut seen).unwrap();
+        assert_eq!(slots, [Some(&b"404"[..])]);
+        assert_eq!(
+            seen.warnings(),
+            [r#"field "stauts" appeared in no record (did you mean "status"?)"#]
+        );
+        seen.ask("status");
+        set.extract_noting(br#"{"status":1,"stauts":2}"#, &mut slots, &mut seen).unwrap();
+        assert!(seen.is_complete());
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! * meaning: [`time`] (every timestamp layout the tools read, one parser
 //!   each, one RFC 3339 writer, durations), [`sniff`] (finding the time of
 //!   a raw line of unknown format, for `ltail --merge`), [`filter`]
-//!   (`--status` lists and `--where` conditions);
+//!   (`--status` lists and `--where` conditions), [`seen`] (warning about
+//!   a field named on the command line that appears in no record);
 //! * the process: [`cli`] (exit codes, error prefix, `-` for stdin, quiet
 //!   exit on a closed pipe, bad-input reporting), [`sys`] (poll, the
 //!   open-files limit and fstat, through rustix).
@@ -36,6 +37,7 @@ pub mod live;
 pub mod output;
 pub mod parallel;
 pub mod record;
+pub mod seen;
 pub mod sniff;
 pub mod sys;
 pub mod term;
