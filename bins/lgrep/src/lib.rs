@@ -140,14 +140,17 @@ pub fn run() -> Result<Outcome> {
         };
         // -m stops at a record that only reading in order finds.
         let parallel = tally.limit.is_none() && logkit_common::parallel::suits(&input, args.strict);
-        let input_ctx = InputCtx { label: &label, stop: &stop };
+        let ctx = InputCtx { label: &label, stop: &stop };
+        let (selector, tally, bad, out) = (&mut selector, &mut tally, &mut bad, &mut out);
         let end = if parallel {
             let mut reader = LineReader::new(input).max_line(MAX_RECORD);
-            parallel::select(&mut reader, &plan, &input_ctx, &mut tally, &mut bad, &mut out)
+            parallel::select(&mut reader, &plan, &ctx, selector, tally, bad, out)
+                .with_context(|| label.clone())?
         } else {
-            read(input, &input_ctx, &mut selector, &mut tally, &mut bad, &mut out)
-        }
-        .with_context(|| label.clone())?;
+            // Not wrapped in the input's name: a --strict error names its
+            // place already.
+            read(input, &ctx, selector, tally, bad, out)?
+        };
         if end {
             break;
         }
@@ -163,7 +166,9 @@ pub fn run() -> Result<Outcome> {
         }
     }
     out.flush()?;
-    Ok(bad.finish("lines skipped (not a JSON object) or files not read"))
+    let lines = bad.finish("lines skipped (not a JSON object) or files not read");
+    let fields = selector.seen().finish("lgrep", args.strict)?;
+    Ok(if lines == Outcome::Success { fields } else { lines })
 }
 
 /// The input being read, for messages and stopping.
@@ -200,7 +205,7 @@ fn read<R: Read + AsFd>(
 ) -> Result<bool> {
     let input = LiveInput::new(input, ctx.stop.clone());
     let mut reader = LineReader::new(input).max_line(MAX_RECORD).watch_idle();
-    while let Some(line) = reader.next_line(out)? {
+    while let Some(line) = reader.next_line(out).with_context(|| ctx.label.to_owned())? {
         if !line.terminated && !line.truncated && ctx.stop.is_set() {
             // Cut off by the stop, mid-record: not bad input, just unfinished.
             continue;

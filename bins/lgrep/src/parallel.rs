@@ -24,12 +24,14 @@ struct Selected {
     bad: BadInput,
 }
 
-/// Selects the rest of `reader` on several threads. Returns whether a stop
-/// was requested.
+/// Selects the rest of `reader` on several threads; what the workers saw
+/// of the fields named is added to `selector`'s. Returns whether a stop was
+/// requested.
 pub(crate) fn select<R: Read>(
     reader: &mut LineReader<R>,
     plan: &Plan,
     input: &InputCtx<'_>,
+    selector: &mut Selector,
     tally: &mut Tally,
     bad: &mut BadInput,
     out: &mut Output,
@@ -37,7 +39,7 @@ pub(crate) fn select<R: Read>(
     debug_assert!(tally.limit.is_none());
     let write = tally.write;
     let mut stopped = false;
-    logkit_common::parallel::ordered(
+    let workers = logkit_common::parallel::ordered(
         reader,
         out,
         || Selector::new(plan.clone()),
@@ -65,5 +67,8 @@ pub(crate) fn select<R: Read>(
             Ok(if stopped { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
         },
     )?;
+    for worker in &workers {
+        selector.merge(worker);
+    }
     Ok(stopped)
 }

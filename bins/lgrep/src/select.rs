@@ -10,6 +10,7 @@ use logkit_common::filter::{Condition, StatusSet};
 use logkit_common::input::{too_long, Line, MAX_RECORD};
 use logkit_common::json::Object;
 use logkit_common::record;
+use logkit_common::seen::Seen;
 
 /// What to select, from the command line.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct Selector {
     conditions: Vec<(Condition, usize)>,
     invert: bool,
     keep: Option<Vec<(String, usize)>>,
+    /// Which of the fields named appeared in some record.
+    seen: Seen,
     /// The extracted values' slots, kept between lines for their allocation.
     storage: Vec<Option<Raw<'static>>>,
 }
@@ -40,7 +43,7 @@ impl Selector {
     pub fn new(plan: Plan) -> Self {
         let mut fields = FieldSet::new();
         let status = plan.status.map(|s| (s, fields.add(record::STATUS)));
-        let conditions = plan
+        let conditions: Vec<(Condition, usize)> = plan
             .conditions
             .into_iter()
             .map(|c| {
@@ -48,7 +51,7 @@ impl Selector {
                 (c, slot)
             })
             .collect();
-        let keep = plan.keep.map(|names| {
+        let keep: Option<Vec<(String, usize)>> = plan.keep.map(|names| {
             names
                 .into_iter()
                 .map(|n| {
@@ -57,8 +60,25 @@ impl Selector {
                 })
                 .collect()
         });
+        let mut seen = Seen::new();
+        if status.is_some() {
+            seen.ask(record::STATUS);
+        }
+        conditions.iter().for_each(|(c, _)| seen.ask(&c.field));
+        keep.iter().flatten().for_each(|(n, _)| seen.ask(n));
         let storage = vec![None; fields.len()];
-        Selector { fields, status, conditions, invert: plan.invert, keep, storage }
+        Selector { fields, status, conditions, invert: plan.invert, keep, seen, storage }
+    }
+
+    /// Which of the fields named appeared in some record so far.
+    pub fn seen(&self) -> &Seen {
+        &self.seen
+    }
+
+    /// Adds what another selector of the same plan saw (a worker's share
+    /// of the input).
+    pub fn merge(&mut self, other: &Selector) {
+        self.seen.merge(&other.seen);
     }
 
     /// Selects the record on one input line, the same on every path. A
@@ -77,7 +97,7 @@ impl Selector {
 
     fn record(&mut self, line: &[u8], out: Option<&mut Vec<u8>>) -> Result<bool, String> {
         let mut slots = recycle(std::mem::take(&mut self.storage));
-        let result = match self.fields.extract(line, &mut slots) {
+        let result = match self.fields.extract_noting(line, &mut slots, &mut self.seen) {
             Ok(()) => {
                 let pass = self.passes(&slots) != self.invert;
                 if let (true, Some(out)) = (pass, out) {
