@@ -10,7 +10,6 @@
 mod util;
 
 use serde_json::Value;
-use std::ffi::OsStr;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -370,5 +369,4 @@ fn help_shows_the_argument_rule() {
     let out = Command::new(bin("lgrep")).arg("--help").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("conditions come first, then files"), "{text}");
-    let _ = OsStr::new("");
 }
