@@ -14,7 +14,7 @@
 #   --runs N        hyperfine runs per command (default 5)
 #   --warmup N      hyperfine warmup runs per command (default 1)
 #   --slow-runs N   runs for the slow reference tools jq/goaccess/lnav/agrind (default 3)
-#   --bin-dir DIR   take ltail/lparse/lcount from DIR (default target/release)
+#   --bin-dir DIR   take ltail/lparse/lcount/lgrep from DIR (default target/release)
 #   -h, --help      this text
 #
 # A tool that is missing or fails only marks its own row; the run goes on.
@@ -188,8 +188,8 @@ for b in ltail lparse lcount; do
     [[ -x $BIN/$b ]] || { have_bins=0; log "missing $BIN/$b"; }
 done
 
-LT=$BIN/ltail LP=$BIN/lparse LC=$BIN/lcount
-OURS="headline headline_rt ltail lparse lparse_raw lparse_custom lcount"   # rows that run only our tools
+LT=$BIN/ltail LP=$BIN/lparse LC=$BIN/lcount LG=$BIN/lgrep
+OURS="headline headline_rt ltail lparse lparse_raw lparse_custom lcount lgrep"   # rows that run only our tools
 HEADLINE="$LT $F | $LP | $LC --status 404"
 
 # a. headline
@@ -249,6 +249,19 @@ if [[ -x $LC && -f $PARSED_OUT ]]; then
     row lcount "lcount alone" records "$PARSED_OUT" int 0 "$LC --status 404 < $PARSED_OUT"
 else
     skip lcount "lcount alone" "$LC --status 404 < $PARSED_OUT" missing "needs ltail, lparse and lcount"
+fi
+# lgrep writes the 404 records themselves; wc -l counts them. Beside it,
+# grep on the same records (a text match, the speed to beat).
+LG_CMD="$LG --status 404 < $PARSED_OUT | wc -l"
+if [[ -x $LG && -f $PARSED_OUT ]]; then
+    row lgrep "lgrep alone" records "$PARSED_OUT" int 0 "$LG_CMD"
+else
+    skip lgrep "lgrep alone" "$LG_CMD" missing "needs ltail, lparse and lgrep"
+fi
+if [[ -f $PARSED_OUT ]]; then
+    row grep_records "grep on parsed NDJSON" records "$PARSED_OUT" int 0 "grep -c '\"status\":404' $PARSED_OUT"
+else
+    skip grep_records "grep on parsed NDJSON" "grep -c '\"status\":404' $PARSED_OUT" missing "needs lparse output"
 fi
 
 # h. jq on the same parsed records
@@ -375,6 +388,11 @@ def target(r):
         return "<= 1.5x lparse on the raw log"
     if r["id"] == "lcount":
         return ">= 5 M records/s" + (": " + ok(r["lines"] / m >= 5e6) if m else "")
+    if r["id"] == "lgrep":
+        lc = by.get("lcount", {}).get("mean")
+        if m and lc:
+            return "as fast as lcount alone: " + ok(m <= lc) + " (%.2fx its time)" % (m / lc)
+        return "as fast as lcount alone"
     return ""
 
 def md(s):
@@ -419,7 +437,7 @@ elif h["count"] != mk["count"]:
     status = 1
 else:
     print("headline agrees with mawk: %s" % h["count"])
-for rid in ("gawk", "grep", "lcount", "jq", "goaccess", "lnav", "agrind", "headline_rt", "mawk_rt"):
+for rid in ("gawk", "grep", "lcount", "lgrep", "grep_records", "jq", "goaccess", "lnav", "agrind", "headline_rt", "mawk_rt"):
     r = by.get(rid)
     if r and r["state"] == "ok" and r["count"] and mk.get("count") and r["count"] != mk["count"]:
         print("warning: %s counted %s, mawk %s" % (rid, r["count"], mk["count"]))
