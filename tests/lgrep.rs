@@ -370,3 +370,45 @@ fn help_shows_the_argument_rule() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("conditions come first, then files"), "{text}");
 }
+
+// ---------------------------------------------------------------------------
+// On a terminal
+
+/// What `lgrep args` writes to a pseudo-terminal as its stdout, with
+/// `input` on stdin.
+fn lgrep_on_terminal(args: &[&str], input: &[u8]) -> String {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    let (name, termios, size) = (std::ptr::null_mut(), std::ptr::null(), std::ptr::null());
+    // SAFETY: openpty writes two descriptors, which we then own.
+    let rc = unsafe { libc::openpty(&mut master, &mut slave, name, termios, size) };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just opened and are owned here only.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut child = Command::new(bin("lgrep"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(slave))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let status = wait_with_timeout(&mut child, "lgrep on a terminal", Duration::from_secs(10));
+    assert!(status.success());
+    // The slave is closed with the child: reading ends with EIO.
+    let mut out = Vec::new();
+    let _ = std::fs::File::from(master).read_to_end(&mut out);
+    // The terminal turns \n into \r\n.
+    String::from_utf8(out).unwrap().replace("\r\n", "\n")
+}
+
+#[test]
+fn on_a_terminal_count_is_the_number_alone_and_records_are_as_read() {
+    let input = b"{\"status\":404}\n{\"status\":200}\n{ \"status\" : 404 }\n";
+    assert_eq!(lgrep_on_terminal(&["-c", "--status", "404"], input), "2\n");
+    assert_eq!(
+        lgrep_on_terminal(&["--status", "404"], input),
+        "{\"status\":404}\n{ \"status\" : 404 }\n"
+    );
+}
