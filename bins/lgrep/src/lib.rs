@@ -55,7 +55,8 @@ Output: each passing record exactly as it was read (its key order, spacing and
 escapes), ended by \\n (a \\r\\n line end becomes \\n). Blank lines are skipped;
 a line that is not a JSON object is reported on stderr and never passed, with
 or without -v. Finding nothing is not an error: exit 0. Exit 1 means some
-input was bad (reported), 2 a usage or fatal error.";
+input was bad, or a field named appeared in no record (both reported on
+stderr; --strict makes them fatal), 2 a usage or fatal error.";
 
 /// Pass through the NDJSON records that match, byte for byte.
 #[derive(Debug, Parser)]
@@ -115,6 +116,10 @@ fn field_name(s: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// The tool: reads the inputs named on the command line (or stdin) and
+/// writes the passing records, or their count, to stdout. Bad lines and
+/// fields that never appeared give [`Outcome::BadInput`]; a usage error or,
+/// with `--strict`, the first of those is an error.
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("lgrep");
     let (mut conditions, mut files) = operands::split(args.operands).map_err(anyhow::Error::msg)?;
