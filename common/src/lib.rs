@@ -1,4 +1,5 @@
-//! Shared core of the logkit tools (`ltail`, `lparse`, `lcount`, `hprobe`).
+//! Shared core of the logkit tools (`ltail`, `lparse`, `lcount`, `lgrep`,
+//! `hprobe`).
 //!
 //! The tools talk to each other in newline-delimited JSON. Everything that
 //! touches that format, and every way of doing a thing that more than one
