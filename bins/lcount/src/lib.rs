@@ -35,22 +35,39 @@ const EXAMPLES: &str = "\
 Examples:
   ltail access.log | lparse | lcount --status 404
   lparse access.log | lcount --status 4xx --by path --top 10
-  lparse access.log | lcount --status 5xx --every 1m          # a bar per minute
+  lparse access.log | lcount --status 5xx --every 1m          # a row per minute, empty ones too
   lparse access.log | lcount --by vhost --avg rt --p 50,90,99 rt
-  lparse access.log | lcount --where 'path~^/api/' --where 'rt>=1' --by path
+  lparse access.log | lcount --where 'path~^/api/' --where 'rt >= 1' --by path
+  lparse access.log | lcount --where 'ts>=2026-11-30T04:30:00Z' --min ts --max ts
+  lparse access.log | lcount --since 15m --status 5xx --by path
+  lparse access.log | lcount --every 1h --tz +05:30           # hours of another zone
   lparse access.log | lcount --by client --distinct path --sort distinct_path
   ltail -f *.log | lparse | lcount --status 404 --by path --interval 2s
 
-Filters (all must hold): --status 404 | 4xx | 500-599 | 404,410, and --where with
-FIELD=VALUE, !=, <, <=, >, >= (numbers compare as numbers), FIELD~REGEX,
-FIELD!~REGEX, FIELD (present), !FIELD (absent). A record without the field
-satisfies only !=, !~ and !FIELD. FIELD may be a dotted path into nested
-objects (req.headers.host).
+Filters (all must hold): --status 404 | 4xx | 500-599 | 404,410 (a status
+written as a string, \"404\", counts too); --since and --until TIME (an RFC 3339
+time, or a duration back from now: 15m, 2h), on ts; and --where with
+FIELD=VALUE, !=, <, <=, >, >=, FIELD~REGEX, FIELD!~REGEX, FIELD (present),
+!FIELD (absent), spaces around the operator allowed. A JSON number compares
+with a number by value (404 = 404.0); an RFC 3339 time with a time as an
+instant, whatever the offsets; anything else as text with VALUE as written, so
+the string \"404\" equals 404 but not 404.0. <, <=, > and >= take a number or a
+time and hold only between numbers or between times: never for a string, an
+array, an object or true. A record without the field satisfies only !=, !~
+and !FIELD. FIELD may be a dotted path into nested objects (req.headers.host).
+
+A field named by an option that appears in no record is named at the end
+(with the closest field that did appear) and lcount exits 1; with --strict it
+is an error and nothing is printed.
 
 Output columns: the --every bucket start (ts), the --by fields, count, then
 sum_F, avg_F, min_F, max_F, pN_F and distinct_F. Records without a --by field
-are counted in a group where it is null. Percentiles use the nearest rank,
-exact for groups of up to 1024 values and within 1% (DDSketch) beyond.";
+are counted in a group where it is null. --every lists every bucket from the
+first to the last, with count 0 where nothing matched (with --by, for each
+group), at the first record's UTC offset or --tz. An aggregate with no values
+is null; --min and --max of RFC 3339 times give a time; numbers beyond a
+double's range (1e309) are reported and left out. Percentiles use the nearest
+rank, exact for groups of up to 1024 values and within 1% (DDSketch) beyond.";
 
 /// Count NDJSON records that pass the filters, by group, with aggregates.
 #[derive(Debug, Parser)]
@@ -184,8 +201,13 @@ fn parse_offset(s: &str) -> Result<jiff::tz::Offset, String> {
     if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
         return Ok(jiff::tz::Offset::UTC);
     }
-    // Read as the offset of a time, by the one RFC 3339 parser.
-    parse_rfc3339(&format!("2000-01-01T00:00:00{t}")).map(|stamp| stamp.offset).ok_or_else(bad)
+    // Read as the offset of a time, by the one RFC 3339 parser; real
+    // offsets lie within ±14:00, and no standard allows beyond ±18:00 (jiff
+    // reads up to ±25:59:59).
+    parse_rfc3339(&format!("2000-01-01T00:00:00{t}"))
+        .map(|stamp| stamp.offset)
+        .filter(|offset| offset.seconds().abs() <= 18 * 3600)
+        .ok_or_else(bad)
 }
 
 pub fn run() -> Result<Outcome> {
