@@ -40,6 +40,8 @@ fn lcount_reads_a_large_file_on_all_cores_as_it_reads_a_pipe() {
     // in the middle, a blank line and CRLF line ends here and there.
     let mut data = Vec::new();
     let (mut want_404, mut want_bad, mut i) = (0u64, 0u64, 0usize);
+    // Records at 03:30Z or later, and the first and last ts of the records.
+    let (mut want_late, mut first_ts, mut last_ts) = (0u64, None, String::new());
     let mut bad_lines = Vec::new();
     let mut line_number = 0u64;
     while data.len() < 24 << 20 {
@@ -67,6 +69,15 @@ fn lcount_reads_a_large_file_on_all_cores_as_it_reads_a_pipe() {
         } else {
             let r = record(i);
             want_404 += u64::from(r.contains("\"status\":404"));
+            want_late += u64::from(i / 60 % 60 >= 30);
+            let ts = format!("2026-11-27T03:{:02}:{:02}+00:00", i / 60 % 60, i % 60);
+            // The minutes wrap around the hour: the least and greatest ts.
+            if first_ts.as_ref().is_none_or(|f| ts < *f) {
+                first_ts = Some(ts.clone());
+            }
+            if ts > last_ts {
+                last_ts = ts;
+            }
             data.extend_from_slice(r.as_bytes());
             data.extend_from_slice(if i % 7 == 0 { b"\r\n" } else { b"\n" });
         }
@@ -89,6 +100,31 @@ fn lcount_reads_a_large_file_on_all_cores_as_it_reads_a_pipe() {
         .collect();
     assert_eq!(named, bad_lines[..named.len()]);
     assert!(piped_err.contains(&format!("line longer than {MAX_RECORD} bytes, skipped")));
+
+    // The options of times and of fields never seen, on both paths.
+    let late = ["--where", "ts>=2026-11-27T05:30:00+02:00"];
+    let since = ["--since", "2026-11-27T03:30:00Z", "--until", "2026-11-27T04:00:00+00:00"];
+    let extremes = ["--min", "ts", "--max", "ts", "--sum", "rt"];
+    let misspelt = ["--where", "stauts=404"];
+    let first_ts = first_ts.unwrap();
+    for (args, want) in [
+        (&late[..], serde_json::json!({"count": want_late})),
+        (&since[..], serde_json::json!({"count": want_late})),
+        (&extremes[..], serde_json::json!({"min_ts": first_ts, "max_ts": last_ts})),
+        (&misspelt[..], serde_json::json!({"count": 0})),
+    ] {
+        let [file, piped] = file_and_pipe("lcount", args, &path);
+        assert_eq!(file, piped, "{args:?}: stdout, stderr and exit status");
+        let (stdout, stderr, code) = piped;
+        assert_eq!(code, Some(1), "{args:?}");
+        let got = &parse_ndjson(&stdout)[0];
+        for (k, v) in want.as_object().unwrap() {
+            assert_eq!(&got[k], v, "{args:?}: {k}");
+        }
+        let warned =
+            stderr.contains(r#"field "stauts" appeared in no record (did you mean "status"?)"#);
+        assert_eq!(warned, args == misspelt, "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@
 
 use crate::flat::{self, Fields, ScanError};
 use crate::seen::Seen;
+use crate::time::parse_rfc3339;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
@@ -190,33 +191,80 @@ impl<'a> Value<'a> {
     }
 }
 
-/// Compares a record's value with a literal from the command line: as
-/// numbers when the value is a number and the literal reads as one, else as
-/// text. Returns `None` when the field is missing or null (such a field is
-/// neither equal to nor ordered with anything).
-pub fn compare_with_literal(value: &Value<'_>, literal: &Literal) -> Option<Ordering> {
-    match (value, literal.number) {
-        (Value::Null, _) => None,
-        (Value::Number(n), Some(l)) => n.partial_cmp(&l),
-        (v, _) => Some(v.as_text().as_ref().cmp(literal.text.as_str())),
+/// How a record's value stands to a literal from the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// Nothing to compare: the field is missing or null, or a number
+    /// beyond a double's range (`1e309`). Equal to nothing, ordered with
+    /// nothing.
+    Incomparable,
+    /// Compared as text (a string, a boolean, an array or object, or a
+    /// number against a literal that is not one): equal or not, never
+    /// ordered.
+    Text {
+        /// Whether the texts are the same.
+        equal: bool,
+    },
+    /// Compared by value, as numbers or as instants: ordered.
+    Ordered(Ordering),
+}
+
+/// Compares a record's value with a literal from the command line, by one
+/// rule for every operator:
+///
+/// * a JSON number and a literal number compare by value (`404` and
+///   `404.0` are equal); against any other literal a number is unequal;
+/// * a string that is an RFC 3339 time and a literal that is one compare
+///   as instants, whatever their offsets;
+/// * any other string, a boolean, an array or an object compares as text
+///   with the literal as written: a string by its own text (`"404"` equals
+///   `404` but not `404.0`), the rest by their JSON text;
+/// * a missing or null field, or a number beyond a double's range, is
+///   [`Comparison::Incomparable`].
+pub fn compare_with_literal(value: &Value<'_>, literal: &Literal) -> Comparison {
+    match value {
+        Value::Null => Comparison::Incomparable,
+        Value::Number(n) if !n.is_finite() => Comparison::Incomparable,
+        Value::Number(n) => match literal.number {
+            Some(l) => n.partial_cmp(&l).map_or(Comparison::Incomparable, Comparison::Ordered),
+            None => Comparison::Text { equal: false },
+        },
+        Value::String(s) => {
+            let instant = literal.instant.and_then(|l| Some((parse_rfc3339(s)?.instant, l)));
+            match instant {
+                Some((v, l)) => Comparison::Ordered(v.cmp(&l)),
+                None => Comparison::Text { equal: *s == literal.text },
+            }
+        }
+        v => Comparison::Text { equal: v.as_text() == literal.text },
     }
 }
 
-/// A value written on the command line, with its numeric reading if any.
+/// A value written on the command line, with its readings as a number
+/// and as an instant, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Literal {
     /// The text as written.
     pub text: String,
-    /// The text read as a number, when it is one (`404`, `0.5`, `1e3`).
+    /// The text read as a finite number, when it is one (`404`, `0.5`,
+    /// `1e3`, `.5`; not `inf`, `nan` nor `1e309`).
     pub number: Option<f64>,
+    /// The text read as an RFC 3339 time with its offset, when it is one
+    /// (`2026-11-30T04:30:00Z`).
+    pub instant: Option<jiff::Timestamp>,
 }
 
 impl Literal {
-    /// The literal `text`, read as a number too when it is one.
+    /// The literal `text`, read as a number and as a time too when it is
+    /// one.
     pub fn new(text: &str) -> Self {
+        // Rust reads `inf`, `NaN` and `infinity` as numbers; a value
+        // written so is a word.
+        let numeric = text.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c));
         Literal {
             text: text.to_owned(),
-            number: text.parse::<f64>().ok().filter(|n| n.is_finite()),
+            number: text.parse::<f64>().ok().filter(|n| numeric && n.is_finite()),
+            instant: parse_rfc3339(text).map(|s| s.instant),
         }
     }
 }
@@ -330,14 +378,49 @@ mod tests {
     }
 
     #[test]
-    fn compares_numbers_numerically_and_strings_as_text() {
-        let raw = |s: &'static str| s.as_bytes();
-        let n = Value::from_raw(Some(raw("404")));
-        assert_eq!(compare_with_literal(&n, &Literal::new("404.0")), Some(Ordering::Equal));
-        assert_eq!(compare_with_literal(&n, &Literal::new("50")), Some(Ordering::Greater));
-        let s = Value::from_raw(Some(raw(r#""/x\u0041""#)));
-        assert_eq!(compare_with_literal(&s, &Literal::new("/xA")), Some(Ordering::Equal));
-        assert_eq!(compare_with_literal(&Value::Null, &Literal::new("a")), None);
+    fn compares_numbers_by_value_and_strings_as_text() {
+        let cmp = |raw: &'static str, lit: &str| {
+            compare_with_literal(&Value::from_raw(Some(raw.as_bytes())), &Literal::new(lit))
+        };
+        use Comparison::*;
+        assert_eq!(cmp("404", "404.0"), Ordered(Ordering::Equal));
+        assert_eq!(cmp("404", "50"), Ordered(Ordering::Greater));
+        assert_eq!(cmp("404", "abc"), Text { equal: false });
+        assert_eq!(cmp(r#""/x\u0041""#, "/xA"), Text { equal: true });
+        // A number-like string is text, for every operator.
+        assert_eq!(cmp(r#""404""#, "404"), Text { equal: true });
+        assert_eq!(cmp(r#""404""#, "404.0"), Text { equal: false });
+        assert_eq!(cmp("[404]", "404"), Text { equal: false });
+        assert_eq!(cmp(r#"{"code":404}"#, "404"), Text { equal: false });
+        assert_eq!(cmp("true", "true"), Text { equal: true });
+        assert_eq!(cmp("true", "1"), Text { equal: false });
+        assert_eq!(cmp("1e309", "1e308"), Incomparable);
+        assert_eq!(cmp("null", "null"), Incomparable);
+        assert_eq!(compare_with_literal(&Value::Null, &Literal::new("a")), Incomparable);
+    }
+
+    #[test]
+    fn times_compare_as_instants_across_offsets() {
+        let cmp = |raw: &'static str, lit: &str| {
+            compare_with_literal(&Value::from_raw(Some(raw.as_bytes())), &Literal::new(lit))
+        };
+        use Comparison::*;
+        // 10:00+05:30 is 04:30Z; 04:29:59.5Z is half a second before.
+        let t = r#""2026-11-30T10:00:00+05:30""#;
+        assert_eq!(cmp(t, "2026-11-30T04:30:00Z"), Ordered(Ordering::Equal));
+        assert_eq!(cmp(t, "2026-11-30T04:29:59.5Z"), Ordered(Ordering::Greater));
+        assert_eq!(cmp(t, "2026-11-29T23:30:00.000000001-05:00"), Ordered(Ordering::Less));
+        // As text, "2026-11-30T10..." sorts after "2026-11-30T04...".
+        assert_eq!(
+            cmp(r#""2026-11-30T04:00:00Z""#, "2026-11-30T05:00:00+02:00"),
+            Ordered(Ordering::Greater)
+        );
+        // A string that is not a time is text.
+        assert_eq!(cmp(r#""soon""#, "2026-11-30T04:30:00Z"), Text { equal: false });
+        assert_eq!(Literal::new("inf").number, None);
+        assert_eq!(Literal::new("1e309").number, None);
+        assert_eq!(Literal::new(".5").number, Some(0.5));
+        assert_eq!(Literal::new("404").instant, None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Record filters written on the command line: status lists (`404`, `4xx`,
 //! `500-599`, `404,410`) and `--where` conditions (`FIELD=VALUE`).
 
-use crate::fields::{compare_with_literal, Literal, Value};
+use crate::fields::{compare_with_literal, Comparison, Literal, Value};
 use std::cmp::Ordering;
 
 /// A set of HTTP status codes: `404`, `4xx`, `500-599`, or a comma list of
@@ -94,11 +94,17 @@ pub enum Op {
 
 /// One `--where` condition: `FIELD=VALUE`, `FIELD!=VALUE`, `FIELD<VALUE`,
 /// `FIELD<=VALUE`, `FIELD>VALUE`, `FIELD>=VALUE`, `FIELD~REGEX`,
-/// `FIELD!~REGEX`, `FIELD` (present) or `!FIELD` (absent). Numbers compare
-/// as numbers when the value is a number and the literal reads as one,
-/// everything else as text. A missing (or null) field satisfies only `!=`,
-/// `!~` and `!FIELD`. FIELD may be a dotted path into nested objects
-/// (`req.headers.host`).
+/// `FIELD!~REGEX`, `FIELD` (present) or `!FIELD` (absent); spaces around
+/// the operator are allowed (`status >= 500`). FIELD may be a dotted path
+/// into nested objects (`req.headers.host`).
+///
+/// Values compare by the rule of [`compare_with_literal`]: a JSON number
+/// with a number by value, an RFC 3339 time with a time as an instant
+/// (whatever the offsets), anything else as text with VALUE as written.
+/// The ordering operators hold only between numbers or between instants,
+/// so their VALUE must be one or the other; a string such as `"404"` is
+/// text, equal to `404` but never ordered against it. A missing (or null)
+/// field satisfies only `!=`, `!~` and `!FIELD`.
 #[derive(Debug, Clone)]
 pub struct Condition {
     /// The field's name, or a dotted path into nested objects.
@@ -110,56 +116,99 @@ pub struct Condition {
 const USAGE: &str = "expected FIELD=VALUE, FIELD!=VALUE, FIELD<VALUE, FIELD<=VALUE, FIELD>VALUE, \
 FIELD>=VALUE, FIELD~REGEX, FIELD!~REGEX, FIELD or !FIELD";
 
+/// The characters operators are made of: none may start a field name, nor
+/// (after a comparison operator) a value, so that a mistyped operator is
+/// an error rather than a condition that quietly matches nothing.
+const OPERATOR_CHARS: [char; 5] = ['=', '!', '<', '>', '~'];
+
+/// The operators, the two-character ones first so that `<=` is not read
+/// as `<` followed by a value `=...`.
+const OPERATORS: [(&str, Option<Op>); 8] = [
+    ("!=", Some(Op::Ne)),
+    ("!~", None),
+    ("<=", Some(Op::Le)),
+    (">=", Some(Op::Ge)),
+    ("=", Some(Op::Eq)),
+    ("<", Some(Op::Lt)),
+    (">", Some(Op::Gt)),
+    ("~", None),
+];
+
 impl std::str::FromStr for Condition {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = |why: &str| format!("bad condition {s:?}: {why}");
-        // The field name runs up to the first operator character.
-        let Some(at) = s.find(['=', '!', '<', '>', '~']) else {
-            if s.is_empty() {
+        let text = s.trim();
+        let Some(at) = text.find(OPERATOR_CHARS) else {
+            if text.is_empty() {
                 return Err(bad(USAGE));
             }
-            return Ok(Condition { field: s.to_owned(), test: Test::Present });
+            return Ok(Condition { field: text.to_owned(), test: Test::Present });
         };
-        let (field, rest) = s.split_at(at);
-        // `path = /x` typed with spaces means the field `path`.
-        let field = field.trim();
-        if rest.starts_with("==") {
-            return Err(bad("use = (one equals sign) to compare"));
-        }
+        let (field, rest) = text.split_at(at);
+        let field = field.trim_end();
         if field.is_empty() {
             if let Some(name) = rest.strip_prefix('!') {
-                if !name.is_empty() && !name.contains(['=', '!', '<', '>', '~']) {
+                let name = name.trim();
+                if !name.is_empty() && !name.contains(OPERATOR_CHARS) {
                     return Ok(Condition { field: name.to_owned(), test: Test::Absent });
                 }
             }
-            return Err(bad("no field name"));
+            return Err(bad(&format!("no field name before {:?}", operator_text(rest))));
         }
-        let regex = |pattern: &str, negated| {
-            regex::Regex::new(pattern)
-                .map(|regex| Test::Matches { regex, negated })
-                .map_err(|e| bad(&e.to_string()))
-        };
-        let test = if let Some(p) = rest.strip_prefix("!~") {
-            regex(p, true)?
-        } else if let Some(p) = rest.strip_prefix('~') {
-            regex(p, false)?
-        } else {
-            let (op, value) = [
-                ("!=", Op::Ne),
-                ("<=", Op::Le),
-                (">=", Op::Ge),
-                ("=", Op::Eq),
-                ("<", Op::Lt),
-                (">", Op::Gt),
-            ]
+        let (token, op) = OPERATORS
             .iter()
-            .find_map(|(tok, op)| rest.strip_prefix(tok).map(|v| (*op, v)))
+            .find(|(token, _)| rest.starts_with(token))
+            .copied()
             .ok_or_else(|| bad(USAGE))?;
-            Test::Compare(op, Literal::new(value))
+        let value = rest[token.len()..].trim();
+        let Some(op) = op else {
+            let negated = token == "!~";
+            return regex::Regex::new(value)
+                .map(|regex| Condition {
+                    field: field.to_owned(),
+                    test: Test::Matches { regex, negated },
+                })
+                .map_err(|e| bad(&e.to_string()));
         };
-        Ok(Condition { field: field.to_owned(), test })
+        if value.starts_with(OPERATOR_CHARS) {
+            let written = operator_text(rest);
+            let hint = match written {
+                "==" => " (use = to compare)".to_owned(),
+                "=>" | "=<" | "=!" => {
+                    format!(" (did you mean {:?}?)", written.chars().rev().collect::<String>())
+                }
+                _ => String::new(),
+            };
+            return Err(bad(&format!("{written:?} is not an operator{hint}; {USAGE}")));
+        }
+        if value.is_empty() {
+            return Err(bad(&format!(
+                "no value after {token:?} (for an empty string, use {field}~^$)"
+            )));
+        }
+        let literal = Literal::new(value);
+        if op.is_ordering() && literal.number.is_none() && literal.instant.is_none() {
+            return Err(bad(&format!(
+                "{token} compares numbers or RFC 3339 times (e.g. 2026-11-30T04:30:00Z), \
+                 and {value:?} is neither"
+            )));
+        }
+        Ok(Condition { field: field.to_owned(), test: Test::Compare(op, literal) })
+    }
+}
+
+/// The run of operator characters at the start of `s`, as typed.
+fn operator_text(s: &str) -> &str {
+    let end = s.find(|c: char| !OPERATOR_CHARS.contains(&c)).unwrap_or(s.len());
+    &s[..end]
+}
+
+impl Op {
+    /// Whether this is `<`, `<=`, `>` or `>=`.
+    pub fn is_ordering(self) -> bool {
+        !matches!(self, Op::Eq | Op::Ne)
     }
 }
 
@@ -173,17 +222,24 @@ impl Condition {
                 let found = *value != Value::Null && regex.is_match(&value.as_text());
                 found != *negated
             }
-            Test::Compare(op, literal) => match compare_with_literal(value, literal) {
-                None => *op == Op::Ne,
-                Some(ord) => match op {
-                    Op::Eq => ord == Ordering::Equal,
-                    Op::Ne => ord != Ordering::Equal,
-                    Op::Lt => ord == Ordering::Less,
-                    Op::Le => ord != Ordering::Greater,
-                    Op::Gt => ord == Ordering::Greater,
-                    Op::Ge => ord != Ordering::Less,
-                },
-            },
+            Test::Compare(op, literal) => {
+                let comparison = compare_with_literal(value, literal);
+                let equal = matches!(
+                    comparison,
+                    Comparison::Text { equal: true } | Comparison::Ordered(Ordering::Equal)
+                );
+                match (op, comparison) {
+                    (Op::Eq, _) => equal,
+                    (Op::Ne, _) => !equal,
+                    (op, Comparison::Ordered(ord)) => match op {
+                        Op::Lt => ord == Ordering::Less,
+                        Op::Le => ord != Ordering::Greater,
+                        Op::Gt => ord == Ordering::Greater,
+                        _ => ord != Ordering::Less,
+                    },
+                    _ => false,
+                }
+            }
         }
     }
 }
@@ -212,6 +268,52 @@ mod tests {
     }
 
     #[test]
+    fn spaces_around_operators() {
+        let raw = |s: &'static str| Value::from_raw(Some(s.as_bytes()));
+        for text in ["status = 404", "status=404", " status =404 ", "status= 404"] {
+            let c: Condition = text.parse().unwrap();
+            assert_eq!(c.field, "status", "{text:?}");
+            assert!(c.matches(&raw("404")), "{text:?}");
+            assert!(!c.matches(&raw("405")), "{text:?}");
+        }
+        let c: Condition = "status >= 400".parse().unwrap();
+        assert!(c.matches(&raw("400")) && !c.matches(&raw("399")));
+        let c: Condition = "path ~ ^/api/".parse().unwrap();
+        assert!(c.matches(&raw(r#""/api/x""#)));
+        let c: Condition = "path !~ ^/api/".parse().unwrap();
+        assert!(!c.matches(&raw(r#""/api/x""#)));
+        let c: Condition = "! ua".parse().unwrap();
+        assert_eq!(c.field, "ua");
+        assert!(matches!(c.test, Test::Absent));
+    }
+
+    #[test]
+    fn malformed_conditions_name_the_fault() {
+        for (text, fault) in [
+            ("status=>404", r#""=>" is not an operator (did you mean ">="?)"#),
+            ("status=<404", r#""=<" is not an operator (did you mean "<="?)"#),
+            ("status==404", r#""==" is not an operator (use = to compare)"#),
+            ("status==", r#""==" is not an operator"#),
+            ("status<>404", r#""<>" is not an operator"#),
+            ("=404", r#"no field name before "=""#),
+            (">= 404", r#"no field name before ">=""#),
+            ("status<", r#"no value after "<""#),
+            ("status = ", r#"no value after "=""#),
+            ("rt>fast", r#"> compares numbers or RFC 3339 times"#),
+            ("ts>=2026-11-30 04:30", r#">= compares numbers or RFC 3339 times"#),
+            ("rt<1e309", r#"< compares numbers or RFC 3339 times"#),
+            ("rt<inf", r#"< compares numbers or RFC 3339 times"#),
+            ("", "expected FIELD=VALUE"),
+            ("!", "no field name"),
+            ("a~(", "regex parse error"),
+        ] {
+            let err = text.parse::<Condition>().unwrap_err();
+            assert!(err.starts_with(&format!("bad condition {text:?}: ")), "{err}");
+            assert!(err.contains(fault), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
     fn conditions() {
         let raw = |s: &'static str| Value::from_raw(Some(s.as_bytes()));
         let c: Condition = "status>=400".parse().unwrap();
@@ -224,12 +326,7 @@ mod tests {
         let c: Condition = "method!=GET".parse().unwrap();
         assert!(c.matches(&Value::Null));
         assert!(!c.matches(&raw(r#""GET""#)));
-        assert!("=x".parse::<Condition>().is_err());
-        assert!("a==1".parse::<Condition>().is_err());
         assert_eq!("a =1".parse::<Condition>().unwrap().field, "a");
-        assert!("".parse::<Condition>().is_err());
-        assert!("!".parse::<Condition>().is_err());
-        assert!("a~(".parse::<Condition>().is_err());
         let c: Condition = "ua".parse().unwrap();
         assert!(c.matches(&raw(r#""x""#)));
         assert!(!c.matches(&Value::Null));
@@ -300,8 +397,65 @@ mod comparison_tests {
         ] {
             assert_eq!(matches(condition, raw), want, "{condition} on {raw}");
         }
-        // A string is compared as text, as the condition's docs say.
+        // A string is text: never ordered against a number.
         assert!(!matches("status>=400", r#""1000""#));
-        assert!(matches("status<400", r#""1000""#));
+        assert!(!matches("status<400", r#""1000""#));
+    }
+
+    #[test]
+    fn only_numbers_are_ordered_against_numbers() {
+        for raw in ["[404]", r#"{"code":404}"#, "true", "false", r#""404""#, "null", "1e309"] {
+            for condition in ["status>=404", "status<=404", "status>1", "status<1e308"] {
+                assert!(!matches(condition, raw), "{condition} on {raw}");
+            }
+        }
+        assert!(!matches("status>1e308", r#""404""#));
+        assert!(matches("status>1e307", "1e308"));
+    }
+
+    #[test]
+    fn a_number_like_string_is_text_for_every_operator() {
+        for (condition, raw, want) in [
+            ("status=404", r#""404""#, true),
+            ("status=404.0", r#""404""#, false),
+            ("status!=404.0", r#""404""#, true),
+            ("status=404.0", "404", true),
+            ("status=4e2", "404", false),
+            ("status!=404", r#""404""#, false),
+            ("status=404", "[404]", false),
+            ("status!=404", "[404]", true),
+            ("ok=true", "true", true),
+            ("ok=1", "true", false),
+            ("status=abc", "404", false),
+            ("status!=abc", "404", true),
+            // A value beyond a double's range equals nothing.
+            ("rt=1e309", "1e309", false),
+            ("rt!=1", "1e309", true),
+        ] {
+            assert_eq!(matches(condition, raw), want, "{condition} on {raw}");
+        }
+    }
+
+    #[test]
+    fn times_are_ordered_as_instants() {
+        // 04:30Z written in two offsets selects the same records.
+        let records = [
+            r#""2026-11-30T04:29:59Z""#,
+            r#""2026-11-30T09:59:59+05:30""#,
+            r#""2026-11-30T04:30:00Z""#,
+            r#""2026-11-30T10:00:00.000000001+05:30""#,
+            r#""2026-11-29T23:30:00-05:00""#,
+            r#""not a time""#,
+            "1795998600",
+        ];
+        // Their instants, in seconds past 04:30Z, written out: -1, -1, 0,
+        // 1e-9, 0, none, none.
+        let want = [false, false, true, true, true, false, false];
+        for condition in ["ts>=2026-11-30T04:30:00Z", "ts >= 2026-11-30T10:00:00+05:30"] {
+            let got: Vec<bool> = records.iter().map(|r| matches(condition, r)).collect();
+            assert_eq!(got, want, "{condition}");
+        }
+        assert!(matches("ts=2026-11-30T04:30:00+00:00", r#""2026-11-30T10:00:00+05:30""#));
+        assert!(matches("ts<2026-11-30T04:30:00Z", r#""2026-11-30T09:59:59.999+05:30""#));
     }
 }

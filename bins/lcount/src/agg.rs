@@ -6,7 +6,9 @@
 //! `--distinct` keeps one entry per distinct value.
 
 use logkit_common::fields::{push_canonical, Raw, Value};
+use logkit_common::time::{format_rfc3339_frac, parse_rfc3339, Stamp};
 use sketches_ddsketch::{Config, DDSketch};
+use std::cmp::Ordering::{self, Greater, Less};
 use std::collections::HashSet;
 
 /// Up to this many values per group, percentiles are exact.
@@ -71,10 +73,10 @@ pub fn parse_percentiles(list: &str) -> Result<Vec<f64>, String> {
 
 /// The running state of one aggregate in one group.
 pub enum State {
-    Sum { sum: f64 },
+    Sum { sum: f64, n: u64 },
     Avg { sum: f64, n: u64 },
-    Min(Option<f64>),
-    Max(Option<f64>),
+    Min(Extreme),
+    Max(Extreme),
     Percentiles(Quantiles),
     Distinct(HashSet<Box<[u8]>>),
 }
@@ -82,17 +84,20 @@ pub enum State {
 impl State {
     pub fn new(kind: &Kind) -> State {
         match kind {
-            Kind::Sum => State::Sum { sum: 0.0 },
+            Kind::Sum => State::Sum { sum: 0.0, n: 0 },
             Kind::Avg => State::Avg { sum: 0.0, n: 0 },
-            Kind::Min => State::Min(None),
-            Kind::Max => State::Max(None),
+            Kind::Min => State::Min(Extreme::default()),
+            Kind::Max => State::Max(Extreme::default()),
             Kind::Percentiles(_) => State::Percentiles(Quantiles::default()),
             Kind::Distinct => State::Distinct(HashSet::new()),
         }
     }
 
     /// Adds one record's value of the field (`None` when missing).
-    pub fn add(&mut self, raw: Option<Raw<'_>>, scratch: &mut Vec<u8>) {
+    /// Returns [`Added::BeyondRange`] for a number beyond a double's range
+    /// (`1e309`), which is left out: as infinity it would make a sum, a
+    /// mean or a maximum infinite, written as null, "no values".
+    pub fn add(&mut self, raw: Option<Raw<'_>>, scratch: &mut Vec<u8>) -> Added {
         if let State::Distinct(set) = self {
             if raw.is_some() {
                 scratch.clear();
@@ -101,33 +106,47 @@ impl State {
                     set.insert(scratch.as_slice().into());
                 }
             }
-            return;
+            return Added::Fine;
         }
-        let Some(x) = number(raw) else { return };
+        let value = Value::from_raw(raw);
+        let x = match number(&value) {
+            Number::Finite(x) => x,
+            Number::BeyondRange => return Added::BeyondRange,
+            Number::Not => {
+                if let Value::String(s) = &value {
+                    match self {
+                        State::Min(e) => e.time(parse_rfc3339(s), Less),
+                        State::Max(e) => e.time(parse_rfc3339(s), Greater),
+                        _ => {}
+                    }
+                }
+                return Added::Fine;
+            }
+        };
         match self {
-            State::Sum { sum } => *sum += x,
-            State::Avg { sum, n } => {
+            State::Sum { sum, n } | State::Avg { sum, n } => {
                 *sum += x;
                 *n += 1;
             }
-            State::Min(m) => *m = Some(m.map_or(x, |m| m.min(x))),
-            State::Max(m) => *m = Some(m.map_or(x, |m| m.max(x))),
+            State::Min(e) => e.number(x, f64::min),
+            State::Max(e) => e.number(x, f64::max),
             State::Percentiles(q) => q.add(x),
             State::Distinct(_) => unreachable!(),
         }
+        Added::Fine
     }
 
     /// Adds another partial result of the same aggregate (from a worker
     /// that counted another part of the input).
     pub fn merge(&mut self, other: State) {
         match (self, other) {
-            (State::Sum { sum }, State::Sum { sum: s }) => *sum += s,
-            (State::Avg { sum, n }, State::Avg { sum: s, n: m }) => {
+            (State::Sum { sum, n }, State::Sum { sum: s, n: m })
+            | (State::Avg { sum, n }, State::Avg { sum: s, n: m }) => {
                 *sum += s;
                 *n += m;
             }
-            (State::Min(a), State::Min(b)) => *a = min_max(*a, b, f64::min),
-            (State::Max(a), State::Max(b)) => *a = min_max(*a, b, f64::max),
+            (State::Min(a), State::Min(b)) => a.merge(b, f64::min, Less),
+            (State::Max(a), State::Max(b)) => a.merge(b, f64::max, Greater),
             (State::Percentiles(a), State::Percentiles(b)) => a.merge(b),
             (State::Distinct(a), State::Distinct(b)) => a.extend(b),
             _ => unreachable!("merging different aggregates"),
@@ -137,9 +156,9 @@ impl State {
     /// The results, one per column of [`Spec::columns`] (`None`: no values).
     pub fn results(&self, kind: &Kind) -> Vec<Option<f64>> {
         match (self, kind) {
-            (State::Sum { sum }, _) => vec![Some(*sum)],
+            (State::Sum { sum, n }, _) => vec![(*n > 0).then_some(*sum)],
             (State::Avg { sum, n }, _) => vec![(*n > 0).then(|| sum / *n as f64)],
-            (State::Min(m), _) | (State::Max(m), _) => vec![*m],
+            (State::Min(e), _) | (State::Max(e), _) => vec![e.number],
             (State::Percentiles(q), Kind::Percentiles(ps)) => {
                 ps.iter().map(|p| q.percentile(*p)).collect()
             }
@@ -147,22 +166,91 @@ impl State {
             (State::Percentiles(_), _) => unreachable!("percentile state for another kind"),
         }
     }
+
+    /// For `--min` and `--max` of a field of times (with no numbers): the
+    /// time, written in the offset its record had.
+    pub fn time(&self) -> Option<String> {
+        match self {
+            State::Min(e) | State::Max(e) if e.number.is_none() => {
+                e.time.map(|t| format_rfc3339_frac(t.instant, t.offset))
+            }
+            _ => None,
+        }
+    }
 }
 
-fn min_max(a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64) -> Option<f64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(pick(x, y)),
-        (x, y) => x.or(y),
+/// What [`State::add`] made of a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// Added, or not a value of this aggregate (missing, text).
+    Fine,
+    /// A number beyond a double's range, left out.
+    BeyondRange,
+}
+
+/// The least or greatest value so far: of the numbers, and of the RFC 3339
+/// times (kept apart: a field of times gives a time, and a stray time in a
+/// field of numbers does not hide its numbers).
+#[derive(Default)]
+pub struct Extreme {
+    number: Option<f64>,
+    time: Option<Stamp>,
+}
+
+impl Extreme {
+    fn number(&mut self, x: f64, pick: fn(f64, f64) -> f64) {
+        self.number = Some(self.number.map_or(x, |m| pick(m, x)));
     }
+
+    /// Keeps `stamp` when it is `keep` (less, for a minimum) of the time so
+    /// far; of equal instants, the first.
+    fn time(&mut self, stamp: Option<Stamp>, keep: Ordering) {
+        let Some(stamp) = stamp else { return };
+        match self.time {
+            Some(t) if stamp.instant.cmp(&t.instant) != keep => {}
+            _ => self.time = Some(stamp),
+        }
+    }
+
+    fn merge(&mut self, other: Extreme, pick: fn(f64, f64) -> f64, keep: Ordering) {
+        if let Some(x) = other.number {
+            self.number(x, pick);
+        }
+        if let Some(t) = other.time {
+            self.time(Some(t), keep);
+        }
+    }
+}
+
+/// A field's value read as a number.
+enum Number {
+    Finite(f64),
+    /// A number (or a quoted one) beyond a double's range.
+    BeyondRange,
+    Not,
 }
 
 /// A field's value as a number: a JSON number, or a string that reads as
 /// one (some producers quote numbers). Anything else is no value.
-fn number(raw: Option<Raw<'_>>) -> Option<f64> {
-    match Value::from_raw(raw) {
-        Value::Number(n) => Some(n),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
-        _ => None,
+fn number(value: &Value<'_>) -> Number {
+    let x = match value {
+        Value::Number(n) => *n,
+        Value::String(s) => match s.trim().parse::<f64>() {
+            // `inf` and `NaN` are words, not numbers beyond range.
+            Ok(n)
+                if n.is_finite()
+                    || s.trim().starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c)) =>
+            {
+                n
+            }
+            _ => return Number::Not,
+        },
+        _ => return Number::Not,
+    };
+    if x.is_finite() {
+        Number::Finite(x)
+    } else {
+        Number::BeyondRange
     }
 }
 

@@ -3,7 +3,9 @@
 use crate::agg::{self, Spec};
 use logkit_common::fields::{push_canonical, FieldSet, Raw, Value};
 use logkit_common::filter::{Condition, StatusSet};
+use logkit_common::flat::ScanError;
 use logkit_common::record;
+use logkit_common::seen::Seen;
 use logkit_common::time::parse_rfc3339;
 use std::collections::HashMap;
 
@@ -15,8 +17,15 @@ pub struct Plan {
     pub by: Vec<String>,
     /// Time buckets on `ts`, in whole seconds.
     pub every: Option<i64>,
+    /// The offset buckets are aligned to and labelled in (`--tz`); by
+    /// default that of the first `ts`.
+    pub zone: Option<jiff::tz::Offset>,
     pub aggs: Vec<(agg::Kind, String)>,
 }
+
+/// At most this many empty buckets are listed (a stray record a year off
+/// would otherwise ask for half a million rows of a 1m series).
+pub const MAX_EMPTY_BUCKETS: i64 = 100_000;
 
 /// One group: its key, count and aggregates.
 pub struct Group {
@@ -40,6 +49,10 @@ pub struct Counter {
     /// `ts` seen, so that a day bucket is the log's own day.
     pub zone: Option<jiff::tz::Offset>,
     pub groups: Vec<Group>,
+    /// Which fields named on the command line appeared.
+    pub seen: Seen,
+    /// Per aggregate: how many values were beyond a double's range.
+    pub beyond_range: Vec<u64>,
     index: HashMap<Box<[u8]>, usize>,
     key: Vec<u8>,
     scratch: Vec<u8>,
@@ -47,6 +60,16 @@ pub struct Counter {
 
 impl Counter {
     pub fn new(plan: Plan) -> Self {
+        let mut seen = Seen::new();
+        if plan.status.is_some() {
+            seen.ask(record::STATUS);
+        }
+        plan.conditions.iter().for_each(|c| seen.ask(&c.field));
+        plan.by.iter().for_each(|b| seen.ask(b));
+        if plan.every.is_some() {
+            seen.ask(record::TS);
+        }
+        plan.aggs.iter().for_each(|(_, f)| seen.ask(f));
         let mut fields = FieldSet::new();
         let status = plan.status.map(|s| (s, fields.add(record::STATUS)));
         let conditions = plan
@@ -66,7 +89,7 @@ impl Counter {
             })
             .collect();
         let every = plan.every.map(|secs| (secs, fields.add(record::TS)));
-        let specs = plan
+        let specs: Vec<Spec> = plan
             .aggs
             .into_iter()
             .map(|(kind, field)| Spec { slot: fields.add(&field), kind, field })
@@ -77,9 +100,11 @@ impl Counter {
             conditions,
             by,
             every,
+            beyond_range: vec![0; specs.len()],
             specs,
-            zone: None,
+            zone: plan.zone,
             groups: Vec::new(),
+            seen,
             index: HashMap::new(),
             key: Vec::new(),
             scratch: Vec::new(),
@@ -90,8 +115,22 @@ impl Counter {
         &self.fields
     }
 
+    /// Extracts the fields counting needs from one line (which must be a
+    /// JSON object), noting which keys appeared.
+    pub fn extract<'a>(
+        &mut self,
+        line: &'a [u8],
+        slots: &mut [Option<Raw<'a>>],
+    ) -> Result<(), ScanError> {
+        self.fields.extract_noting(line, slots, &mut self.seen)
+    }
+
     /// Adds the groups of another counter (a worker's share of the input).
     pub fn merge(&mut self, other: Counter) {
+        self.seen.merge(&other.seen);
+        for (mine, theirs) in self.beyond_range.iter_mut().zip(&other.beyond_range) {
+            *mine += theirs;
+        }
         for g in other.groups {
             self.key.clear();
             match g.bucket {
@@ -182,9 +221,48 @@ impl Counter {
         };
         let group = &mut self.groups[index];
         group.count += 1;
-        for (state, spec) in group.aggs.iter_mut().zip(&self.specs) {
-            state.add(slots[spec.slot], &mut self.scratch);
+        for (n, (state, spec)) in group.aggs.iter_mut().zip(&self.specs).enumerate() {
+            if state.add(slots[spec.slot], &mut self.scratch) == agg::Added::BeyondRange {
+                self.beyond_range[n] += 1;
+            }
         }
+    }
+
+    /// Adds a group of count 0 for every bucket from the first to the last
+    /// that has none, so that a quiet spell shows in the series; with
+    /// `--by`, for each group, so that each one's series is whole. Does
+    /// nothing without `--every`. Returns the number of empty buckets left
+    /// out when there are more than [`MAX_EMPTY_BUCKETS`].
+    pub fn fill_empty_buckets(&mut self) -> Option<i64> {
+        let (secs, _) = self.every?;
+        let buckets = self.groups.iter().filter_map(|g| g.bucket);
+        let (first, last) = (buckets.clone().min()?, buckets.max()?);
+        let mut present: HashMap<&[u8], std::collections::HashSet<i64>> = HashMap::new();
+        for g in &self.groups {
+            if let Some(b) = g.bucket {
+                present.entry(&g.key).or_default().insert(b);
+            }
+        }
+        let span = (last - first) / secs + 1;
+        let missing: i64 = present.values().map(|b| span - b.len() as i64).sum();
+        if missing > MAX_EMPTY_BUCKETS {
+            return Some(missing);
+        }
+        let mut empty = Vec::new();
+        for (key, have) in &present {
+            let mut b = first;
+            while b <= last {
+                if !have.contains(&b) {
+                    empty.push((b, Box::<[u8]>::from(*key)));
+                }
+                b += secs;
+            }
+        }
+        for (bucket, key) in empty {
+            // Not indexed: filling is the last step before the output.
+            self.new_group(Some(bucket), key);
+        }
+        None
     }
 
     fn new_group(&mut self, bucket: Option<i64>, key: Box<[u8]>) -> usize {
@@ -211,8 +289,14 @@ mod tests {
 
     /// The (bucket, count) of each group after counting `records`.
     fn buckets(every: i64, records: &[&str]) -> Vec<(Option<i64>, u64)> {
-        let plan =
-            Plan { status: None, conditions: vec![], by: vec![], every: Some(every), aggs: vec![] };
+        let plan = Plan {
+            status: None,
+            conditions: vec![],
+            by: vec![],
+            every: Some(every),
+            zone: None,
+            aggs: vec![],
+        };
         let mut counter = Counter::new(plan);
         for record in records {
             let mut slots = vec![None; counter.fields().len()];

@@ -17,12 +17,14 @@ mod render;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use jiff::tz::Offset;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
 use logkit_common::fields::Raw;
 use logkit_common::filter::{Condition, StatusSet};
 use logkit_common::input::{too_long, Line, LineReader, NoIdle, MAX_RECORD};
 use logkit_common::live::{self, LiveInput, StopFlag};
-use logkit_common::time::parse_duration;
+use logkit_common::record;
+use logkit_common::time::{format_rfc3339_frac, parse_duration, parse_rfc3339};
 use render::{Format, Shape, SortBy};
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -33,22 +35,39 @@ const EXAMPLES: &str = "\
 Examples:
   ltail access.log | lparse | lcount --status 404
   lparse access.log | lcount --status 4xx --by path --top 10
-  lparse access.log | lcount --status 5xx --every 1m          # a bar per minute
+  lparse access.log | lcount --status 5xx --every 1m          # a row per minute, empty ones too
   lparse access.log | lcount --by vhost --avg rt --p 50,90,99 rt
-  lparse access.log | lcount --where 'path~^/api/' --where 'rt>=1' --by path
+  lparse access.log | lcount --where 'path~^/api/' --where 'rt >= 1' --by path
+  lparse access.log | lcount --where 'ts>=2026-11-30T04:30:00Z' --min ts --max ts
+  lparse access.log | lcount --since 15m --status 5xx --by path
+  lparse access.log | lcount --every 1h --tz +05:30           # hours of another zone
   lparse access.log | lcount --by client --distinct path --sort distinct_path
   ltail -f *.log | lparse | lcount --status 404 --by path --interval 2s
 
-Filters (all must hold): --status 404 | 4xx | 500-599 | 404,410, and --where with
-FIELD=VALUE, !=, <, <=, >, >= (numbers compare as numbers), FIELD~REGEX,
-FIELD!~REGEX, FIELD (present), !FIELD (absent). A record without the field
-satisfies only !=, !~ and !FIELD. FIELD may be a dotted path into nested
-objects (req.headers.host).
+Filters (all must hold): --status 404 | 4xx | 500-599 | 404,410 (a status
+written as a string, \"404\", counts too); --since and --until TIME (an RFC 3339
+time, or a duration back from now: 15m, 2h), on ts; and --where with
+FIELD=VALUE, !=, <, <=, >, >=, FIELD~REGEX, FIELD!~REGEX, FIELD (present),
+!FIELD (absent), spaces around the operator allowed. A JSON number compares
+with a number by value (404 = 404.0); an RFC 3339 time with a time as an
+instant, whatever the offsets; anything else as text with VALUE as written, so
+the string \"404\" equals 404 but not 404.0. <, <=, > and >= take a number or a
+time and hold only between numbers or between times: never for a string, an
+array, an object or true. A record without the field satisfies only !=, !~
+and !FIELD. FIELD may be a dotted path into nested objects (req.headers.host).
+
+A field named by an option that appears in no record is named at the end
+(with the closest field that did appear) and lcount exits 1; with --strict it
+is an error and nothing is printed.
 
 Output columns: the --every bucket start (ts), the --by fields, count, then
 sum_F, avg_F, min_F, max_F, pN_F and distinct_F. Records without a --by field
-are counted in a group where it is null. Percentiles use the nearest rank,
-exact for groups of up to 1024 values and within 1% (DDSketch) beyond.";
+are counted in a group where it is null. --every lists every bucket from the
+first to the last, with count 0 where nothing matched (with --by, for each
+group), at the first record's UTC offset or --tz. An aggregate with no values
+is null; --min and --max of RFC 3339 times give a time; numbers beyond a
+double's range (1e309) are reported and left out. Percentiles use the nearest
+rank, exact for groups of up to 1024 values and within 1% (DDSketch) beyond.";
 
 /// Count NDJSON records that pass the filters, by group, with aggregates.
 #[derive(Debug, Parser)]
@@ -107,12 +126,28 @@ pub struct Args {
     #[arg(long, value_enum)]
     format: Option<Format>,
 
+    /// Keep records whose ts is at or after TIME: an RFC 3339 time
+    /// (2026-11-30T04:30:00Z) or a duration back from now (15m, 2h).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    since: Option<jiff::Timestamp>,
+
+    /// Keep records whose ts is before TIME: an RFC 3339 time or a duration
+    /// back from now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    until: Option<jiff::Timestamp>,
+
+    /// Align and label --every buckets at this UTC offset (+05:30, -08:00, Z)
+    /// instead of the first record's.
+    #[arg(long, value_name = "OFFSET", value_parser = parse_offset)]
+    tz: Option<jiff::tz::Offset>,
+
     /// Print the running result every DURATION (e.g. 2s) until input ends or
     /// SIGINT/SIGTERM; snapshot records carry window_start and window_end.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     interval: Option<Duration>,
 
-    /// Stop at the first line that is not a JSON object, with exit status 2.
+    /// Stop at the first line that is not a JSON object, or at the end when a
+    /// field named on the command line appeared in no record, with exit status 2.
     #[arg(long)]
     strict: bool,
 
@@ -127,6 +162,52 @@ fn parse_every(s: &str) -> Result<i64, String> {
         return Err(format!("bad bucket {s:?}: expected whole seconds from 1s to 1d"));
     }
     Ok(d.as_secs() as i64)
+}
+
+/// A duration that must be more than zero: `--interval 0s` would print
+/// without pause.
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("bad interval {s:?}: expected a duration above zero, e.g. 2s"));
+    }
+    Ok(d)
+}
+
+/// `--since`, `--until`: an RFC 3339 time, or a duration (above zero) back
+/// from now.
+fn parse_time(s: &str) -> Result<jiff::Timestamp, String> {
+    if let Some(stamp) = parse_rfc3339(s.trim()) {
+        return Ok(stamp.instant);
+    }
+    let bad = || {
+        format!(
+            "bad time {s:?}: expected an RFC 3339 time (2026-11-30T04:30:00Z) \
+             or a duration back from now (15m, 2h)"
+        )
+    };
+    let back = parse_duration(s).map_err(|_| bad())?;
+    if back.is_zero() {
+        return Err(bad());
+    }
+    let back = jiff::SignedDuration::try_from(back).map_err(|_| bad())?;
+    jiff::Timestamp::now().checked_sub(back).map_err(|_| bad())
+}
+
+/// `--tz`: a UTC offset, `+05:30`, `-0800`, `+02`, `Z` or `UTC`.
+fn parse_offset(s: &str) -> Result<jiff::tz::Offset, String> {
+    let bad = || format!("bad offset {s:?}: expected e.g. +05:30, -08:00 or Z");
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
+        return Ok(jiff::tz::Offset::UTC);
+    }
+    // Read as the offset of a time, by the one RFC 3339 parser; real
+    // offsets lie within ±14:00, and no standard allows beyond ±18:00 (jiff
+    // reads up to ±25:59:59).
+    parse_rfc3339(&format!("2000-01-01T00:00:00{t}"))
+        .map(|stamp| stamp.offset)
+        .filter(|offset| offset.seconds().abs() <= 18 * 3600)
+        .ok_or_else(bad)
 }
 
 pub fn run() -> Result<Outcome> {
@@ -145,11 +226,20 @@ pub fn run() -> Result<Outcome> {
         aggs.push((agg::Kind::Percentiles(ps), pair[1].clone()));
     }
     aggs.extend(args.distinct.iter().map(|f| (agg::Kind::Distinct, f.clone())));
+    let mut conditions = args.conditions.clone();
+    // --since and --until are conditions on ts, compared as instants.
+    for (time, op) in [(args.since, ">="), (args.until, "<")] {
+        if let Some(time) = time {
+            let text = format!("{}{op}{}", record::TS, format_rfc3339_frac(time, Offset::UTC));
+            conditions.push(text.parse().map_err(anyhow::Error::msg)?);
+        }
+    }
     let plan = count::Plan {
         status: args.status.clone(),
-        conditions: args.conditions.clone(),
+        conditions,
         by: args.by.clone(),
         every: args.every,
+        zone: args.tz,
         aggs,
     };
     let mut counter = count::Counter::new(plan.clone());
@@ -192,8 +282,39 @@ pub fn run() -> Result<Outcome> {
             break;
         }
     }
+    if bad.is_strict() {
+        // Fatal before any output: a result on a misspelt field is wrong.
+        counter.seen.finish("lcount", true)?;
+    }
+    let mut warnings = Vec::new();
+    if let Some(missing) = counter.fill_empty_buckets() {
+        warnings.push(format!(
+            "--every: {missing} empty buckets not listed (more than {})",
+            count::MAX_EMPTY_BUCKETS
+        ));
+    }
+    let mut warned = std::collections::HashSet::new();
+    for (spec, n) in counter.specs.iter().zip(&counter.beyond_range) {
+        if *n > 0 && warned.insert(&spec.field) {
+            warnings.push(format!(
+                "values of {:?} beyond a double's range (such as 1e309), left out of the \
+                 aggregates: {n}",
+                spec.field
+            ));
+        }
+    }
     report.print(&counter)?;
-    Ok(bad.finish("lines skipped (not a JSON object) or files not read"))
+    let outcome = bad.finish("lines skipped (not a JSON object) or files not read");
+    let fields = counter.seen.finish("lcount", false)?;
+    for w in &warnings {
+        eprintln!("lcount: {w}");
+    }
+    let beyond = counter.beyond_range.iter().any(|n| *n > 0);
+    Ok(if outcome == Outcome::Success && fields == Outcome::Success && !beyond {
+        Outcome::Success
+    } else {
+        Outcome::BadInput
+    })
 }
 
 /// Counts the records of one input; returns whether a stop was requested.
@@ -261,7 +382,7 @@ impl LineCounter {
     /// Counts one record; for a line that is not one, the complaint.
     fn count(&mut self, counter: &mut count::Counter, line: &[u8]) -> Result<(), String> {
         let mut slots = recycle(std::mem::take(&mut self.storage));
-        let result = match counter.fields().extract(line, &mut slots) {
+        let result = match counter.extract(line, &mut slots) {
             Ok(()) => {
                 counter.add(&slots);
                 Ok(())

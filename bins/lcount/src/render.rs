@@ -102,6 +102,10 @@ fn cells(counter: &Counter, group: &Group) -> Vec<Json> {
     }
     row.push(Json::from(group.count));
     for (state, spec) in group.aggs.iter().zip(&counter.specs) {
+        if let Some(time) = state.time() {
+            row.push(Json::String(time));
+            continue;
+        }
         row.extend(
             state.results(&spec.kind).into_iter().map(|r| r.map_or(Json::Null, json_number)),
         );
