@@ -18,13 +18,18 @@ use std::io::{self, Write};
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// One JSON object per group (the default when stdout is not a terminal).
+    /// One JSON object per group (the default when stdout is not a
+    /// terminal); numbers exact, in their shortest form.
     Json,
-    /// An aligned table (the default on a terminal).
+    /// An aligned table for people (the default on a terminal): numbers to 4
+    /// significant digits, rt and *_rt columns in s, ms or µs.
     Table,
-    /// Tab-separated values with a header line.
+    /// Tab-separated values with a header line; backslash, tab, newline and
+    /// CR written \\ \t \n \r, other control characters \xHH per byte (as
+    /// PostgreSQL's COPY reads them).
     Tsv,
-    /// Comma-separated values (RFC 4180) with a header line.
+    /// Comma-separated values with a header line, quoted as RFC 4180 says,
+    /// lines ending in CRLF; control characters shown escaped on a terminal.
     Csv,
 }
 
