@@ -217,21 +217,11 @@ fn order(counter: &Counter, shape: &Shape, cols: &Columns) -> Result<Vec<usize>,
     Ok(order)
 }
 
-/// Writes the result to standard output, as a terminal or a pipe wants it.
-/// Returns the number of lines written (for redrawing a live table in
-/// place).
+/// Writes the result to `out`, which is standard output: on a terminal,
+/// every format keeps the data from driving it. Returns the number of lines
+/// written (for redrawing a live table in place).
 pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::Result<usize> {
-    write_to(counter, shape, cli::stdout_is_terminal(), out)
-}
-
-/// Writes the result; `terminal` says whether `out` is shown to a person, so
-/// that nothing in the data can drive the terminal.
-fn write_to(
-    counter: &Counter,
-    shape: &Shape,
-    terminal: bool,
-    out: &mut dyn Write,
-) -> anyhow::Result<usize> {
+    let terminal = cli::stdout_is_terminal();
     let mut cols = columns(counter);
     let order = order(counter, shape, &cols).map_err(anyhow::Error::msg)?;
     let mut rows: Box<dyn Iterator<Item = Vec<Json>>> =
