@@ -1,12 +1,16 @@
 //! Human output on a terminal: escaping log data so that it cannot drive the
-//! terminal (escape-sequence injection), and aligned tables.
+//! terminal (escape-sequence injection), numbers and durations written to be
+//! read at a glance, and aligned tables.
 
 use std::fmt::Write as _;
 
-/// Characters that change how the terminal shows the text after them:
-/// control characters (C0, DEL, C1) and the bidirectional overrides and
-/// isolates, which can make `exe.png` display as `gnp.exe`.
-fn is_unsafe(c: char) -> bool {
+/// Whether a character changes how the terminal shows the text after it:
+/// the control characters (C0, DEL, C1: ESC starts a sequence that can clear
+/// the screen or retitle the window, and U+009B does in some terminals) and
+/// the bidirectional overrides, isolates and marks, which can make
+/// `exe.png` display as `gnp.exe`. Log data shown to a person is written
+/// with these escaped, by [`escape_control`] or a format's own escapes.
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
@@ -30,6 +34,58 @@ pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     out.into()
+}
+
+/// How many significant digits [`number`] and [`seconds`] show: enough to
+/// tell 0.000123 from 0.0001, few enough to read at a glance.
+const SIGNIFICANT: usize = 4;
+
+/// The decimal exponent of `x` once rounded to [`SIGNIFICANT`] digits:
+/// 999.96 becomes 1000, so 3 rather than 2.
+fn rounded_exponent(x: f64) -> i32 {
+    let text = format!("{:.*e}", SIGNIFICANT - 1, x);
+    text.rsplit_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0)
+}
+
+/// A number for a person: four significant digits (`0.1235`, `12.35`,
+/// `1235`), the whole integer part of larger ones (`123457`), and
+/// scientific notation below 0.0001 (`1.230e-5`), so that a small value is
+/// never shown as 0 or as a misleading fixed number of decimals. Zero is
+/// `0`; infinities and NaN are written as Rust writes them (`inf`, `NaN`).
+/// Programs should read the exact values of the JSON output instead.
+pub fn number(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let exponent = rounded_exponent(x);
+    if exponent < -4 {
+        format!("{:.*e}", SIGNIFICANT - 1, x)
+    } else {
+        let decimals = (SIGNIFICANT as i32 - 1 - exponent).max(0) as usize;
+        format!("{x:.decimals$}")
+    }
+}
+
+/// A duration given in seconds, for a person: [`number`] in the unit that
+/// puts it between 1 and 1000 (`850.0µs`, `12.35ms`, `1.500s`; `ns` below
+/// a microsecond, `s` from a second up: `3600s`). Zero is `0s`.
+pub fn seconds(x: f64) -> String {
+    if x == 0.0 {
+        return "0s".into();
+    }
+    if !x.is_finite() {
+        return number(x);
+    }
+    let (scale, unit) = match rounded_exponent(x) {
+        e if e >= 0 => (1.0, "s"),
+        -3..=-1 => (1e3, "ms"),
+        -6..=-4 => (1e6, "µs"),
+        _ => (1e9, "ns"),
+    };
+    format!("{}{unit}", number(x * scale))
 }
 
 /// Whether a column holds numbers (right-aligned) or text (left-aligned).
@@ -97,6 +153,38 @@ mod tests {
         assert_eq!(escape_control("\x1b[31mred\x07"), "\\u{1b}[31mred\\u{7}");
         assert_eq!(escape_control("a\nb\u{9b}"), "a\\nb\\u{9b}");
         assert_eq!(escape_control("e\u{202e}gnp.exe"), "e\\u{202e}gnp.exe");
+    }
+
+    #[test]
+    fn numbers_keep_four_significant_digits() {
+        assert_eq!(number(0.000123), "0.0001230");
+        assert_eq!(number(0.0001), "0.0001000");
+        assert_eq!(number(0.123456), "0.1235");
+        assert_eq!(number(-2.5), "-2.500");
+        assert_eq!(number(9.99996), "10.00");
+        assert_eq!(number(1234.5678), "1235");
+        assert_eq!(number(123456.7), "123457");
+        assert_eq!(number(0.0000123), "1.230e-5");
+        assert_eq!(number(5e-324), "4.941e-324");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(-0.0), "0");
+        assert_eq!(number(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn durations_take_the_unit_that_reads_best() {
+        assert_eq!(seconds(0.000123), "123.0µs");
+        assert_eq!(seconds(0.0005), "500.0µs");
+        assert_eq!(seconds(0.00099996), "1.000ms");
+        assert_eq!(seconds(0.01234), "12.34ms");
+        assert_eq!(seconds(0.25), "250.0ms");
+        assert_eq!(seconds(1.5), "1.500s");
+        assert_eq!(seconds(3600.0), "3600s");
+        assert_eq!(seconds(0.0000025), "2.500µs");
+        assert_eq!(seconds(4e-7), "400.0ns");
+        assert_eq!(seconds(1e-12), "0.001000ns");
+        assert_eq!(seconds(-0.002), "-2.000ms");
+        assert_eq!(seconds(0.0), "0s");
     }
 
     #[test]

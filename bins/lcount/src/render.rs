@@ -1,8 +1,15 @@
-//! Turning groups into output: NDJSON records, an aligned table, TSV or CSV.
+//! Turning groups into output: the rows and their order here, written as
+//! NDJSON records ([`json`]), an aligned table ([`table`]), TSV or CSV
+//! ([`delimited`]).
 
+mod delimited;
+mod json;
+mod table;
+
+use crate::agg::Kind;
 use crate::count::{Counter, Group};
+use logkit_common::cli;
 use logkit_common::record;
-use logkit_common::term::{render_table, Align};
 use logkit_common::time::format_rfc3339;
 use serde_json::Value as Json;
 use std::cmp::Ordering;
@@ -11,13 +18,18 @@ use std::io::{self, Write};
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// One JSON object per group (the default when stdout is not a terminal).
+    /// One JSON object per group (the default when stdout is not a
+    /// terminal); numbers exact, in their shortest form.
     Json,
-    /// An aligned table (the default on a terminal).
+    /// An aligned table for people (the default on a terminal): numbers to 4
+    /// significant digits, rt and *_rt columns in s, ms or µs.
     Table,
-    /// Tab-separated values with a header line.
+    /// Tab-separated values with a header line; backslash, tab, newline and
+    /// CR written \\ \t \n \r, other control characters \xHH per byte (as
+    /// PostgreSQL's COPY reads them).
     Tsv,
-    /// Comma-separated values (RFC 4180) with a header line.
+    /// Comma-separated values with a header line, quoted as RFC 4180 says,
+    /// lines ending in CRLF; control characters shown escaped on a terminal.
     Csv,
 }
 
@@ -53,29 +65,52 @@ pub struct Shape {
     pub window: Option<(jiff::Timestamp, jiff::Timestamp)>,
 }
 
-/// The columns and rows of a result.
+/// The columns of a result.
 struct Columns {
     names: Vec<String>,
     /// Number of leading key columns (bucket and `--by` fields).
     keys: usize,
+    /// Per column: whether its numbers are durations in seconds, which the
+    /// table shows with units.
+    seconds: Vec<bool>,
 }
 
 fn columns(counter: &Counter) -> Columns {
     let mut names = Vec::new();
+    let mut seconds = Vec::new();
     if counter.bucketed() {
         names.push(record::TS.to_owned());
+        seconds.push(false);
     }
-    names.extend(counter.by.iter().map(|(n, _)| n.clone()));
+    for (name, _) in &counter.by {
+        names.push(name.clone());
+        seconds.push(in_seconds(name));
+    }
     let keys = names.len();
     names.push(record::COUNT.to_owned());
+    seconds.push(false);
     for spec in &counter.specs {
-        names.extend(spec.columns());
+        let columns = spec.columns();
+        // A count of distinct durations is a count, not a duration.
+        let unit = in_seconds(&spec.field) && spec.kind != Kind::Distinct;
+        seconds.extend(columns.iter().map(|_| unit));
+        names.extend(columns);
     }
-    Columns { names, keys }
+    Columns { names, keys, seconds }
+}
+
+/// Whether a field holds seconds: `rt` and the `*_rt` fields of
+/// docs/records.md (`connect_rt`, `ttfb_rt`, ...), also at the end of a
+/// dotted path (`upstream.rt`).
+fn in_seconds(field: &str) -> bool {
+    let name = field.rsplit('.').next().unwrap_or(field);
+    name.strip_suffix(record::RT).is_some_and(|rest| rest.is_empty() || rest.ends_with('_'))
 }
 
 /// A number as JSON: an integer when it is whole (sums of byte counts read
-/// better as 1234 than 1234.0), null when it is not finite.
+/// better as 1234 than 1234.0), null when it is not finite. Every format
+/// but the table writes it as serde_json does: integers as they are, other
+/// numbers as the shortest text that reads back as the same `f64` (ryu).
 fn json_number(x: f64) -> Json {
     if x.fract() == 0.0 && x.abs() < 9.0e15 {
         Json::from(x as i64)
@@ -186,9 +221,11 @@ fn order(counter: &Counter, shape: &Shape, cols: &Columns) -> Result<Vec<usize>,
     Ok(order)
 }
 
-/// Writes the result. Returns the number of lines written (for redrawing a
-/// live table in place).
+/// Writes the result to `out`, which is standard output: on a terminal,
+/// every format keeps the data from driving it. Returns the number of lines
+/// written (for redrawing a live table in place).
 pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::Result<usize> {
+    let terminal = cli::stdout_is_terminal();
     let mut cols = columns(counter);
     let order = order(counter, shape, &cols).map_err(anyhow::Error::msg)?;
     let mut rows: Box<dyn Iterator<Item = Vec<Json>>> =
@@ -210,122 +247,16 @@ pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::R
             }));
         }
     }
-    match shape.format {
-        Format::Json => {
-            let mut n = 0;
-            let mut line = Vec::new();
-            for row in rows {
-                line.clear();
-                let mut obj = logkit_common::json::Object::new(&mut line);
-                for (name, value) in cols.names.iter().zip(&row) {
-                    serde_json::to_writer(&mut *obj.key_escaped(name), value)?;
-                }
-                obj.finish();
-                line.push(b'\n');
-                out.write_all(&line)?;
-                n += 1;
-            }
-            Ok(n)
-        }
-        Format::Tsv | Format::Csv => {
-            let csv = shape.format == Format::Csv;
-            let field = |v: &Json| -> String {
-                match v {
-                    Json::Null => String::new(),
-                    Json::String(s) if csv => csv_quote(s),
-                    Json::String(s) => tsv_escape(s),
-                    other if csv => csv_quote(&other.to_string()),
-                    other => tsv_escape(&other.to_string()),
-                }
-            };
-            let sep = if csv { "," } else { "\t" };
-            let header: Vec<String> =
-                cols.names.iter().map(|n| if csv { csv_quote(n) } else { tsv_escape(n) }).collect();
-            writeln!(out, "{}", header.join(sep))?;
-            let mut n = 1;
-            for row in rows {
-                let fields: Vec<String> = row.iter().map(field).collect();
-                writeln!(out, "{}", fields.join(sep))?;
-                n += 1;
-            }
-            Ok(n)
-        }
+    let lines = match shape.format {
+        Format::Json => json::write(&cols.names, rows, terminal, out)?,
+        Format::Tsv => delimited::write_tsv(&cols.names, rows, out)?,
+        Format::Csv => delimited::write_csv(&cols.names, rows, terminal, out)?,
         Format::Table => {
-            let rows: Vec<Vec<Json>> = rows.collect();
-            let mut header: Vec<&str> = cols.names.iter().map(String::as_str).collect();
-            let mut align: Vec<Align> = (0..cols.names.len())
-                .map(|i| if i < cols.keys { Align::Left } else { Align::Right })
-                .collect();
-            let mut text_rows: Vec<Vec<String>> =
-                rows.iter().map(|r| r.iter().map(human).collect()).collect();
-            if counter.bucketed() {
-                // A bar per bucket, so that a spike shows at a glance.
-                let max = rows.iter().filter_map(|r| r[cols.keys].as_u64()).max().unwrap_or(0);
-                header.push("");
-                align.push(Align::Left);
-                for (text, row) in text_rows.iter_mut().zip(&rows) {
-                    text.push(bar(row[cols.keys].as_u64().unwrap_or(0), max));
-                }
-            }
-            let mut table = String::new();
-            if let Some((start, end)) = shape.window {
-                let secs = (end.as_second() - start.as_second()).max(0);
-                table.push_str(&format!("since {start:.0} ({secs}s)\n"));
-            }
-            table.push_str(&render_table(&header, &align, &text_rows));
-            out.write_all(table.as_bytes())?;
-            Ok(table.lines().count())
+            let bars = counter.bucketed().then_some(cols.keys);
+            table::write(&cols, rows, bars, shape.window, out)?
         }
-    }
-}
-
-const BAR_WIDTH: u64 = 40;
-
-fn bar(count: u64, max: u64) -> String {
-    if max == 0 || count == 0 {
-        return String::new();
-    }
-    let width = ((count * BAR_WIDTH) as f64 / max as f64).round().max(1.0) as usize;
-    "█".repeat(width)
-}
-
-/// A value for a human: strings as they are (the table escapes control
-/// characters), `-` for nothing, numbers rounded to a readable precision.
-fn human(v: &Json) -> String {
-    match v {
-        Json::Null => "-".into(),
-        Json::String(s) => s.clone(),
-        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => i.to_string(),
-            (None, Some(f)) if f.abs() >= 100.0 => format!("{f:.1}"),
-            (None, Some(f)) if f.abs() >= 1.0 => format!("{f:.3}"),
-            (None, Some(f)) => format!("{f:.4}"),
-            _ => n.to_string(),
-        },
-        other => other.to_string(),
-    }
-}
-
-fn tsv_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn csv_quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
+    };
+    Ok(lines)
 }
 
 /// Moves the cursor up over a table of `lines` lines and clears to the end
@@ -342,27 +273,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quoting() {
-        assert_eq!(csv_quote("a,b"), "\"a,b\"");
-        assert_eq!(csv_quote("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_quote("plain"), "plain");
-        assert_eq!(tsv_escape("a\tb\nc\\"), "a\\tb\\nc\\\\");
-    }
-
-    #[test]
-    fn bars_scale_to_the_largest() {
-        assert_eq!(bar(10, 10).chars().count(), 40);
-        assert_eq!(bar(5, 10).chars().count(), 20);
-        assert_eq!(bar(1, 1000).chars().count(), 1);
-        assert_eq!(bar(0, 10), "");
-    }
-
-    #[test]
     fn numbers() {
         assert_eq!(json_number(3.0), Json::from(3));
         assert_eq!(json_number(0.25).to_string(), "0.25");
         assert_eq!(json_number(f64::NAN), Json::Null);
-        assert_eq!(human(&Json::from(0.123456)), "0.1235");
-        assert_eq!(human(&Json::Null), "-");
+    }
+
+    #[test]
+    fn fields_in_seconds() {
+        for field in ["rt", "ttfb_rt", "upstream.rt", "timing.connect_rt"] {
+            assert!(in_seconds(field), "{field}");
+        }
+        for field in ["bytes", "start", "part", "rtt", "rt_count", "ts"] {
+            assert!(!in_seconds(field), "{field}");
+        }
     }
 }
