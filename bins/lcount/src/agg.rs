@@ -71,10 +71,95 @@ pub fn parse_percentiles(list: &str) -> Result<Vec<f64>, String> {
         .collect()
 }
 
+/// The exact sum of finite doubles, rounded once when read: Shewchuk's
+/// non-overlapping partials ("Adaptive Precision Floating-Point Arithmetic",
+/// 1997) with the half-even correction of Python's `math.fsum`.
+///
+/// Why not a plain `+=`: a large file is summed in parts on several threads
+/// and the parts are merged in whatever order the threads finish, so a
+/// plain sum would change in its last digits from run to run, and differ
+/// from the same bytes read through a pipe; a correctly rounded sum does
+/// not depend on the order. The `fsum` crate computes the same value but
+/// cannot merge two sums exactly (its partials are private). The cost is a
+/// loop over the partials, usually one or two, per value.
+#[derive(Debug, Clone, Default)]
+pub struct ExactSum {
+    /// Non-overlapping, in increasing magnitude; their exact sum is the sum.
+    partials: Vec<f64>,
+}
+
+impl ExactSum {
+    /// Adds a finite value, exactly.
+    pub fn add(&mut self, mut x: f64) {
+        if self.partials.last().is_some_and(|x| x.is_infinite()) {
+            return;
+        }
+        let mut kept = 0;
+        for i in 0..self.partials.len() {
+            let mut y = self.partials[i];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let high = x + y;
+            if !high.is_finite() {
+                // Beyond a double: the sum is that infinity from now on.
+                self.partials = vec![high];
+                return;
+            }
+            let low = y - (high - x);
+            if low != 0.0 {
+                self.partials[kept] = low;
+                kept += 1;
+            }
+            x = high;
+        }
+        self.partials.truncate(kept);
+        self.partials.push(x);
+    }
+
+    /// Adds another exact sum, exactly: its partials are values like any.
+    pub fn merge(&mut self, other: &ExactSum) {
+        if self.partials.last().is_some_and(|x| x.is_infinite()) {
+            return;
+        }
+        for &x in &other.partials {
+            self.add(x);
+        }
+    }
+
+    /// The sum, correctly rounded to the nearest double (ties to even).
+    pub fn value(&self) -> f64 {
+        let mut rest = self.partials.iter().rev();
+        let Some(&first) = rest.next() else { return 0.0 };
+        let mut total = first;
+        let mut below = rest.peekable();
+        while let Some(&x) = below.next() {
+            let old = total;
+            total = old + x;
+            let error = x - (total - old);
+            if error != 0.0 {
+                // Rounded: when the partials below push the same way, the
+                // true sum lies past the halfway point the rounding assumed.
+                if let Some(&&next) = below.peek() {
+                    if (error < 0.0 && next < 0.0) || (error > 0.0 && next > 0.0) {
+                        let y = error * 2.0;
+                        let x = total + y;
+                        if y == x - total {
+                            return x;
+                        }
+                    }
+                }
+                return total;
+            }
+        }
+        total
+    }
+}
+
 /// The running state of one aggregate in one group.
 pub enum State {
-    Sum { sum: f64, n: u64 },
-    Avg { sum: f64, n: u64 },
+    Sum { sum: ExactSum, n: u64 },
+    Avg { sum: ExactSum, n: u64 },
     Min(Extreme),
     Max(Extreme),
     Percentiles(Quantiles),
@@ -84,8 +169,8 @@ pub enum State {
 impl State {
     pub fn new(kind: &Kind) -> State {
         match kind {
-            Kind::Sum => State::Sum { sum: 0.0, n: 0 },
-            Kind::Avg => State::Avg { sum: 0.0, n: 0 },
+            Kind::Sum => State::Sum { sum: ExactSum::default(), n: 0 },
+            Kind::Avg => State::Avg { sum: ExactSum::default(), n: 0 },
             Kind::Min => State::Min(Extreme::default()),
             Kind::Max => State::Max(Extreme::default()),
             Kind::Percentiles(_) => State::Percentiles(Quantiles::default()),
@@ -125,7 +210,7 @@ impl State {
         };
         match self {
             State::Sum { sum, n } | State::Avg { sum, n } => {
-                *sum += x;
+                sum.add(x);
                 *n += 1;
             }
             State::Min(e) => e.number(x, f64::min),
@@ -142,7 +227,7 @@ impl State {
         match (self, other) {
             (State::Sum { sum, n }, State::Sum { sum: s, n: m })
             | (State::Avg { sum, n }, State::Avg { sum: s, n: m }) => {
-                *sum += s;
+                sum.merge(&s);
                 *n += m;
             }
             (State::Min(a), State::Min(b)) => a.merge(b, f64::min, Less),
@@ -156,8 +241,8 @@ impl State {
     /// The results, one per column of [`Spec::columns`] (`None`: no values).
     pub fn results(&self, kind: &Kind) -> Vec<Option<f64>> {
         match (self, kind) {
-            (State::Sum { sum, n }, _) => vec![(*n > 0).then_some(*sum)],
-            (State::Avg { sum, n }, _) => vec![(*n > 0).then(|| sum / *n as f64)],
+            (State::Sum { sum, n }, _) => vec![(*n > 0).then(|| sum.value())],
+            (State::Avg { sum, n }, _) => vec![(*n > 0).then(|| sum.value() / *n as f64)],
             (State::Min(e), _) | (State::Max(e), _) => vec![e.number],
             (State::Percentiles(q), Kind::Percentiles(ps)) => {
                 ps.iter().map(|p| q.percentile(*p)).collect()
@@ -537,6 +622,72 @@ mod nearest_rank_tests {
                     "p{p} of {n}: {got}"
                 );
             }
+        }
+    }
+}
+
+/// The exact sum against integer arithmetic, whatever the order of the
+/// values and the cut into parts.
+#[cfg(test)]
+mod exact_sum_tests {
+    use super::ExactSum;
+    use proptest::prelude::*;
+
+    /// The correctly rounded sum, computed independently: every value
+    /// here is a whole multiple of 2^-80 below 2^40, so scaled by 2^80 it is
+    /// an integer that an i128 sums exactly; the conversion back rounds
+    /// once, to nearest, ties to even.
+    fn rounded_sum(values: &[f64]) -> f64 {
+        let scale = 2f64.powi(80);
+        let exact: i128 = values.iter().map(|&x| (x * scale) as i128).sum();
+        exact as f64 / scale
+    }
+
+    #[test]
+    fn tenths_sum_exactly() {
+        // A plain left-to-right sum gives 0.9999999999999999 here.
+        let values = [0.1; 10];
+        assert_ne!(values.iter().sum::<f64>(), 1.0);
+        let mut sum = ExactSum::default();
+        values.iter().for_each(|&x| sum.add(x));
+        assert_eq!(sum.value(), 1.0);
+        assert_eq!(sum.value(), rounded_sum(&values));
+        let mut big = ExactSum::default();
+        for x in [1e16, 1.0, -1e16, 1e-16, 1.0] {
+            big.add(x);
+        }
+        assert_eq!(big.value(), 2.0);
+    }
+
+    proptest! {
+        #[test]
+        fn any_order_and_any_cut_give_the_correctly_rounded_sum(
+            micros in proptest::collection::vec(-5_000_000i64..5_000_000, 1..200),
+            cut in 0usize..200,
+            seed in any::<u64>(),
+        ) {
+            // Durations with up to six decimals, of either sign.
+            let values: Vec<f64> = micros.iter().map(|&m| m as f64 / 1e6).collect();
+            let want = rounded_sum(&values);
+            // In order, in one part.
+            let mut whole = ExactSum::default();
+            values.iter().for_each(|&x| whole.add(x));
+            prop_assert_eq!(whole.value(), want);
+            // Shuffled, cut in two, merged.
+            let mut shuffled = values.clone();
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let cut = cut.min(shuffled.len());
+            let (mut a, mut b) = (ExactSum::default(), ExactSum::default());
+            shuffled[..cut].iter().for_each(|&x| a.add(x));
+            shuffled[cut..].iter().for_each(|&x| b.add(x));
+            b.merge(&a);
+            prop_assert_eq!(b.value(), want);
         }
     }
 }
