@@ -28,6 +28,10 @@ pub const B64_SUFFIX: &str = "_b64";
 /// `truncated`: `true`, present when a line was cut at the maximum line
 /// length.
 pub const TRUNCATED: &str = "truncated";
+/// `partial`: `true`, present when lparse kept only the complete leading
+/// fields of a line (or read it after junk bytes); `err` says why, and
+/// `line` holds the whole line.
+pub const PARTIAL: &str = "partial";
 /// `err`: string, why a line could not be parsed (lparse), or why a request
 /// got no complete response (hprobe: `timeout`, `connect`, ...).
 pub const ERR: &str = "err";
@@ -68,6 +72,9 @@ pub const UA: &str = "ua";
 pub const VHOST: &str = "vhost";
 /// `rt`: float, the response time in seconds.
 pub const RT: &str = "rt";
+/// `upstream_rt`: number, seconds the upstream took (nginx's
+/// `$upstream_response_time` after a combined line).
+pub const UPSTREAM_RT: &str = "upstream_rt";
 
 // Error logs (lparse's `apache_error` and `nginx_error`); `pid`, `host` and
 // `msg` also in syslog records.
@@ -108,9 +115,10 @@ pub const SERVER: &str = "server";
 pub const SUBREQUEST: &str = "subrequest";
 /// `upstream`: string, the upstream nginx was talking to.
 pub const UPSTREAM: &str = "upstream";
-/// `host`: string, the `Host` header (nginx) or the sending host (syslog).
+/// `host`: string, the host that sent a syslog message.
 pub const HOST: &str = "host";
-/// `extra`: string, trailer text nginx added that has no name here.
+/// `extra`: string, text a line holds that has no name here (an nginx
+/// error log's trailer, fields after a combined line).
 pub const EXTRA: &str = "extra";
 
 // syslog (lparse's `syslog`), beside `host`, `pid` and `msg`.

@@ -121,6 +121,7 @@ pub fn run() -> Result<Outcome> {
     }
     let mut parser = LineParser::new(
         BadInput::new("lparse", args.strict),
+        BadInput::new("lparse", args.strict),
         format::Formats::new(all),
         format::Ctx::new(zone),
     );
@@ -137,7 +138,10 @@ pub fn run() -> Result<Outcome> {
         parser.parse_input(input, &name, &label, &mut out).with_context(|| label.clone())?;
     }
     out.flush()?;
-    Ok(parser.bad.finish("lines that did not parse (kept with \"err\") or files not read"))
+    let partial =
+        parser.partial.finish("partial records (leading fields kept, marked \"partial\")");
+    let bad = parser.bad.finish("lines that did not parse (kept with \"err\") or files not read");
+    Ok(if partial == Outcome::Success { bad } else { partial })
 }
 
 /// Where a line came from, for messages: the input and line number, and
@@ -195,6 +199,8 @@ fn builtin_formats() -> Vec<Box<dyn format::LogFormat>> {
 /// The per-run state: reusable buffers and the bad-line report.
 struct LineParser {
     bad: BadInput,
+    /// Lines of which only the leading fields were kept, counted apart.
+    partial: BadInput,
     formats: format::Formats,
     ctx: format::Ctx,
     line_buf: Vec<u8>,
@@ -210,8 +216,8 @@ struct InputCtx<'a> {
 }
 
 impl LineParser {
-    fn new(bad: BadInput, formats: format::Formats, ctx: format::Ctx) -> Self {
-        LineParser { bad, formats, ctx, line_buf: Vec::new(), src_buf: Vec::new() }
+    fn new(bad: BadInput, partial: BadInput, formats: format::Formats, ctx: format::Ctx) -> Self {
+        LineParser { bad, partial, formats, ctx, line_buf: Vec::new(), src_buf: Vec::new() }
     }
 
     fn parse_input<R: std::io::Read + std::os::fd::AsFd>(
@@ -319,7 +325,11 @@ impl LineParser {
             buf,
             &mut self.ctx,
         ) {
-            Ok(()) => Ok(()),
+            Ok(None) => Ok(()),
+            // The record is written; under --strict the run ends after it.
+            Ok(Some(why)) => self
+                .partial
+                .report_at(&input.source.place(input.number), &format!("partial: {why}")),
             Err(reason) => self.write_error(line, input, reason, buf),
         }
     }
