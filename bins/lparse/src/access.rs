@@ -5,10 +5,18 @@
 //! combined: %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"
 //! ```
 //!
-//! nginx's stock `combined` is the same line. A `combined` line may carry one
-//! more unquoted number, `$request_time`, as many nginx setups append it; it
-//! becomes `rt`. Anything else after the user agent is another format
-//! (nginx's `main`, or one declared with `--nginx-format`/`--apache-format`).
+//! nginx's stock `combined` is the same line. What follows the user agent
+//! is read as the common nginx setups write it: `$request_time` (seconds
+//! with milliseconds) becomes `rt`, `$upstream_response_time` right after
+//! it `upstream_rt`, a host name (`$host`) `vhost`; the rest, from the first
+//! word that is none of these, is kept whole as `extra`, and a format that
+//! names it (nginx's `main`, or one declared with `--nginx-format` or
+//! `--apache-format`) is preferred ([`Fit::Extra`]).
+//!
+//! A line needs its client, ident, user and `[time]`; a line that ends
+//! early after them (a crash, a full disk, a cut at ltail's maximum) or
+//! holds an unreadable field keeps the fields before as a partial record
+//! ([`Fit::Partial`]).
 //!
 //! The scanner works on bytes and borrows from the line; quoted fields are
 //! unescaped only when they contain a backslash.
@@ -172,7 +180,12 @@ fn after_time<'a>(s: &mut Cursor<'a>, a: &mut Access<'a>) -> Result<(), Error> {
         return Ok(());
     }
     field_start(s, "the line ends before the referer")?;
-    a.referer = Some(s.quoted("expected \"referer\"").map_err(|e| cut(e, "the referer"))?);
+    // Traefik writes a missing referer bare: `-`.
+    if !s.eat(b"- ") {
+        a.referer = Some(s.quoted("expected \"referer\"").map_err(|e| cut(e, "the referer"))?);
+    } else {
+        s.i -= 1;
+    }
     field_start(s, "the line ends before the user agent")?;
     a.ua = Some(s.quoted("expected \"user agent\"").map_err(|e| cut(e, "the user agent"))?);
     if s.at_end() {
@@ -214,10 +227,10 @@ fn trailing<'a>(mut rest: &'a [u8], a: &mut Access<'a>) {
     while !rest.is_empty() {
         let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
         let word = &rest[..end];
-        if a.rt.is_none() && a.vhost.is_none() && is_seconds(word) {
+        if a.rt.is_none() && a.vhost.is_none() && is_millis(word) {
             a.rt = Some(word);
             after_rt = true;
-        } else if after_rt && (is_seconds(word) || word == b"-") {
+        } else if after_rt && (is_millis(word) || word == b"-") {
             if word != b"-" {
                 a.upstream_rt = Some(word);
             }
@@ -231,6 +244,13 @@ fn trailing<'a>(mut rest: &'a [u8], a: &mut Access<'a>) {
         }
         rest = rest.get(end + 1..).unwrap_or_default();
     }
+}
+
+/// `0.123`: seconds with a fraction, as nginx writes its times (always
+/// with milliseconds: a bare integer there is something else, such as
+/// Traefik's request count).
+fn is_millis(s: &[u8]) -> bool {
+    s.contains(&b'.') && is_seconds(s)
 }
 
 /// `0.123`, `12`: a plain decimal number of seconds.
