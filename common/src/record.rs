@@ -232,9 +232,14 @@ pub struct LineRecord<'a> {
 }
 
 impl<'a> LineRecord<'a> {
-    /// Reads an ltail record from one NDJSON line. Returns `None` when the
-    /// text is not a JSON object with a string `line` field.
+    /// Reads an ltail record from one NDJSON line (whitespace before it
+    /// allowed). Returns `None` when the text is not ltail's record shape:
+    /// a JSON object with a string `line` and no keys but ltail's (`src`,
+    /// `src_b64`, `line`, `line_b64`, `truncated`). Any other object, such
+    /// as an application's JSON log line with a field named `line`, is a
+    /// log line of its own. A key given twice: the last wins, as in jq.
     pub fn parse(json: &'a [u8]) -> Option<LineRecord<'a>> {
+        let json = json.trim_ascii_start();
         if json.first() != Some(&b'{') {
             return None;
         }
@@ -251,8 +256,10 @@ impl<'a> LineRecord<'a> {
                 line_b64 = Some(f.value);
             } else if f.key_is(SRC_B64) && is_str {
                 src_b64 = Some(f.value);
-            } else if f.key_is(TRUNCATED) {
+            } else if f.key_is(TRUNCATED) && (f.value == b"true" || f.value == b"false") {
                 truncated = f.value == b"true";
+            } else {
+                return None;
             }
         }
         Some(LineRecord { src, src_b64, line: line?, line_b64, truncated })
@@ -383,6 +390,26 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert!(v["line"].as_str().unwrap().contains('\u{fffd}'));
         assert_eq!(v["truncated"], true);
+    }
+
+    #[test]
+    fn only_ltail_s_own_shape_is_an_ltail_record() {
+        fn line(json: &str) -> Option<&[u8]> {
+            LineRecord::parse(json.as_bytes()).map(|r| r.line)
+        }
+        assert_eq!(line(r#"{"src":"a","line":"x","truncated":true}"#), Some(&br#""x""#[..]));
+        assert_eq!(line(" \t{\"line\":\"x\"}"), Some(&br#""x""#[..]));
+        assert_eq!(line(r#"{"line":"x","line":"y"}"#), Some(&br#""y""#[..]));
+        for not in [
+            r#"{"time":"2026-11-30T07:00:00Z","level":"warn","line":"42","msg":"disk slow"}"#,
+            r#"{"src":"a","line":"x","status":200}"#,
+            r#"{"line":42}"#,
+            r#"{"line":"x","truncated":"yes"}"#,
+            r#"{"src":"a"}"#,
+            "x {\"line\":\"x\"}",
+        ] {
+            assert!(LineRecord::parse(not.as_bytes()).is_none(), "{not}");
+        }
     }
 
     proptest::proptest! {

@@ -291,6 +291,23 @@ pub fn split_target(target: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
     }
 }
 
+/// The names lparse writes itself (besides `X_b64` twins): a name from the
+/// data never takes their place.
+const OWN_NAMES: [&str; 8] =
+    [f::SRC, f::SRC_B64, f::FMT, f::LINE, f::LINE_B64, f::TRUNCATED, f::PARTIAL, f::ERR];
+
+/// A name from the data (a W3C column, a logfmt key, a custom format's
+/// variable), as a field name: with `_` added when lparse writes that name
+/// itself ([`OWN_NAMES`], or any `X_b64`, the exact bytes of a field `X`),
+/// so that a record never holds a key twice.
+pub fn own_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if OWN_NAMES.contains(&name) || name.ends_with(f::B64_SUFFIX) {
+        std::borrow::Cow::Owned(format!("{name}_"))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
 /// A run of ASCII digits (at least one, nothing else) as a number; `None`
 /// when it is not one or exceeds `u64::MAX`.
 pub fn uint(s: &[u8]) -> Option<u64> {

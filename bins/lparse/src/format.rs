@@ -125,6 +125,13 @@ pub trait LogFormat: Send + CloneFormat {
     fn stateful(&self) -> bool {
         false
     }
+
+    /// Whether the format writes names it cannot know before the line
+    /// (a JSON log's keys next to canonical names): its records are checked
+    /// for a key written twice, and the last kept ([`unique_keys`]).
+    fn free_names(&self) -> bool {
+        false
+    }
 }
 
 /// A copy of a format behind a `Box`, for another thread (see
@@ -237,6 +244,9 @@ impl Formats {
             match self.formats[i].parse(body, &mut obj, ctx) {
                 Ok(()) if ctx.fit == Fit::Whole => {
                     let partial = self.finish(obj, i, source, line, junk, Fit::Whole, truncated);
+                    if partial.is_some() || self.formats[i].free_names() {
+                        unique_keys(buf, mark);
+                    }
                     buf.push(b'\n');
                     return Ok(partial);
                 }
@@ -267,6 +277,7 @@ impl Formats {
             ctx.fit = Fit::Whole;
             if self.formats[i].parse(body, &mut obj, ctx).is_ok() {
                 let partial = self.finish(obj, i, source, line, junk, fit, truncated);
+                unique_keys(buf, mark);
                 buf.push(b'\n');
                 return Ok(partial);
             }
@@ -322,4 +333,50 @@ impl Formats {
 /// `line`: no log format starts with them, and they are no part of a field.
 fn junk_len(line: &[u8]) -> usize {
     line.iter().take_while(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f).count()
+}
+
+/// Makes the object at `buf[start..]` hold each key once: of a key written
+/// twice, the last value is kept, at its last place (as jq and lcount read
+/// an object with a repeated key).
+pub fn unique_keys(buf: &mut Vec<u8>, start: usize) {
+    let Ok(mut scan) = logkit_common::flat::Fields::new(&buf[start..]) else { return };
+    let mut fields = Vec::new();
+    while let Ok(Some(field)) = scan.next() {
+        let key = match field.key_escaped {
+            false => String::from_utf8_lossy(field.key).into_owned(),
+            true => {
+                logkit_common::flat::decode_str(&[b"\"", field.key, b"\""].concat()).into_owned()
+            }
+        };
+        fields.push((key, field.value));
+    }
+    let last = |i: usize| fields[i + 1..].iter().all(|(k, _)| *k != fields[i].0);
+    if (0..fields.len()).all(last) {
+        return;
+    }
+    let mut out = Vec::with_capacity(buf.len() - start);
+    let mut obj = Object::new(&mut out);
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if last(i) {
+            obj.key_escaped(key).extend_from_slice(value);
+        }
+    }
+    obj.finish();
+    buf.truncate(start);
+    buf.extend_from_slice(&out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_of_a_key_written_twice_is_kept() {
+        let mut buf = b"x{\"a\":1,\"b\":{\"a\":2},\"a\":3,\"\\u0062\":4}".to_vec();
+        unique_keys(&mut buf, 1);
+        assert_eq!(buf, b"x{\"a\":3,\"b\":4}");
+        let mut once = b"{\"a\":1,\"b\":2}".to_vec();
+        unique_keys(&mut once, 0);
+        assert_eq!(once, b"{\"a\":1,\"b\":2}");
+    }
 }
