@@ -75,6 +75,12 @@ pub const RT: &str = "rt";
 /// `upstream_rt`: number, seconds the upstream took (nginx's
 /// `$upstream_response_time` after a combined line).
 pub const UPSTREAM_RT: &str = "upstream_rt";
+/// `server_port`: integer, the port of the server that took the request
+/// (nginx's `$server_port`, Apache's `%p`).
+pub const SERVER_PORT: &str = "server_port";
+/// `server_addr`: string, the address of the server that took the request
+/// (nginx's `$server_addr`, Apache's `%A`).
+pub const SERVER_ADDR: &str = "server_addr";
 
 // Error logs (lparse's `apache_error` and `nginx_error`); `pid`, `host` and
 // `msg` also in syslog records.

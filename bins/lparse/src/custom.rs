@@ -543,7 +543,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             r,
-            serde_json::json!({"vhost":"shop.example","port":443,"client":"10.1.2.3","ts":"2026-11-27T03:22:43+00:00",
+            serde_json::json!({"vhost":"shop.example","server_port":443,"client":"10.1.2.3","ts":"2026-11-27T03:22:43+00:00",
                 "method":"POST","path":"/cart","proto":"HTTP/1.1","status":302,"bytes":512,
                 "referer":"https://shop.example/","ua":"Mozilla/5.0 \"x\"","rt":0.0025,"fmt":"vhost_timed"})
         );

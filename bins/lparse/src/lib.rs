@@ -2,12 +2,15 @@
 //!
 //! Usage: `lparse [OPTIONS] [FILE]...`
 //!
-//! Input lines are ltail records (`{"src":…,"line":…}`, the exact bytes
-//! taken from `line_b64` when present) or raw log lines. Each becomes one
-//! record of the record format (docs/records.md): `src` is kept and the
-//! canonical fields are added. A line that does not parse is kept as
-//! `line` with a short reason in `err`, reported on stderr with its source
-//! and line number, and counted; `--strict` makes the first one fatal.
+//! Input lines are ltail records (`{"src":…,"line":…}` with only ltail's
+//! keys, the exact bytes taken from `line_b64` when present) or raw log
+//! lines. Each becomes one record of the record format (docs/records.md):
+//! `src` is kept and the canonical fields are added. A line of which only
+//! the leading fields could be read keeps them, marked `partial` with the
+//! whole `line` and `err`; a line that does not parse is kept as `line`
+//! with a short reason in `err`. Both are reported on stderr with their
+//! source and line number, and counted apart; `--strict` makes the first
+//! one fatal.
 
 pub mod access;
 pub mod apache_error;
@@ -44,7 +47,8 @@ Examples:
 Formats (found per source from its lines, or named with --format; see
 docs/formats.md):
   combined   common and combined, as nginx and Apache httpd write them,
-             optionally followed by nginx's $request_time
+             with what nginx setups append ($request_time
+             $upstream_response_time, $host; anything else as extra)
   main       nginx's main: combined plus \"$http_x_forwarded_for\"
   vcombined  Apache's vhost_combined (%v:%p first)
   json       JSON lines (application logs, nginx escape=json): fields kept,
@@ -81,7 +85,8 @@ pub struct Args {
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
 
-    /// Stop at the first line that does not parse, with exit status 2.
+    /// Stop at the first line that does not parse or parses only in part,
+    /// with exit status 2.
     #[arg(long)]
     strict: bool,
 

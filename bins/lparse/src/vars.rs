@@ -183,14 +183,16 @@ pub fn apache(directive: &str, arg: Option<&str>) -> Option<Kind> {
 }
 
 /// The field name for an Apache directive without a canonical one:
-/// `%{X-Forwarded-For}i` → `x_forwarded_for`, `%p` → `port`, ...
+/// `%{X-Forwarded-For}i` → `x_forwarded_for`, `%p` → `server_port`, ...
 pub fn apache_name(directive: &str, arg: Option<&str>) -> String {
     if let Some(a) = arg {
         return a.to_ascii_lowercase().replace('-', "_");
     }
     match directive {
         "l" => "ident",
-        "p" => "port",
+        // nginx's names for the same: one name for one thing.
+        "p" => f::SERVER_PORT,
+        "A" => f::SERVER_ADDR,
         "P" => f::PID,
         "k" => "keepalive",
         "I" => "bytes_in",
