@@ -919,7 +919,7 @@ fn check_nginx_error_log(run: &Run) {
                 put_bytes(&mut m, "msg", &msg);
                 put_bytes(&mut m, "file", &file);
                 put_request(&mut m, &ex.req, Srv::Nginx);
-                m.insert("host".into(), json!(ex.req.host.as_deref().unwrap()));
+                m.insert("vhost".into(), json!(ex.req.host.as_deref().unwrap()));
                 if let Some(r) = &ex.req.referer {
                     put_bytes(&mut m, "referer", r);
                 }

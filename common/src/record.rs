@@ -28,6 +28,10 @@ pub const B64_SUFFIX: &str = "_b64";
 /// `truncated`: `true`, present when a line was cut at the maximum line
 /// length.
 pub const TRUNCATED: &str = "truncated";
+/// `partial`: `true`, present when lparse kept only the complete leading
+/// fields of a line (or read it after junk bytes); `err` says why, and
+/// `line` holds the whole line.
+pub const PARTIAL: &str = "partial";
 /// `err`: string, why a line could not be parsed (lparse), or why a request
 /// got no complete response (hprobe: `timeout`, `connect`, ...).
 pub const ERR: &str = "err";
@@ -68,6 +72,15 @@ pub const UA: &str = "ua";
 pub const VHOST: &str = "vhost";
 /// `rt`: float, the response time in seconds.
 pub const RT: &str = "rt";
+/// `upstream_rt`: number, seconds the upstream took (nginx's
+/// `$upstream_response_time` after a combined line).
+pub const UPSTREAM_RT: &str = "upstream_rt";
+/// `server_port`: integer, the port of the server that took the request
+/// (nginx's `$server_port`, Apache's `%p`).
+pub const SERVER_PORT: &str = "server_port";
+/// `server_addr`: string, the address of the server that took the request
+/// (nginx's `$server_addr`, Apache's `%A`).
+pub const SERVER_ADDR: &str = "server_addr";
 
 // Error logs (lparse's `apache_error` and `nginx_error`); `pid`, `host` and
 // `msg` also in syslog records.
@@ -108,9 +121,10 @@ pub const SERVER: &str = "server";
 pub const SUBREQUEST: &str = "subrequest";
 /// `upstream`: string, the upstream nginx was talking to.
 pub const UPSTREAM: &str = "upstream";
-/// `host`: string, the `Host` header (nginx) or the sending host (syslog).
+/// `host`: string, the host that sent a syslog message.
 pub const HOST: &str = "host";
-/// `extra`: string, trailer text nginx added that has no name here.
+/// `extra`: string, text a line holds that has no name here (an nginx
+/// error log's trailer, fields after a combined line).
 pub const EXTRA: &str = "extra";
 
 // syslog (lparse's `syslog`), beside `host`, `pid` and `msg`.
@@ -224,9 +238,14 @@ pub struct LineRecord<'a> {
 }
 
 impl<'a> LineRecord<'a> {
-    /// Reads an ltail record from one NDJSON line. Returns `None` when the
-    /// text is not a JSON object with a string `line` field.
+    /// Reads an ltail record from one NDJSON line (whitespace before it
+    /// allowed). Returns `None` when the text is not ltail's record shape:
+    /// a JSON object with a string `line` and no keys but ltail's (`src`,
+    /// `src_b64`, `line`, `line_b64`, `truncated`). Any other object, such
+    /// as an application's JSON log line with a field named `line`, is a
+    /// log line of its own. A key given twice: the last wins, as in jq.
     pub fn parse(json: &'a [u8]) -> Option<LineRecord<'a>> {
+        let json = json.trim_ascii_start();
         if json.first() != Some(&b'{') {
             return None;
         }
@@ -243,8 +262,10 @@ impl<'a> LineRecord<'a> {
                 line_b64 = Some(f.value);
             } else if f.key_is(SRC_B64) && is_str {
                 src_b64 = Some(f.value);
-            } else if f.key_is(TRUNCATED) {
+            } else if f.key_is(TRUNCATED) && (f.value == b"true" || f.value == b"false") {
                 truncated = f.value == b"true";
+            } else {
+                return None;
             }
         }
         Some(LineRecord { src, src_b64, line: line?, line_b64, truncated })
@@ -375,6 +396,26 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert!(v["line"].as_str().unwrap().contains('\u{fffd}'));
         assert_eq!(v["truncated"], true);
+    }
+
+    #[test]
+    fn only_ltail_s_own_shape_is_an_ltail_record() {
+        fn line(json: &str) -> Option<&[u8]> {
+            LineRecord::parse(json.as_bytes()).map(|r| r.line)
+        }
+        assert_eq!(line(r#"{"src":"a","line":"x","truncated":true}"#), Some(&br#""x""#[..]));
+        assert_eq!(line(" \t{\"line\":\"x\"}"), Some(&br#""x""#[..]));
+        assert_eq!(line(r#"{"line":"x","line":"y"}"#), Some(&br#""y""#[..]));
+        for not in [
+            r#"{"time":"2026-11-30T07:00:00Z","level":"warn","line":"42","msg":"disk slow"}"#,
+            r#"{"src":"a","line":"x","status":200}"#,
+            r#"{"line":42}"#,
+            r#"{"line":"x","truncated":"yes"}"#,
+            r#"{"src":"a"}"#,
+            "x {\"line\":\"x\"}",
+        ] {
+            assert!(LineRecord::parse(not.as_bytes()).is_none(), "{not}");
+        }
     }
 
     proptest::proptest! {

@@ -5,16 +5,24 @@
 //! combined: %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"
 //! ```
 //!
-//! nginx's stock `combined` is the same line. A `combined` line may carry one
-//! more unquoted number, `$request_time`, as many nginx setups append it; it
-//! becomes `rt`. Anything else after the user agent is another format
-//! (nginx's `main`, or one declared with `--nginx-format`/`--apache-format`).
+//! nginx's stock `combined` is the same line. What follows the user agent
+//! is read as the common nginx setups write it: `$request_time` (seconds
+//! with milliseconds) becomes `rt`, `$upstream_response_time` right after
+//! it `upstream_rt`, a host name (`$host`) `vhost`; the rest, from the first
+//! word that is none of these, is kept whole as `extra`, and a format that
+//! names it (nginx's `main`, or one declared with `--nginx-format` or
+//! `--apache-format`) is preferred ([`Fit::Extra`]).
+//!
+//! A line needs its client, ident, user and `[time]`; a line that ends
+//! early after them (a crash, a full disk, a cut at ltail's maximum) or
+//! holds an unreadable field keeps the fields before as a partial record
+//! ([`Fit::Partial`]).
 //!
 //! The scanner works on bytes and borrows from the line; quoted fields are
 //! unescaped only when they contain a backslash.
 
 use crate::fields::{self, escaped_text, split_request, text, uint, unescape, Cursor, Utf8Line};
-use crate::format::{Ctx, LogFormat};
+use crate::format::{Ctx, Fit, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
 use logkit_common::time::clf_to_rfc3339;
@@ -32,7 +40,13 @@ impl LogFormat for Combined {
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
         let a = parse(line)?;
         let utf8 = Utf8Line::check(line);
-        write_fields(&a, obj, &mut ctx.scratch, utf8)
+        write_fields(&a, obj, &mut ctx.scratch, utf8)?;
+        if let Some(why) = a.partial {
+            ctx.fit = Fit::Partial(why);
+        } else if a.extra.is_some() {
+            ctx.fit = Fit::Extra;
+        }
+        Ok(())
     }
 }
 
@@ -41,15 +55,16 @@ impl LogFormat for Combined {
 pub struct Access<'a> {
     /// The client's address, or a list of them (`%h`, `$remote_addr`).
     pub client: &'a [u8],
-    /// The user, `-` for none (`%u`, `$remote_user`).
+    /// The user, `-` for none (`%u`, `$remote_user`); it may hold spaces.
     pub user: &'a [u8],
     /// The time as written, without brackets.
     pub time: &'a [u8],
-    /// The request line, still escaped as the server wrote it.
-    pub request: &'a [u8],
-    /// The status code.
-    pub status: u32,
-    /// The body bytes sent; `None` for `-`.
+    /// The request line, still escaped as the server wrote it; `None` when
+    /// the line ends before it is complete.
+    pub request: Option<&'a [u8]>,
+    /// The status code; `None` when the line ends before it.
+    pub status: Option<u32>,
+    /// The body bytes sent; `None` for `-` (or a line cut before them).
     pub bytes: Option<u64>,
     /// The referer, still escaped; `None` in the common format.
     pub referer: Option<&'a [u8]>,
@@ -58,15 +73,25 @@ pub struct Access<'a> {
     /// nginx's `$request_time` after the user agent: decimal seconds, as
     /// written.
     pub rt: Option<&'a [u8]>,
+    /// nginx's `$upstream_response_time` right after `$request_time`.
+    pub upstream_rt: Option<&'a [u8]>,
+    /// A host name after the user agent (nginx's `$host`).
+    pub vhost: Option<&'a [u8]>,
+    /// What follows the user agent and has no name here, as written.
+    pub extra: Option<&'a [u8]>,
+    /// Why only the leading fields were read (the line ends early, or a
+    /// field after the time is unreadable); `None` for a whole line.
+    pub partial: Option<Error>,
 }
 
 impl Access<'_> {
-    /// The format's name, for `fmt`.
+    /// The format's name, for `fmt`: `common` for a whole line that ends
+    /// after the bytes.
     pub fn format_name(&self) -> &'static str {
-        if self.ua.is_some() {
-            "combined"
-        } else {
+        if self.ua.is_none() && self.referer.is_none() && self.partial.is_none() {
             "common"
+        } else {
+            "combined"
         }
     }
 }
@@ -75,6 +100,10 @@ impl Access<'_> {
 pub type Error = &'static str;
 
 /// Parses one line of the common or combined format.
+///
+/// A line needs its client, ident, user and time to be one; from the
+/// request on, a line that ends early or holds an unreadable field keeps
+/// the fields before (see [`Access::partial`]).
 pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
     let mut s = Cursor::new(line);
     let mut client = s.token("empty line")?;
@@ -89,40 +118,139 @@ pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
     s.space("expected ident after client")?;
     let _ident = s.token("expected ident")?;
     s.space("expected user after ident")?;
-    let user = s.token("expected user")?;
+    let user = user(&mut s)?;
     s.space("expected [time]")?;
     let time = s.bracketed("expected [time]")?;
-    s.space("expected \"request\"")?;
-    let request = s.quoted("expected \"request\"")?;
-    s.space("expected status")?;
-    let status_tok = s.token("expected status")?;
-    let status = uint(status_tok).ok_or("status is not a number")? as u32;
-    s.space("expected bytes")?;
-    let bytes_tok = s.token("expected bytes")?;
-    let bytes = if bytes_tok == b"-" {
-        None
-    } else {
-        Some(uint(bytes_tok).ok_or("bytes is not a number")?)
+    let mut access = Access {
+        client,
+        user,
+        time,
+        request: None,
+        status: None,
+        bytes: None,
+        referer: None,
+        ua: None,
+        rt: None,
+        upstream_rt: None,
+        vhost: None,
+        extra: None,
+        partial: None,
     };
-    let mut access =
-        Access { client, user, time, request, status, bytes, referer: None, ua: None, rt: None };
-    if s.at_end() {
-        return Ok(access);
-    }
-    s.space("unexpected data after bytes")?;
-    access.referer = Some(s.quoted("expected \"referer\"")?);
-    s.space("expected \"user agent\"")?;
-    access.ua = Some(s.quoted("expected \"user agent\"")?);
-    if s.at_end() {
-        return Ok(access);
-    }
-    s.space("unexpected data after user agent")?;
-    let rest = &line[s.i..];
-    if !is_seconds(rest) {
-        return Err("unexpected data after user agent");
-    }
-    access.rt = Some(rest);
+    access.partial = after_time(&mut s, &mut access).err();
     Ok(access)
+}
+
+/// The user: one word, or (Apache's `%u` as the client sent it) words
+/// up to the ` [` of the time, none of them `-`.
+fn user<'a>(s: &mut Cursor<'a>) -> Result<&'a [u8], Error> {
+    let start = s.i;
+    let word = s.token("expected user")?;
+    if s.rest().starts_with(b" [") {
+        return Ok(word);
+    }
+    let Some(k) = memchr::memmem::find(s.rest(), b" [") else { return Ok(word) };
+    let words = &s.s[start..s.i + k];
+    if words.split(|&b| b == b' ').any(|w| w.is_empty() || w == b"-") {
+        // A `-` among them: fields shifted (vhost first), not a name.
+        return Ok(word);
+    }
+    s.i += k;
+    Ok(words)
+}
+
+/// Reads the fields after the time into `a`; `Err` with the reason when
+/// the line ends early or a field is unreadable (the fields read so far
+/// stay).
+fn after_time<'a>(s: &mut Cursor<'a>, a: &mut Access<'a>) -> Result<(), Error> {
+    let line = s.s;
+    field_start(s, "the line ends before the request")?;
+    a.request = Some(s.quoted("expected \"request\"").map_err(|e| cut(e, "the request"))?);
+    field_start(s, "the line ends before the status")?;
+    let status = s.token("expected status")?;
+    if s.at_end() && status.len() < 3 && status.iter().all(u8::is_ascii_digit) {
+        return Err("the line ends in the status");
+    }
+    a.status = Some(uint(status).ok_or("status is not a number")? as u32);
+    field_start(s, "the line ends before the bytes")?;
+    let bytes = s.token("expected bytes")?;
+    if bytes != b"-" {
+        a.bytes = Some(uint(bytes).ok_or("bytes is not a number")?);
+    }
+    if s.at_end() {
+        return Ok(());
+    }
+    field_start(s, "the line ends before the referer")?;
+    // Traefik writes a missing referer bare: `-`.
+    if !s.eat(b"- ") {
+        a.referer = Some(s.quoted("expected \"referer\"").map_err(|e| cut(e, "the referer"))?);
+    } else {
+        s.i -= 1;
+    }
+    field_start(s, "the line ends before the user agent")?;
+    a.ua = Some(s.quoted("expected \"user agent\"").map_err(|e| cut(e, "the user agent"))?);
+    if s.at_end() {
+        return Ok(());
+    }
+    field_start(s, "the line ends after the user agent")?;
+    trailing(&line[s.i..], a);
+    Ok(())
+}
+
+/// The space before a field; `ended` when the line ends instead.
+fn field_start(s: &mut Cursor<'_>, ended: Error) -> Result<(), Error> {
+    if s.at_end() {
+        return Err(ended);
+    }
+    s.space("expected a space between fields")?;
+    if s.at_end() {
+        return Err(ended);
+    }
+    Ok(())
+}
+
+/// A quoted field's error, said of `field`.
+fn cut(e: Error, field: &str) -> Error {
+    match (e, field) {
+        ("unterminated quoted field", "the request") => "the line ends inside the request",
+        ("unterminated quoted field", "the referer") => "the line ends inside the referer",
+        ("unterminated quoted field", _) => "the line ends inside the user agent",
+        (e, _) => e,
+    }
+}
+
+/// Reads what follows the user agent: `$request_time` (a plain decimal)
+/// and `$upstream_response_time` right after it (a decimal or `-`), a
+/// host name (`$host`), in the order nginx setups write them; the rest,
+/// from the first word that is none of those, is kept whole as `extra`.
+fn trailing<'a>(mut rest: &'a [u8], a: &mut Access<'a>) {
+    let mut after_rt = false;
+    while !rest.is_empty() {
+        let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        let word = &rest[..end];
+        if a.rt.is_none() && a.vhost.is_none() && is_millis(word) {
+            a.rt = Some(word);
+            after_rt = true;
+        } else if after_rt && (is_millis(word) || word == b"-") {
+            if word != b"-" {
+                a.upstream_rt = Some(word);
+            }
+            after_rt = false;
+        } else if a.vhost.is_none() && is_host(word) {
+            a.vhost = Some(word);
+            after_rt = false;
+        } else {
+            a.extra = Some(rest);
+            return;
+        }
+        rest = rest.get(end + 1..).unwrap_or_default();
+    }
+}
+
+/// `0.123`: seconds with a fraction, as nginx writes its times (always
+/// with milliseconds: a bare integer there is something else, such as
+/// Traefik's request count).
+fn is_millis(s: &[u8]) -> bool {
+    s.contains(&b'.') && is_seconds(s)
 }
 
 /// `0.123`, `12`: a plain decimal number of seconds.
@@ -132,6 +260,24 @@ fn is_seconds(s: &[u8]) -> bool {
         Some(i) => digits(&s[..i]) && digits(&s[i + 1..]),
         None => digits(s),
     }
+}
+
+/// `www.example.com`, `example.com:8080`, `localhost`, `192.0.2.1`: what
+/// nginx's `$host` holds (a name with a dot, or `localhost`, and an
+/// optional port).
+fn is_host(s: &[u8]) -> bool {
+    let name = match memchr::memrchr(b':', s) {
+        Some(i) if uint(&s[i + 1..]).is_some() => &s[..i],
+        _ => s,
+    };
+    let label = |l: &[u8]| {
+        !l.is_empty()
+            && l.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && !l.starts_with(b"-")
+    };
+    (name.contains(&b'.') || name.eq_ignore_ascii_case(b"localhost"))
+        && name.split(|&b| b == b'.').all(label)
+        && !is_seconds(name)
 }
 
 /// Writes a quoted field, unescaped, unless its value is `-`.
@@ -165,8 +311,12 @@ pub fn write_fields(
     if a.user != b"-" {
         text(obj, f::USER, a.user, utf8);
     }
-    write_request(a.request, obj, scratch, utf8);
-    obj.uint(f::STATUS, u64::from(a.status));
+    if let Some(request) = a.request {
+        write_request(request, obj, scratch, utf8);
+    }
+    if let Some(status) = a.status {
+        obj.uint(f::STATUS, u64::from(status));
+    }
     if let Some(bytes) = a.bytes {
         obj.uint(f::BYTES, bytes);
     }
@@ -176,13 +326,22 @@ pub fn write_fields(
     if let Some(ua) = a.ua {
         quoted_field(obj, f::UA, ua, scratch, utf8);
     }
-    if let Some(rt) = a.rt {
-        // is_seconds() checked it is a plain decimal: valid JSON as it stands,
-        // except for leading zeros such as "00.5", which we normalise.
-        match std::str::from_utf8(rt).ok().and_then(|t| t.parse::<f64>().ok()) {
-            Some(v) => obj.float(f::RT, v),
-            None => return Err("bad request time"),
+    for (name, seconds) in [(f::RT, a.rt), (f::UPSTREAM_RT, a.upstream_rt)] {
+        if let Some(seconds) = seconds {
+            // is_seconds() checked it is a plain decimal: valid JSON as it
+            // stands, except for leading zeros such as "00.5", which we
+            // normalise.
+            match std::str::from_utf8(seconds).ok().and_then(|t| t.parse::<f64>().ok()) {
+                Some(v) => obj.float(name, v),
+                None => return Err("bad request time"),
+            }
         }
+    }
+    if let Some(vhost) = a.vhost {
+        text(obj, f::VHOST, vhost, utf8);
+    }
+    if let Some(extra) = a.extra {
+        text(obj, f::EXTRA, extra, utf8);
     }
     obj.str(f::FMT, a.format_name());
     Ok(())
@@ -214,6 +373,8 @@ mod tests {
         obj.finish();
         serde_json::from_slice(&buf).unwrap()
     }
+
+    use serde_json::json;
 
     #[test]
     fn combined() {
@@ -272,14 +433,129 @@ mod tests {
         assert!(r.get("method").is_none());
     }
 
+    /// The record the `combined` format makes of `line`, and its fit.
+    fn fitted(line: &[u8]) -> (serde_json::Value, Fit) {
+        let mut ctx = Ctx::new(jiff::tz::TimeZone::UTC);
+        let r = crate::testing::record_in(&mut Combined, line, &mut ctx).unwrap();
+        (r, ctx.fit)
+    }
+
     #[test]
-    fn request_time_and_what_is_not_combined_after_the_user_agent() {
-        let r = record(
-            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" 0.250"#,
+    fn what_follows_the_user_agent_is_kept() {
+        let head = r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#;
+        let (r, fit) = fitted(format!("{head} 0.250").as_bytes());
+        assert_eq!((r["rt"].as_f64(), fit), (Some(0.25), Fit::Whole));
+        // nginx: combined + $request_time $upstream_response_time.
+        let (r, fit) = fitted(format!("{head} 0.250 0.248").as_bytes());
+        assert_eq!((&r["rt"], &r["upstream_rt"], fit), (&json!(0.25), &json!(0.248), Fit::Whole));
+        let (r, _) = fitted(format!("{head} 0.001 -").as_bytes());
+        assert_eq!((&r["rt"], r.get("upstream_rt")), (&json!(0.001), None));
+        // nginx: combined + $host.
+        let (r, fit) = fitted(format!("{head} shop.example.com:8443").as_bytes());
+        assert_eq!((&r["vhost"], fit), (&json!("shop.example.com:8443"), Fit::Whole));
+        let (r, _) = fitted(format!("{head} 0.004 www.example.org").as_bytes());
+        assert_eq!((&r["rt"], &r["vhost"]), (&json!(0.004), &json!("www.example.org")));
+        // Anything else is kept whole as extra, and another format that
+        // names it (nginx's main) is preferred.
+        let (r, fit) = fitted(format!(r#"{head} "10.0.0.1" HIT"#).as_bytes());
+        assert_eq!((&r["extra"], fit), (&json!(r#""10.0.0.1" HIT"#), Fit::Extra));
+        assert_eq!(
+            (&r["status"], &r["ua"], &r["fmt"]),
+            (&json!(200), &json!("ua"), &json!("combined"))
         );
-        assert_eq!(r["rt"], 0.25);
-        let main = r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" "10.0.0.1""#;
-        assert!(parse(main.as_bytes()).is_err());
+        let (r, _) = fitted(format!("{head} 0.1 0.2 0.3").as_bytes());
+        assert_eq!(
+            (&r["rt"], &r["upstream_rt"], &r["extra"]),
+            (&json!(0.1), &json!(0.2), &json!("0.3"))
+        );
+    }
+
+    #[test]
+    fn cut_lines_keep_their_leading_fields() {
+        // The issue's case: the user agent never closes.
+        let line = r#"192.0.2.7 - - [20/May/2015:12:05:17 +0000] "GET /scripts/x.py HTTP/1.1" 200 235 "-" "Mozilla/5.0 (compatible; Examplebot/2.1; +http://bot.example/"#;
+        let (r, fit) = fitted(line.as_bytes());
+        assert_eq!(
+            r,
+            json!({"ts": "2015-05-20T12:05:17+00:00", "client": "192.0.2.7", "method": "GET",
+                "path": "/scripts/x.py", "proto": "HTTP/1.1", "status": 200, "bytes": 235, "fmt": "combined"})
+        );
+        assert_eq!(fit, Fit::Partial("the line ends inside the user agent"));
+        let head = r#"1.2.3.4 - bob [10/Oct/2000:13:55:36 +0000]"#;
+        for (tail, fields, why) in [
+            ("", json!({}), "the line ends before the request"),
+            (r#" "GET /a HT"#, json!({}), "the line ends inside the request"),
+            (r#" "GET /a HTTP/1.1" 40"#, json!({"method": "GET"}), "the line ends in the status"),
+            (r#" "GET /a HTTP/1.1" abc 1"#, json!({"method": "GET"}), "status is not a number"),
+            (
+                r#" "GET /a HTTP/1.1" 404 "#,
+                json!({"status": 404}),
+                "the line ends before the bytes",
+            ),
+            (r#" "GET /a HTTP/1.1" 404 x"#, json!({"status": 404}), "bytes is not a number"),
+            (
+                r#" "GET /a HTTP/1.1" 404 7 "-"#,
+                json!({"bytes": 7}),
+                "the line ends inside the referer",
+            ),
+            (r#" "GET /a HTTP/1.1" 404 7 ref"#, json!({"bytes": 7}), "expected \"referer\""),
+            (
+                r#" "GET /a HTTP/1.1" 404 7 "r" "#,
+                json!({"referer": "r"}),
+                "the line ends before the user agent",
+            ),
+            (
+                r#" "GET /a HTTP/1.1" 404 7 "r" "u" "#,
+                json!({"ua": "u"}),
+                "the line ends after the user agent",
+            ),
+        ] {
+            let line = format!("{head}{tail}");
+            let (r, fit) = fitted(line.as_bytes());
+            assert_eq!(fit, Fit::Partial(why), "{line}");
+            assert_eq!((&r["client"], &r["user"]), (&json!("1.2.3.4"), &json!("bob")), "{line}");
+            assert_eq!(r["ts"], "2000-10-10T13:55:36+00:00", "{line}");
+            for (k, v) in fields.as_object().unwrap() {
+                assert_eq!(&r[k], v, "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn unescaped_fields_as_the_servers_write_them() {
+        let (r, fit) = fitted(
+            br#"192.0.2.50 - - [30/Nov/2026:05:00:02 +0000] "GET /path with spaces/a b.html HTTP/1.1" 404 153 "-" "curl/8""#,
+        );
+        assert_eq!(
+            (&r["method"], &r["path"], &r["proto"], &r["status"], fit),
+            (
+                &json!("GET"),
+                &json!("/path with spaces/a b.html"),
+                &json!("HTTP/1.1"),
+                &json!(404),
+                Fit::Whole
+            )
+        );
+        let (r, _) =
+            fitted(br#"192.0.2.51 - - [30/Nov/2026:05:00:03 +0000] "GET /old" 200 12 "-" "-""#);
+        assert_eq!(
+            r,
+            json!({"ts": "2026-11-30T05:00:03+00:00", "client": "192.0.2.51", "method": "GET",
+                "path": "/old", "status": 200, "bytes": 12, "fmt": "combined"})
+        );
+        let (r, fit) = fitted(
+            br#"192.0.2.52 - John Smith [30/Nov/2026:05:00:04 +0000] "GET / HTTP/1.1" 200 12 "-" "-""#,
+        );
+        assert_eq!(
+            (&r["user"], &r["path"], &r["status"], fit),
+            (&json!("John Smith"), &json!("/"), &json!(200), Fit::Whole)
+        );
+        // A `-` among the words is no name: the fields are shifted (a
+        // vhost first), and the line is not combined.
+        assert_eq!(
+            parse(br#"h:80 1.2.3.4 - - [30/Nov/2026:05:00:04 +0000] "GET / HTTP/1.1" 200 1"#),
+            Err("expected [time]")
+        );
     }
 
     #[test]
@@ -287,14 +563,20 @@ mod tests {
         for bad in [
             "",
             "hello world",
-            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" abc 1"#,
-            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1 200 1"#,
             r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000 "GET / HTTP/1.1" 200 1"#,
-            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "ref""#,
-            r#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "ref" "ua\"#,
+            r#"1.2.3.4 - -"#,
         ] {
             assert!(parse(bad.as_bytes()).is_err(), "{bad:?}");
         }
+        // A bad time is no access line either.
+        let bad_time = r#"1.2.3.4 - - [10/Oct/2000:13:55 +0000] "GET / HTTP/1.1" 200 1"#;
+        let a = parse(bad_time.as_bytes()).unwrap();
+        let mut buf = Vec::new();
+        let mut obj = Object::new(&mut buf);
+        assert_eq!(
+            write_fields(&a, &mut obj, &mut Vec::new(), Utf8Line::check(bad_time.as_bytes())),
+            Err("bad time")
+        );
     }
 
     proptest::proptest! {
@@ -332,11 +614,41 @@ mod tests {
             proptest::prop_assert_eq!(&scratch, &ua);
             unescape(a.referer.unwrap(), &mut scratch);
             proptest::prop_assert_eq!(&scratch, &referer);
-            proptest::prop_assert_eq!(a.status, status);
+            proptest::prop_assert_eq!(a.status, Some(status));
             proptest::prop_assert_eq!(a.bytes, bytes);
             let r = record(&line);
             proptest::prop_assert_eq!(r["path"].as_str().unwrap(), path.as_str());
             proptest::prop_assert_eq!(r.get("query").and_then(|q| q.as_str()), query.as_deref());
+        }
+
+        /// A valid combined line, with or without fields after the user
+        /// agent, cut at any byte after the status, keeps its client, time,
+        /// request and status.
+        #[test]
+        fn cut_lines_keep_the_request_and_status(
+            ip in crate::testing::ip(),
+            target in "/[a-z0-9 /._-]{0,20}",
+            status in 100u32..600,
+            bytes in 0u64..100_000,
+            referer in "[ -~]{0,20}",
+            ua in "[ -~]{0,30}",
+            tail in proptest::sample::select(vec!["", " 0.012", " 0.012 0.010", " example.com", " \"10.1.1.1\"", " a b c"]),
+            cut in 0usize..200,
+        ) {
+            let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+            let head = format!("{ip} - - [20/May/2015:12:05:17 +0100] \"GET {target} HTTP/1.1\" {status}");
+            let line = format!("{head} {bytes} \"{}\" \"{}\"{tail}", esc(&referer), esc(&ua));
+            let at = head.len() + cut % (line.len() - head.len() + 1);
+            let (r, fit) = fitted(&line.as_bytes()[..at]);
+            proptest::prop_assert_eq!(&r["client"], &json!(ip));
+            proptest::prop_assert_eq!(&r["ts"], &json!("2015-05-20T12:05:17+01:00"));
+            proptest::prop_assert_eq!(&r["method"], &json!("GET"));
+            proptest::prop_assert_eq!(&r["path"], &json!(target));
+            proptest::prop_assert_eq!(&r["status"], &json!(status));
+            proptest::prop_assert!(r.get("err").is_none());
+            if at == line.len() {
+                proptest::prop_assert_eq!(fit, if tail.contains('"') || tail.contains(" a") { Fit::Extra } else { Fit::Whole });
+            }
         }
 
         /// No input makes the parser panic.

@@ -64,6 +64,7 @@ impl Custom {
     pub fn nginx(config: &str) -> Result<Custom, String> {
         let (name, format) = nginx_config(config)?;
         let mut tokens = Vec::new();
+        let mut rivals = Vec::new();
         let mut literal = Vec::new();
         let b = format.as_bytes();
         let mut i = 0;
@@ -90,6 +91,17 @@ impl Custom {
                     None => Field::Named(var.to_owned(), vars::nginx_number(var)),
                 };
                 tokens.push(Token::Var(field));
+                // Under its own name, a canonical variable is a number when
+                // its field is (a rival fills that field, see `Custom::new`).
+                let number = matches!(
+                    vars::nginx(var),
+                    Some(Kind::Int(_) | Kind::Seconds(_) | Kind::SecondsOrList(_) | Kind::Epoch)
+                );
+                rivals.push(Rival {
+                    precision: vars::nginx_precision(var),
+                    name: var.to_owned(),
+                    number,
+                });
                 i += len;
             } else {
                 literal.push(b[i]);
@@ -97,13 +109,14 @@ impl Custom {
             }
         }
         push_literal(&mut tokens, &mut literal);
-        Custom::new(name.unwrap_or("nginx_custom").to_owned(), tokens)
+        Custom::new(name.unwrap_or("nginx_custom").to_owned(), tokens, rivals)
     }
 
     /// Compiles an Apache `LogFormat`.
     pub fn apache(config: &str) -> Result<Custom, String> {
         let (name, format) = apache_config(config)?;
         let mut tokens = Vec::new();
+        let mut rivals = Vec::new();
         let mut literal = Vec::new();
         let b = format.as_bytes();
         let mut i = 0;
@@ -152,6 +165,7 @@ impl Custom {
                 tokens.push(Token::Literal(b"[".to_vec()));
                 tokens.push(Token::Var(Field::Canonical(Kind::Time)));
                 tokens.push(Token::Literal(b"]".to_vec()));
+                rivals.push(Rival { precision: 1, name: "time".into(), number: false });
                 continue;
             }
             let field = match vars::apache(&directive, arg).or_else(|| vars::apache(letter, arg)) {
@@ -160,12 +174,20 @@ impl Custom {
                 None => Field::Named(vars::apache_name(letter, arg), vars::apache_number(letter)),
             };
             tokens.push(Token::Var(field));
+            rivals.push(Rival {
+                precision: vars::apache_precision(&directive, arg),
+                name: vars::apache_own_name(&directive, arg),
+                number: vars::apache_own_number(&directive),
+            });
         }
         push_literal(&mut tokens, &mut literal);
-        Custom::new(name.unwrap_or("apache_custom").to_owned(), tokens)
+        Custom::new(name.unwrap_or("apache_custom").to_owned(), tokens, rivals)
     }
 
-    fn new(name: String, tokens: Vec<Token>) -> Result<Custom, String> {
+    /// A format of `tokens`; `rivals` holds, per variable, what decides
+    /// between two variables for one canonical field.
+    fn new(name: String, mut tokens: Vec<Token>, rivals: Vec<Rival>) -> Result<Custom, String> {
+        resolve_rivals(&mut tokens, &rivals);
         let mut quoted = Vec::new();
         let mut ends = Vec::new();
         for (k, t) in tokens.iter().enumerate() {
@@ -192,6 +214,76 @@ impl Custom {
             return Err("the format has no variables".into());
         }
         Ok(Custom { name, tokens, quoted, ends, scratch: Vec::new(), written: Vec::new() })
+    }
+}
+
+/// What decides between two variables for one canonical field.
+struct Rival {
+    /// The higher fills the field (the first, between equals).
+    precision: u8,
+    /// The name the other keeps.
+    name: String,
+    /// Whether its value is a number under that name.
+    number: bool,
+}
+
+/// Gives each canonical field to one variable: the most precise (`%D` over
+/// `%T` for `rt`, `%B` over `%b` over `%O` for `bytes`, `$msec` over
+/// `$time_local` for `ts`), the first between equals. The others keep their
+/// own names, so that no value is dropped without a word.
+fn resolve_rivals(tokens: &mut [Token], rivals: &[Rival]) {
+    let vars: Vec<usize> =
+        (0..tokens.len()).filter(|&k| matches!(tokens[k], Token::Var(_))).collect();
+    let kind_of = |t: &Token| match t {
+        Token::Var(Field::Canonical(kind)) => Some(*kind),
+        _ => None,
+    };
+    for (v, &k) in vars.iter().enumerate() {
+        let Some(kind) = kind_of(&tokens[k]) else { continue };
+        let field = vars::primary(kind);
+        let beaten = vars.iter().enumerate().any(|(w, &j)| {
+            w != v
+                && kind_of(&tokens[j]).is_some_and(|other| vars::primary(other) == field)
+                && (rivals[w].precision > rivals[v].precision
+                    || (rivals[w].precision == rivals[v].precision && w < v))
+        });
+        if beaten {
+            tokens[k] = Token::Var(Field::Named(rivals[v].name.clone(), rivals[v].number));
+        }
+    }
+    // Names of the variables' own: lparse's names get a `_`, and a name
+    // written twice (`%{X}i` and `%{X}o`; `%{Client}i` and `%h`) goes to
+    // the last variable, as a key given twice in an object.
+    for &k in &vars {
+        if let Token::Var(Field::Named(name, _)) = &mut tokens[k] {
+            *name = crate::fields::own_name(name).into_owned();
+        }
+    }
+    let names = |t: &Token| -> Vec<String> {
+        match t {
+            Token::Var(Field::Named(name, _)) => vec![name.clone()],
+            Token::Var(Field::Canonical(Kind::Request)) => {
+                [f::METHOD, f::PATH, f::QUERY, f::PROTO].map(String::from).to_vec()
+            }
+            Token::Var(Field::Canonical(Kind::Target)) => vec![f::PATH.into(), f::QUERY.into()],
+            Token::Var(Field::Canonical(kind)) => vec![vars::primary(*kind).into()],
+            _ => Vec::new(),
+        }
+    };
+    for (v, &k) in vars.iter().enumerate() {
+        for &j in &vars[v + 1..] {
+            let (mine, theirs) = (names(&tokens[k]), names(&tokens[j]));
+            if !mine.iter().any(|n| theirs.contains(n)) {
+                continue;
+            }
+            // A request line is not given up for one of its parts.
+            if mine.len() > 1 && theirs.len() == 1 {
+                tokens[j] = Token::Var(Field::Skip);
+            } else {
+                tokens[k] = Token::Var(Field::Skip);
+                break;
+            }
+        }
     }
 }
 
@@ -389,6 +481,7 @@ fn write_named(name: &str, number: bool, value: &[u8], obj: &mut Object) {
 mod tests {
     use super::*;
     use crate::testing;
+    use serde_json::json;
 
     fn parse(fmt: &mut Custom, line: &str) -> Result<serde_json::Value, &'static str> {
         testing::record(fmt, line.as_bytes())
@@ -425,7 +518,7 @@ mod tests {
             serde_json::json!({"client":"10.1.2.3","ts":"2026-11-27T03:22:43+01:00","method":"GET",
                 "path":"/api/v2/cart/items","query":"id=7","proto":"HTTP/1.1","status":404,"bytes":153,
                 "ua":"curl/8.5 \"q\"","rt":0.004,"vhost":"shop.example","upstream_cache_status":"HIT",
-                "upstream_response_time":0.003,"fmt":"cache"})
+                "upstream_rt":0.003,"fmt":"cache"})
         );
         // Missing values are left out; several upstream times stay text.
         let r = parse(
@@ -435,7 +528,7 @@ mod tests {
         .unwrap();
         assert_eq!(r["user"], "bob");
         assert!(r.get("ua").is_none() && r.get("upstream_cache_status").is_none());
-        assert_eq!(r["upstream_response_time"], "0.010, 0.003");
+        assert_eq!(r["upstream_rt"], "0.010, 0.003");
         assert!(parse(&mut f, "garbage").is_err());
         assert!(parse(&mut f, r#"10.1.2.3 - - [27/Nov/2026:03:22:43 +0100] "GET / HTTP/1.1" abc 0 "-" "-" rt=1 host=h cache=- up=-"#).is_err());
     }
@@ -450,9 +543,48 @@ mod tests {
         .unwrap();
         assert_eq!(
             r,
-            serde_json::json!({"vhost":"shop.example","port":443,"client":"10.1.2.3","ts":"2026-11-27T03:22:43+00:00",
+            serde_json::json!({"vhost":"shop.example","server_port":443,"client":"10.1.2.3","ts":"2026-11-27T03:22:43+00:00",
                 "method":"POST","path":"/cart","proto":"HTTP/1.1","status":302,"bytes":512,
                 "referer":"https://shop.example/","ua":"Mozilla/5.0 \"x\"","rt":0.0025,"fmt":"vhost_timed"})
+        );
+    }
+
+    #[test]
+    fn the_most_precise_of_two_directives_fills_the_field() {
+        // The issue's case: %T (whole seconds) before %D (µs).
+        let mut f = Custom::apache(r#"LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %T/%D" timed"#).unwrap();
+        let r = parse(&mut f, r#"192.0.2.31 - - [05/Aug/2016:09:32:07 -0300] "GET /index.html HTTP/1.1" 200 5120 "http://example.com/" "Mozilla/5.0" 0/1534"#).unwrap();
+        assert_eq!(
+            (&r["rt"], &r["rt_s"], &r["bytes"]),
+            (&json!(0.001534), &json!(0), &json!(5120))
+        );
+        // %B over %b over %O for bytes, whatever their order; %>s over %s.
+        let mut f = Custom::apache(r#"LogFormat "%O %b %B %s %>s %{ms}T %D" sizes"#).unwrap();
+        let r = parse(&mut f, "700 - 0 302 200 12 12345").unwrap();
+        assert_eq!(
+            r,
+            json!({"bytes_sent": 700, "bytes": 0, "original_status": 302, "status": 200,
+                "rt_ms": 12, "rt": 0.012345, "fmt": "sizes"})
+        );
+        // Equals: the first fills the field, the other keeps its name.
+        let mut f = Custom::apache(r#"LogFormat "%v %{Host}i %h" hosts"#).unwrap();
+        let r = parse(&mut f, "a.example b.example 10.0.0.1").unwrap();
+        assert_eq!((&r["vhost"], &r["http_host"]), (&json!("a.example"), &json!("b.example")));
+        // Names of their own: written twice, the last wins; lparse's own
+        // get a `_`.
+        let mut f = Custom::apache(r#"LogFormat "%{X}i %{X}o %{Client}i %h %{fmt}i" own"#).unwrap();
+        let r = parse(&mut f, "1 2 3 10.0.0.1 4").unwrap();
+        assert_eq!(r, json!({"x": "2", "client": "10.0.0.1", "fmt_": "4", "fmt": "own"}));
+        // nginx: $msec (ms) over $time_local (s); $host and $http_host.
+        let mut f =
+            Custom::nginx(r#"log_format t '[$time_local] $msec $host $http_host';"#).unwrap();
+        let r =
+            parse(&mut f, "[27/Nov/2026:03:22:43 +0100] 1795746163.250 a.example b.example:8080")
+                .unwrap();
+        assert_eq!(
+            r,
+            json!({"time_local": "27/Nov/2026:03:22:43 +0100", "ts": "2026-11-27T02:22:43.250+00:00",
+                "vhost": "a.example", "http_host": "b.example:8080", "fmt": "t"})
         );
     }
 

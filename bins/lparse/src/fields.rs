@@ -247,20 +247,31 @@ pub fn escaped_text(
 }
 
 /// Writes a request line (already unescaped) as `method`, `path`, `query`
-/// and `proto` when it is `METHOD TARGET PROTO` (a method of capitals, `_`
-/// and `-`; a protocol starting `HTTP/`), else whole as `request`.
-/// `utf8` is the line `request` was cut from (see [`Utf8Line`]).
+/// and `proto` when its first word is a method (capitals, `_` and `-`)
+/// and either its last word a protocol (`HTTP/...`), the target being
+/// everything between (nginx logs a target as received, spaces
+/// included), or it has two words (HTTP/0.9: no protocol, so no `proto`).
+/// Anything else is kept whole as `request`. `utf8` is the line `request`
+/// was cut from (see [`Utf8Line`]).
 pub fn split_request(request: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
-    let mut parts = request.split(|&b| b == b' ');
-    if let (Some(method), Some(target), Some(proto), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    if let (Some(first), Some(last)) =
+        (memchr::memchr(b' ', request), memchr::memrchr(b' ', request))
     {
+        let method = &request[..first];
         let method_ok = !method.is_empty()
             && method.iter().all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-');
-        if method_ok && !target.is_empty() && proto.starts_with(b"HTTP/") {
+        let proto = &request[last + 1..];
+        if method_ok && first < last && proto.starts_with(b"HTTP/") {
+            let target = &request[first + 1..last];
+            if target.iter().any(|&b| b != b' ') {
+                text(obj, f::METHOD, method, utf8);
+                split_target(target, obj, utf8);
+                text(obj, f::PROTO, proto, utf8);
+                return;
+            }
+        } else if method_ok && first == last && !proto.is_empty() {
             text(obj, f::METHOD, method, utf8);
-            split_target(target, obj, utf8);
-            text(obj, f::PROTO, proto, utf8);
+            split_target(proto, obj, utf8);
             return;
         }
     }
@@ -277,6 +288,23 @@ pub fn split_target(target: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
             text(obj, f::QUERY, &target[q + 1..], utf8);
         }
         None => text(obj, f::PATH, target, utf8),
+    }
+}
+
+/// The names lparse writes itself (besides `X_b64` twins): a name from the
+/// data never takes their place.
+const OWN_NAMES: [&str; 8] =
+    [f::SRC, f::SRC_B64, f::FMT, f::LINE, f::LINE_B64, f::TRUNCATED, f::PARTIAL, f::ERR];
+
+/// A name from the data (a W3C column, a logfmt key, a custom format's
+/// variable), as a field name: with `_` added when lparse writes that name
+/// itself ([`OWN_NAMES`], or any `X_b64`, the exact bytes of a field `X`),
+/// so that a record never holds a key twice.
+pub fn own_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if OWN_NAMES.contains(&name) || name.ends_with(f::B64_SUFFIX) {
+        std::borrow::Cow::Owned(format!("{name}_"))
+    } else {
+        std::borrow::Cow::Borrowed(name)
     }
 }
 
@@ -422,7 +450,27 @@ mod tests {
             r,
             serde_json::json!({"method": "GET", "path": "/a", "query": "b=1?c", "proto": "HTTP/1.1"})
         );
-        for junk in [&b"get / HTTP/1.1"[..], b"GET / HTTP/1.1 x", b"GET /", b"GET  HTTP/1.1", b""] {
+        // nginx writes the target as it came, spaces included; HTTP/0.9
+        // has no protocol.
+        let request = "GET /a b/c d.html?q=1 2 HTTP/1.1";
+        let r = record(|obj| split_request(request.as_bytes(), obj, Utf8Line::from(request)));
+        assert_eq!(
+            r,
+            serde_json::json!({"method": "GET", "path": "/a b/c d.html", "query": "q=1 2", "proto": "HTTP/1.1"})
+        );
+        let r = record(|obj| split_request(b"GET /old", obj, Utf8Line::from("GET /old")));
+        assert_eq!(r, serde_json::json!({"method": "GET", "path": "/old"}));
+        for junk in [
+            &b"get / HTTP/1.1"[..],
+            b"GET / HTTP/1.1 x",
+            b"GET / x",
+            b"GET ",
+            b"GET",
+            b"GET  HTTP/1.1",
+            b"GET   HTTP/1.1",
+            b"HTTP/1.1",
+            b"",
+        ] {
             let r = record(|obj| split_request(junk, obj, Utf8Line::check(junk)));
             assert_eq!(r, serde_json::json!({"request": String::from_utf8_lossy(junk)}));
         }

@@ -18,8 +18,35 @@ type CivilHour = (i16, i8, i8, i8);
 /// and it is no error.
 pub const NOT_A_RECORD: &str = "a directive, not a record";
 
+/// How well a line fits the format that parsed it (see [`Ctx::fit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// The whole line, as the format writes it.
+    Whole,
+    /// The whole format, followed by fields it has no name for (kept as
+    /// `extra`): a format that names them would fit better.
+    Extra,
+    /// Only the line's complete leading fields; the reason says what was
+    /// missing or unreadable. The record is marked `partial`.
+    Partial(&'static str),
+}
+
+impl Fit {
+    /// The order of preference: lower is better.
+    fn rank(self) -> u8 {
+        match self {
+            Fit::Whole => 0,
+            Fit::Extra => 1,
+            Fit::Partial(_) => 2,
+        }
+    }
+}
+
 /// What a parser may need besides the line.
 pub struct Ctx {
+    /// How well the line being parsed fits: [`Fit::Whole`] before each
+    /// parse, lowered by a format that read less than the whole line.
+    pub fit: Fit,
     /// The zone of times written without an offset (`--tz`, else local).
     pub zone: jiff::tz::TimeZone,
     /// When this run started: syslog lines have no year, inferred from it.
@@ -45,6 +72,7 @@ impl Ctx {
     /// A context for times without an offset in `zone`, now.
     pub fn new(zone: jiff::tz::TimeZone) -> Self {
         Ctx {
+            fit: Fit::Whole,
             zone,
             now: jiff::Timestamp::now(),
             source: Vec::new(),
@@ -88,12 +116,20 @@ pub trait LogFormat: Send + CloneFormat {
 
     /// Writes the fields of `line` into `obj` (after `src`), ending with
     /// `fmt`; or says in a few words why the line is not in this format.
-    /// On `Err` whatever was written is discarded by the caller.
+    /// On `Err` whatever was written is discarded by the caller. A format
+    /// that keeps only part of the line says so in [`Ctx::fit`].
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str>;
 
     /// Whether a line's parse may depend on the source's earlier lines
     /// (W3C's `#Fields:` header). Such formats keep lparse on one thread.
     fn stateful(&self) -> bool {
+        false
+    }
+
+    /// Whether the format writes names it cannot know before the line
+    /// (a JSON log's keys next to canonical names): its records are checked
+    /// for a key written twice, and the last kept ([`unique_keys`]).
+    fn free_names(&self) -> bool {
         false
     }
 }
@@ -162,9 +198,16 @@ impl Formats {
     /// Writes the record of a line of `source` at the end of `buf`: `src`
     /// fields, the parsed fields, `truncated` if set, and `\n` (nothing for
     /// a line a format calls [`NOT_A_RECORD`]). The source's
-    /// last format is tried first, then the others. On failure nothing is
-    /// written and the reason is the one of the format tried first (the
-    /// likeliest).
+    /// last format is tried first, then the others; the first that fits the
+    /// whole line wins, else the best of the weaker fits ([`Fit`]). On
+    /// failure nothing is written and the reason is the one of the format
+    /// tried first (the likeliest).
+    ///
+    /// Control bytes before the first field (a hole of NULs left by
+    /// copytruncate) are no part of any field: the line is read after them.
+    ///
+    /// `Ok(Some(reason))` when the record is partial: it then also holds
+    /// the whole `line`, `"partial":true` and the reason as `err`.
     pub fn write_record(
         &mut self,
         source: &[u8],
@@ -173,17 +216,21 @@ impl Formats {
         truncated: bool,
         buf: &mut Vec<u8>,
         ctx: &mut Ctx,
-    ) -> Result<(), &'static str> {
+    ) -> Result<Option<String>, &'static str> {
         let mark = buf.len();
         if ctx.source != source {
             ctx.source.clear();
             ctx.source.extend_from_slice(source);
         }
+        let junk = junk_len(line);
+        let body = &line[junk..];
         let first = match &self.recent {
             Some((s, i)) if s == source => *i,
             _ => self.last.get(source).copied().unwrap_or(0),
         };
         let mut reason = None;
+        // The best weaker fit so far: the format's index and its fit.
+        let mut best: Option<(usize, Fit)> = None;
         for k in 0..self.formats.len() {
             // The source's last format, then the others in their order.
             let i = match k {
@@ -193,27 +240,28 @@ impl Formats {
             };
             let mut obj = Object::new(buf);
             obj.raw_fields(src_fields);
-            match self.formats[i].parse(line, &mut obj, ctx) {
-                Ok(()) => {
-                    self.stateful_hit |= self.formats[i].stateful();
-                    if truncated {
-                        obj.raw(logkit_common::record::TRUNCATED, b"true");
+            ctx.fit = Fit::Whole;
+            match self.formats[i].parse(body, &mut obj, ctx) {
+                Ok(()) if ctx.fit == Fit::Whole => {
+                    let partial = self.finish(obj, i, source, line, junk, Fit::Whole, truncated);
+                    if partial.is_some() || self.formats[i].free_names() {
+                        unique_keys(buf, mark);
                     }
-                    obj.finish();
                     buf.push(b'\n');
-                    let cached = matches!(&self.recent, Some((s, j)) if s == source && *j == i);
-                    if !cached {
-                        self.last.insert(source.to_vec(), i);
-                        self.recent = Some((source.to_vec(), i));
+                    return Ok(partial);
+                }
+                Ok(()) => {
+                    if best.is_none_or(|(_, fit)| ctx.fit.rank() < fit.rank()) {
+                        best = Some((i, ctx.fit));
                     }
-                    return Ok(());
+                    buf.truncate(mark);
                 }
                 Err(why) if why == NOT_A_RECORD => {
                     self.stateful_hit |= self.formats[i].stateful();
                     buf.truncate(mark);
                     self.last.insert(source.to_vec(), i);
                     self.recent = Some((source.to_vec(), i));
-                    return Ok(());
+                    return Ok(None);
                 }
                 Err(why) => {
                     reason.get_or_insert(why);
@@ -221,11 +269,114 @@ impl Formats {
                 }
             }
         }
+        if let Some((i, fit)) = best {
+            // Parsed again: a weaker fit is rare, and a format writes
+            // straight into the record.
+            let mut obj = Object::new(buf);
+            obj.raw_fields(src_fields);
+            ctx.fit = Fit::Whole;
+            if self.formats[i].parse(body, &mut obj, ctx).is_ok() {
+                let partial = self.finish(obj, i, source, line, junk, fit, truncated);
+                unique_keys(buf, mark);
+                buf.push(b'\n');
+                return Ok(partial);
+            }
+            buf.truncate(mark);
+        }
         Err(reason.unwrap_or("no format matches"))
     }
 
+    /// Ends the record of a line that format `i` parsed, remembering the
+    /// format for the source; the reason when the record is partial.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &mut self,
+        mut obj: Object<'_>,
+        i: usize,
+        source: &[u8],
+        line: &[u8],
+        junk: usize,
+        fit: Fit,
+        truncated: bool,
+    ) -> Option<String> {
+        self.stateful_hit |= self.formats[i].stateful();
+        if truncated {
+            obj.raw(logkit_common::record::TRUNCATED, b"true");
+        }
+        let partial = match (fit, junk) {
+            (Fit::Partial(why), 0) => Some(why.to_owned()),
+            (Fit::Partial(why), n) => Some(format!("{n} junk bytes before the first field; {why}")),
+            (_, 0) => None,
+            (_, n) => Some(format!("{n} junk bytes before the first field")),
+        };
+        if let Some(why) = &partial {
+            // The whole line is kept: no byte of it is lost, junk included.
+            obj.bytes(logkit_common::record::LINE, line);
+            obj.raw(logkit_common::record::PARTIAL, b"true");
+            obj.str(logkit_common::record::ERR, why);
+        }
+        obj.finish();
+        let cached = matches!(&self.recent, Some((s, j)) if s == source && *j == i);
+        if !cached {
+            self.last.insert(source.to_vec(), i);
+            self.recent = Some((source.to_vec(), i));
+        }
+        partial
+    }
     /// The names of the formats, for messages.
     pub fn names(&self) -> Vec<&str> {
         self.formats.iter().map(|f| f.name()).collect()
+    }
+}
+
+/// The length of the control bytes (C0 other than TAB, and DEL) that start
+/// `line`: no log format starts with them, and they are no part of a field.
+fn junk_len(line: &[u8]) -> usize {
+    line.iter().take_while(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f).count()
+}
+
+/// Makes the object at `buf[start..]` hold each key once: of a key written
+/// twice, the last value is kept, at its last place (as jq and lcount read
+/// an object with a repeated key).
+pub fn unique_keys(buf: &mut Vec<u8>, start: usize) {
+    let Ok(mut scan) = logkit_common::flat::Fields::new(&buf[start..]) else { return };
+    let mut fields = Vec::new();
+    while let Ok(Some(field)) = scan.next() {
+        let key = match field.key_escaped {
+            false => String::from_utf8_lossy(field.key).into_owned(),
+            true => {
+                logkit_common::flat::decode_str(&[b"\"", field.key, b"\""].concat()).into_owned()
+            }
+        };
+        fields.push((key, field.value));
+    }
+    let last = |i: usize| fields[i + 1..].iter().all(|(k, _)| *k != fields[i].0);
+    if (0..fields.len()).all(last) {
+        return;
+    }
+    let mut out = Vec::with_capacity(buf.len() - start);
+    let mut obj = Object::new(&mut out);
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if last(i) {
+            obj.key_escaped(key).extend_from_slice(value);
+        }
+    }
+    obj.finish();
+    buf.truncate(start);
+    buf.extend_from_slice(&out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_of_a_key_written_twice_is_kept() {
+        let mut buf = b"x{\"a\":1,\"b\":{\"a\":2},\"a\":3,\"\\u0062\":4}".to_vec();
+        unique_keys(&mut buf, 1);
+        assert_eq!(buf, b"x{\"a\":3,\"b\":4}");
+        let mut once = b"{\"a\":1,\"b\":2}".to_vec();
+        unique_keys(&mut once, 0);
+        assert_eq!(once, b"{\"a\":1,\"b\":2}");
     }
 }

@@ -35,6 +35,10 @@ impl LogFormat for JsonLog {
         "json"
     }
 
+    fn free_names(&self) -> bool {
+        true
+    }
+
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str> {
         let trimmed = line.trim_ascii();
         if trimmed.first() != Some(&b'{') {
@@ -50,11 +54,20 @@ impl LogFormat for JsonLog {
             };
             fields.push((key, field.value));
         }
+        // A key given twice: the last wins, as in jq and lcount.
+        let mut k = 0;
+        while k < fields.len() {
+            if fields[k + 1..].iter().any(|(key, _)| *key == fields[k].0) {
+                fields.remove(k);
+            } else {
+                k += 1;
+            }
+        }
         let time_key = TIME_KEYS.iter().find(|k| fields.iter().any(|(key, _)| key == *k)).copied();
         let mut written: Vec<&'static str> = Vec::new();
         let mut time_done = false;
         for (key, value) in &fields {
-            if key == f::SRC || key == f::FMT {
+            if key == f::SRC || key == f::SRC_B64 {
                 continue;
             }
             if !time_done && Some(key.as_ref()) == time_key {
@@ -65,7 +78,8 @@ impl LogFormat for JsonLog {
                     continue;
                 }
             }
-            if let Some(kind) = vars::nginx(key) {
+            // `$msec` stays a number: the line's time is found above.
+            if let Some(kind) = vars::nginx(key).filter(|k| *k != Kind::Epoch) {
                 if write_canonical(kind, value, obj, &mut written, ctx) {
                     continue;
                 }
@@ -76,7 +90,14 @@ impl LogFormat for JsonLog {
                 }
                 _ => Cow::Borrowed(value),
             };
-            obj.key_escaped(key).extend_from_slice(&raw);
+            // The application's `err` is its own (lparse's comes only with
+            // `line`); its `X_b64` fields are no twins lparse wrote.
+            let name = match key.as_ref() {
+                f::ERR => Cow::Borrowed(f::ERR),
+                k if k.ends_with(f::B64_SUFFIX) => Cow::Borrowed(k),
+                k => crate::fields::own_name(k),
+            };
+            obj.key_escaped(&name).extend_from_slice(&raw);
         }
         obj.str(f::FMT, "json");
         Ok(())
@@ -146,6 +167,38 @@ mod tests {
         assert!(r.get("src").is_none());
     }
 
+    /// The record `Formats` writes of a JSON line (checked for keys given
+    /// twice, which `Formats` resolves).
+    fn written(line: &str) -> serde_json::Value {
+        let mut formats = crate::format::Formats::new(vec![Box::new(JsonLog)]);
+        let mut buf = Vec::new();
+        let mut ctx = Ctx::new(TimeZone::UTC);
+        formats.write_record(b"s", line.as_bytes(), b"", false, &mut buf, &mut ctx).unwrap();
+        crate::testing::assert_unique_keys(buf.trim_ascii_end());
+        serde_json::from_slice(&buf).unwrap()
+    }
+
+    #[test]
+    fn every_record_has_each_key_once_and_the_last_wins() {
+        assert_eq!(
+            written(r#"{"status":404,"msg":"a","status":200}"#),
+            serde_json::json!({"msg":"a","status":200,"fmt":"json"})
+        );
+        // A canonical name from an nginx variable and the same name as a key.
+        assert_eq!(
+            written(r#"{"client":"10.0.0.1","remote_addr":"10.0.0.2"}"#),
+            serde_json::json!({"client":"10.0.0.2","fmt":"json"})
+        );
+        // Names lparse writes itself get a `_`; the application's err and
+        // *_b64 fields are its own; its src is dropped.
+        assert_eq!(
+            written(
+                r#"{"fmt":"x","truncated":false,"partial":1,"line":"42","err":"e","p_b64":"AA==","src":"a","src_b64":"YQ=="}"#
+            ),
+            serde_json::json!({"fmt_":"x","truncated_":false,"partial_":1,"line_":"42","err":"e","p_b64":"AA==","fmt":"json"})
+        );
+    }
+
     #[test]
     fn fractions_beyond_nanoseconds_are_cut_to_nine_digits() {
         // With an offset, and without one (read in UTC here).
@@ -166,7 +219,7 @@ mod tests {
             r,
             serde_json::json!({"ts":"2026-11-27T03:22:43+00:00","client":"10.0.0.1","method":"GET","path":"/a",
                 "query":"b=1","proto":"HTTP/1.1","status":404,"bytes":153,"rt":0.004,"ua":"curl/8",
-                "upstream_cache_status":"MISS","upstream_response_time":0.003,"fmt":"json"})
+                "upstream_cache_status":"MISS","upstream_rt":0.003,"fmt":"json"})
         );
     }
 

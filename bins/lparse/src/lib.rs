@@ -2,12 +2,15 @@
 //!
 //! Usage: `lparse [OPTIONS] [FILE]...`
 //!
-//! Input lines are ltail records (`{"src":…,"line":…}`, the exact bytes
-//! taken from `line_b64` when present) or raw log lines. Each becomes one
-//! record of the record format (docs/records.md): `src` is kept and the
-//! canonical fields are added. A line that does not parse is kept as
-//! `line` with a short reason in `err`, reported on stderr with its source
-//! and line number, and counted; `--strict` makes the first one fatal.
+//! Input lines are ltail records (`{"src":…,"line":…}` with only ltail's
+//! keys, the exact bytes taken from `line_b64` when present) or raw log
+//! lines. Each becomes one record of the record format (docs/records.md):
+//! `src` is kept and the canonical fields are added. A line of which only
+//! the leading fields could be read keeps them, marked `partial` with the
+//! whole `line` and `err`; a line that does not parse is kept as `line`
+//! with a short reason in `err`. Both are reported on stderr with their
+//! source and line number, and counted apart; `--strict` makes the first
+//! one fatal.
 
 pub mod access;
 pub mod apache_error;
@@ -44,7 +47,8 @@ Examples:
 Formats (found per source from its lines, or named with --format; see
 docs/formats.md):
   combined   common and combined, as nginx and Apache httpd write them,
-             optionally followed by nginx's $request_time
+             with what nginx setups append ($request_time
+             $upstream_response_time, $host; anything else as extra)
   main       nginx's main: combined plus \"$http_x_forwarded_for\"
   vcombined  Apache's vhost_combined (%v:%p first)
   json       JSON lines (application logs, nginx escape=json): fields kept,
@@ -81,7 +85,8 @@ pub struct Args {
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
 
-    /// Stop at the first line that does not parse, with exit status 2.
+    /// Stop at the first line that does not parse or parses only in part,
+    /// with exit status 2.
     #[arg(long)]
     strict: bool,
 
@@ -121,6 +126,7 @@ pub fn run() -> Result<Outcome> {
     }
     let mut parser = LineParser::new(
         BadInput::new("lparse", args.strict),
+        BadInput::new("lparse", args.strict),
         format::Formats::new(all),
         format::Ctx::new(zone),
     );
@@ -137,7 +143,10 @@ pub fn run() -> Result<Outcome> {
         parser.parse_input(input, &name, &label, &mut out).with_context(|| label.clone())?;
     }
     out.flush()?;
-    Ok(parser.bad.finish("lines that did not parse (kept with \"err\") or files not read"))
+    let partial =
+        parser.partial.finish("partial records (leading fields kept, marked \"partial\")");
+    let bad = parser.bad.finish("lines that did not parse (kept with \"err\") or files not read");
+    Ok(if partial == Outcome::Success { bad } else { partial })
 }
 
 /// Where a line came from, for messages: the input and line number, and
@@ -195,6 +204,8 @@ fn builtin_formats() -> Vec<Box<dyn format::LogFormat>> {
 /// The per-run state: reusable buffers and the bad-line report.
 struct LineParser {
     bad: BadInput,
+    /// Lines of which only the leading fields were kept, counted apart.
+    partial: BadInput,
     formats: format::Formats,
     ctx: format::Ctx,
     line_buf: Vec<u8>,
@@ -210,8 +221,8 @@ struct InputCtx<'a> {
 }
 
 impl LineParser {
-    fn new(bad: BadInput, formats: format::Formats, ctx: format::Ctx) -> Self {
-        LineParser { bad, formats, ctx, line_buf: Vec::new(), src_buf: Vec::new() }
+    fn new(bad: BadInput, partial: BadInput, formats: format::Formats, ctx: format::Ctx) -> Self {
+        LineParser { bad, partial, formats, ctx, line_buf: Vec::new(), src_buf: Vec::new() }
     }
 
     fn parse_input<R: std::io::Read + std::os::fd::AsFd>(
@@ -319,7 +330,11 @@ impl LineParser {
             buf,
             &mut self.ctx,
         ) {
-            Ok(()) => Ok(()),
+            Ok(None) => Ok(()),
+            // The record is written; under --strict the run ends after it.
+            Ok(Some(why)) => self
+                .partial
+                .report_at(&input.source.place(input.number), &format!("partial: {why}")),
             Err(reason) => self.write_error(line, input, reason, buf),
         }
     }

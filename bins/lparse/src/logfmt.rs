@@ -105,13 +105,14 @@ impl LogFormat for Logfmt {
         }
         for (i, pair) in pairs.iter().enumerate() {
             let k = key(pair);
-            let ours = [f::SRC, f::FMT, f::TS].iter().any(|name| k == name.as_bytes());
-            if Some(i) == time_pair || ours || !is_last(i) {
+            if Some(i) == time_pair || k == f::TS.as_bytes() || !is_last(i) {
                 continue;
             }
             // Keys hold no quote, backslash or control character (see
-            // `scan`), so they can be written as they are.
-            let name = String::from_utf8_lossy(k);
+            // `scan`), so they can be written as they are; names lparse
+            // writes itself get a `_`.
+            let key = String::from_utf8_lossy(k);
+            let name = crate::fields::own_name(&key);
             match pair.value {
                 Value::Flag => obj.raw(&name, b"true"),
                 Value::Bare(a, b) => {
@@ -311,8 +312,16 @@ mod tests {
     #[test]
     fn the_last_of_a_duplicate_key_wins() {
         assert_eq!(parse("a=1 b=2 a=3").unwrap(), json!({"b":2,"a":3,"fmt":"logfmt"}));
-        // The record's src and fmt are its own.
-        assert_eq!(parse("src=x fmt=y a=1").unwrap(), json!({"a":1,"fmt":"logfmt"}));
+        // Names lparse writes itself (src, fmt, a value's `_b64` twin) are
+        // the record's own: the line's keep theirs with a `_`.
+        assert_eq!(
+            parse("src=x fmt=y a=1").unwrap(),
+            json!({"src_":"x","fmt_":"y","a":1,"fmt":"logfmt"})
+        );
+        assert_eq!(
+            parse_bytes(b"u=\xff u_b64=q").unwrap(),
+            json!({"u":"\u{fffd}","u_b64":"/w==","u_b64_":"q","fmt":"logfmt"})
+        );
     }
 
     #[test]

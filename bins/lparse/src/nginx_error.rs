@@ -23,8 +23,9 @@
 //! [`Ctx::zone`]), `level`, `pid`, `tid`, `cid` (integers), `msg` (up to the
 //! trailer), `file`, `client`, `server`, `method`/`path`/`query`/`proto`
 //! (or `request` when the request line is not `METHOD TARGET PROTO`, as in
-//! access logs), `subrequest`, `upstream`, `host`, `referer` (nginx spells
-//! it `referrer`), `extra`, `fmt`.
+//! access logs), `subrequest`, `upstream`, `vhost` (nginx's `host`: the
+//! `Host` header, named as in access records), `referer` (nginx spells it
+//! `referrer`), `extra`, `fmt`.
 //!
 //! `file` is the file a message names, for these messages only: `open() "F"
 //! failed`, `stat() "F" failed`, `opendir() "F" failed`, `directory index of
@@ -250,7 +251,7 @@ impl LogFormat for NginxError {
             if !t.server.is_empty() {
                 text(obj, f::SERVER, t.server, utf8);
             }
-            let names = [f::REQUEST, f::SUBREQUEST, f::UPSTREAM, f::HOST, f::REFERER];
+            let names = [f::REQUEST, f::SUBREQUEST, f::UPSTREAM, f::VHOST, f::REFERER];
             for (rank, value) in t.values.iter().enumerate() {
                 match value {
                     None | Some([]) => {}
@@ -294,7 +295,7 @@ mod tests {
                 "msg": "open() \"/tmp/docroot/static/app.v2.js\" failed (2: No such file or directory)",
                 "file": "/tmp/docroot/static/app.v2.js", "client": "127.0.0.1", "server": "localhost",
                 "method": "GET", "path": "/static/app.v2.js", "proto": "HTTP/1.1",
-                "upstream": "http://127.0.0.1:9000/x", "host": "127.0.0.1:18080",
+                "upstream": "http://127.0.0.1:9000/x", "vhost": "127.0.0.1:18080",
                 "referer": "http://127.0.0.1:18080/", "fmt": "nginx_error"})
         );
     }
@@ -319,13 +320,13 @@ mod tests {
             json!({"ts": "2026-11-27T03:22:40+00:00", "level": "error", "pid": 6694, "tid": 0, "cid": 100,
                 "msg": "directory index of \"/srv/static/\" is forbidden", "file": "/srv/static/",
                 "client": "::1", "method": "GET", "path": "/static/", "query": "a=1",
-                "proto": "HTTP/1.1", "host": "h", "fmt": "nginx_error"})
+                "proto": "HTTP/1.1", "vhost": "h", "fmt": "nginx_error"})
         );
         // Values are written raw: a quote in the request line, a backslash.
         let r = nginx(r#"2026/11/27 03:22:40 [info] 1#1: *7 client sent invalid request while reading client request line, client: 10.0.0.1, server: _, request: "GET /a"b\x41 HTTP/1.1", referrer: "x", host: "y""#).unwrap();
         assert_eq!(r["path"], "/a\"b\\x41");
         assert_eq!(r["referer"], "x\", host: \"y");
-        assert!(r.get("host").is_none());
+        assert!(r.get("vhost").is_none());
         // A ", client: " in the message is not the trailer.
         let r = nginx(r#"2026/11/27 03:22:40 [error] 1#1: *7 open() "/srv/a, client: b" failed (2: No such file or directory), client: 10.0.0.1, server: s, request: "GET /a HTTP/1.1""#).unwrap();
         assert_eq!(r["file"], "/srv/a, client: b");
@@ -425,7 +426,7 @@ mod tests {
                     }
                     want.insert("proto".into(), json!("HTTP/1.1"));
                 }
-                for (key, name, value) in [("upstream", "upstream", upstream), ("host", "host", host), ("referrer", "referer", referrer)] {
+                for (key, name, value) in [("upstream", "upstream", upstream), ("host", "vhost", host), ("referrer", "referer", referrer)] {
                     if let Some(v) = value {
                         line.push_str(&format!(", {key}: \"{v}\""));
                         want.insert(name.into(), json!(v));

@@ -31,6 +31,7 @@ pub(crate) use logkit_common::parallel::CHUNK;
 struct Parsed {
     records: Vec<u8>,
     bad: BadInput,
+    partial: BadInput,
     /// The worker's formats after the chunk: the choices to carry on with.
     formats: Formats,
 }
@@ -50,15 +51,19 @@ pub(crate) fn parse_rest<R: Read>(
         out,
         || (seed.clone(), ctx.fork()),
         |(seed, ctx): &mut (Formats, Ctx), chunk: &Chunk| {
-            let mut worker =
-                LineParser::new(BadInput::collecting("lparse"), seed.clone(), ctx.fork());
+            let mut worker = LineParser::new(
+                BadInput::collecting("lparse"),
+                BadInput::collecting("lparse"),
+                seed.clone(),
+                ctx.fork(),
+            );
             let mut records = Vec::with_capacity(chunk.len() * 512);
             for line in chunk.lines() {
                 // A collecting reporter never ends the run.
                 let _ =
                     worker.parse_line(line.bytes, line.number, line.truncated, input, &mut records);
             }
-            Parsed { records, bad: worker.bad, formats: worker.formats }
+            Parsed { records, bad: worker.bad, partial: worker.partial, formats: worker.formats }
         },
         |out, chunk, parsed| {
             take(parser, &seed, chunk, parsed, input, out)?;
@@ -85,6 +90,7 @@ fn take(
         out.buf().extend_from_slice(&parsed.records);
         out.end_record()?;
         parser.bad.report_collected(parsed.bad)?;
+        parser.partial.report_collected(parsed.partial)?;
         parser.formats.take_choices(&parsed.formats);
     } else {
         for line in chunk.lines() {

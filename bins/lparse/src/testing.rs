@@ -20,7 +20,23 @@ pub fn record_in(
     let mut obj = Object::new(&mut buf);
     format.parse(line, &mut obj, ctx)?;
     obj.finish();
+    assert_unique_keys(&buf);
     Ok(serde_json::from_slice(&buf).expect("valid JSON"))
+}
+
+/// Checks that a record holds each key once (serde_json would quietly keep
+/// the last of two).
+///
+/// # Panics
+///
+/// When a key is there twice, or the record is not a JSON object.
+pub fn assert_unique_keys(record: &[u8]) {
+    let mut fields = logkit_common::flat::Fields::new(record).expect("a JSON object");
+    let mut keys = std::collections::HashSet::new();
+    while let Some(field) = fields.next().expect("a JSON object") {
+        let key = logkit_common::flat::decode_str(&[b"\"", field.key, b"\""].concat()).into_owned();
+        assert!(keys.insert(key.clone()), "{key} twice in {}", String::from_utf8_lossy(record));
+    }
 }
 
 /// [`record_in`] with times read in UTC.

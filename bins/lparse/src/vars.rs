@@ -23,6 +23,11 @@ pub enum Kind {
     Micros(&'static str),
     /// Milliseconds, written as seconds (`%{ms}T`).
     Millis(&'static str),
+    /// Seconds as a number; several (nginx's retried upstreams, `0.010,
+    /// 0.003`) kept as the text nginx wrote.
+    SecondsOrList(&'static str),
+    /// A time as epoch seconds with a fraction (`$msec`), written in UTC.
+    Epoch,
     /// A time: CLF (`$time_local`, `%t`) or ISO 8601 (`$time_iso8601`).
     Time,
     /// The request line: `method`, `path`, `query`, `proto`.
@@ -49,8 +54,87 @@ pub fn nginx(name: &str) -> Option<Kind> {
         "http_user_agent" => Kind::Text(f::UA),
         "host" | "server_name" | "http_host" => Kind::Text(f::VHOST),
         "request_time" => Kind::Seconds(f::RT),
+        "upstream_response_time" => Kind::SecondsOrList(f::UPSTREAM_RT),
+        "msec" => Kind::Epoch,
         _ => return None,
     })
+}
+
+/// The field a kind fills first (a request line fills `method`, `path`,
+/// `query` and `proto`: `method`). Two variables with the same primary
+/// field are rivals: the more precise fills it (see [`nginx_precision`],
+/// [`apache_precision`]).
+pub fn primary(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Text(name)
+        | Kind::Int(name)
+        | Kind::Seconds(name)
+        | Kind::Micros(name)
+        | Kind::Millis(name)
+        | Kind::SecondsOrList(name) => name,
+        Kind::Time | Kind::Epoch => f::TS,
+        Kind::Request => f::METHOD,
+        Kind::Target => f::PATH,
+    }
+}
+
+/// How precise an nginx variable is for its canonical field: `$msec`
+/// (milliseconds) over `$time_local` and `$time_iso8601` (seconds); the
+/// others alike (the first written wins).
+pub fn nginx_precision(name: &str) -> u8 {
+    u8::from(name == "msec")
+}
+
+/// How precise an Apache directive is for its canonical field: `%D` and
+/// `%{us}T` (µs) over `%{ms}T` over `%T` (s) for `rt`; `%B` (bytes, `0`
+/// for none) over `%b` (`-` for none) over `%O` (with headers) for
+/// `bytes`; `%>s` (the final status) over `%s`; the others alike.
+pub fn apache_precision(directive: &str, arg: Option<&str>) -> u8 {
+    match (directive, arg) {
+        ("D", None) | ("T", Some("us")) => 3,
+        ("T", Some("ms")) => 2,
+        ("B", None) => 3,
+        ("b", None) => 2,
+        (">s", None) => 2,
+        _ => 1,
+    }
+}
+
+/// The name of an Apache directive that has a canonical field, for when a
+/// more precise rival fills that field (see [`apache_precision`]): its
+/// value then keeps this name.
+pub fn apache_own_name(directive: &str, arg: Option<&str>) -> String {
+    let arg = arg.map(str::to_ascii_lowercase);
+    match (directive, arg.as_deref()) {
+        ("T", None | Some("s")) => "rt_s",
+        ("T", Some("ms")) => "rt_ms",
+        ("D", None) | ("T", Some("us")) => "rt_us",
+        ("B" | "b", None) => "body_bytes_sent",
+        ("O", None) => "bytes_sent",
+        ("s" | "<s", None) => "original_status",
+        (">s", None) => "final_status",
+        ("h", None) => "remote_host",
+        ("a", None) => "remote_ip",
+        ("v", None) => "server_name",
+        ("V", None) => "server_name_used",
+        ("i", Some("host")) => "http_host",
+        ("i", Some("referer")) => "http_referer",
+        ("i", Some("user-agent")) => "http_user_agent",
+        ("m", None) => "request_method",
+        ("U", None) => "url_path",
+        ("H", None) => "request_protocol",
+        ("u", None) => "remote_user",
+        ("r", None) => "request",
+        ("t", _) => "time",
+        _ => return apache_name(directive, arg.as_deref()),
+    }
+    .to_owned()
+}
+
+/// Whether an Apache directive with a canonical field is a number under
+/// its own name ([`apache_own_name`]).
+pub fn apache_own_number(directive: &str) -> bool {
+    matches!(directive, "T" | "D" | "B" | "b" | "O" | "s" | "<s" | ">s")
 }
 
 /// Variables that are numbers in nginx's output, kept under their own name
@@ -60,14 +144,12 @@ pub fn nginx_number(name: &str) -> bool {
         name,
         "bytes_sent"
             | "request_length"
-            | "upstream_response_time"
             | "upstream_connect_time"
             | "upstream_header_time"
             | "upstream_status"
             | "connection"
             | "connection_requests"
             | "pid"
-            | "msec"
             | "server_port"
             | "remote_port"
             | "upstream_response_length"
@@ -101,14 +183,16 @@ pub fn apache(directive: &str, arg: Option<&str>) -> Option<Kind> {
 }
 
 /// The field name for an Apache directive without a canonical one:
-/// `%{X-Forwarded-For}i` → `x_forwarded_for`, `%p` → `port`, ...
+/// `%{X-Forwarded-For}i` → `x_forwarded_for`, `%p` → `server_port`, ...
 pub fn apache_name(directive: &str, arg: Option<&str>) -> String {
     if let Some(a) = arg {
         return a.to_ascii_lowercase().replace('-', "_");
     }
     match directive {
         "l" => "ident",
-        "p" => "port",
+        // nginx's names for the same: one name for one thing.
+        "p" => f::SERVER_PORT,
+        "A" => f::SERVER_ADDR,
         "P" => f::PID,
         "k" => "keepalive",
         "I" => "bytes_in",
@@ -163,6 +247,23 @@ pub fn write<'t>(
             let n = number().and_then(|t| t.parse::<u64>().ok()).ok_or("not a number")?;
             if once(name) {
                 obj.uint(name, n);
+            }
+        }
+        Kind::SecondsOrList(name) => {
+            let one = number().and_then(|t| t.parse::<f64>().ok()).filter(|x| x.is_finite());
+            if once(name) {
+                match one {
+                    Some(x) => obj.float(name, x),
+                    None => crate::fields::text(obj, name, text, utf8),
+                }
+            }
+        }
+        Kind::Epoch => {
+            let stamp = layouts::epoch(text)
+                .and_then(|t| t.to_stamp(&jiff::tz::TimeZone::UTC))
+                .ok_or("bad time")?;
+            if once(f::TS) {
+                obj.str(f::TS, &format_rfc3339_frac(stamp.instant, stamp.offset));
             }
         }
         Kind::Seconds(name) | Kind::Micros(name) | Kind::Millis(name) => {

@@ -80,6 +80,22 @@ enum Column {
     Rt,
     /// Any other column, under its own name.
     Other(String),
+    /// A column whose name a later column gives again: the last wins.
+    Shadowed,
+}
+
+impl Column {
+    /// The field the column fills.
+    fn field(&self) -> Option<&str> {
+        match self {
+            Column::Date | Column::Time => Some(f::TS),
+            Column::Text(name) | Column::Int(name, _) => Some(name),
+            Column::Ua => Some(f::UA),
+            Column::Rt => Some(f::RT),
+            Column::Other(name) => Some(name),
+            Column::Shadowed => None,
+        }
+    }
 }
 
 type Error = &'static str;
@@ -108,7 +124,8 @@ fn column(name: &[u8]) -> Column {
                 .iter()
                 .map(|&b| if b < 0x20 || b == 0x7f || b == b'"' || b == b'\\' { b'_' } else { b })
                 .collect();
-            Column::Other(String::from_utf8_lossy(&clean).into_owned())
+            let name = String::from_utf8_lossy(&clean);
+            Column::Other(crate::fields::own_name(&name).into_owned())
         }
     }
 }
@@ -128,7 +145,18 @@ impl W3c {
     /// Records what a directive line says for `source`.
     fn directive(&mut self, line: &[u8], source: &[u8]) {
         if let Some(names) = strip_directive(line, "#Fields:") {
-            let columns: Vec<Column> = values(names).map(column).collect();
+            let mut columns: Vec<Column> = values(names).map(column).collect();
+            // A field named twice: the last column wins (`date` and `time`
+            // both fill ts, each once).
+            for i in 0..columns.len() {
+                let later = |c: &Column| match (&columns[i], c) {
+                    (Column::Date, Column::Time) | (Column::Time, Column::Date) => false,
+                    (a, b) => a.field().is_some() && a.field() == b.field(),
+                };
+                if columns[i + 1..].iter().any(later) {
+                    columns[i] = Column::Shadowed;
+                }
+            }
             let header = self.header(source);
             header.date_col = columns.iter().position(|c| *c == Column::Date);
             header.time_col = columns.iter().position(|c| *c == Column::Time);
@@ -190,7 +218,7 @@ impl LogFormat for W3c {
                 continue;
             }
             match column {
-                Column::Date | Column::Time => {}
+                Column::Date | Column::Time | Column::Shadowed => {}
                 Column::Text(name) => text(obj, name, v, utf8),
                 Column::Int(name, why) => obj.uint(name, uint(v).ok_or(*why)?),
                 Column::Ua => {
@@ -313,12 +341,37 @@ mod tests {
                 "vhost":"www.example.com","bytes":1024,"cs-bytes":300,"x-ratio":0.25,
                 "s-sitename":"W3SVC1","cs(Cookie)":"a=b;+c=d","fmt":"w3c"})
         );
-        // Without a date, no ts.
+        // Without a date, no ts; nor without a time: #Date is when the
+        // log began, not when a request came.
         let r = parse(&["#Fields: time sc-status", "17:42 200"]).unwrap();
         assert_eq!(r, json!({"status":200,"fmt":"w3c"}));
+        let r = parse(&["#Date: 2002-05-02 17:42:15", "#Fields: c-ip sc-status", "10.0.0.1 200"]);
+        assert_eq!(r.unwrap(), json!({"client":"10.0.0.1","status":200,"fmt":"w3c"}));
+        // #Date after #Fields counts too.
+        let r = parse(&["#Fields: time sc-status", "#Date: 2002-05-02 00:00:00", "17:42 200"]);
+        assert_eq!(r.unwrap()["ts"], "2002-05-02T17:42:00+00:00");
         let r =
             parse(&["#Date: 2002-05-02 00:00:00", "#Fields: time sc-status", "17:42 200"]).unwrap();
         assert_eq!(r["ts"], "2002-05-02T17:42:00+00:00");
+    }
+
+    #[test]
+    fn every_record_has_each_key_once() {
+        // A column named twice: the last wins; names lparse writes itself
+        // (fmt, src, *_b64, ...) get a `_`; a time column after the date.
+        let r = parse(&[
+            "#Fields: sc-status c-ip fmt x-a sc-status x-a src path_b64 time date",
+            "200 10.0.0.1 f 1 404 2 s p 03:00 2026-11-27",
+        ])
+        .unwrap();
+        assert_eq!(
+            r,
+            json!({"client":"10.0.0.1","fmt_":"f","status":404,"x-a":2,"src_":"s","path_b64_":"p",
+                "ts":"2026-11-27T03:00:00+00:00","fmt":"w3c"})
+        );
+        // A non-UTF-8 value's twin does not meet a column of its name.
+        let r = parse_lines(&mut W3c::new(), "x", &[b"#Fields: x-u x-u_b64", b"\xff q"]).unwrap();
+        assert_eq!(r, json!({"x-u":"\u{fffd}","x-u_b64":"/w==","x-u_b64_":"q","fmt":"w3c"}));
     }
 
     #[test]
