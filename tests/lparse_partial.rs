@@ -109,6 +109,14 @@ fn junk_before_the_first_field_is_reported_and_kept_out_of_values() {
     assert_eq!((&recs[0]["line"], &recs[0]["partial"]), (&json!(line), &json!(true)));
     assert!(stderr.contains("partial: 4 junk bytes"), "{stderr}");
     assert_eq!(code, 1);
+    // A hole of NULs, then the space the hole left of the line before.
+    for junk in ["\0\0\0 ", "\x01 \t"] {
+        let line = format!("{junk}{WHOLE}");
+        let (recs, _, code) = lparse(&[], line.as_bytes());
+        assert_eq!((&recs[0]["client"], &recs[0]["status"]), (&json!("192.0.2.8"), &json!(304)));
+        let want = format!("{} junk bytes before the first field", junk.len());
+        assert_eq!((&recs[0]["err"], code), (&json!(want), 1));
+    }
 }
 
 #[test]

@@ -11,6 +11,10 @@ use std::io::{self, IsTerminal};
 use std::path::Path;
 use std::process::ExitCode;
 
+// Messages quote data (file names, `src` values, bits of lines): escaped, so
+// that they cannot drive the terminal that stderr usually is.
+use crate::term::escape_control;
+
 /// How a run ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -32,7 +36,7 @@ pub fn run(name: &str, body: impl FnOnce() -> anyhow::Result<Outcome>) -> ExitCo
         Ok(Outcome::BadInput) => ExitCode::from(1),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{name}: {}", format_error(&e));
+            eprintln!("{name}: {}", escape_control(&format_error(&e)));
             ExitCode::from(EXIT_FATAL)
         }
     }
@@ -235,7 +239,7 @@ impl BadInput {
         }
         if self.shown < self.max_shown {
             self.shown += 1;
-            eprintln!("{}: {place}: {what}", self.tool);
+            eprintln!("{}: {}: {}", self.tool, escape_control(place), escape_control(what));
             if self.shown == self.max_shown {
                 eprintln!("{}: further messages about bad lines are not shown", self.tool);
             }
@@ -250,7 +254,7 @@ impl BadInput {
         if self.strict {
             anyhow::bail!("{what}");
         }
-        eprintln!("{}: {what}", self.tool);
+        eprintln!("{}: {}", self.tool, escape_control(what));
         Ok(())
     }
 

@@ -33,7 +33,8 @@ pub fn too_long(max_line: usize, done: &str) -> String {
 }
 
 /// One line, without its terminator (`\n`, or `\r\n`: the `\r` belongs to
-/// the terminator).
+/// the terminator; a last line without a `\n` keeps a final `\r`, which is
+/// then data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line<'a> {
     /// The line's bytes, without its terminator; at most the maximum.
@@ -316,9 +317,12 @@ impl<R: Read> LineReader<R> {
             }
             if self.skipping {
                 self.start = self.end;
-            } else if avail.len() > self.max_line {
-                // More than the maximum and no newline yet: the line is too
-                // long. Return its first part and skip the rest.
+            } else if avail.len() > self.max_line + 1
+                || (avail.len() == self.max_line + 1 && avail[self.max_line] != b'\r')
+            {
+                // More than the maximum and no newline yet (a last `\r` may
+                // still be the start of a `\r\n`): the line is too long.
+                // Return its first part and skip the rest.
                 let (line_start, len) = (self.start, avail.len());
                 self.start += self.max_line;
                 self.skipping = true;
@@ -345,18 +349,20 @@ impl<R: Read> LineReader<R> {
     }
 
     /// Numbers the line of `len` bytes (terminator excluded) at `start`,
-    /// cut to the maximum if longer. The limit counts the bytes before the
-    /// `\n`, so a `\r` of `\r\n` counts; a cut is the same whatever the
-    /// buffering.
+    /// cut to the maximum if longer. A `\r` before the `\n` belongs to the
+    /// terminator: it is not part of the line and does not count against
+    /// the maximum; a `\r` at the very end of the input, with no `\n`
+    /// after it, is data. A cut is the same whatever the buffering.
     fn span(&mut self, start: usize, len: usize, terminated: bool) -> Span {
         self.number += 1;
+        let cr = terminated && len > 0 && self.buf[start + len - 1] == b'\r';
+        let len = len - usize::from(cr);
         if len > self.max_line {
             // Whether the newline was in sight when the cut was made depends
             // on the buffering; a cut line counts as unterminated always.
             return Span::new(start, self.max_line, true, false);
         }
-        let cr = len > 0 && self.buf[start + len - 1] == b'\r';
-        Span::new(start, len - usize::from(cr), false, terminated)
+        Span::new(start, len, false, terminated)
     }
 
     /// Makes room and reads more data.
@@ -454,6 +460,20 @@ mod tests {
     }
 
     #[test]
+    fn a_crlf_terminator_does_not_count_against_the_maximum() {
+        // Exactly the maximum before `\r\n`: whole, whatever the buffering.
+        assert_eq!(
+            lines(b"abcd\r\nxyz\n", 4),
+            vec![(b"abcd".to_vec(), false), (b"xyz".to_vec(), false)]
+        );
+        // A `\r` then more data: the line is longer than the maximum.
+        assert_eq!(lines(b"abcd\rX\n", 4), vec![(b"abcd".to_vec(), true)]);
+        // A `\r` at the very end, with no `\n` after it, is data.
+        assert_eq!(lines(b"c\r", 4), vec![(b"c\r".to_vec(), false)]);
+        assert_eq!(lines(b"abcd\r", 4), vec![(b"abcd".to_vec(), true)]);
+    }
+
+    #[test]
     fn following_holds_a_partial_line_and_tracks_the_position() {
         // A reader whose data grows between calls.
         struct Growing(std::rc::Rc<std::cell::RefCell<(Vec<u8>, usize)>>);
@@ -543,13 +563,17 @@ mod tests {
             }
             let got = lines(&data, max);
             proptest::prop_assert_eq!(got.len(), parts.len());
-            for ((line, truncated), raw) in got.iter().zip(&parts) {
-                if raw.len() > max {
+            let last = parts.len().saturating_sub(1);
+            for (i, ((line, truncated), raw)) in got.iter().zip(&parts).enumerate() {
+                let terminated = i < last || data.last() == Some(&b'\n');
+                // A `\r` before a `\n` is part of the terminator.
+                let content = if terminated { raw.strip_suffix(b"\r").unwrap_or(raw) } else { raw };
+                if content.len() > max {
                     proptest::prop_assert!(*truncated);
-                    proptest::prop_assert_eq!(&line[..], &raw[..max]);
+                    proptest::prop_assert_eq!(&line[..], &content[..max]);
                 } else {
                     proptest::prop_assert!(!*truncated);
-                    proptest::prop_assert_eq!(&line[..], raw.strip_suffix(b"\r").unwrap_or(raw));
+                    proptest::prop_assert_eq!(&line[..], content);
                 }
             }
         }

@@ -162,7 +162,7 @@ impl Seen {
             anyhow::bail!("{}", warnings.join("; "));
         }
         for w in &warnings {
-            eprintln!("{tool}: {w}");
+            eprintln!("{tool}: {}", crate::term::escape_control(w));
         }
         Ok(Outcome::BadInput)
     }

@@ -219,22 +219,33 @@ fn cut(e: Error, field: &str) -> Error {
 }
 
 /// Reads what follows the user agent: `$request_time` (a plain decimal)
-/// and `$upstream_response_time` right after it (a decimal or `-`), a
-/// host name (`$host`), in the order nginx setups write them; the rest,
-/// from the first word that is none of those, is kept whole as `extra`.
+/// and `$upstream_response_time` right after it (a decimal or `-`, or the
+/// list nginx writes when a request went to several upstreams: `0.010,
+/// 0.003` or `0.010 : 0.003`), a host name (`$host`), in the order nginx
+/// setups write them; the rest, from the first word that is none of those,
+/// is kept whole as `extra`. Runs of blanks, at the end too, separate words
+/// and are no field.
 fn trailing<'a>(mut rest: &'a [u8], a: &mut Access<'a>) {
     let mut after_rt = false;
-    while !rest.is_empty() {
+    loop {
+        let blanks = rest.iter().take_while(|&&b| b == b' ').count();
+        rest = &rest[blanks..];
+        if rest.is_empty() {
+            return;
+        }
         let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
         let word = &rest[..end];
         if a.rt.is_none() && a.vhost.is_none() && is_millis(word) {
             a.rt = Some(word);
             after_rt = true;
-        } else if after_rt && (is_millis(word) || word == b"-") {
-            if word != b"-" {
-                a.upstream_rt = Some(word);
+        } else if after_rt && (is_millis(word) || word == b"-" || upstream_list(rest).is_some()) {
+            let len = upstream_list(rest).unwrap_or(end);
+            if &rest[..len] != b"-" {
+                a.upstream_rt = Some(&rest[..len]);
             }
+            rest = &rest[len..];
             after_rt = false;
+            continue;
         } else if a.vhost.is_none() && is_host(word) {
             a.vhost = Some(word);
             after_rt = false;
@@ -242,8 +253,36 @@ fn trailing<'a>(mut rest: &'a [u8], a: &mut Access<'a>) {
             a.extra = Some(rest);
             return;
         }
-        rest = rest.get(end + 1..).unwrap_or_default();
+        rest = &rest[end..];
     }
+}
+
+/// The length of a list of upstream times at the start of `s` (`0.010,
+/// 0.003`, `0.010 : 0.003 , -`: times or `-`, joined by `, ` or ` : `), when
+/// it holds two times or more.
+fn upstream_list(s: &[u8]) -> Option<usize> {
+    let time = |w: &[u8]| is_millis(w) || w == b"-";
+    let mut len = 0;
+    let mut times = 0;
+    let mut rest = s;
+    loop {
+        let end = rest.iter().position(|&b| b == b' ' || b == b',').unwrap_or(rest.len());
+        if !time(&rest[..end]) {
+            break;
+        }
+        times += 1;
+        len = s.len() - rest.len() + end;
+        // A separator: optional blanks, `,` or `:`, blanks.
+        let after = &rest[end..];
+        let blanks = after.iter().take_while(|&&b| b == b' ').count();
+        let Some(&sep) = after.get(blanks) else { break };
+        if sep != b',' && sep != b':' {
+            break;
+        }
+        let next = blanks + 1 + after[blanks + 1..].iter().take_while(|&&b| b == b' ').count();
+        rest = &after[next..];
+    }
+    (times >= 2).then_some(len)
 }
 
 /// `0.123`: seconds with a fraction, as nginx writes its times (always
@@ -327,14 +366,19 @@ pub fn write_fields(
         quoted_field(obj, f::UA, ua, scratch, utf8);
     }
     for (name, seconds) in [(f::RT, a.rt), (f::UPSTREAM_RT, a.upstream_rt)] {
-        if let Some(seconds) = seconds {
-            // is_seconds() checked it is a plain decimal: valid JSON as it
-            // stands, except for leading zeros such as "00.5", which we
-            // normalise.
-            match std::str::from_utf8(seconds).ok().and_then(|t| t.parse::<f64>().ok()) {
-                Some(v) => obj.float(name, v),
-                None => return Err("bad request time"),
+        match seconds {
+            // Several upstreams: their times as nginx wrote them.
+            Some(list) if !is_millis(list) => text(obj, name, list, utf8),
+            Some(seconds) => {
+                // is_millis() checked it is a plain decimal: valid JSON as
+                // it stands, except for leading zeros such as "00.5", which
+                // we normalise.
+                match std::str::from_utf8(seconds).ok().and_then(|t| t.parse::<f64>().ok()) {
+                    Some(v) => obj.float(name, v),
+                    None => return Err("bad request time"),
+                }
             }
+            None => {}
         }
     }
     if let Some(vhost) = a.vhost {
@@ -468,6 +512,19 @@ mod tests {
             (&r["rt"], &r["upstream_rt"], &r["extra"]),
             (&json!(0.1), &json!(0.2), &json!("0.3"))
         );
+        // Several upstreams: their times as written, then the host still.
+        for list in ["0.010, 0.003", "0.010 : 0.003 , -", "0.010,0.003"] {
+            let (r, fit) = fitted(format!("{head} 0.250 {list} www.example.com").as_bytes());
+            assert_eq!(
+                (&r["rt"], &r["upstream_rt"], &r["vhost"], fit),
+                (&json!(0.25), &json!(list), &json!("www.example.com"), Fit::Whole)
+            );
+        }
+        // Blanks at the end are no field.
+        let (r, fit) = fitted(format!("{head} 0.5  ").as_bytes());
+        assert_eq!((&r["rt"], r.get("extra"), fit), (&json!(0.5), None, Fit::Whole));
+        let (r, fit) = fitted(format!("{head}  ").as_bytes());
+        assert_eq!((r.get("extra"), fit), (None, Fit::Whole));
     }
 
     #[test]

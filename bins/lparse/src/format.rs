@@ -330,9 +330,15 @@ impl Formats {
 }
 
 /// The length of the control bytes (C0 other than TAB, and DEL) that start
-/// `line`: no log format starts with them, and they are no part of a field.
+/// `line`, with the blanks after them: no log format starts with them, and
+/// they are no part of a field (a copytruncate hole of NULs, then a space
+/// left over from the line the hole cut).
 fn junk_len(line: &[u8]) -> usize {
-    line.iter().take_while(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f).count()
+    let control = line.iter().take_while(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f).count();
+    if control == 0 {
+        return 0;
+    }
+    control + line[control..].iter().take_while(|&&b| b == b' ' || b == b'\t').count()
 }
 
 /// Makes the object at `buf[start..]` hold each key once: of a key written
