@@ -341,35 +341,70 @@ fn junk_len(line: &[u8]) -> usize {
     control + line[control..].iter().take_while(|&&b| b == b' ' || b == b'\t').count()
 }
 
-/// Makes the object at `buf[start..]` hold each key once: of a key written
-/// twice, the last value is kept, at its last place (as jq and lcount read
-/// an object with a repeated key).
+/// Makes the object at `buf[start..]` hold each key once, in nested
+/// objects too: of a key written twice, the last value is kept, at its last
+/// place (as jq and lcount read an object with a repeated key). An object
+/// without a repeated key anywhere is left byte for byte as it was.
 pub fn unique_keys(buf: &mut Vec<u8>, start: usize) {
-    let Ok(mut scan) = logkit_common::flat::Fields::new(&buf[start..]) else { return };
-    let mut fields = Vec::new();
-    while let Ok(Some(field)) = scan.next() {
-        let key = match field.key_escaped {
-            false => String::from_utf8_lossy(field.key).into_owned(),
-            true => {
-                logkit_common::flat::decode_str(&[b"\"", field.key, b"\""].concat()).into_owned()
-            }
-        };
-        fields.push((key, field.value));
-    }
-    let last = |i: usize| fields[i + 1..].iter().all(|(k, _)| *k != fields[i].0);
-    if (0..fields.len()).all(last) {
-        return;
-    }
     let mut out = Vec::with_capacity(buf.len() - start);
-    let mut obj = Object::new(&mut out);
-    for (i, (key, value)) in fields.iter().enumerate() {
-        if last(i) {
-            obj.key_escaped(key).extend_from_slice(value);
+    if write_unique(&buf[start..], &mut out) {
+        buf.truncate(start);
+        buf.extend_from_slice(&out);
+    }
+}
+
+/// Writes the JSON `value` to `out`, each object in it with each key once;
+/// says whether a key was written twice anywhere in it. Values that do not
+/// scan are copied as they are (they were checked when read).
+fn write_unique(value: &[u8], out: &mut Vec<u8>) -> bool {
+    match value.first() {
+        Some(b'{') => {
+            let Ok(mut scan) = logkit_common::flat::Fields::new(value) else {
+                out.extend_from_slice(value);
+                return false;
+            };
+            let mut fields = Vec::new();
+            while let Ok(Some(field)) = scan.next() {
+                let key = match field.key_escaped {
+                    false => String::from_utf8_lossy(field.key).into_owned(),
+                    true => logkit_common::flat::decode_str(&[b"\"", field.key, b"\""].concat())
+                        .into_owned(),
+                };
+                fields.push((key, field.value));
+            }
+            let last = |i: usize| fields[i + 1..].iter().all(|(k, _)| *k != fields[i].0);
+            let mut repeated = !(0..fields.len()).all(last);
+            let mut obj = Object::new(out);
+            for (i, (key, value)) in fields.iter().enumerate() {
+                if last(i) {
+                    repeated |= write_unique(value, obj.key_escaped(key));
+                }
+            }
+            obj.finish();
+            repeated
+        }
+        Some(b'[') => {
+            let Ok(items) = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(value)
+            else {
+                out.extend_from_slice(value);
+                return false;
+            };
+            let mut repeated = false;
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                repeated |= write_unique(item.get().as_bytes(), out);
+            }
+            out.push(b']');
+            repeated
+        }
+        _ => {
+            out.extend_from_slice(value);
+            false
         }
     }
-    obj.finish();
-    buf.truncate(start);
-    buf.extend_from_slice(&out);
 }
 
 #[cfg(test)]
@@ -384,5 +419,13 @@ mod tests {
         let mut once = b"{\"a\":1,\"b\":2}".to_vec();
         unique_keys(&mut once, 0);
         assert_eq!(once, b"{\"a\":1,\"b\":2}");
+        // In nested objects and in objects inside arrays too.
+        let mut nested = b"{\"a\":{\"b\":1,\"b\":2},\"l\":[1,{\"c\":1,\"d\":0,\"c\":[]}]}".to_vec();
+        unique_keys(&mut nested, 0);
+        assert_eq!(nested, b"{\"a\":{\"b\":2},\"l\":[1,{\"d\":0,\"c\":[]}]}");
+        // Untouched, escapes and spacing included, when no key repeats.
+        let mut clean = b"{\"a\":{\"\\u0062\": [1, 2]}}".to_vec();
+        unique_keys(&mut clean, 0);
+        assert_eq!(clean, b"{\"a\":{\"\\u0062\": [1, 2]}}");
     }
 }
