@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 use logkit_common::filter::StatusSet;
 use logkit_common::output::Output;
+use logkit_common::term;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
@@ -265,18 +266,10 @@ fn plural(n: u64, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-/// A duration for the summary: `850µs`, `12.3ms`, `1.25s`.
+/// A duration for the summary, as every tool shows one to a person
+/// ([`term::seconds`]: `850.0µs`, `12.35ms`, `1.250s`).
 pub fn show(d: Duration) -> String {
-    let micros = d.as_micros();
-    if micros < 1000 {
-        format!("{micros}µs")
-    } else if micros < 10_000 {
-        format!("{:.2}ms", micros as f64 / 1e3)
-    } else if micros < 1_000_000 {
-        format!("{:.1}ms", micros as f64 / 1e3)
-    } else {
-        format!("{:.2}s", micros as f64 / 1e6)
-    }
+    term::seconds(d.as_secs_f64())
 }
 
 /// Prints records as they come and gathers the figures. Returns them with
@@ -381,7 +374,7 @@ mod tests {
         assert_eq!(buckets.iter().map(|b| b.1).sum::<u64>(), 100);
         assert!(buckets.last().unwrap().0 >= Duration::from_micros(10_000));
         let text = stats.text();
-        assert!(text.contains("101 requests in 2.00s, 50.5 requests/s"), "{text}");
+        assert!(text.contains("101 requests in 2.000s, 50.5 requests/s"), "{text}");
         assert!(text.contains("200: 90  404: 10"), "{text}");
         assert!(text.contains("timeout: 1"), "{text}");
         let json: serde_json::Value = serde_json::from_str(&stats.json()).unwrap();
@@ -394,9 +387,12 @@ mod tests {
 
     #[test]
     fn durations_for_people() {
-        assert_eq!(show(Duration::from_micros(850)), "850µs");
-        assert_eq!(show(Duration::from_micros(1234)), "1.23ms");
-        assert_eq!(show(Duration::from_micros(12345)), "12.3ms");
-        assert_eq!(show(Duration::from_millis(1250)), "1.25s");
+        assert_eq!(show(Duration::from_micros(850)), "850.0µs");
+        assert_eq!(show(Duration::from_micros(1234)), "1.234ms");
+        assert_eq!(show(Duration::from_micros(12345)), "12.35ms");
+        assert_eq!(show(Duration::from_millis(1250)), "1.250s");
+        // Below a microsecond, which the summary's histogram can hold.
+        assert_eq!(show(Duration::from_nanos(400)), "400.0ns");
+        assert_eq!(show(Duration::ZERO), "0s");
     }
 }
