@@ -117,6 +117,19 @@ impl FieldSet {
     }
 }
 
+/// The complaint about a line that [`FieldSet::extract`] could not read as
+/// a record, said the same by every tool that reads records. A line not
+/// even starting like an object is most often a raw log line fed to the
+/// wrong tool, so the message says what to do.
+pub fn not_a_record(line: &[u8], err: &ScanError) -> String {
+    let hint = if line.first() == Some(&b'{') {
+        ""
+    } else {
+        " (raw log lines? parse them with lparse first)"
+    };
+    format!("not a JSON object: {err}{hint}")
+}
+
 /// Follows `path` down from a raw value through nested objects.
 fn walk<'a>(mut value: Raw<'a>, path: &[String]) -> Option<Raw<'a>> {
     for segment in path {
@@ -445,5 +458,23 @@ mod tests {
         push_canonical(Some(raw(r#""\u0041\/""#)), &mut a);
         push_canonical(Some(raw(r#""A/""#)), &mut b);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_line_that_is_no_record_is_named_so_with_a_hint_for_raw_logs() {
+        let complaint = |line: &str| {
+            let mut slots = [];
+            let err = FieldSet::new().extract(line.as_bytes(), &mut slots).unwrap_err();
+            not_a_record(line.as_bytes(), &err)
+        };
+        let raw = complaint("10.0.0.1 - - [27/Nov/2026:03:22:46 +0000] \"GET / HTTP/1.1\" 200 1");
+        assert!(raw.starts_with("not a JSON object: "), "{raw}");
+        assert!(raw.ends_with(" (raw log lines? parse them with lparse first)"), "{raw}");
+        // A broken record is not a raw log line.
+        let broken = complaint(r#"{"status":404"#);
+        assert!(
+            broken.starts_with("not a JSON object: ") && !broken.contains("lparse"),
+            "{broken}"
+        );
     }
 }

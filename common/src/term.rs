@@ -2,6 +2,7 @@
 //! terminal (escape-sequence injection), numbers and durations written to be
 //! read at a glance, and aligned tables.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Whether a character changes how the terminal shows the text after it:
@@ -17,7 +18,7 @@ pub fn is_unsafe(c: char) -> bool {
 
 /// Escapes the characters of [`is_unsafe`] as `\u{..}` (and `\n`, `\r`,
 /// `\t`), leaving other text, including non-ASCII letters, as it is.
-pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
+pub fn escape_control(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return s.into();
     }
@@ -29,6 +30,34 @@ pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
             '\t' => out.push_str("\\t"),
             c if is_unsafe(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
+/// Escapes the characters of [`is_unsafe`] in JSON text shown on a
+/// terminal, so that it means the same JSON and cannot drive the terminal.
+/// `json` must be valid JSON (serde_json's output, or a record that
+/// [`crate::flat`] accepted): there the C0 controls are escaped already
+/// inside strings, and outside them text is printable ASCII or whitespace.
+/// So every DEL, C1 control or bidirectional character found is inside a
+/// string and is written `\uXXXX`, the same character to a JSON reader (all
+/// of them lie in the Basic Multilingual Plane). Of the whitespace between
+/// tokens, tabs and line feeds are kept and a carriage return, which would
+/// move the cursor back over what was shown, becomes a space.
+pub fn escape_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(|c| is_unsafe(c) && c != '\n' && c != '\t') {
+        return json.into();
+    }
+    let mut out = String::with_capacity(json.len() + 12);
+    for c in json.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' => out.push(' '),
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),
         }
@@ -153,6 +182,17 @@ mod tests {
         assert_eq!(escape_control("\x1b[31mred\x07"), "\\u{1b}[31mred\\u{7}");
         assert_eq!(escape_control("a\nb\u{9b}"), "a\\nb\\u{9b}");
         assert_eq!(escape_control("e\u{202e}gnp.exe"), "e\\u{202e}gnp.exe");
+    }
+
+    #[test]
+    fn json_keeps_its_meaning_and_loses_its_controls() {
+        let json = "{\"p\":\"/\\u001b[2J\u{7f}\u{9b}31m\u{202e}gnp.exe é\",\t\r\"n\":1}\n";
+        assert_eq!(
+            escape_json(json),
+            "{\"p\":\"/\\u001b[2J\\u007f\\u009b31m\\u202egnp.exe é\",\t \"n\":1}\n"
+        );
+        // Only owned when something is escaped.
+        assert!(matches!(escape_json("{\"a\":\"é\"}\t\n"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -170,12 +170,7 @@ impl Counter {
 
     fn passes(&self, slots: &[Option<Raw<'_>>]) -> bool {
         if let Some((set, i)) = &self.status {
-            let status = match Value::from_raw(slots[*i]) {
-                // Some producers write the status as a string.
-                Value::String(s) => s.parse::<i64>().ok(),
-                v => v.as_i64(),
-            };
-            if !status.is_some_and(|s| set.contains(s)) {
+            if !set.matches(&Value::from_raw(slots[*i])) {
                 return false;
             }
         }

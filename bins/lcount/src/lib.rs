@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use jiff::tz::Offset;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
-use logkit_common::fields::Raw;
+use logkit_common::fields::{not_a_record, Raw};
 use logkit_common::filter::{Condition, StatusSet};
 use logkit_common::input::{too_long, Line, LineReader, NoIdle, MAX_RECORD};
 use logkit_common::live::{self, LiveInput, StopFlag};
@@ -387,15 +387,7 @@ impl LineCounter {
                 counter.add(&slots);
                 Ok(())
             }
-            Err(e) => {
-                // Raw log text is the usual mistake: say what to do.
-                let hint = if line.first() == Some(&b'{') {
-                    ""
-                } else {
-                    " (raw log lines? parse them with lparse first)"
-                };
-                Err(format!("not a JSON object: {e}{hint}"))
-            }
+            Err(e) => Err(not_a_record(line, &e)),
         };
         self.storage = recycle(slots);
         result

@@ -52,11 +52,13 @@ does not starts the files. A bare field name (the presence test) is taken as a
 file: write it --where FIELD. After --, every argument is a file.
 
 Output: each passing record exactly as it was read (its key order, spacing and
-escapes), ended by \\n (a \\r\\n line end becomes \\n). Blank lines are skipped;
-a line that is not a JSON object is reported on stderr and never passed, with
-or without -v. Finding nothing is not an error: exit 0. Exit 1 means some
-input was bad, or a field named appeared in no record (both reported on
-stderr; --strict makes them fatal), 2 a usage or fatal error.";
+escapes), ended by \\n (a \\r\\n line end becomes \\n); on a terminal, DEL,
+C1 and bidirectional control characters in strings are shown as \\uXXXX
+escapes (the same JSON). Blank lines are skipped; a line that is not a JSON
+object is reported on stderr and never passed, with or without -v. Finding
+nothing is not an error: exit 0. Exit 1 means some input was bad, or a field
+named appeared in no record (both reported on stderr; --strict makes them
+fatal), 2 a usage or fatal error.";
 
 /// Pass through the NDJSON records that match, byte for byte.
 #[derive(Debug, Parser)]
@@ -125,8 +127,14 @@ pub fn run() -> Result<Outcome> {
     let (mut conditions, mut files) = operands::split(args.operands).map_err(anyhow::Error::msg)?;
     conditions.extend(args.conditions);
     files.extend(args.files);
-    let plan =
-        Plan { status: args.status, conditions, invert: args.invert_match, keep: args.fields };
+    let terminal = cli::stdout_is_terminal();
+    let plan = Plan {
+        status: args.status,
+        conditions,
+        invert: args.invert_match,
+        keep: args.fields,
+        terminal,
+    };
     let mut selector = Selector::new(plan.clone());
     let mut tally = Tally { passed: 0, limit: args.max_count, write: !args.count };
     let stop = StopFlag::install()?;
@@ -161,7 +169,7 @@ pub fn run() -> Result<Outcome> {
         }
     }
     if args.count {
-        if cli::stdout_is_terminal() {
+        if terminal {
             out.buf().extend_from_slice(format!("{}\n", tally.passed).as_bytes());
         } else {
             let mut obj = Object::new(out.buf());

@@ -5,12 +5,14 @@
 //! text borrowed from the line): a passing record is written as the very
 //! bytes it came in, so nothing else of it needs to be understood.
 
-use logkit_common::fields::{FieldSet, Raw, Value};
+use logkit_common::fields::{not_a_record, FieldSet, Raw, Value};
 use logkit_common::filter::{Condition, StatusSet};
 use logkit_common::input::{too_long, Line, MAX_RECORD};
 use logkit_common::json::Object;
 use logkit_common::record;
 use logkit_common::seen::Seen;
+use logkit_common::term::escape_json;
+use std::borrow::Cow;
 
 /// What to select, from the command line.
 #[derive(Debug, Clone)]
@@ -23,6 +25,9 @@ pub struct Plan {
     pub invert: bool,
     /// `--fields`: write only these fields, in this order.
     pub keep: Option<Vec<String>>,
+    /// Records are shown on a terminal: what in them would drive it is
+    /// escaped (the same JSON); on a pipe they pass byte for byte.
+    pub terminal: bool,
 }
 
 /// Selects records by a [`Plan`]; one per thread.
@@ -32,6 +37,7 @@ pub struct Selector {
     conditions: Vec<(Condition, usize)>,
     invert: bool,
     keep: Option<Vec<(String, usize)>>,
+    terminal: bool,
     /// Which of the fields named appeared in some record.
     seen: Seen,
     /// The extracted values' slots, kept between lines for their allocation.
@@ -67,7 +73,8 @@ impl Selector {
         conditions.iter().for_each(|(c, _)| seen.ask(&c.field));
         keep.iter().flatten().for_each(|(n, _)| seen.ask(n));
         let storage = vec![None; fields.len()];
-        Selector { fields, status, conditions, invert: plan.invert, keep, seen, storage }
+        let (invert, terminal) = (plan.invert, plan.terminal);
+        Selector { fields, status, conditions, invert, keep, terminal, seen, storage }
     }
 
     /// Which of the fields named appeared in some record so far.
@@ -105,15 +112,7 @@ impl Selector {
                 }
                 Ok(pass)
             }
-            Err(e) => {
-                // Raw log text is the usual mistake: say what to do.
-                let hint = if line.first() == Some(&b'{') {
-                    ""
-                } else {
-                    " (raw log lines? parse them with lparse first)"
-                };
-                Err(format!("not a JSON object: {e}{hint}"))
-            }
+            Err(e) => Err(not_a_record(line, &e)),
         };
         self.storage = recycle(slots);
         result
@@ -131,8 +130,9 @@ impl Selector {
     /// The record as it came in, or with `--fields` a new object of the
     /// kept fields in the order they were named, each value's JSON text as
     /// it was (a field the record lacks is left out, as in every record
-    /// the tools write).
+    /// the tools write). On a terminal, with [`escape_json`] applied.
     fn write(&self, line: &[u8], slots: &[Option<Raw<'_>>], out: &mut Vec<u8>) {
+        let start = out.len();
         match &self.keep {
             None => out.extend_from_slice(line),
             Some(keep) => {
@@ -143,6 +143,13 @@ impl Selector {
                     }
                 }
                 obj.finish();
+            }
+        }
+        if self.terminal {
+            // A record the scanner accepted is valid UTF-8.
+            if let Ok(Cow::Owned(shown)) = std::str::from_utf8(&out[start..]).map(escape_json) {
+                out.truncate(start);
+                out.extend_from_slice(shown.as_bytes());
             }
         }
         out.push(b'\n');
@@ -175,6 +182,7 @@ mod tests {
             conditions: conditions.iter().map(|c| c.parse().unwrap()).collect(),
             invert: false,
             keep: None,
+            terminal: false,
         }
     }
 
@@ -205,5 +213,19 @@ mod tests {
         };
         let got = select(p, r#"{"a":"\u00e9","n":{"k":[1, 2]},"b":1.50}"#);
         assert_eq!(got, Ok(Some("{\"b\":1.50,\"n.k\":[1, 2],\"a\":\"\\u00e9\"}\n".into())));
+    }
+
+    #[test]
+    fn a_terminal_is_shown_controls_escaped_and_a_pipe_the_bytes() {
+        let line = "{\"path\":\"/\u{7f}\u{9b}2J\u{202e}gnp.exe\", \"status\":404}";
+        let shown = "{\"path\":\"/\\u007f\\u009b2J\\u202egnp.exe\", \"status\":404}\n";
+        let on = |terminal| Plan { terminal, ..plan(Some("404"), &[]) };
+        assert_eq!(select(on(true), line), Ok(Some(shown.into())));
+        assert_eq!(select(on(false), line), Ok(Some(format!("{line}\n"))));
+        let kept = Plan { keep: Some(vec!["path".into()]), ..on(true) };
+        assert_eq!(
+            select(kept, line),
+            Ok(Some("{\"path\":\"/\\u007f\\u009b2J\\u202egnp.exe\"}\n".into()))
+        );
     }
 }

@@ -2,16 +2,15 @@
 //! as they are, others as the shortest text that reads back as the same
 //! `f64`).
 
-use logkit_common::term::is_unsafe;
+use logkit_common::term::escape_json;
 use serde_json::Value as Json;
-use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Writes one object per row, its fields named by `names`. On a terminal,
 /// the characters that JSON may carry raw but a terminal would obey (DEL,
 /// the C1 controls, the bidirectional overrides) are written as `\uXXXX`
-/// escapes: the same JSON value, and nothing that can drive the terminal.
+/// escapes ([`escape_json`]): the same JSON value, and nothing that can
+/// drive the terminal.
 /// Returns the number of lines written.
 pub fn write(
     names: &[String],
@@ -32,32 +31,13 @@ pub fn write(
         if terminal {
             // serde_json writes valid UTF-8.
             let text = String::from_utf8_lossy(&line);
-            out.write_all(escape_unsafe(&text).as_bytes())?;
+            out.write_all(escape_json(&text).as_bytes())?;
         } else {
             out.write_all(&line)?;
         }
         n += 1;
     }
     Ok(n)
-}
-
-/// Escapes the characters of [`is_unsafe`] in JSON text. Outside strings
-/// JSON text is printable ASCII, and serde_json has already escaped the C0
-/// controls, so every one found is inside a string, where `\uXXXX` means
-/// the same character (all of them lie in the Basic Multilingual Plane).
-fn escape_unsafe(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(is_unsafe) {
-        return json.into();
-    }
-    let mut out = String::with_capacity(json.len() + 12);
-    for c in json.chars() {
-        if is_unsafe(c) && c != '\n' {
-            let _ = write!(out, "\\u{:04x}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    out.into()
 }
 
 #[cfg(test)]
