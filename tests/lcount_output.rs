@@ -8,13 +8,10 @@ mod util;
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Read;
-use std::os::fd::OwnedFd;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use tempfile::TempDir;
-use util::{bin, wait_with_timeout, PROCESS_TIMEOUT};
+use util::{bin, Pty};
 
 /// A request path as an attacker logs it: clear the screen, retitle the
 /// window (OSC ... BEL), a tab, a line feed, a carriage return, quotes and a
@@ -37,51 +34,19 @@ fn hostile_input() -> (TempDir, std::path::PathBuf) {
     input(&[json!({"path": HOSTILE, "rt": 0.5}), json!({"path": "/plain", "rt": 0.25})])
 }
 
-/// Runs `lcount ARGS FILE` with its stdout on a pseudo-terminal in raw mode
-/// (so that the bytes read are exactly those written: no LF to CRLF), and
-/// returns what reached the terminal.
+/// Runs `lcount ARGS FILE` with its stdout on a pseudo-terminal and
+/// returns exactly what reached the terminal.
 fn on_terminal(args: &[&str], file: &Path) -> String {
-    use rustix::fs::{Mode, OFlags};
-    use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
-    use rustix::termios::{tcgetattr, tcsetattr, OptionalActions};
-
-    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).unwrap();
-    grantpt(&master).unwrap();
-    unlockpt(&master).unwrap();
-    let name = ptsname(&master, Vec::new()).unwrap();
-    let flags = OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC;
-    let terminal: OwnedFd = rustix::fs::open(name.as_c_str(), flags, Mode::empty()).unwrap();
-    let mut mode = tcgetattr(&terminal).unwrap();
-    mode.make_raw();
-    tcsetattr(&terminal, OptionalActions::Now, &mode).unwrap();
-
-    // The command is dropped at the end of the block, closing this
-    // process's copy of the terminal, so that reading ends with lcount.
-    let mut child = {
-        let mut cmd = Command::new(bin("lcount"));
-        cmd.args(args).arg(file).stdin(Stdio::null()).stdout(terminal).stderr(Stdio::piped());
-        cmd.spawn().unwrap()
-    };
-    let reader = std::thread::spawn(move || {
-        let mut master = File::from(master);
-        let mut shown = Vec::new();
-        let mut chunk = [0; 4096];
-        loop {
-            match master.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => shown.extend_from_slice(&chunk[..n]),
-                // Linux: every end of the terminal closed.
-                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::IO.raw_os_error()) => break,
-                Err(e) => panic!("reading the terminal: {e}"),
-            }
-        }
-        shown
-    });
-    let status = wait_with_timeout(&mut child, "lcount", PROCESS_TIMEOUT);
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert!(status.success() && stderr.is_empty(), "lcount {args:?}: {status}: {stderr}");
-    String::from_utf8(reader.join().unwrap()).expect("the terminal was sent UTF-8")
+    let mut cmd = Command::new(bin("lcount"));
+    cmd.args(args).arg(file);
+    let run = Pty::open().run(cmd, b"");
+    assert!(
+        run.status.success() && run.stderr.is_empty(),
+        "lcount {args:?}: {}: {}",
+        run.status,
+        run.stderr
+    );
+    run.shown_str().to_owned()
 }
 
 /// Runs `lcount ARGS FILE` with its stdout on a pipe.

@@ -14,7 +14,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
-use util::{bin, file_and_pipe, line_receiver, pipeline, tool, wait_with_timeout, Rng};
+use util::{bin, file_and_pipe, line_receiver, pipeline, tool, wait_with_timeout, Pty, Rng};
 
 /// Runs `lgrep args` with `input` on stdin: (stdout, stderr, exit code).
 fn lgrep(args: &[&str], input: &[u8]) -> (Vec<u8>, String, Option<i32>) {
@@ -377,30 +377,11 @@ fn help_shows_the_argument_rule() {
 /// What `lgrep args` writes to a pseudo-terminal as its stdout, with
 /// `input` on stdin.
 fn lgrep_on_terminal(args: &[&str], input: &[u8]) -> String {
-    use std::io::Read;
-    use std::os::fd::{FromRawFd, OwnedFd};
-    let (mut master, mut slave) = (0, 0);
-    let (name, termios, size) = (std::ptr::null_mut(), std::ptr::null(), std::ptr::null());
-    // SAFETY: openpty writes two descriptors, which we then own.
-    let rc = unsafe { libc::openpty(&mut master, &mut slave, name, termios, size) };
-    assert_eq!(rc, 0, "openpty");
-    // SAFETY: both descriptors were just opened and are owned here only.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    let mut child = Command::new(bin("lgrep"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::from(slave))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let status = wait_with_timeout(&mut child, "lgrep on a terminal", Duration::from_secs(10));
-    assert!(status.success());
-    // The slave is closed with the child: reading ends with EIO.
-    let mut out = Vec::new();
-    let _ = std::fs::File::from(master).read_to_end(&mut out);
-    // The terminal turns \n into \r\n.
-    String::from_utf8(out).unwrap().replace("\r\n", "\n")
+    let mut cmd = Command::new(bin("lgrep"));
+    cmd.args(args);
+    let run = Pty::open().run(cmd, input);
+    assert!(run.status.success(), "lgrep {args:?}: {}: {}", run.status, run.stderr);
+    run.shown_str().to_owned()
 }
 
 #[test]
@@ -411,4 +392,32 @@ fn on_a_terminal_count_is_the_number_alone_and_records_are_as_read() {
         lgrep_on_terminal(&["--status", "404"], input),
         "{\"status\":404}\n{ \"status\" : 404 }\n"
     );
+}
+
+#[test]
+fn on_a_terminal_controls_in_the_data_are_escaped_and_on_a_pipe_kept() {
+    // Raw DEL, CSI (U+009B: "clear the screen" in some terminals), a
+    // right-to-left override, and an ESC already escaped by the producer.
+    let hostile = "{\"path\":\"/\u{7f}\u{9b}2J\u{202e}gnp.exe\",\"ua\":\"\\u001b]0;x\\u0007\",\"status\":404}\n";
+    let input = format!("{hostile}{{\"path\":\"/ok\",\"status\":200}}\n");
+    let shown = lgrep_on_terminal(&["--status", "404"], input.as_bytes());
+    // Every character a terminal would obey, other than the line end.
+    let obeyed: Vec<char> = shown
+        .chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    assert_eq!(obeyed, [] as [char; 0], "{shown:?}");
+    assert_eq!(
+        shown,
+        "{\"path\":\"/\\u007f\\u009b2J\\u202egnp.exe\",\"ua\":\"\\u001b]0;x\\u0007\",\"status\":404}\n"
+    );
+    // The same JSON value as the record read.
+    let read: Value = serde_json::from_str(hostile).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&shown).unwrap(), read);
+    // On a pipe: byte for byte.
+    let (out, _, code) = lgrep(&["--status", "404"], input.as_bytes());
+    assert_eq!((out, code), (hostile.as_bytes().to_vec(), Some(0)));
 }

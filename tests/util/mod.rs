@@ -659,3 +659,85 @@ impl Drop for Server {
         }
     }
 }
+
+/// What a command wrote to a pseudo-terminal as its stdout: the exact bytes
+/// (raw mode, so no LF became CRLF), its stderr and exit status.
+pub struct OnTerminal {
+    pub shown: Vec<u8>,
+    pub stderr: String,
+    pub status: ExitStatus,
+}
+
+impl OnTerminal {
+    /// What was shown, as text: tools send a terminal UTF-8 only.
+    pub fn shown_str(&self) -> &str {
+        std::str::from_utf8(&self.shown).expect("the terminal was sent UTF-8")
+    }
+}
+
+/// A pseudo-terminal in raw mode, for the human views: a tool decides what
+/// to write by whether its stdout is a terminal.
+pub struct Pty {
+    /// The side the test reads what was shown from.
+    master: std::os::fd::OwnedFd,
+    /// The terminal the command writes to.
+    terminal: std::os::fd::OwnedFd,
+}
+
+impl Pty {
+    /// Opens a pseudo-terminal and puts it in raw mode.
+    pub fn open() -> Pty {
+        use rustix::fs::{Mode, OFlags};
+        use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+        use rustix::termios::{tcgetattr, tcsetattr, OptionalActions};
+
+        let master =
+            openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).unwrap();
+        grantpt(&master).unwrap();
+        unlockpt(&master).unwrap();
+        let name = ptsname(&master, Vec::new()).unwrap();
+        let flags = OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC;
+        let terminal = rustix::fs::open(name.as_c_str(), flags, Mode::empty()).unwrap();
+        let mut mode = tcgetattr(&terminal).unwrap();
+        mode.make_raw();
+        tcsetattr(&terminal, OptionalActions::Now, &mode).unwrap();
+        Pty { master, terminal }
+    }
+
+    /// Runs `cmd` with the terminal as its stdout and `input` on its stdin
+    /// (nothing: stdin is empty), and returns what it showed once it exits
+    /// (within [`PROCESS_TIMEOUT`]).
+    pub fn run(self, mut cmd: Command, input: &[u8]) -> OnTerminal {
+        let Pty { master, terminal } = self;
+        cmd.stdin(Stdio::piped()).stdout(terminal).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("starting a command on a terminal");
+        // Dropping the command closes this process's copy of the terminal,
+        // so that reading ends with the command.
+        drop(cmd);
+        let reader = std::thread::spawn(move || {
+            let mut master = std::fs::File::from(master);
+            let mut shown = Vec::new();
+            let mut chunk = [0; 4096];
+            loop {
+                match master.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => shown.extend_from_slice(&chunk[..n]),
+                    // Linux: every end of the terminal closed.
+                    Err(e) if e.raw_os_error() == Some(rustix::io::Errno::IO.raw_os_error()) => {
+                        break
+                    }
+                    Err(e) => panic!("reading the terminal: {e}"),
+                }
+            }
+            shown
+        });
+        let stderr = read_all_in_thread(child.stderr.take().unwrap());
+        let mut stdin = child.stdin.take().unwrap();
+        // A command that stops reading early may close its stdin first.
+        let _ = stdin.write_all(input);
+        drop(stdin);
+        let status = wait_with_timeout(&mut child, "a command on a terminal", PROCESS_TIMEOUT);
+        let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+        OnTerminal { shown: reader.join().unwrap(), stderr, status }
+    }
+}
