@@ -1288,7 +1288,8 @@ impl Snapshots {
         let ws = rec["window_start"].as_str().expect("window_start").to_owned();
         let we = rec["window_end"].as_str().expect("window_end").to_owned();
         assert!(ws <= we, "window_start <= window_end: {rec}");
-        assert_eq!(rec.as_object().unwrap().len(), 4, "{rec}");
+        // status, count, count_last, rate, window_start, window_end, final.
+        assert_eq!(rec.as_object().unwrap().len(), 7, "{rec}");
         let status = rec["status"].clone();
         match self.done.last_mut() {
             Some((end, recs)) if *end == we && !recs.iter().any(|r| r["status"] == status) => {
@@ -1384,12 +1385,18 @@ fn interval_snapshots_then_sigint_prints_the_final_result() {
     assert_eq!(Snapshots::counts(last), all);
     let counts: Vec<u64> = last.iter().map(|r| r["count"].as_u64().unwrap()).collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
-    // Every snapshot's window starts at the same time, and ends later each time.
+    // The window is the time range of the records counted: it only widens
+    // (all of its times are written in UTC, so they compare as text).
     let ends: Vec<&str> = snaps.done.iter().map(|(e, _)| e.as_str()).collect();
     assert!(ends.windows(2).all(|w| w[0] <= w[1]), "{ends:?}");
-    for (_, recs) in &snaps.done {
-        assert!(recs.iter().all(|r| r["window_start"] == start));
-    }
+    let starts: Vec<&str> =
+        snaps.done.iter().map(|(_, recs)| recs[0]["window_start"].as_str().unwrap()).collect();
+    assert!(starts.windows(2).all(|w| w[0] >= w[1]), "{starts:?}");
+    assert!(start.as_str() >= starts.last().copied(), "{start}");
+    // Only the last is final.
+    let finals: Vec<bool> = snaps.done.iter().map(|(_, recs)| recs[0]["final"] == true).collect();
+    assert_eq!(finals.iter().filter(|f| **f).count(), 1, "{finals:?}");
+    assert_eq!(finals.last(), Some(&true));
 }
 
 #[test]

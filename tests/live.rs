@@ -19,8 +19,8 @@ fn append(file: &std::path::Path, text: &str) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
-/// Waits for a snapshot (records sharing one window_end) in which `path`
-/// has `count` 404s; returns it.
+/// Waits for a snapshot record in which `path` has `count` 404s; returns
+/// it.
 fn wait_for(rx: &std::sync::mpsc::Receiver<String>, path: &str, count: u64) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();
@@ -94,13 +94,13 @@ fn live_board_follows_appends_and_prints_the_final_result_on_ctrl_c() {
     let _ = ltail.wait();
     let _ = lparse.wait();
     assert_eq!(status.code(), Some(0));
-    // The final result is the last snapshot printed: every 404 appended.
+    // The final result is the last snapshot printed, marked final: every
+    // 404 appended.
     let rest: Vec<Value> = rx.try_iter().map(|l| serde_json::from_str(&l).unwrap()).collect();
-    let last_end =
-        rest.last().map(|v| v["window_end"].clone()).expect("a final result after Ctrl-C");
+    assert!(rest.last().is_some_and(|v| v["final"] == true), "a final result after Ctrl-C");
     let mut last: Vec<(String, u64)> = rest
         .iter()
-        .filter(|v| v["window_end"] == last_end)
+        .filter(|v| v["final"] == true)
         .map(|v| (v["path"].as_str().unwrap().to_string(), v["count"].as_u64().unwrap()))
         .collect();
     last.sort();

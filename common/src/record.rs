@@ -167,11 +167,19 @@ pub const FINAL_URL: &str = "final_url";
 
 /// `count`: integer, the records counted in a group.
 pub const COUNT: &str = "count";
-/// `window_start`: string, RFC 3339 (UTC), the start of an `--interval`
-/// snapshot's window.
+/// `count_last`: integer, in an `--interval` snapshot, the records counted
+/// in a group since the previous snapshot.
+pub const COUNT_LAST: &str = "count_last";
+/// `rate`: float, in an `--interval` snapshot, `count_last` per second
+/// since the previous snapshot.
+pub const RATE: &str = "rate";
+/// `window_start`: string, RFC 3339 (UTC), in an `--interval` snapshot, the
+/// earliest `ts` of the records counted (null before any).
 pub const WINDOW_START: &str = "window_start";
-/// `window_end`: string, RFC 3339 (UTC), the end of that window.
+/// `window_end`: string, RFC 3339 (UTC), the latest `ts` of those records.
 pub const WINDOW_END: &str = "window_end";
+/// `final`: boolean, true in the last `--interval` snapshot.
+pub const FINAL: &str = "final";
 
 /// The name of the field that holds the exact bytes of the string field
 /// `name` under the `_b64` rule (`path` → `path_b64`).

@@ -1,6 +1,7 @@
 //! Filtering records and counting them into groups.
 
 use crate::agg::{self, Spec};
+use jiff::Timestamp;
 use logkit_common::fields::{push_canonical, FieldSet, Raw, Value};
 use logkit_common::filter::{Condition, StatusSet};
 use logkit_common::flat::ScanError;
@@ -21,6 +22,8 @@ pub struct Plan {
     /// default that of the first `ts`.
     pub zone: Option<jiff::tz::Offset>,
     pub aggs: Vec<(agg::Kind, String)>,
+    /// Keep the time range of the records counted (live snapshots show it).
+    pub span: bool,
 }
 
 /// At most this many empty buckets are listed (a stray record a year off
@@ -35,6 +38,8 @@ pub struct Group {
     /// The `--by` values, as a canonical JSON array.
     pub key: Box<[u8]>,
     pub count: u64,
+    /// The count when the previous live snapshot was written.
+    pub shown: u64,
     pub aggs: Vec<agg::State>,
 }
 
@@ -53,6 +58,11 @@ pub struct Counter {
     pub seen: Seen,
     /// Per aggregate: how many values were beyond a double's range.
     pub beyond_range: Vec<u64>,
+    /// With [`Plan::span`]: the earliest and latest `ts` of the records
+    /// counted (`ltail -f` replays older lines first, so this is not when
+    /// lcount read them).
+    pub span: Option<(Timestamp, Timestamp)>,
+    span_slot: Option<usize>,
     index: HashMap<Box<[u8]>, usize>,
     key: Vec<u8>,
     scratch: Vec<u8>,
@@ -89,6 +99,8 @@ impl Counter {
             })
             .collect();
         let every = plan.every.map(|secs| (secs, fields.add(record::TS)));
+        // Not asked of `seen`: --interval names no field.
+        let span_slot = plan.span.then(|| fields.add(record::TS));
         let specs: Vec<Spec> = plan
             .aggs
             .into_iter()
@@ -103,6 +115,8 @@ impl Counter {
             beyond_range: vec![0; specs.len()],
             specs,
             zone: plan.zone,
+            span: None,
+            span_slot,
             groups: Vec::new(),
             seen,
             index: HashMap::new(),
@@ -130,6 +144,10 @@ impl Counter {
         self.seen.merge(&other.seen);
         for (mine, theirs) in self.beyond_range.iter_mut().zip(&other.beyond_range) {
             *mine += theirs;
+        }
+        if let Some((first, last)) = other.span {
+            self.widen_span(first);
+            self.widen_span(last);
         }
         for g in other.groups {
             self.key.clear();
@@ -181,6 +199,13 @@ impl Counter {
     pub fn add(&mut self, slots: &[Option<Raw<'_>>]) {
         if !self.passes(slots) {
             return;
+        }
+        if let Some(slot) = self.span_slot {
+            if let Value::String(text) = Value::from_raw(slots[slot]) {
+                if let Some(stamp) = parse_rfc3339(&text) {
+                    self.widen_span(stamp.instant);
+                }
+            }
         }
         let bucket = self.every.and_then(|(secs, slot)| self.bucket_of(slots[slot], secs));
         let index = if self.by.is_empty() && self.every.is_none() {
@@ -260,9 +285,22 @@ impl Counter {
         None
     }
 
+    /// Notes that a snapshot showed the counts so far: the next one's
+    /// counts "since the last" start from here.
+    pub fn shown(&mut self) {
+        self.groups.iter_mut().for_each(|g| g.shown = g.count);
+    }
+
+    fn widen_span(&mut self, t: Timestamp) {
+        self.span = Some(match self.span {
+            Some((first, last)) => (first.min(t), last.max(t)),
+            None => (t, t),
+        });
+    }
+
     fn new_group(&mut self, bucket: Option<i64>, key: Box<[u8]>) -> usize {
         let aggs = self.specs.iter().map(|s| agg::State::new(&s.kind)).collect();
-        self.groups.push(Group { bucket, key, count: 0, aggs });
+        self.groups.push(Group { bucket, key, count: 0, shown: 0, aggs });
         self.groups.len() - 1
     }
 
@@ -291,6 +329,7 @@ mod tests {
             every: Some(every),
             zone: None,
             aggs: vec![],
+            span: false,
         };
         let mut counter = Counter::new(plan);
         for record in records {

@@ -29,7 +29,7 @@ use render::{Format, Shape, SortBy};
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -141,8 +141,11 @@ pub struct Args {
     #[arg(long, value_name = "OFFSET", value_parser = parse_offset)]
     tz: Option<jiff::tz::Offset>,
 
-    /// Print the running result every DURATION (e.g. 2s) until input ends or
-    /// SIGINT/SIGTERM; snapshot records carry window_start and window_end.
+    /// Print the running result every DURATION (e.g. 2s), also while
+    /// nothing arrives, until input ends or SIGINT/SIGTERM. Each group
+    /// shows count_last (since the previous snapshot) and its rate per
+    /// second; snapshot records carry window_start and window_end (the
+    /// earliest and latest ts counted) and final (true in the last).
     #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     interval: Option<Duration>,
 
@@ -241,13 +244,14 @@ pub fn run() -> Result<Outcome> {
         every: args.every,
         zone: args.tz,
         aggs,
+        span: args.interval.is_some(),
     };
     let mut counter = count::Counter::new(plan.clone());
     let terminal = cli::stdout_is_terminal();
     let format = args.format.unwrap_or(if terminal { Format::Table } else { Format::Json });
     let mut report = Report {
-        shape: Shape { format, sort: args.sort.clone(), top: args.top, window: None },
-        live_start: args.interval.map(|_| jiff::Timestamp::now()),
+        shape: Shape { format, sort: args.sort.clone(), top: args.top, live: None },
+        previous: args.interval.map(|_| Instant::now()),
         redraw: terminal && format == Format::Table,
         drawn_lines: 0,
     };
@@ -303,7 +307,7 @@ pub fn run() -> Result<Outcome> {
             ));
         }
     }
-    report.print(&counter)?;
+    report.print(&mut counter, true)?;
     let outcome = bad.finish("lines skipped (not a JSON object) or files not read");
     let fields = counter.seen.finish("lcount", false)?;
     for w in &warnings {
@@ -340,7 +344,7 @@ fn read<R: Read + AsFd>(
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) if live::is_tick(&e) => {
-                report.print(counter)?;
+                report.print(counter, false)?;
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -404,22 +408,33 @@ fn recycle<'b>(v: Vec<Option<Raw<'_>>>) -> Vec<Option<Raw<'b>>> {
 /// Printing results: once at the end, or as live snapshots.
 struct Report {
     shape: Shape,
-    /// When live (`--interval`): the start of the window.
-    live_start: Option<jiff::Timestamp>,
+    /// When live (`--interval`): when the previous snapshot was written (at
+    /// first, when lcount started).
+    previous: Option<Instant>,
     /// Redraw a live table in place (stdout is a terminal).
     redraw: bool,
     drawn_lines: usize,
 }
 
 impl Report {
-    fn print(&mut self, counter: &count::Counter) -> Result<()> {
-        self.shape.window = self.live_start.map(|start| (start, jiff::Timestamp::now()));
+    /// Prints the result so far; `last` at the end. Live, every group's
+    /// count since the previous snapshot starts again from here.
+    fn print(&mut self, counter: &mut count::Counter, last: bool) -> Result<()> {
+        let now = Instant::now();
+        self.shape.live = self.previous.map(|previous| render::Snapshot {
+            elapsed: now.saturating_duration_since(previous),
+            last,
+        });
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         if self.redraw {
             render::erase_lines(&mut out, self.drawn_lines)?;
         }
         self.drawn_lines = render::write(counter, &self.shape, &mut out)?;
         out.flush()?;
+        if self.previous.is_some() {
+            self.previous = Some(now);
+            counter.shown();
+        }
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use crate::agg::Kind;
 use crate::count::{Counter, Group};
 use logkit_common::cli;
 use logkit_common::record;
-use logkit_common::time::format_rfc3339;
+use logkit_common::time::{format_rfc3339, format_rfc3339_frac};
 use serde_json::Value as Json;
 use std::cmp::Ordering;
 use std::io::{self, Write};
@@ -61,8 +61,19 @@ pub struct Shape {
     pub format: Format,
     pub sort: Option<SortBy>,
     pub top: Option<usize>,
-    /// The live window, `(start, end)`, added to snapshot records.
-    pub window: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    /// With `--interval`: the snapshot being written.
+    pub live: Option<Snapshot>,
+}
+
+/// A live snapshot (`--interval`), which shows per group the count since
+/// the previous one and its rate, and, in records, the time range of the
+/// records counted and whether it is the last.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot {
+    /// Time since the previous snapshot (or since lcount started).
+    pub elapsed: std::time::Duration,
+    /// The final result, at end of input or on a stop.
+    pub last: bool,
 }
 
 /// The columns of a result.
@@ -75,7 +86,7 @@ struct Columns {
     seconds: Vec<bool>,
 }
 
-fn columns(counter: &Counter) -> Columns {
+fn columns(counter: &Counter, live: bool) -> Columns {
     let mut names = Vec::new();
     let mut seconds = Vec::new();
     if counter.bucketed() {
@@ -89,6 +100,10 @@ fn columns(counter: &Counter) -> Columns {
     let keys = names.len();
     names.push(record::COUNT.to_owned());
     seconds.push(false);
+    if live {
+        names.extend([record::COUNT_LAST.to_owned(), record::RATE.to_owned()]);
+        seconds.extend([false, false]);
+    }
     for spec in &counter.specs {
         let columns = spec.columns();
         // A count of distinct durations is a count, not a duration.
@@ -119,7 +134,7 @@ fn json_number(x: f64) -> Json {
     }
 }
 
-fn cells(counter: &Counter, group: &Group) -> Vec<Json> {
+fn cells(counter: &Counter, group: &Group, live: Option<&Snapshot>) -> Vec<Json> {
     let mut row = Vec::new();
     if counter.bucketed() {
         row.push(match (group.bucket, counter.zone) {
@@ -136,6 +151,11 @@ fn cells(counter: &Counter, group: &Group) -> Vec<Json> {
         }
     }
     row.push(Json::from(group.count));
+    if let Some(snapshot) = live {
+        let last = group.count - group.shown;
+        row.push(Json::from(last));
+        row.push(rate(last, snapshot.elapsed));
+    }
     for (state, spec) in group.aggs.iter().zip(&counter.specs) {
         if let Some(time) = state.time() {
             row.push(Json::String(time));
@@ -146,6 +166,16 @@ fn cells(counter: &Counter, group: &Group) -> Vec<Json> {
         );
     }
     row
+}
+
+/// `count` records in `elapsed`, per second; null for no time at all.
+fn rate(count: u64, elapsed: std::time::Duration) -> Json {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 {
+        json_number(count as f64 / secs)
+    } else {
+        Json::Null
+    }
 }
 
 /// Orders JSON values: numbers numerically, strings as text, null last.
@@ -172,6 +202,7 @@ fn compare(a: &Json, b: &Json) -> Ordering {
 /// The groups in output order, `--top` applied.
 fn order(counter: &Counter, shape: &Shape, cols: &Columns) -> Result<Vec<usize>, String> {
     let groups = &counter.groups;
+    let live = shape.live.as_ref();
     let mut order: Vec<usize> = (0..groups.len()).collect();
     // The default: time order for buckets, then the largest counts first,
     // then the key, so that output is stable.
@@ -193,8 +224,10 @@ fn order(counter: &Counter, shape: &Shape, cols: &Columns) -> Result<Vec<usize>,
             })?;
             // Key columns sort ascending by default, counts and aggregates descending.
             let ascending = sort.ascending.unwrap_or(col < cols.keys);
-            let mut keyed: Vec<(Json, usize)> =
-                order.iter().map(|&i| (cells(counter, &groups[i]).swap_remove(col), i)).collect();
+            let mut keyed: Vec<(Json, usize)> = order
+                .iter()
+                .map(|&i| (cells(counter, &groups[i], live).swap_remove(col), i))
+                .collect();
             keyed.sort_by(|(x, a), (y, b)| {
                 let by_column = match (x, y) {
                     // Missing values go last either way.
@@ -226,26 +259,42 @@ fn order(counter: &Counter, shape: &Shape, cols: &Columns) -> Result<Vec<usize>,
 /// written (for redrawing a live table in place).
 pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::Result<usize> {
     let terminal = cli::stdout_is_terminal();
-    let mut cols = columns(counter);
+    let live = shape.live;
+    let mut cols = columns(counter, live.is_some());
     let order = order(counter, shape, &cols).map_err(anyhow::Error::msg)?;
     let mut rows: Box<dyn Iterator<Item = Vec<Json>>> =
-        Box::new(order.iter().map(|&i| cells(counter, &counter.groups[i])));
-    // Without groups there is still an answer: a count of zero.
-    if counter.groups.is_empty() && counter.by.is_empty() && !counter.bucketed() {
-        let mut zero = vec![Json::from(0u64)];
-        zero.extend(cols.names[1..].iter().map(|_| Json::Null));
+        Box::new(order.iter().map(|&i| cells(counter, &counter.groups[i], live.as_ref())));
+    // Without groups there is still an answer: a count of zero. Live, also
+    // with --by or --every, so that a snapshot says "nothing yet" rather
+    // than nothing at all; without the key columns, as it is no group.
+    let single = counter.by.is_empty() && !counter.bucketed();
+    if counter.groups.is_empty() && (single || live.is_some()) {
+        cols.names.drain(..cols.keys);
+        cols.seconds.drain(..cols.keys);
+        cols.keys = 0;
+        let zeros = if live.is_some() { 3 } else { 1 };
+        let mut zero = vec![Json::from(0u64); zeros];
+        if live.is_some() {
+            zero[2] = rate(0, live.map_or_else(Default::default, |l| l.elapsed));
+        }
+        zero.extend(cols.names[zeros..].iter().map(|_| Json::Null));
         rows = Box::new(std::iter::once(zero));
     }
-    if shape.format != Format::Table {
-        if let Some((start, end)) = shape.window {
-            cols.names.push(record::WINDOW_START.into());
-            cols.names.push(record::WINDOW_END.into());
-            let tag = [Json::String(format!("{start:.3}")), Json::String(format!("{end:.3}"))];
-            rows = Box::new(rows.map(move |mut r| {
-                r.extend(tag.iter().cloned());
-                r
-            }));
-        }
+    let span = counter
+        .span
+        .map(|(first, last)| [first, last].map(|t| format_rfc3339_frac(t, jiff::tz::Offset::UTC)));
+    if let (Some(snapshot), true) = (live, shape.format != Format::Table) {
+        cols.names
+            .extend([record::WINDOW_START, record::WINDOW_END, record::FINAL].map(String::from));
+        let [start, end] = match &span {
+            Some(span) => span.clone().map(Json::String),
+            None => [Json::Null, Json::Null],
+        };
+        let tag = [start, end, Json::Bool(snapshot.last)];
+        rows = Box::new(rows.map(move |mut r| {
+            r.extend(tag.iter().cloned());
+            r
+        }));
     }
     let lines = match shape.format {
         Format::Json => json::write(&cols.names, rows, terminal, out)?,
@@ -253,7 +302,18 @@ pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::R
         Format::Csv => delimited::write_csv(&cols.names, rows, terminal, out)?,
         Format::Table => {
             let bars = counter.bucketed().then_some(cols.keys);
-            table::write(&cols, rows, bars, shape.window, out)?
+            let heading = live.map(|snapshot| {
+                let range = match &span {
+                    Some([start, end]) => format!("records from {start} to {end}"),
+                    None => "no record with a ts counted yet".to_owned(),
+                };
+                if snapshot.last {
+                    format!("{range} (final)")
+                } else {
+                    range
+                }
+            });
+            table::write(&cols, rows, bars, heading.as_deref(), out)?
         }
     };
     Ok(lines)

@@ -8,13 +8,13 @@ use serde_json::Value as Json;
 use std::io::{self, Write};
 
 /// Writes the rows as a table; with `bars`, the column of the count whose
-/// bars are drawn beside each time bucket. `window` is the live window, named
-/// above the table. Returns the number of lines written.
+/// bars are drawn beside each time bucket. `heading`, for a live snapshot,
+/// is written above the table. Returns the number of lines written.
 pub fn write(
     cols: &Columns,
     rows: impl Iterator<Item = Vec<Json>>,
     bars: Option<usize>,
-    window: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    heading: Option<&str>,
     out: &mut dyn Write,
 ) -> io::Result<usize> {
     let rows: Vec<Vec<Json>> = rows.collect();
@@ -36,9 +36,9 @@ pub fn write(
         }
     }
     let mut table = String::new();
-    if let Some((start, end)) = window {
-        let secs = (end.as_second() - start.as_second()).max(0);
-        table.push_str(&format!("since {start:.0} ({secs}s)\n"));
+    if let Some(heading) = heading {
+        table.push_str(heading);
+        table.push('\n');
     }
     table.push_str(&render_table(&header, &align, &text_rows));
     out.write_all(table.as_bytes())?;
