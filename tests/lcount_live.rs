@@ -136,3 +136,25 @@ fn with_groups_nothing_matched_is_still_a_snapshot_and_sigterm_writes_the_final_
     assert_eq!((u(last, "count"), &last["final"]), (0, &Value::Bool(true)));
     assert!(last.get("path").is_none(), "{last}");
 }
+
+#[test]
+fn on_a_terminal_the_table_is_headed_by_the_time_range_of_the_records() {
+    let input = "{\"path\":\"/a\",\"ts\":\"2026-11-30T10:00:05+01:00\"}\n\
+                 {\"path\":\"/a\",\"ts\":\"2026-11-30T03:30:00-05:00\"}\n\
+                 {\"path\":\"/b\"}\n";
+    let mut cmd = Command::new(bin("lcount"));
+    cmd.args(["--by", "path", "--interval", "10s"]);
+    let run = util::Pty::open().run(cmd, input.as_bytes());
+    assert!(run.status.success(), "{}: {}", run.status, run.stderr);
+    // Input ends at once: the final table only, the window in UTC.
+    let shown = run.shown_str();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(
+        lines[0], "records from 2026-11-30T08:30:00+00:00 to 2026-11-30T09:00:05+00:00 (final)",
+        "{shown}"
+    );
+    let header: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(header, ["path", "count", "count_last", "rate"], "{shown}");
+    let a: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(a[..3], ["/a", "2", "2"], "{shown}");
+}
