@@ -308,3 +308,17 @@ fn every_bucket_from_the_first_to_the_last() {
     // 08:00:10Z to 08:06Z is 13:30:10 to 13:36 at +05:30: one hour.
     assert_eq!(run.stdout, [json!({"ts": "2026-11-30T13:00:00+05:30", "count": 3})]);
 }
+
+#[test]
+fn a_misspelt_segment_of_a_dotted_path_is_named() {
+    let input = "{\"req\":{\"host\":\"x\"}}\n{\"req\":\"text\"}\n";
+    let warning = "lcount: field \"req.hots\" appeared in no record\n";
+    for args in [&["--where", "req.hots=x"][..], &["--by", "req.hots"], &["--sum", "req.hots"]] {
+        let run = lcount(args, input);
+        assert_eq!((run.code, run.stderr.as_str()), (Some(1), warning), "{args:?}");
+        let strict = lcount(&[&["--strict"], args].concat(), input);
+        assert_eq!(strict.code, Some(2), "{args:?}");
+    }
+    // The path that is there counts as seen.
+    assert_eq!(count(&["--where", "req.host=x"], input), 1);
+}

@@ -105,13 +105,16 @@ impl FieldSet {
                 seen.note_key(&f);
             }
         }
-        if let Some(seen) = seen {
-            seen.note_record();
-        }
         for (slot, root, rest) in &self.paths {
             if slots[*slot].is_none() {
                 slots[*slot] = slots[*root].and_then(|v| walk(v, rest));
+                if let (Some(seen), Some(_)) = (seen.as_mut(), slots[*slot]) {
+                    seen.note_path(&self.names[*slot]);
+                }
             }
+        }
+        if let Some(seen) = seen {
+            seen.note_record();
         }
         Ok(())
     }

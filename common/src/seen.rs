@@ -5,15 +5,17 @@
 //! that did appear: `field "stauts" appeared in no record (did you mean
 //! "status"?)`.
 //!
-//! Only top-level keys are looked at, as the record scanner hands them out;
-//! a dotted path (`req.headers.host`) counts as seen when its first segment
-//! (`req`), or a top-level key of exactly its name, appeared. The cost per
+//! Top-level keys are looked at as the record scanner hands them out; a
+//! dotted path (`req.headers.host`) counts as seen when it led to a value
+//! in some record ([`Seen::note_path`], from the reader that walked it), or
+//! a top-level key of exactly its name appeared: a misspelt last segment
+//! (`req.hots`) is warned about like a misspelt key. The cost per
 //! record is one test once every named field has appeared; until then each
 //! key is compared with the names still unseen, and the keys of the first
 //! records are kept (a bounded sample) to suggest a spelling from.
 
 use crate::cli::Outcome;
-use crate::flat::{self, Field, Fields};
+use crate::flat::{self, Field};
 use std::collections::HashSet;
 
 /// At most this many other keys are kept to suggest from.
@@ -39,8 +41,6 @@ pub struct Seen {
 struct Asked {
     /// The name as written on the command line.
     name: String,
-    /// Its first segment, for a dotted path; else the name itself.
-    root: String,
     seen: bool,
 }
 
@@ -56,9 +56,7 @@ impl Seen {
         if self.names.iter().any(|a| a.name == name) {
             return;
         }
-        let root = name.split('.').next().unwrap_or(name);
-        let root = if root.is_empty() { name } else { root };
-        self.names.push(Asked { name: name.to_owned(), root: root.to_owned(), seen: false });
+        self.names.push(Asked { name: name.to_owned(), seen: false });
         self.unseen += 1;
     }
 
@@ -84,7 +82,7 @@ impl Seen {
             return;
         }
         for asked in self.names.iter_mut().filter(|a| !a.seen) {
-            if field.key_is(&asked.root) || field.key_is(&asked.name) {
+            if field.key_is(&asked.name) {
                 asked.seen = true;
                 self.unseen -= 1;
             }
@@ -99,17 +97,29 @@ impl Seen {
         }
     }
 
-    /// Notes a whole record, for a tool that does not scan it otherwise.
+    /// Notes that the dotted path `name` led to a value in the current
+    /// record.
+    pub fn note_path(&mut self, name: &str) {
+        if let Some(asked) = self.names.iter_mut().find(|a| !a.seen && a.name == name) {
+            asked.seen = true;
+            self.unseen -= 1;
+        }
+    }
+
+    /// Notes a whole record, for a tool that does not scan it otherwise
+    /// (dotted paths are walked here too).
     /// A line that is not a JSON object is passed over.
     pub fn note_json(&mut self, json: &[u8]) {
         if self.is_complete() {
             return;
         }
-        let Ok(mut fields) = Fields::new(json) else { return };
-        self.note_record();
-        while let Ok(Some(field)) = fields.next() {
-            self.note_key(&field);
+        let mut set = crate::fields::FieldSet::new();
+        for asked in &self.names {
+            set.add(&asked.name);
         }
+        let mut slots = vec![None; set.len()];
+        // A line that is not a record is no record: nothing to note.
+        let _ = set.extract_noting(json, &mut slots, self);
     }
 
     /// Adds what another part of the input showed (a worker's share),
@@ -172,7 +182,11 @@ impl Seen {
     /// of the longer name's length (at least one edit).
     fn closest(&self, name: &str) -> Option<String> {
         let root = name.split('.').next().unwrap_or(name);
-        let appeared = self.names.iter().filter(|a| a.seen).map(|a| a.root.as_str());
+        let appeared = self
+            .names
+            .iter()
+            .filter(|a| a.seen)
+            .map(|a| a.name.split('.').next().unwrap_or(&a.name));
         let candidates = self.sample.iter().map(String::as_str).chain(appeared);
         candidates
             .filter(|c| *c != root)
@@ -218,15 +232,21 @@ mod tests {
     }
 
     #[test]
-    fn a_dotted_path_is_seen_by_its_first_segment_or_its_whole_name() {
+    fn a_dotted_path_is_seen_by_the_value_it_leads_to_or_its_whole_name() {
         let seen = seen_after(
-            &["req.headers.host", "http.status", "rq.x"],
-            &[r#"{"req":{"a":1},"http.status":200}"#],
+            &["req.headers.host", "req.hots", "http.status", "rq.x"],
+            &[r#"{"req":{"a":1,"headers":{"host":"h"}},"http.status":200}"#, r#"{"req":"text"}"#],
         );
         assert_eq!(
             seen.warnings(),
-            [r#"field "rq.x" appeared in no record (did you mean "req.x"?)"#]
+            [
+                r#"field "req.hots" appeared in no record"#,
+                r#"field "rq.x" appeared in no record (did you mean "req.x"?)"#
+            ]
         );
+        // The first segment alone is not enough.
+        let seen = seen_after(&["req.hots"], &[r#"{"req":{"host":"h"}}"#]);
+        assert_eq!(seen.warnings(), [r#"field "req.hots" appeared in no record"#]);
     }
 
     #[test]
