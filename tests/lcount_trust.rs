@@ -108,7 +108,7 @@ fn a_field_in_no_record_is_named_with_the_closest_one() {
 #[test]
 fn a_field_in_any_record_is_seen() {
     // Each field appears in one record only, the last; a dotted path is
-    // seen by its first segment.
+    // seen by the value it leads to.
     let mut input = "{\"x\":1}\n".repeat(50);
     input.push_str(
         r#"{"status":500,"ts":"2026-11-30T04:30:00Z","bytes":3,"stauts":1,"byts":2,"req":{"host":"h"}}"#,
@@ -118,7 +118,7 @@ fn a_field_in_any_record_is_seen() {
         let run = lcount(&[args, &["--strict"]].concat(), &input);
         assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""), "{args:?}");
     }
-    let run = lcount(&["--where", "req.host=h", "--by", "req.port"], &input);
+    let run = lcount(&["--where", "req.host=h", "--by", "req.host"], &input);
     assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""));
     // No input at all: nothing is missing from nothing.
     let run = lcount(&["--strict", "--by", "stauts"], "");
@@ -321,4 +321,16 @@ fn a_misspelt_segment_of_a_dotted_path_is_named() {
     }
     // The path that is there counts as seen.
     assert_eq!(count(&["--where", "req.host=x"], input), 1);
+}
+
+#[test]
+fn a_sum_beyond_a_double_is_said_not_shown_as_no_values() {
+    let input = "{\"v\":1e308}\n{\"v\":1e308}\n{\"v\":-1e308}\n{\"w\":1}\n";
+    let run = lcount(&["--sum", "v", "--avg", "v", "--sum", "w"], input);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(run.stdout, [json!({"count": 4, "sum_v": null, "avg_v": null, "sum_w": 1})]);
+    assert_eq!(
+        run.stderr,
+        "lcount: the sum of \"v\" went beyond a double's range (about 1.8e308): its sum and mean are shown as null\n"
+    );
 }

@@ -91,7 +91,7 @@ pub struct ExactSum {
 impl ExactSum {
     /// Adds a finite value, exactly.
     pub fn add(&mut self, mut x: f64) {
-        if self.partials.last().is_some_and(|x| x.is_infinite()) {
+        if self.overflowed() {
             return;
         }
         let mut kept = 0;
@@ -102,7 +102,8 @@ impl ExactSum {
             }
             let high = x + y;
             if !high.is_finite() {
-                // Beyond a double: the sum is that infinity from now on.
+                // Beyond a double on the way (even if later values would
+                // bring it back): no sum to show, and the caller says so.
                 self.partials = vec![high];
                 return;
             }
@@ -119,12 +120,21 @@ impl ExactSum {
 
     /// Adds another exact sum, exactly: its partials are values like any.
     pub fn merge(&mut self, other: &ExactSum) {
-        if self.partials.last().is_some_and(|x| x.is_infinite()) {
+        if other.overflowed() {
+            self.partials = other.partials.clone();
+        }
+        if self.overflowed() {
             return;
         }
         for &x in &other.partials {
             self.add(x);
         }
+    }
+
+    /// Whether a partial sum went beyond a double's range: [`ExactSum::value`]
+    /// is then infinite, and not the sum.
+    pub fn overflowed(&self) -> bool {
+        self.partials.last().is_some_and(|x| x.is_infinite())
     }
 
     /// The sum, correctly rounded to the nearest double (ties to even).
@@ -238,11 +248,21 @@ impl State {
         }
     }
 
+    /// Whether this is a sum or mean whose running sum went beyond a
+    /// double's range (its result is then null, and must be reported).
+    pub fn overflowed(&self) -> bool {
+        matches!(self, State::Sum { sum, .. } | State::Avg { sum, .. } if sum.overflowed())
+    }
+
     /// The results, one per column of [`Spec::columns`] (`None`: no values).
     pub fn results(&self, kind: &Kind) -> Vec<Option<f64>> {
         match (self, kind) {
-            (State::Sum { sum, n }, _) => vec![(*n > 0).then(|| sum.value())],
-            (State::Avg { sum, n }, _) => vec![(*n > 0).then(|| sum.value() / *n as f64)],
+            (State::Sum { sum, n }, _) => {
+                vec![(*n > 0 && !sum.overflowed()).then(|| sum.value())]
+            }
+            (State::Avg { sum, n }, _) => {
+                vec![(*n > 0 && !sum.overflowed()).then(|| sum.value() / *n as f64)]
+            }
             (State::Min(e), _) | (State::Max(e), _) => vec![e.number],
             (State::Percentiles(q), Kind::Percentiles(ps)) => {
                 ps.iter().map(|p| q.percentile(*p)).collect()

@@ -307,13 +307,27 @@ pub fn run() -> Result<Outcome> {
             ));
         }
     }
+    let mut overflowed = std::collections::BTreeSet::new();
+    for group in &counter.groups {
+        for (spec, state) in counter.specs.iter().zip(&group.aggs) {
+            if state.overflowed() {
+                overflowed.insert(spec.field.clone());
+            }
+        }
+    }
+    for field in &overflowed {
+        warnings.push(format!(
+            "the sum of {field:?} went beyond a double's range (about 1.8e308): its sum and \
+             mean are shown as null"
+        ));
+    }
     report.print(&mut counter, true)?;
     let outcome = bad.finish("lines skipped (not a JSON object) or files not read");
     let fields = counter.seen.finish("lcount", false)?;
     for w in &warnings {
         eprintln!("lcount: {w}");
     }
-    let beyond = counter.beyond_range.iter().any(|n| *n > 0);
+    let beyond = counter.beyond_range.iter().any(|n| *n > 0) || !overflowed.is_empty();
     Ok(if outcome == Outcome::Success && fields == Outcome::Success && !beyond {
         Outcome::Success
     } else {

@@ -127,7 +127,9 @@ fn in_seconds(field: &str) -> bool {
 /// but the table writes it as serde_json does: integers as they are, other
 /// numbers as the shortest text that reads back as the same `f64` (ryu).
 fn json_number(x: f64) -> Json {
-    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+    // Every whole double below 2^63 is an i64 exactly; ryu would write
+    // 2^53 as `9007199254740992.0`, which is not the shortest text.
+    if x.fract() == 0.0 && x.abs() < 9_223_372_036_854_775_808.0 {
         Json::from(x as i64)
     } else {
         serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
@@ -337,6 +339,10 @@ mod tests {
         assert_eq!(json_number(3.0), Json::from(3));
         assert_eq!(json_number(0.25).to_string(), "0.25");
         assert_eq!(json_number(f64::NAN), Json::Null);
+        // Whole numbers beyond 2^53 are still written shortest.
+        assert_eq!(json_number(9007199254740992.0).to_string(), "9007199254740992");
+        assert_eq!(json_number(-4611686018427387904.0).to_string(), "-4611686018427387904");
+        assert_eq!(json_number(1e20).to_string().parse::<f64>(), Ok(1e20));
     }
 
     #[test]
