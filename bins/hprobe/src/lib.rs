@@ -5,13 +5,14 @@
 //! Each request becomes one NDJSON record with the field names lparse uses
 //! (`ts`, `method`, `status`, `bytes`, `rt`), so that
 //! `hprobe ... | lcount --by status` works as it does on an access log. A
-//! summary goes to stderr at the end.
+//! summary goes to stderr at the end; while the run goes, a live [`view`]
+//! of it is on stderr's terminal when the records go elsewhere.
 //!
 //! The parts: [`target`] (what to request, from the command line or
 //! stdin), [`plan`] (which request is next, and when it is due), [`client`]
 //! (the workers that send them), [`net`] (resolving, connecting, TLS),
-//! [`outcome`] (a finished request and its record) and [`report`] (the
-//! writer thread and the summary).
+//! [`outcome`] (a finished request and its record), [`report`] (the
+//! writer thread and the summary) and [`view`] (the live view).
 
 pub mod client;
 pub mod net;
@@ -19,6 +20,7 @@ pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod target;
+pub mod view;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use bytes::Bytes;
@@ -28,7 +30,6 @@ use http::Method;
 use logkit_common::cli::{self, BadInput, Outcome};
 use logkit_common::filter::StatusSet;
 use logkit_common::input::{too_long, LineReader, NoIdle, MAX_RECORD};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -170,9 +171,13 @@ pub struct Args {
     #[arg(long, value_name = "FACTOR", value_parser = parse_rate)]
     replay_speed: Option<f64>,
 
-    /// The summary on stderr at the end.
+    /// The summary on stderr at the end (none: no live view either).
     #[arg(long, value_enum, default_value_t = SummaryStyle::Text)]
     summary: SummaryStyle,
+
+    /// Colours in the live view (auto: unless NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = view::ColorChoice::Auto, value_name = "WHEN")]
+    color: view::ColorChoice,
 
     /// Stop at the first bad line of stdin instead of skipping it.
     #[arg(long)]
@@ -346,7 +351,6 @@ async fn probe(args: Args) -> Result<Outcome> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let (tx, rx) = mpsc::channel(4096);
 
-    let bar = progress_bar(limit, args.summary);
     let expect = args.expect_status.clone();
     let clock = outcome::Clock::new();
     // The writer says when it ends: early means stdout was closed (`| head`),
@@ -355,10 +359,24 @@ async fn probe(args: Args) -> Result<Outcome> {
     let stats = Arc::new(Mutex::new(report::Stats::new()));
     let shared_stats = stats.clone();
     let writer = std::thread::spawn(move || {
-        let result = report::write_records(rx, clock, expect, bar, start, &shared_stats);
+        let result = report::write_records(rx, clock, expect, start, &shared_stats);
         let _ = closed_tx.send(());
         result
     });
+
+    // Not with --summary none (nothing for a person on stderr), and not when
+    // the records go to the same terminal (view::wanted).
+    let view = if args.summary != SummaryStyle::None && view::wanted() {
+        let goal = view::Goal {
+            what: describe(&args.urls, from_stdin, args.requests),
+            total: limit,
+            duration: args.duration,
+            start,
+        };
+        view::View::start(goal, stats.clone(), args.color.on_stderr()).ok()
+    } else {
+        None
+    };
 
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let threads =
@@ -410,6 +428,10 @@ async fn probe(args: Args) -> Result<Outcome> {
     } else {
         Some(joined.await)
     };
+    // The summary and any message go to the normal screen.
+    if let Some(view) = view {
+        view.close();
+    }
     if let Some(joined) = joined {
         joined?.map_err(|_| anyhow!("writer failed"))??;
     }
@@ -516,30 +538,15 @@ async fn stop_signal() {
     }
 }
 
-fn progress_bar(total: Option<u64>, summary: SummaryStyle) -> Option<indicatif::ProgressBar> {
-    // Not when records go to the same terminal: they would land on the bar.
-    if summary == SummaryStyle::None
-        || !std::io::stderr().is_terminal()
-        || std::io::stdout().is_terminal()
-    {
-        return None;
+/// What a run requests, for the live view's title: the URL, the first of
+/// several, or where targets come from.
+fn describe(urls: &[String], from_stdin: bool, requests: Option<u64>) -> String {
+    match (urls, from_stdin) {
+        (_, true) => "targets from stdin".into(),
+        ([one], _) => one.clone(),
+        ([first, rest @ ..], _) => format!("{first} and {} more URLs", rest.len()),
+        ([], _) => format!("{} requests", requests.unwrap_or(0)),
     }
-    let bar = match total {
-        Some(n) => indicatif::ProgressBar::new(n).with_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} requests in {elapsed}, {eta} to go",
-            )
-            .ok()?,
-        ),
-        None => indicatif::ProgressBar::new_spinner().with_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} requests in {elapsed}")
-                .ok()?,
-        ),
-    };
-    // Redrawn even while nothing finishes: a stalled server shows as time
-    // passing, not as a frozen bar.
-    bar.enable_steady_tick(Duration::from_millis(200));
-    Some(bar)
 }
 
 /// Reads stdin targets on a thread of their own (a read may block for

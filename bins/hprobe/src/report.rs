@@ -1,12 +1,11 @@
 //! The writer: one thread that prints each finished request's record,
-//! keeps the figures for the summary, and moves the progress bar.
+//! and keeps the figures for the summary and the live view.
 //!
 //! The workers hand over [`Done`]s through a bounded channel, so a slow
 //! reader of stdout slows the probing down instead of filling memory.
 
 use crate::outcome::{seconds, Clock, Done, ErrKind};
 use hdrhistogram::Histogram;
-use indicatif::ProgressBar;
 use logkit_common::filter::StatusSet;
 use logkit_common::output::Output;
 use logkit_common::term;
@@ -120,6 +119,12 @@ impl Stats {
     /// the exact slowest.
     fn micros(&self, quantile: f64) -> Duration {
         Duration::from_micros(self.latency.value_at_quantile(quantile)).min(self.slowest)
+    }
+
+    /// p50, p90, p99 and max, once a response came.
+    pub fn percentiles(&self) -> Option<[Duration; 4]> {
+        (!self.latency.is_empty())
+            .then(|| [self.micros(0.5), self.micros(0.9), self.micros(0.99), self.slowest])
     }
 
     /// The summary for a person, on several lines.
@@ -236,7 +241,7 @@ impl Stats {
 
     /// Up to ten buckets of response times, on a logarithmic scale from the
     /// fastest to the slowest: `(upper bound, requests)`.
-    fn buckets(&self) -> Vec<(Duration, u64)> {
+    pub fn buckets(&self) -> Vec<(Duration, u64)> {
         if self.latency.is_empty() {
             return Vec::new();
         }
@@ -278,13 +283,12 @@ pub fn write_records(
     mut rx: mpsc::Receiver<Done>,
     clock: Clock,
     expect: Option<StatusSet>,
-    bar: Option<ProgressBar>,
     start: Instant,
     stats: &Mutex<Stats>,
 ) -> io::Result<()> {
     let mut out = Output::new();
     let mut busy = false;
-    let result = (|| loop {
+    (|| loop {
         let done = match rx.try_recv() {
             Ok(done) => done,
             Err(mpsc::error::TryRecvError::Empty) => {
@@ -313,17 +317,10 @@ pub fn write_records(
             stats.add(&done, expect.as_ref());
             stats.elapsed = start.elapsed();
         }
-        if let Some(bar) = &bar {
-            bar.inc(1);
-        }
         done.write_record(&clock, out.buf());
         out.buf().push(b'\n');
         out.end_record()?;
-    })();
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    result
+    })()
 }
 
 #[cfg(test)]
