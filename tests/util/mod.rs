@@ -704,6 +704,31 @@ impl Pty {
         Pty { master, terminal }
     }
 
+    /// Gives the terminal a window of `rows` by `cols`, as a command sees
+    /// it (TIOCGWINSZ).
+    pub fn with_size(self, rows: u16, cols: u16) -> Pty {
+        let size =
+            rustix::termios::Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        rustix::termios::tcsetwinsize(&self.terminal, size).unwrap();
+        self
+    }
+
+    /// Turns a terminal's usual output processing back on (a line feed is
+    /// shown as carriage return and line feed), for what a person would see.
+    pub fn with_newlines(self) -> Pty {
+        use rustix::termios::{tcgetattr, tcsetattr, OptionalActions, OutputModes};
+        let mut mode = tcgetattr(&self.terminal).unwrap();
+        mode.output_modes |= OutputModes::OPOST | OutputModes::ONLCR;
+        tcsetattr(&self.terminal, OptionalActions::Now, &mode).unwrap();
+        self
+    }
+
+    /// Both sides, for a test that drives the command itself: the side to
+    /// read what was shown from, and the terminal.
+    pub fn into_fds(self) -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+        (self.master, self.terminal)
+    }
+
     /// Runs `cmd` with the terminal as its stdout and `input` on its stdin
     /// (nothing: stdin is empty), and returns what it showed once it exits
     /// (within [`PROCESS_TIMEOUT`]).
