@@ -143,7 +143,11 @@ impl Line {
     pub fn write(&self, out: &mut String, color: bool, max: Option<usize>) {
         let text = self.text.trim_end();
         let (end, cut) = match max {
-            Some(max) => cut_at(text, max),
+            // A cut right after a blank leaves no blank before the `…`.
+            Some(max) => match cut_at(text, max) {
+                (end, true) => (text[..end].trim_end().len(), true),
+                whole => whole,
+            },
             None => (text.len(), false),
         };
         let mut at = 0;
