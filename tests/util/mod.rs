@@ -704,6 +704,16 @@ impl Pty {
         Pty { master, terminal }
     }
 
+    /// Opens a pseudo-terminal of `columns` by `rows`, the size a command
+    /// reads from it to fit its output.
+    pub fn sized(columns: u16, rows: u16) -> Pty {
+        let pty = Pty::open();
+        let size =
+            rustix::termios::Winsize { ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0 };
+        rustix::termios::tcsetwinsize(&pty.terminal, size).unwrap();
+        pty
+    }
+
     /// Runs `cmd` with the terminal as its stdout and `input` on its stdin
     /// (nothing: stdin is empty), and returns what it showed once it exits
     /// (within [`PROCESS_TIMEOUT`]).

@@ -102,10 +102,15 @@ impl View {
             return line;
         }
         let fmt = record.text(record::FMT);
-        if record.has(record::STATUS) || record.has(record::METHOD) || record.has(record::REQUEST) {
-            access(&record, &mut line);
-        } else if matches!(fmt.as_deref(), Some("apache_error" | "nginx_error")) {
+        // An error log's record may hold its request too: its level and
+        // message come first.
+        if matches!(fmt.as_deref(), Some("apache_error" | "nginx_error")) {
             error_log(&record, &mut line);
+        } else if record.has(record::STATUS)
+            || record.has(record::METHOD)
+            || record.has(record::REQUEST)
+        {
+            access(&record, &mut line);
         } else {
             generic(&record, &mut line);
         }
@@ -309,7 +314,7 @@ mod tests {
 
     #[test]
     fn error_logs_lead_with_their_level() {
-        let json = r#"{"ts":"2026-11-27T03:22:46+00:00","level":"error","pid":1,"msg":"open() failed","client":"10.0.0.2","fmt":"nginx_error"}"#;
+        let json = r#"{"ts":"2026-11-27T03:22:46+00:00","level":"error","pid":1,"msg":"open() failed","client":"10.0.0.2","method":"GET","path":"/x","fmt":"nginx_error"}"#;
         assert_eq!(
             shown(json, None),
             "2026-11-27 03:22:46+00:00 error  open() failed client 10.0.0.2\n"
