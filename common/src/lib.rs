@@ -16,7 +16,9 @@
 //!   input is read on several cores, results in input order), [`live`]
 //!   (stopping on SIGINT/SIGTERM, ticks while the input is idle);
 //! * writing: [`output`] (a buffered stdout flushed when input goes idle),
-//!   [`term`] (escaping log data for a terminal, aligned tables);
+//!   [`term`] (escaping log data for a terminal, aligned tables),
+//!   [`style`] (`--color`, `NO_COLOR`, the window's width, styled lines
+//!   cut to it);
 //! * meaning: [`time`] (every timestamp layout the tools read, one parser
 //!   each, one RFC 3339 writer, durations), [`sniff`] (finding the time of
 //!   a raw line of unknown format, for `ltail --merge`), [`filter`]
@@ -40,6 +42,7 @@ pub mod parallel;
 pub mod record;
 pub mod seen;
 pub mod sniff;
+pub mod style;
 pub mod sys;
 pub mod term;
 pub mod time;

@@ -40,11 +40,27 @@ impl StopFlag {
 /// signal that lands just before the wait begins.
 const STOP_CHECK: Duration = Duration::from_millis(200);
 
+/// After a stop, how long a pipe may stay silent before its input counts
+/// as ended. In `ltail -f | lparse | lcount` every stage gets the Ctrl-C at
+/// once, and the stages upstream write their last lines (ltail's held
+/// partial line) after it: a stage reads on until its writer closes the
+/// pipe, or goes quiet this long.
+const DRAIN_QUIET: Duration = Duration::from_secs(1);
+
+/// After a stop, the most time spent reading what a pipe still brings (a
+/// writer that never stops, such as `yes`, is not read forever).
+const DRAIN_MAX: Duration = Duration::from_secs(3);
+
 /// An input that ends when a stop is requested and reports due ticks.
 pub struct LiveInput<R> {
     inner: R,
     /// Whether reads can block (a pipe or terminal, not a regular file).
     can_block: bool,
+    /// Whether the input is a pipe, read on after a stop (see
+    /// [`DRAIN_QUIET`]); a terminal or a file ends at once.
+    drains: bool,
+    /// When the stop was first seen.
+    stop_seen: Option<Instant>,
     stop: StopFlag,
     tick: Option<(Duration, Instant)>,
     stopped: bool,
@@ -53,8 +69,10 @@ pub struct LiveInput<R> {
 impl<R: Read + AsFd> LiveInput<R> {
     /// Wraps `inner`, which ends at once when `stop` is set.
     pub fn new(inner: R, stop: StopFlag) -> Self {
-        let can_block = !crate::sys::FdInfo::of(&inner).is_some_and(|i| i.is_regular());
-        LiveInput { inner, can_block, stop, tick: None, stopped: false }
+        let info = crate::sys::FdInfo::of(&inner);
+        let can_block = !info.as_ref().is_some_and(|i| i.is_regular());
+        let drains = info.is_some_and(|i| i.is_fifo());
+        LiveInput { inner, can_block, drains, stop_seen: None, stop, tick: None, stopped: false }
     }
 
     /// Reports a tick (a `TimedOut` read error) every `every`, counted from
@@ -87,7 +105,7 @@ impl<R: Read + AsFd> LiveInput<R> {
     fn wait_readable(&mut self) -> io::Result<bool> {
         loop {
             if self.stop.is_set() {
-                return Ok(false);
+                return self.drain_readable();
             }
             self.tick_due()?;
             let mut wait = STOP_CHECK;
@@ -101,6 +119,22 @@ impl<R: Read + AsFd> LiveInput<R> {
                 return Ok(true);
             }
         }
+    }
+}
+
+impl<R: Read + AsFd> LiveInput<R> {
+    /// After a stop: whether a pipe still brings something (or its end)
+    /// within [`DRAIN_QUIET`], and [`DRAIN_MAX`] is not over.
+    fn drain_readable(&mut self) -> io::Result<bool> {
+        if !self.drains {
+            return Ok(false);
+        }
+        let since = *self.stop_seen.get_or_insert_with(Instant::now);
+        let left = DRAIN_MAX.saturating_sub(since.elapsed());
+        if left.is_zero() {
+            return Ok(false);
+        }
+        crate::sys::wait_readable(&self.inner, Some(DRAIN_QUIET.min(left)))
     }
 }
 

@@ -25,6 +25,7 @@ pub mod syslog;
 #[cfg(test)]
 mod testing;
 pub mod vars;
+mod view;
 pub mod w3c;
 
 use anyhow::{Context, Result};
@@ -32,8 +33,10 @@ use clap::Parser;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
 use logkit_common::input::{too_long, LineReader, DEFAULT_MAX_LINE, MAX_RECORD};
 use logkit_common::json::Object;
+use logkit_common::live::{LiveInput, StopFlag};
 use logkit_common::output::Output;
 use logkit_common::record::{self, LineRecord};
+use logkit_common::style::ColorChoice;
 use std::ffi::OsString;
 
 const EXAMPLES: &str = "\
@@ -90,6 +93,16 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
 
+    /// Write NDJSON records on a terminal too (a pipe always gets them).
+    #[arg(long)]
+    json: bool,
+
+    /// Colour the terminal view: auto (on a terminal, unless NO_COLOR is
+    /// set), always, never. Records (on a pipe, or with --json) are never
+    /// coloured.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
+
     /// Files to read (raw log lines or ltail records); `-` or none means standard input.
     #[arg(value_name = "FILE")]
     files: Vec<OsString>,
@@ -98,6 +111,16 @@ pub struct Args {
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("lparse");
     let mut out = Output::new();
+    // A terminal gets readable lines, or with --json records that cannot
+    // drive it; a pipe the records as they are.
+    let shown = match (cli::stdout_is_terminal(), args.json) {
+        (false, _) => Shown::Records,
+        (true, true) => Shown::TerminalRecords,
+        (true, false) => Shown::View(view::View::new(args.color.enabled(true))),
+    };
+    // Ctrl-C ends the input, not the process: what was read is parsed and
+    // written (a last line without its newline too), and lparse exits 0.
+    let stop = StopFlag::install()?;
     let zone = match &args.tz {
         Some(name) => {
             jiff::tz::TimeZone::get(name).map_err(|e| anyhow::anyhow!("--tz {name}: {e}"))?
@@ -130,6 +153,7 @@ pub fn run() -> Result<Outcome> {
         format::Formats::new(all),
         format::Ctx::new(zone),
     );
+    parser.shown = shown;
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
         let input = match name.open() {
@@ -140,7 +164,11 @@ pub fn run() -> Result<Outcome> {
                 continue;
             }
         };
+        let input = LiveInput::new(input, stop.clone());
         parser.parse_input(input, &name, &label, &mut out).with_context(|| label.clone())?;
+        if stop.is_set() {
+            break;
+        }
     }
     out.flush()?;
     let partial =
@@ -201,8 +229,37 @@ fn builtin_formats() -> Vec<Box<dyn format::LogFormat>> {
     ]
 }
 
+/// What standard output gets.
+enum Shown {
+    /// NDJSON records, byte for byte (a pipe or a file).
+    Records,
+    /// Records on a terminal (`--json`): the same JSON, with the characters
+    /// that could drive the terminal escaped.
+    TerminalRecords,
+    /// One readable line per record.
+    View(view::View),
+}
+
+impl Shown {
+    /// Turns the records written at `buf[start..]` into what is shown.
+    fn show(&mut self, buf: &mut Vec<u8>, start: usize) {
+        match self {
+            Shown::Records => {}
+            Shown::TerminalRecords => {
+                let records = buf.split_off(start);
+                let text = String::from_utf8_lossy(&records);
+                buf.extend_from_slice(logkit_common::term::escape_json(&text).as_bytes());
+            }
+            Shown::View(view) => view.show(buf, start),
+        }
+    }
+}
+
 /// The per-run state: reusable buffers and the bad-line report.
 struct LineParser {
+    /// What standard output gets (only [`Shown::Records`] is parsed on
+    /// several cores: a terminal is slower than one anyway).
+    shown: Shown,
     bad: BadInput,
     /// Lines of which only the leading fields were kept, counted apart.
     partial: BadInput,
@@ -222,7 +279,15 @@ struct InputCtx<'a> {
 
 impl LineParser {
     fn new(bad: BadInput, partial: BadInput, formats: format::Formats, ctx: format::Ctx) -> Self {
-        LineParser { bad, partial, formats, ctx, line_buf: Vec::new(), src_buf: Vec::new() }
+        LineParser {
+            shown: Shown::Records,
+            bad,
+            partial,
+            formats,
+            ctx,
+            line_buf: Vec::new(),
+            src_buf: Vec::new(),
+        }
     }
 
     fn parse_input<R: std::io::Read + std::os::fd::AsFd>(
@@ -234,7 +299,8 @@ impl LineParser {
     ) -> Result<()> {
         // A large file is parsed on several cores, once its first lines
         // have shown that no format with state (W3C) is in play.
-        let parallel = logkit_common::parallel::suits(&input, self.bad.is_strict());
+        let parallel = matches!(self.shown, Shown::Records)
+            && logkit_common::parallel::suits(&input, self.bad.is_strict());
         // Lines are read up to the length of a record: an ltail record
         // carrying a line of ltail's maximum length is longer than that
         // line. A raw line is cut to the line maximum in `parse_line`.
@@ -247,7 +313,9 @@ impl LineParser {
         let input = InputCtx { label, file_src };
         let mut read = 0;
         while let Some(line) = reader.next_line(out)? {
+            let start = out.buf().len();
             self.parse_line(line.bytes, line.number, line.truncated, &input, out.buf())?;
+            self.shown.show(out.buf(), start);
             out.end_record()?;
             read += line.bytes.len() + 1;
             if parallel && read >= parallel::CHUNK && !self.formats.stateful_hit() {

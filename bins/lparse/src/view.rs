@@ -1,0 +1,353 @@
+//! lparse on a terminal: one readable line per record, in the manner of hl
+//! and lnav, instead of the NDJSON a pipe gets.
+//!
+//! The view reads back the records lparse has just written (with
+//! [`logkit_common::flat`]), so that it shows exactly what a program would
+//! receive, and no parser has to know about it. A terminal shows a few
+//! thousand lines a second at best; reading a record twice costs far less.
+//!
+//! * access logs: time, status coloured by class, method, path and query,
+//!   size, `rt`, then vhost and client, dimmed;
+//! * error logs: time, level coloured by severity, message, client;
+//! * other formats (JSON, logfmt, syslog, W3C): time, level, message, then
+//!   the other fields as `key=value`;
+//! * a line that did not parse: its reason in red, then the line; a partial
+//!   record: what was read, then the reason in yellow.
+//!
+//! Every piece of data is escaped ([`Line`] does it) and each line is cut
+//! to the window's width, re-read for every record so that a resize is
+//! followed.
+
+use logkit_common::flat::{self, Fields};
+use logkit_common::record;
+use logkit_common::style::{
+    self, Line, Style, BOLD, CYAN, DIM, GREEN, PLAIN, RED, RED_BOLD, YELLOW,
+};
+use logkit_common::term;
+use std::borrow::Cow;
+
+/// Below this many columns the time is shown without its date and offset,
+/// so that the path still fits on an 80-column terminal.
+const FULL_TIME_COLUMNS: usize = 100;
+
+/// The widest method that keeps the paths in line (`DELETE`).
+const METHOD_WIDTH: usize = 6;
+
+/// The width of the level column (`notice`, `warn`).
+const LEVEL_WIDTH: usize = 6;
+
+/// Fields the generic view shows in its own place, or not at all (the
+/// format's name, the source, the bytes behind a `_b64`).
+const SHOWN_APART: &[&str] = &[
+    record::TS,
+    record::LEVEL,
+    "severity",
+    record::MSG,
+    "message",
+    record::FMT,
+    record::SRC,
+    record::SRC_B64,
+    record::ERR,
+    record::PARTIAL,
+    record::LINE,
+    record::LINE_B64,
+    record::TRUNCATED,
+];
+
+/// The terminal view's state.
+pub struct View {
+    color: bool,
+    /// The widest time shown so far: times line up as they come.
+    time_width: usize,
+    text: String,
+}
+
+impl View {
+    /// A view, coloured or not.
+    pub fn new(color: bool) -> View {
+        View { color, time_width: 0, text: String::new() }
+    }
+
+    /// Replaces the records written at `buf[start..]` (whole NDJSON lines)
+    /// with their readable lines.
+    pub fn show(&mut self, buf: &mut Vec<u8>, start: usize) {
+        if buf.len() == start {
+            return;
+        }
+        let records = buf.split_off(start);
+        let max = style::stdout_columns();
+        self.text.clear();
+        for record in records.split(|&b| b == b'\n').filter(|r| !r.is_empty()) {
+            let line = self.line(record, max);
+            line.write(&mut self.text, self.color, max);
+        }
+        buf.extend_from_slice(self.text.as_bytes());
+    }
+
+    /// The readable line of one record.
+    fn line(&mut self, json: &[u8], max: Option<usize>) -> Line {
+        let record = Record::read(json);
+        let mut line = Line::new();
+        if let Some(ts) = record.text(record::TS) {
+            let short = short_time(&ts, max.is_some_and(|m| m < FULL_TIME_COLUMNS));
+            self.time_width = self.time_width.max(term::width(&short));
+            line.cell(DIM, &short, self.time_width);
+        }
+        let failed = record.has(record::ERR) && !record.has(record::PARTIAL);
+        if failed && record.has(record::LINE) {
+            // Nothing was read from the line: say why, then show it.
+            let err = record.text(record::ERR).unwrap_or_default();
+            line.word(RED_BOLD, &format!("! {err}:"));
+            line.word(PLAIN, &record.text(record::LINE).unwrap_or_default());
+            return line;
+        }
+        let fmt = record.text(record::FMT);
+        // An error log's record may hold its request too: its level and
+        // message come first.
+        if matches!(fmt.as_deref(), Some("apache_error" | "nginx_error")) {
+            error_log(&record, &mut line);
+        } else if record.has(record::STATUS)
+            || record.has(record::METHOD)
+            || record.has(record::REQUEST)
+        {
+            access(&record, &mut line);
+        } else {
+            generic(&record, &mut line);
+        }
+        if record.has(record::TRUNCATED) {
+            line.word(YELLOW, "(cut)");
+        }
+        if record.has(record::PARTIAL) {
+            let err = record.text(record::ERR).unwrap_or_default();
+            line.word(YELLOW, &format!("partial: {err}"));
+        }
+        line
+    }
+}
+
+/// An access log's record: status, method, path?query, size, rt, vhost,
+/// client.
+fn access(record: &Record<'_>, line: &mut Line) {
+    let status = record.text(record::STATUS).unwrap_or(Cow::Borrowed("-"));
+    line.cell(status_style(&status), &status, 3);
+    if let Some(method) = record.text(record::METHOD) {
+        line.cell(BOLD, &method, METHOD_WIDTH);
+    }
+    if let Some(path) = record.text(record::PATH) {
+        line.word(PLAIN, &path);
+        if let Some(query) = record.text(record::QUERY) {
+            line.push(DIM, "?").push(PLAIN, &query);
+        }
+    } else if let Some(request) = record.text(record::REQUEST) {
+        line.word(PLAIN, &request);
+    }
+    if let Some(bytes) = record.number(record::BYTES) {
+        line.word(PLAIN, &size(bytes));
+    }
+    if let Some(rt) = record.number(record::RT) {
+        line.word(PLAIN, &term::seconds(rt));
+    }
+    for name in [record::VHOST, record::CLIENT] {
+        if let Some(value) = record.text(name) {
+            line.word(DIM, &value);
+        }
+    }
+}
+
+/// An error log's record: level, message, client.
+fn error_log(record: &Record<'_>, line: &mut Line) {
+    let level = record.text(record::LEVEL).unwrap_or(Cow::Borrowed("-"));
+    line.cell(level_style(&level), &level, LEVEL_WIDTH);
+    if let Some(msg) = record.text(record::MSG) {
+        line.word(PLAIN, &msg);
+    }
+    if let Some(client) = record.text(record::CLIENT) {
+        line.word(DIM, &format!("client {client}"));
+    }
+}
+
+/// Any other record: level, message, then `key=value` for the rest.
+fn generic(record: &Record<'_>, line: &mut Line) {
+    if let Some(level) = record.text(record::LEVEL).or_else(|| record.text("severity")) {
+        line.cell(level_style(&level), &level, LEVEL_WIDTH);
+    }
+    if let Some(msg) = record.text(record::MSG).or_else(|| record.text("message")) {
+        line.word(PLAIN, &msg);
+    }
+    for (key, value) in &record.fields {
+        if SHOWN_APART.contains(&key.as_ref()) || key.ends_with(record::B64_SUFFIX) {
+            continue;
+        }
+        line.word(DIM, &format!("{key}=")).push(PLAIN, &value_text(value));
+    }
+}
+
+/// Status classes: success green, redirects cyan, client errors yellow,
+/// server errors red.
+fn status_style(status: &str) -> Style {
+    match status.as_bytes().first() {
+        Some(b'2') => GREEN,
+        Some(b'3') => CYAN,
+        Some(b'4') => YELLOW,
+        Some(b'5') => RED_BOLD,
+        _ => PLAIN,
+    }
+}
+
+/// Levels by severity: errors and worse red, warnings yellow, the quiet
+/// ones dimmed. Names from syslog, Apache and application logs alike.
+fn level_style(level: &str) -> Style {
+    match level.to_ascii_lowercase().as_str() {
+        "emerg" | "emergency" | "alert" | "crit" | "critical" | "fatal" | "panic" => RED_BOLD,
+        "error" | "err" => RED,
+        "warn" | "warning" => YELLOW,
+        "notice" | "info" | "debug" | "trace" => DIM,
+        l if l.starts_with("trace") => DIM,
+        _ => PLAIN,
+    }
+}
+
+/// A time for a person: `2026-11-27 03:22:43.861+00:00` (the `T` a space,
+/// at most milliseconds), or `03:22:43.861` when the window is narrow. A
+/// value that is no RFC 3339 time is shown as it is.
+fn short_time(ts: &str, narrow: bool) -> String {
+    let Some((date, rest)) = ts.split_once('T') else { return ts.to_owned() };
+    // The offset starts at the first Z, + or - after the time of day.
+    let zone_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+    let (clock, zone) = rest.split_at(zone_at);
+    let clock = match clock.split_once('.') {
+        Some((whole, frac)) => {
+            let frac = frac.get(..3).unwrap_or(frac);
+            Cow::Owned(format!("{whole}.{frac}"))
+        }
+        None => Cow::Borrowed(clock),
+    };
+    if narrow {
+        clock.into_owned()
+    } else {
+        format!("{date} {clock}{zone}")
+    }
+}
+
+/// A size in bytes: `615B`, `12.35kB`, `1.200MB` (powers of 1000).
+fn size(bytes: f64) -> String {
+    let (scale, unit) = match bytes.abs() {
+        b if b >= 1e9 => (1e9, "GB"),
+        b if b >= 1e6 => (1e6, "MB"),
+        b if b >= 1e3 => (1e3, "kB"),
+        _ => return format!("{bytes}B"),
+    };
+    format!("{}{unit}", term::number(bytes / scale))
+}
+
+/// A value as text: a string decoded, anything else as its JSON.
+fn value_text(value: &[u8]) -> Cow<'_, str> {
+    if value.first() == Some(&b'"') {
+        flat::decode_str(value)
+    } else {
+        String::from_utf8_lossy(value)
+    }
+}
+
+/// The fields of one record, read back from its JSON.
+struct Record<'a> {
+    fields: Vec<(Cow<'a, str>, &'a [u8])>,
+}
+
+impl<'a> Record<'a> {
+    /// Reads the record lparse wrote; it is valid JSON by construction, and
+    /// a field the scanner cannot read ends the list (never a panic).
+    fn read(json: &'a [u8]) -> Record<'a> {
+        let mut fields = Vec::new();
+        if let Ok(mut scan) = Fields::new(json) {
+            while let Ok(Some(field)) = scan.next() {
+                let key = if field.key_escaped {
+                    Cow::Owned(flat::decode_str(&[b"\"", field.key, b"\""].concat()).into_owned())
+                } else {
+                    String::from_utf8_lossy(field.key)
+                };
+                fields.push((key, field.value));
+            }
+        }
+        Record { fields }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a [u8]> {
+        self.fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| *v)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// A field as text (strings decoded, other values as written).
+    fn text(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.get(name).map(value_text)
+    }
+
+    /// A numeric field.
+    fn number(&self, name: &str) -> Option<f64> {
+        std::str::from_utf8(self.get(name)?).ok()?.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(json: &str, max: Option<usize>) -> String {
+        let mut view = View::new(false);
+        let mut out = String::new();
+        view.line(json.as_bytes(), max).write(&mut out, false, max);
+        out
+    }
+
+    #[test]
+    fn access_records_read_as_one_line() {
+        let json = r#"{"ts":"2026-11-27T03:22:43.123456+00:00","client":"10.0.0.1","method":"GET","path":"/a","query":"x=1","proto":"HTTP/1.1","status":404,"bytes":1530,"rt":0.0123,"vhost":"example.com","fmt":"combined"}"#;
+        assert_eq!(
+            shown(json, None),
+            "2026-11-27 03:22:43.123+00:00 404 GET    /a?x=1 1.530kB 12.30ms example.com 10.0.0.1\n"
+        );
+        assert_eq!(shown(json, Some(40)), "03:22:43.123 404 GET    /a?x=1 1.530kB…\n");
+    }
+
+    #[test]
+    fn error_logs_lead_with_their_level() {
+        let json = r#"{"ts":"2026-11-27T03:22:46+00:00","level":"error","pid":1,"msg":"open() failed","client":"10.0.0.2","method":"GET","path":"/x","fmt":"nginx_error"}"#;
+        assert_eq!(
+            shown(json, None),
+            "2026-11-27 03:22:46+00:00 error  open() failed client 10.0.0.2\n"
+        );
+    }
+
+    #[test]
+    fn other_formats_show_their_fields() {
+        let json = r#"{"ts":"2026-11-27T03:22:43+00:00","level":"warn","message":"slow","user":{"id":3},"ms":12,"fmt":"json"}"#;
+        assert_eq!(
+            shown(json, None),
+            "2026-11-27 03:22:43+00:00 warn   slow user={\"id\":3} ms=12\n"
+        );
+    }
+
+    #[test]
+    fn failures_and_partials_say_why() {
+        let bad = r#"{"src":"e.log","line":"garbage \u001b[2J","err":"expected [time]"}"#;
+        assert_eq!(shown(bad, None), "! expected [time]: garbage \\u{1b}[2J\n");
+        let partial = r#"{"ts":"2015-05-20T12:05:17+00:00","method":"GET","path":"/x","status":200,"bytes":235,"fmt":"combined","line":"…","partial":true,"err":"the line ends inside the user agent"}"#;
+        assert_eq!(
+            shown(partial, None),
+            "2015-05-20 12:05:17+00:00 200 GET    /x 235B partial: the line ends inside the user agent\n"
+        );
+    }
+
+    #[test]
+    fn classes_and_levels_take_their_colours() {
+        assert_eq!(status_style("200"), GREEN);
+        assert_eq!(status_style("301"), CYAN);
+        assert_eq!(status_style("404"), YELLOW);
+        assert_eq!(status_style("503"), RED_BOLD);
+        assert_eq!(level_style("ERROR"), RED);
+        assert_eq!(level_style("trace3"), DIM);
+    }
+}
