@@ -995,6 +995,34 @@ fn directory_deleted_and_recreated(mode: Mode) {
     lt.assert_exactly("logs/app.log", &[&["a1"], &["b1", "b2"]]);
 }
 
+in_both_modes!(directory_replaced_at_once);
+
+/// The same, with the new directory there before ltail wakes up to the
+/// removal (`rm -rf logs; mkdir logs` in one breath): the directory at the
+/// name is another one, and the dead watch must be replaced all the same.
+fn directory_replaced_at_once(mode: Mode) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    append(&logs.join("app.log"), "a1\n");
+    let mut lt = Ltail::start(dir.path(), mode, &["--from-start", "logs/app.log"]);
+    lt.wait_count(1);
+
+    std::fs::remove_dir_all(&logs).unwrap();
+    std::fs::create_dir(&logs).unwrap();
+    append(&logs.join("app.log"), "b1\n");
+    // Well before the 5 s after which a drained file's timer would wake
+    // ltail anyway and hide a dead watch.
+    let soon = Duration::from_secs(3);
+    assert!(lt.try_wait_until(soon, |lt| lt.seen.contains("b1")), "b1: {}", lt.state());
+    std::thread::sleep(SETTLE);
+    append(&logs.join("app.log"), "b2\n");
+    assert!(lt.try_wait_until(soon, |lt| lt.seen.contains("b2")), "b2: {}", lt.state());
+
+    lt.interrupt();
+    lt.assert_exactly("logs/app.log", &[&["a1"], &["b1", "b2"]]);
+}
+
 in_both_modes!(glob_matching_rotated_names);
 
 /// A glob that also matches the rotated name (`logs/*`, with `app.log`

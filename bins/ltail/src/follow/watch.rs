@@ -33,8 +33,10 @@ pub struct Watch {
     watcher: Option<notify::RecommendedWatcher>,
     /// Polling: the interval and the next poll.
     poll: Option<(Duration, Instant)>,
-    /// Directories watched, as absolute paths (as the watcher reports them).
-    watched: Vec<PathBuf>,
+    /// Directories watched, as absolute paths (as the watcher reports
+    /// them), with the identity (device, inode) of the directory the watch
+    /// is on.
+    watched: Vec<(PathBuf, DirId)>,
     /// Directories that do not exist (yet, or again), looked for now and then.
     pending: Vec<PathBuf>,
     pending_next: Instant,
@@ -105,28 +107,30 @@ impl Watch {
             }
             let absolute =
                 std::env::current_dir().map(|cwd| cwd.join(&dir)).unwrap_or_else(|_| dir.clone());
-            self.watched.push(absolute);
+            if let Some(id) = dir_id(&absolute) {
+                self.watched.push((absolute, id));
+            }
         }
     }
 
     /// A watched directory that was removed loses its watch (even if it is
     /// created again): look for it again like one that did not exist yet.
-    /// Called with the paths of each event.
+    /// Called with the paths of each event. A directory found again at the
+    /// same name by then (`rm -rf logs; mkdir logs` faster than we woke up)
+    /// is another directory, told by its inode: its old watch is dead too.
     pub fn notice_removed_dirs(&mut self, paths: &[PathBuf]) {
         // The event may name the directory itself, or only the files that
         // went with it.
         let candidates = paths.iter().flat_map(|p| [Some(p.as_path()), p.parent()]).flatten();
         let mut gone = Vec::new();
         for c in candidates {
-            if self.watched.iter().any(|w| w == c)
-                && !c.is_dir()
-                && !gone.iter().any(|g: &PathBuf| g == c)
-            {
+            let replaced = |(w, id): &(PathBuf, DirId)| w == c && dir_id(c) != Some(*id);
+            if self.watched.iter().any(replaced) && !gone.iter().any(|g: &PathBuf| g == c) {
                 gone.push(c.to_path_buf());
             }
         }
         for dir in gone {
-            self.watched.retain(|w| *w != dir);
+            self.watched.retain(|(w, _)| *w != dir);
             if let Some(watcher) = &mut self.watcher {
                 let _ = watcher.unwatch(&dir);
             }
@@ -166,6 +170,15 @@ impl Watch {
         let pending = (!self.pending.is_empty()).then_some(self.pending_next);
         [self.poll.map(|(_, next)| next), pending].into_iter().flatten().min()
     }
+}
+
+/// A directory's identity: (device, inode).
+type DirId = (u64, u64);
+
+/// The identity of the directory at `path`, if one is there.
+fn dir_id(path: &std::path::Path) -> Option<DirId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino()))
 }
 
 /// Sends `Stop` on SIGINT/SIGTERM, and `OutputClosed` when standard output
