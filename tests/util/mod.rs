@@ -687,6 +687,12 @@ pub struct Pty {
 impl Pty {
     /// Opens a pseudo-terminal and puts it in raw mode.
     pub fn open() -> Pty {
+        Pty::open_in(true)
+    }
+
+    /// Opens a pseudo-terminal, in raw mode or in the mode a new terminal
+    /// has.
+    fn open_in(raw: bool) -> Pty {
         use rustix::fs::{Mode, OFlags};
         use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
         use rustix::termios::{tcgetattr, tcsetattr, OptionalActions};
@@ -698,9 +704,11 @@ impl Pty {
         let name = ptsname(&master, Vec::new()).unwrap();
         let flags = OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC;
         let terminal = rustix::fs::open(name.as_c_str(), flags, Mode::empty()).unwrap();
-        let mut mode = tcgetattr(&terminal).unwrap();
-        mode.make_raw();
-        tcsetattr(&terminal, OptionalActions::Now, &mode).unwrap();
+        if raw {
+            let mut mode = tcgetattr(&terminal).unwrap();
+            mode.make_raw();
+            tcsetattr(&terminal, OptionalActions::Now, &mode).unwrap();
+        }
         Pty { master, terminal }
     }
 
@@ -764,5 +772,131 @@ impl Pty {
         let status = wait_with_timeout(&mut child, "a command on a terminal", PROCESS_TIMEOUT);
         let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
         OnTerminal { shown: reader.join().unwrap(), stderr, status }
+    }
+}
+
+impl Pty {
+    /// Opens a pseudo-terminal of `rows` lines and `cols` columns in the
+    /// mode a shell leaves it in (echo, Ctrl-C a signal, LF shown as CR LF),
+    /// for the full-screen views, which set the mode they need themselves.
+    pub fn open_sized(rows: u16, cols: u16) -> Pty {
+        use rustix::termios::{tcsetwinsize, Winsize};
+
+        let pty = Pty::open_in(false);
+        let size = Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        tcsetwinsize(&pty.terminal, size).unwrap();
+        pty
+    }
+
+    /// Starts `program` with `args` as a shell starts a pipeline's last
+    /// command: in a session of its own with this terminal as its
+    /// controlling terminal (so that it can read keys from `/dev/tty` and
+    /// is sent SIGWINCH) and as its stdout, its stdin read from the file
+    /// `input` (a FIFO, for an input that goes on). The session is made by
+    /// util-linux's `setsid`, which needs the terminal on its stdin.
+    pub fn spawn(self, program: &Path, args: &[&str], input: &Path) -> Running {
+        let Pty { master, terminal } = self;
+        let path = rustix::pty::ptsname(&master, Vec::new()).unwrap();
+        let mut cmd = Command::new("setsid");
+        cmd.args(["--ctty", "sh", "-c", "exec \"$0\" \"$@\" < \"$LOGKIT_TEST_INPUT\""])
+            .arg(program)
+            .args(args)
+            .env("LOGKIT_TEST_INPUT", input)
+            .stdin(terminal.try_clone().unwrap())
+            .stdout(terminal)
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("starting a command on a terminal");
+        drop(cmd);
+        let master = std::fs::File::from(master);
+        let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let reader = {
+            let mut master = master.try_clone().unwrap();
+            let shown = std::sync::Arc::clone(&shown);
+            std::thread::spawn(move || {
+                let mut chunk = [0; 4096];
+                loop {
+                    match master.read(&mut chunk) {
+                        Ok(0) => break,
+                        Ok(n) => shown.lock().unwrap().extend_from_slice(&chunk[..n]),
+                        // Linux: every end of the terminal closed.
+                        Err(e)
+                            if e.raw_os_error() == Some(rustix::io::Errno::IO.raw_os_error()) =>
+                        {
+                            break
+                        }
+                        Err(e) => panic!("reading the terminal: {e}"),
+                    }
+                }
+            })
+        };
+        let stderr = read_all_in_thread(child.stderr.take().unwrap());
+        let path = PathBuf::from(path.into_string().unwrap());
+        Running { child, master, path, shown, reader, stderr: Some(stderr) }
+    }
+}
+
+/// A command running on a [`Pty`]: what it showed so far, and keys and
+/// window sizes sent to it as a person would.
+pub struct Running {
+    child: Child,
+    master: std::fs::File,
+    /// The terminal's device, for other processes to write to.
+    path: PathBuf,
+    shown: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reader: JoinHandle<()>,
+    stderr: Option<JoinHandle<Vec<u8>>>,
+}
+
+impl Running {
+    /// The command's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The terminal's device (`/dev/pts/N`).
+    pub fn terminal_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Types `keys` on the terminal.
+    pub fn send(&mut self, keys: &[u8]) {
+        self.master.write_all(keys).unwrap();
+    }
+
+    /// Resizes the window, as a terminal emulator does (the foreground
+    /// process group is sent SIGWINCH).
+    pub fn resize(&self, rows: u16, cols: u16) {
+        let size =
+            rustix::termios::Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        rustix::termios::tcsetwinsize(&self.master, size).unwrap();
+    }
+
+    /// Everything shown so far.
+    pub fn shown(&self) -> Vec<u8> {
+        self.shown.lock().unwrap().clone()
+    }
+
+    /// Waits for the command to exit (within [`PROCESS_TIMEOUT`]) and
+    /// returns all it showed.
+    pub fn wait(mut self) -> OnTerminal {
+        let status = wait_with_timeout(&mut self.child, "a command on a terminal", PROCESS_TIMEOUT);
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        let stderr = String::from_utf8_lossy(&stderr).into_owned();
+        // The reader ends when the last of the terminal's ends is closed.
+        let deadline = Instant::now() + PROCESS_TIMEOUT;
+        while !self.reader.is_finished() {
+            assert!(Instant::now() < deadline, "the terminal is still open");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        OnTerminal { shown: self.shown(), stderr, status }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }

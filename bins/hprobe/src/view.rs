@@ -371,6 +371,8 @@ impl Drop for Screen {
 }
 
 impl Backend for Screen {
+    type Error = io::Error;
+
     fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,

@@ -11,6 +11,7 @@
 //! final result is printed and lcount exits 0.
 
 mod agg;
+mod board;
 mod count;
 mod parallel;
 mod render;
@@ -26,9 +27,11 @@ use logkit_common::live::{self, LiveInput, StopFlag};
 use logkit_common::record;
 use logkit_common::time::{format_rfc3339_frac, parse_duration, parse_rfc3339};
 use render::{Format, Shape, SortBy};
+use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 const EXAMPLES: &str = "\
@@ -249,13 +252,15 @@ pub fn run() -> Result<Outcome> {
     let mut counter = count::Counter::new(plan.clone());
     let terminal = cli::stdout_is_terminal();
     let format = args.format.unwrap_or(if terminal { Format::Table } else { Format::Json });
+    let stop = StopFlag::install()?;
     let mut report = Report {
         shape: Shape { format, sort: args.sort.clone(), top: args.top, live: None },
         previous: args.interval.map(|_| Instant::now()),
-        redraw: terminal && format == Format::Table,
-        drawn_lines: 0,
+        terminal,
+        board: None,
+        progress: Progress::default(),
+        stop: stop.clone(),
     };
-    let stop = StopFlag::install()?;
     let mut bad = BadInput::new("lcount", args.strict);
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
@@ -321,7 +326,7 @@ pub fn run() -> Result<Outcome> {
              mean are shown as null"
         ));
     }
-    report.print(&mut counter, true)?;
+    report.print(&mut counter, true, bad.count())?;
     let outcome = bad.finish("lines skipped (not a JSON object) or files not read");
     let fields = counter.seen.finish("lcount", false)?;
     for w in &warnings {
@@ -345,7 +350,8 @@ fn read<R: Read + AsFd>(
     bad: &mut BadInput,
     report: &mut Report,
 ) -> Result<bool> {
-    let mut input = LiveInput::new(input, stop.clone());
+    let last_input = Rc::clone(&report.progress.last_input);
+    let mut input = LiveInput::new(Stamped { inner: input, last: last_input }, stop.clone());
     if let Some(every) = args.interval {
         input = input.tick_every(every);
     }
@@ -358,7 +364,7 @@ fn read<R: Read + AsFd>(
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) if live::is_tick(&e) => {
-                report.print(counter, false)?;
+                report.print(counter, false, bad.count())?;
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -367,8 +373,9 @@ fn read<R: Read + AsFd>(
             // Cut off by the stop, mid-record: not bad input, just unfinished.
             continue;
         }
-        if let Err(message) = lines.count_line(counter, &line) {
-            bad.report(label, line.number, &message)?;
+        match lines.count_line(counter, &line) {
+            Ok(record) => report.progress.records += u64::from(record),
+            Err(message) => bad.report(label, line.number, &message)?,
         }
     }
     Ok(reader.get_ref().stopped())
@@ -385,16 +392,20 @@ impl LineCounter {
     }
 
     /// Counts the record on one input line, the same on every path: blank
-    /// lines are passed over; for a line that is not a record, or too long
-    /// to be read whole, the complaint.
-    fn count_line(&mut self, counter: &mut count::Counter, line: &Line<'_>) -> Result<(), String> {
+    /// lines are passed over (`Ok(false)`); for a line that is not a
+    /// record, or too long to be read whole, the complaint.
+    fn count_line(
+        &mut self,
+        counter: &mut count::Counter,
+        line: &Line<'_>,
+    ) -> Result<bool, String> {
         if line.truncated {
             return Err(too_long(MAX_RECORD, "skipped"));
         }
         if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
+            return Ok(false);
         }
-        self.count(counter, line.bytes)
+        self.count(counter, line.bytes).map(|()| true)
     }
 
     /// Counts one record; for a line that is not one, the complaint.
@@ -419,36 +430,104 @@ fn recycle<'b>(v: Vec<Option<Raw<'_>>>) -> Vec<Option<Raw<'b>>> {
     v.into_iter().map(|_| None).collect()
 }
 
-/// Printing results: once at the end, or as live snapshots.
+/// Printing results: once at the end, or as live snapshots, which on a
+/// terminal, as a table, are shown on the board.
 struct Report {
     shape: Shape,
     /// When live (`--interval`): when the previous snapshot was written (at
     /// first, when lcount started).
     previous: Option<Instant>,
-    /// Redraw a live table in place (stdout is a terminal).
-    redraw: bool,
-    drawn_lines: usize,
+    /// Standard output is a terminal.
+    terminal: bool,
+    /// The board, from the first live table on until the final one.
+    board: Option<board::Board>,
+    progress: Progress,
+    stop: StopFlag,
+}
+
+/// How reading goes, for the board's status line.
+#[derive(Default)]
+struct Progress {
+    /// Records read so far, counted or not.
+    records: u64,
+    /// `records` at the previous snapshot.
+    records_before: u64,
+    /// When input last arrived (set by [`Stamped`]).
+    last_input: Rc<Cell<Option<Instant>>>,
 }
 
 impl Report {
     /// Prints the result so far; `last` at the end. Live, every group's
-    /// count since the previous snapshot starts again from here.
-    fn print(&mut self, counter: &mut count::Counter, last: bool) -> Result<()> {
+    /// count since the previous snapshot starts again from here. `bad` is
+    /// the number of bad lines so far, for the board.
+    fn print(&mut self, counter: &mut count::Counter, last: bool, bad: u64) -> Result<()> {
         let now = Instant::now();
-        self.shape.live = self.previous.map(|previous| render::Snapshot {
+        let snapshot = self.previous.map(|previous| render::Snapshot {
             elapsed: now.saturating_duration_since(previous),
             last,
         });
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        if self.redraw {
-            render::erase_lines(&mut out, self.drawn_lines)?;
+        self.shape.live = snapshot;
+        if let (Some(snapshot), false, true) =
+            (snapshot, last, self.terminal && self.shape.format == Format::Table)
+        {
+            let sheet = render::sheet(counter, &self.shape, board::ROWS)?;
+            let p = &mut self.progress;
+            let elapsed = snapshot.elapsed.as_secs_f64();
+            let read = p.records - p.records_before;
+            let status = board::Status {
+                records: p.records,
+                per_second: if elapsed > 0.0 { read as f64 / elapsed } else { 0.0 },
+                bad,
+                since_last: p.last_input.get().map(|t| now.saturating_duration_since(t)),
+            };
+            p.records_before = p.records;
+            // The board appears with the first snapshot: input that ends
+            // before it gets the final table alone, as without a board.
+            let board = match &mut self.board {
+                Some(board) => board,
+                None => self.board.insert(board::Board::start()?),
+            };
+            board.show(board::View { sheet, status });
+        } else {
+            if let Some(board) = self.board.take() {
+                board.close()?;
+            }
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            if last && self.terminal && self.stop.is_set() {
+                // Ctrl-C on a terminal that is not in raw mode echoes `^C`
+                // where the cursor is: the final result starts over it.
+                out.write_all(b"\r\x1b[K")?;
+            }
+            render::write(counter, &self.shape, &mut out)?;
+            out.flush()?;
         }
-        self.drawn_lines = render::write(counter, &self.shape, &mut out)?;
-        out.flush()?;
         if self.previous.is_some() {
             self.previous = Some(now);
             counter.shown();
         }
         Ok(())
+    }
+}
+
+/// An input that notes when data last arrived: once per read, not per
+/// record, which costs nothing beside the read itself.
+struct Stamped<R> {
+    inner: R,
+    last: Rc<Cell<Option<Instant>>>,
+}
+
+impl<R: Read> Read for Stamped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.last.set(Some(Instant::now()));
+        }
+        Ok(n)
+    }
+}
+
+impl<R: AsFd> AsFd for Stamped<R> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
     }
 }

@@ -10,10 +10,11 @@ use crate::agg::Kind;
 use crate::count::{Counter, Group};
 use logkit_common::cli;
 use logkit_common::record;
+use logkit_common::term;
 use logkit_common::time::{format_rfc3339, format_rfc3339_frac};
 use serde_json::Value as Json;
 use std::cmp::Ordering;
-use std::io::{self, Write};
+use std::io::Write;
 
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -256,16 +257,14 @@ fn order(counter: &Counter, shape: &Shape, cols: &Columns) -> Result<Vec<usize>,
     Ok(order)
 }
 
-/// Writes the result to `out`, which is standard output: on a terminal,
-/// every format keeps the data from driving it. Returns the number of lines
-/// written (for redrawing a live table in place).
-pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::Result<usize> {
-    let terminal = cli::stdout_is_terminal();
+/// The columns of a result and its rows in output order, `--top` applied,
+/// with how many rows there are.
+type Rows<'a> = (Columns, usize, Box<dyn Iterator<Item = Vec<Json>> + 'a>);
+
+fn rows<'a>(counter: &'a Counter, shape: &Shape) -> anyhow::Result<Rows<'a>> {
     let live = shape.live;
     let mut cols = columns(counter, live.is_some());
     let order = order(counter, shape, &cols).map_err(anyhow::Error::msg)?;
-    let mut rows: Box<dyn Iterator<Item = Vec<Json>>> =
-        Box::new(order.iter().map(|&i| cells(counter, &counter.groups[i], live.as_ref())));
     // Without groups there is still an answer: a count of zero. Live, also
     // with --by or --every, so that a snapshot says "nothing yet" rather
     // than nothing at all; without the key columns, as it is no group.
@@ -280,16 +279,46 @@ pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::R
             zero[2] = rate(0, live.map_or_else(Default::default, |l| l.elapsed));
         }
         zero.extend(cols.names[zeros..].iter().map(|_| Json::Null));
-        rows = Box::new(std::iter::once(zero));
+        return Ok((cols, 1, Box::new(std::iter::once(zero))));
     }
-    let span = counter
+    let n = order.len();
+    let rows = order.into_iter().map(move |i| cells(counter, &counter.groups[i], live.as_ref()));
+    Ok((cols, n, Box::new(rows)))
+}
+
+/// The time range of the records counted, in UTC, when any had a `ts`.
+fn span(counter: &Counter) -> Option<[String; 2]> {
+    counter
         .span
-        .map(|(first, last)| [first, last].map(|t| format_rfc3339_frac(t, jiff::tz::Offset::UTC)));
+        .map(|(first, last)| [first, last].map(|t| format_rfc3339_frac(t, jiff::tz::Offset::UTC)))
+}
+
+/// The line above a live table: the time range of the records counted,
+/// and whether this is the final result.
+fn heading(counter: &Counter, snapshot: &Snapshot) -> String {
+    let range = match span(counter) {
+        Some([start, end]) => format!("records from {start} to {end}"),
+        None => "no record with a ts counted yet".to_owned(),
+    };
+    if snapshot.last {
+        format!("{range} (final)")
+    } else {
+        range
+    }
+}
+
+/// Writes the result to `out`, which is standard output: on a terminal,
+/// every format keeps the data from driving it. Returns the number of lines
+/// written.
+pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::Result<usize> {
+    let terminal = cli::stdout_is_terminal();
+    let live = shape.live;
+    let (mut cols, _, mut rows) = rows(counter, shape)?;
     if let (Some(snapshot), true) = (live, shape.format != Format::Table) {
         cols.names
             .extend([record::WINDOW_START, record::WINDOW_END, record::FINAL].map(String::from));
-        let [start, end] = match &span {
-            Some(span) => span.clone().map(Json::String),
+        let [start, end] = match span(counter) {
+            Some(span) => span.map(Json::String),
             None => [Json::Null, Json::Null],
         };
         let tag = [start, end, Json::Bool(snapshot.last)];
@@ -304,30 +333,60 @@ pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::R
         Format::Csv => delimited::write_csv(&cols.names, rows, terminal, out)?,
         Format::Table => {
             let bars = counter.bucketed().then_some(cols.keys);
-            let heading = live.map(|snapshot| {
-                let range = match &span {
-                    Some([start, end]) => format!("records from {start} to {end}"),
-                    None => "no record with a ts counted yet".to_owned(),
-                };
-                if snapshot.last {
-                    format!("{range} (final)")
-                } else {
-                    range
-                }
-            });
+            let heading = live.map(|snapshot| heading(counter, &snapshot));
             table::write(&cols, rows, bars, heading.as_deref(), out)?
         }
     };
     Ok(lines)
 }
 
-/// Moves the cursor up over a table of `lines` lines and clears to the end
-/// of the screen, so that the next table is drawn in its place.
-pub fn erase_lines(out: &mut dyn Write, lines: usize) -> io::Result<()> {
-    if lines > 0 {
-        write!(out, "\x1b[{lines}F\x1b[J")?;
+/// A live result as the board shows it: text for a person, escaped, of
+/// the first rows only (a window holds a few dozen; ordering all groups is
+/// the cost that remains per tick).
+pub struct Sheet {
+    /// The time range of the records counted (see [`heading`]).
+    pub heading: String,
+    /// The column names, escaped.
+    pub names: Vec<String>,
+    /// How many leading columns are keys (left-aligned text).
+    pub keys: usize,
+    /// The first rows, each cell as the table writes it, escaped.
+    pub rows: Vec<Vec<String>>,
+    /// With `--every`: each row's count and the largest count of all rows,
+    /// for a bar per bucket.
+    pub bars: Option<(Vec<u64>, u64)>,
+    /// How many rows there are in all.
+    pub total: usize,
+}
+
+/// The live result for the board: its first `limit` rows.
+pub fn sheet(counter: &Counter, shape: &Shape, limit: usize) -> anyhow::Result<Sheet> {
+    let snapshot = shape.live.unwrap_or(Snapshot { elapsed: Default::default(), last: false });
+    let (cols, total, rows) = rows(counter, shape)?;
+    let escape = |s: &str| term::escape_control(s).into_owned();
+    let count = cols.names.iter().position(|n| n == record::COUNT);
+    let mut shown = Vec::new();
+    let mut counts = Vec::new();
+    for row in rows.take(limit) {
+        counts.push(count.and_then(|c| row[c].as_u64()).unwrap_or(0));
+        shown.push(
+            row.iter()
+                .zip(&cols.seconds)
+                .map(|(v, &seconds)| escape(&table::human(v, seconds)))
+                .collect(),
+        );
     }
-    Ok(())
+    // The largest count of any group (not only of the rows shown), read
+    // from the groups: cheaper than the cells of every row.
+    let max = counter.groups.iter().map(|g| g.count).max().unwrap_or(0);
+    Ok(Sheet {
+        heading: heading(counter, &snapshot),
+        names: cols.names.iter().map(|n| escape(n)).collect(),
+        keys: cols.keys,
+        rows: shown,
+        bars: counter.bucketed().then_some((counts, max)),
+        total,
+    })
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ fn bar(count: u64, max: u64) -> String {
 /// A value for a person: strings as they are (the table escapes control
 /// characters), `-` for nothing, whole numbers as they are, others to four
 /// significant digits, and durations in seconds with their unit (`850.0µs`).
-fn human(v: &Json, seconds: bool) -> String {
+pub(super) fn human(v: &Json, seconds: bool) -> String {
     match v {
         Json::Null => "-".into(),
         Json::String(s) => s.clone(),
