@@ -74,6 +74,7 @@ in_both_modes!(
     partial_lines,
     closed_pipe_ends_ltail,
     randomised_operations,
+    glob_matching_rotated_names_several_deep,
 );
 
 // ---------------------------------------------------------------------------
@@ -1029,6 +1030,108 @@ fn glob_matching_rotated_names(mode: Mode) {
     let b: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with('b')).collect();
     assert_eq!(a, ["a1", "a2", "a3", "a4"], "{}", lt.state());
     assert_eq!(b, ["b1", "b2"], "{}", lt.state());
+}
+
+/// A glob that matches the rotated names too (`logs/*.log`, with
+/// `app.log` renamed to `app.1.log`, `app.1.log` to `app.2.log`, ...), the
+/// writer still appending to each renamed file: every file has one reader
+/// whatever name leads to it, so each line comes out once, in its file's
+/// order, under one of the names its file had.
+fn glob_matching_rotated_names_several_deep(mode: Mode) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let name =
+        |n: usize| if n == 0 { logs.join("app.log") } else { logs.join(format!("app.{n}.log")) };
+    // The physical files, newest first (at app.log, app.1.log, ...): their lines.
+    let mut files: Vec<Vec<String>> = vec![vec!["f1 a".into()], vec!["f0 a".into()]];
+    append(&name(1), "f0 a\n");
+    append(&name(0), "f1 a\n");
+    let mut lt = Ltail::start(dir.path(), mode, &["--from-start", "logs/*.log"]);
+    lt.wait_count(2);
+    for round in 2..6 {
+        for n in (0..files.len()).rev() {
+            std::fs::rename(name(n), name(n + 1)).unwrap();
+        }
+        files.insert(0, Vec::new());
+        // The writer has not reopened its log yet: the two newest renamed
+        // files still grow, and then the new one.
+        for (k, f) in files.iter_mut().enumerate().skip(1).take(2) {
+            let line = format!("f{} r{round}", round - k);
+            append(&name(k), &format!("{line}\n"));
+            f.push(line);
+        }
+        let line = format!("f{round} a");
+        append(&name(0), &format!("{line}\n"));
+        files[0].push(line.clone());
+        lt.wait_line(&line);
+    }
+    for f in &files {
+        lt.wait_line(f.last().unwrap());
+    }
+    lt.assert_quiet();
+    lt.interrupt();
+    let all: Vec<&str> = lt.records.iter().map(|r| r.line.as_str()).collect();
+    for (k, f) in files.iter().enumerate() {
+        let tag = format!("f{} ", files.len() - 1 - k);
+        let mine: Vec<&str> = all.iter().copied().filter(|l| l.starts_with(&tag)).collect();
+        assert_eq!(mine, *f, "each line once, in order; {}", lt.state());
+        // Under a name the file had: app.log, then app.1.log, app.2.log, ...
+        for r in lt.records.iter().filter(|r| r.line.starts_with(&tag)) {
+            let had: Vec<PathBuf> = (0..=k).map(name).collect();
+            let src = dir.path().join(&r.src);
+            assert!(had.contains(&src), "{r:?} not under a name of its file; {}", lt.state());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stopped while starting.
+
+/// SIGTERM while ltail is still reading a long command line (thousands of
+/// paths, as a shell expands `/var/log/*/*.log`): it is caught from the
+/// first instant of `main`, so ltail reads the files as they are, writes
+/// their lines and exits 0, rather than dying of the signal.
+#[test]
+fn sigterm_while_starting_finishes_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..100).map(|i| format!("line {i}")).collect();
+    std::fs::write(dir.path().join("a.log"), lines.join("\n") + "\n").unwrap();
+    let mut args = vec!["-f".to_owned(), "--from-start".to_owned(), "a.log".to_owned()];
+    args.extend((0..4000).map(|i| format!("missing/f{i}.log")));
+    for attempt in 0..5 {
+        let mut child = Command::new(bin("ltail"))
+            .args(&args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning ltail");
+        // Once the runtime's own handler (SIGSEGV, for stack overflows) is
+        // in place, `main` is about to run: a moment later ltail is still
+        // parsing its arguments.
+        let started = Instant::now();
+        while caught_signals(child.id()).is_none_or(|mask| mask & (1 << (11 - 1)) == 0) {
+            assert!(started.elapsed() < WAIT, "ltail's runtime never started");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+        let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let mut out = String::new();
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        let status = wait_with_timeout(&mut child, "ltail after SIGTERM", WAIT);
+        assert!(status.success(), "attempt {attempt}: ltail exited with {status}");
+        let got: Vec<String> = out.lines().map(|l| parse_record(l).line).collect();
+        assert_eq!(got, lines, "attempt {attempt}: the file's lines, then the exit");
+    }
+}
+
+/// The signals a process catches (`SigCgt` in /proc), if it still runs.
+fn caught_signals(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let mask = status.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+    u64::from_str_radix(mask.trim(), 16).ok()
 }
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 //! a path, and what its changes mean, is decided elsewhere (the event loop
 //! in [`super`], and [`super::rotation`]); this module reads.
 
-use super::identity::{self, FileId, Fingerprint};
+use super::identity::{self, FileId, Fingerprint, Mark};
 use crate::tail::{self, Start};
 use anyhow::Result;
 use logkit_common::cli::BadInput;
@@ -12,9 +12,10 @@ use logkit_common::input::{Line, LineReader, NoIdle};
 use logkit_common::output::Output;
 use logkit_common::record;
 use std::collections::HashMap;
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{self, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How long an earlier file of a path (renamed or deleted) is read on after
@@ -65,35 +66,36 @@ impl Name {
     }
 }
 
-/// Where a file was left: the checksum of its head then, and the offset
-/// just after the last line read.
-#[derive(Debug, Clone, Copy)]
-pub struct Position {
-    pub fingerprint: Option<Fingerprint>,
-    pub offset: u64,
-}
-
-/// How far each file has been read, by identity, so that a file seen again
-/// under another name (a glob matching rotated files), or after a restart,
-/// goes on where it was rather than starting over.
+/// Where each file no longer being read was left, by identity, so that a
+/// file met again under another name (a glob matching rotated files), or
+/// after a restart, goes on where it was rather than starting over.
 #[derive(Default)]
-pub struct Positions(HashMap<FileId, Position>);
+pub struct Positions(HashMap<FileId, Mark>);
 
 impl Positions {
-    /// Records where the file `id` was left.
-    pub fn insert(&mut self, id: FileId, position: Position) {
-        self.0.insert(id, position);
+    /// Records where a file was left.
+    pub fn insert(&mut self, mark: Mark) {
+        self.0.insert(mark.id, mark);
     }
 
     /// Where `file` was left, if it was read before and is still the same
-    /// file: same head, and not shorter than the offset.
-    fn resume_at(&self, id: FileId, file: &File, len: u64) -> io::Result<Option<u64>> {
-        let Some(known) = self.0.get(&id) else { return Ok(None) };
-        let same = match known.fingerprint {
-            Some(fp) => fp.matches(file)?,
-            None => true,
-        };
-        Ok((same && known.offset <= len).then_some(known.offset))
+    /// file (see [`Mark::matches`]).
+    fn resume_at(&self, file: &File, meta: &Metadata) -> io::Result<Option<u64>> {
+        let Some(known) = self.0.get(&FileId::of(meta)) else { return Ok(None) };
+        Ok(known.matches(file, meta)?.then_some(known.offset))
+    }
+
+    /// Remembers where `open` was left as it is let go; a file that has no
+    /// name left is forgotten instead, as its inode is free to be reused by
+    /// another file.
+    fn let_go(&mut self, open: &Open) -> io::Result<()> {
+        match open.mark()? {
+            Some(mark) => self.insert(mark),
+            None => {
+                self.0.remove(&open.id);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -110,17 +112,22 @@ pub struct Open {
 }
 
 impl Open {
-    /// Opens the file at `path` and positions it: where it was left if it
-    /// was read before (under this name or another); else per `start`, the
-    /// start option, given for a file found at the start; else at its
-    /// beginning. Fails if the file cannot be opened or read.
-    pub fn at_path(path: &Path, start: Option<Start>, sink: &Sink) -> io::Result<Open> {
-        let mut file = File::open(path)?;
-        let meta = file.metadata()?;
+    /// Starts reading `file` (described by `meta`) at the right place:
+    /// where it was left if it was read before (under this name or another,
+    /// or before a restart); else per `start`, the start option, given for
+    /// a file found at the start; else at its beginning. Returns the file
+    /// and whether it was read before. Fails if the file cannot be read.
+    pub fn positioned(
+        mut file: File,
+        meta: &Metadata,
+        start: Option<Start>,
+        sink: &Sink,
+    ) -> io::Result<(Open, bool)> {
         let mut first_line = 0;
         let mut position = 0;
-        if let Some(resumed) = sink.positions.resume_at(FileId::of(&meta), &file, meta.len())? {
-            position = resumed;
+        let resumed = sink.positions.resume_at(&file, meta)?;
+        if let Some(at) = resumed {
+            position = at;
         } else if let Some(start) = start {
             match start {
                 Start::LastLines(n) => {
@@ -131,7 +138,20 @@ impl Open {
         }
         let mut open = Open::at(file, position, sink.max_line)?;
         open.first_line = first_line;
-        Ok(open)
+        Ok((open, resumed.is_some()))
+    }
+
+    /// Where the file was left, for `--state` and for meeting it again;
+    /// `None` once the file has no name left (deleted, or renamed away and
+    /// then deleted): it cannot be found again, and its inode may soon be
+    /// another file's.
+    pub fn mark(&self) -> io::Result<Option<Mark>> {
+        let file = self.reader.get_ref();
+        let meta = file.metadata()?;
+        if meta.nlink() == 0 {
+            return Ok(None);
+        }
+        Mark::take(file, self.id, self.reader.position(), meta.len()).map(Some)
     }
 
     /// Starts reading an open file at byte `position`, cutting lines longer
@@ -176,7 +196,6 @@ impl Open {
         if stale && offset > 0 {
             self.fingerprint = Some(Fingerprint::read(self.reader.get_ref(), offset)?);
         }
-        sink.positions.insert(self.id, Position { fingerprint: self.fingerprint, offset });
         Ok(n)
     }
 
@@ -219,6 +238,17 @@ impl Tracked {
         self.draining.iter().chain(&self.current).any(|o| o.id == id)
     }
 
+    /// Takes the file `id` away from this path, if it reads it: another path
+    /// holds it now (renamed to a name that a glob matches, or back). Says
+    /// whether it was the current file.
+    pub fn take(&mut self, id: FileId) -> Option<(Open, bool)> {
+        if self.current.as_ref().is_some_and(|c| c.id == id) {
+            return self.current.take().map(|c| (c, true));
+        }
+        let k = self.draining.iter().position(|d| d.id == id)?;
+        Some((self.draining.remove(k), false))
+    }
+
     /// Reports a problem with the path on stderr, unless one already was.
     pub fn report_once(&mut self, what: &dyn std::fmt::Display) {
         if !self.reported {
@@ -245,6 +275,11 @@ impl Tracked {
         Ok(())
     }
 
+    /// The files of this path, with whether each is the current one.
+    pub fn files(&self) -> impl Iterator<Item = (&Open, bool)> {
+        self.current.iter().map(|o| (o, true)).chain(self.draining.iter().map(|o| (o, false)))
+    }
+
     /// The current file is no longer at the path (renamed, deleted or
     /// replaced): it becomes an earlier file, read on until idle.
     pub fn retire_current(&mut self, now: Instant, sink: &mut Sink) -> Result<()> {
@@ -264,21 +299,26 @@ impl Tracked {
 
     /// Writes the new lines of the earlier files, and lets go of those idle
     /// for [`DRAIN_GRACE`] (writing a last line that never got its newline).
-    pub fn drain(&mut self, now: Instant, sink: &mut Sink) -> Result<()> {
+    /// Returns whether any was let go.
+    pub fn drain(&mut self, now: Instant, sink: &mut Sink) -> Result<bool> {
         for old in &mut self.draining {
             if old.pump(&self.name, sink)? > 0 {
                 old.last_data = now;
             }
         }
         let mut k = 0;
+        let mut let_go = false;
         while k < self.draining.len() {
             if now.duration_since(self.draining[k].last_data) >= DRAIN_GRACE {
-                self.draining.remove(k).emit_held(&self.name, sink)?;
+                let mut old = self.draining.remove(k);
+                sink.positions.let_go(&old)?;
+                old.emit_held(&self.name, sink)?;
+                let_go = true;
             } else {
                 k += 1;
             }
         }
-        Ok(())
+        Ok(let_go)
     }
 
     /// Writes the last lines that never got their newline, of the earlier

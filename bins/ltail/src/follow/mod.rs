@@ -19,10 +19,11 @@ mod watch;
 
 pub(crate) use identity::read_at_full;
 
+use crate::signals::EarlySignals;
 use crate::tail::Start;
 use anyhow::Result;
 use discover::Target;
-use files::{Name, Open, Position, Positions, Sink, Tracked, DRAIN_GRACE};
+use files::{Name, Open, Positions, Sink, Tracked, DRAIN_GRACE};
 use identity::FileId;
 use logkit_common::cli::{BadInput, Outcome};
 use logkit_common::output::Output;
@@ -54,12 +55,18 @@ pub struct Options {
 /// Follows `files` (paths, quoted globs, and `-` for standard input) until
 /// SIGINT or SIGTERM, or until standard input ends when it is all there is
 /// to follow. Fails on a write error, an unreadable `--state`, or (with
-/// `strict`) the first cut line.
-pub fn run(files: &[OsString], opts: Options, strict: bool) -> Result<Outcome> {
+/// `strict`) the first cut line. `early` holds the signals that came while
+/// ltail was starting.
+pub fn run(
+    files: &[OsString],
+    opts: Options,
+    strict: bool,
+    early: EarlySignals,
+) -> Result<Outcome> {
     // Following hundreds of files needs as many descriptors.
     logkit_common::sys::raise_open_files_limit();
     let (tx, rx) = mpsc::channel();
-    watch::on_signals_and_closed_output(tx.clone())?;
+    watch::on_signals_and_closed_output(tx.clone(), &early)?;
     let read_stdin = files.iter().any(|f| f == "-");
     let targets: Vec<Target> =
         files.iter().filter(|f| *f != "-").map(|f| Target::parse(f)).collect();
@@ -71,9 +78,7 @@ pub fn run(files: &[OsString], opts: Options, strict: bool) -> Result<Outcome> {
     let mut follower = Follower::new(opts, strict, targets)?;
     let mut watch = Watch::new(rx, tx, &dirs, poll)?;
     // The files as they are now.
-    for i in 0..follower.paths.len() {
-        follower.process(i)?;
-    }
+    follower.catch_up(Due { all: true, ..Due::default() })?;
     follower.sink.out.flush()?;
     let stdin = Name::new(b"-");
     let mut stdin_open = read_stdin;
@@ -160,7 +165,19 @@ struct Follower {
     saved: Vec<checkpoint::Entry>,
     /// Lines were written since the last checkpoint.
     unsaved: bool,
+    /// The set of files being read changed since the last checkpoint (a
+    /// file opened, taken over, rotated away, let go or truncated): the
+    /// state is written before any more lines.
+    files_changed: bool,
     last_save: Instant,
+}
+
+/// Why a followed path has no current file for now.
+enum NotOpened {
+    /// It could not be opened (reported).
+    Failed,
+    /// It is the file of another path, whose path still holds it: read there.
+    Elsewhere,
 }
 
 impl Follower {
@@ -174,7 +191,7 @@ impl Follower {
         };
         let mut positions = Positions::default();
         for e in &saved {
-            positions.insert(e.id(), Position { fingerprint: e.fingerprint(), offset: e.offset });
+            positions.insert(e.mark());
         }
         let sink = Sink {
             out: Output::new(),
@@ -191,6 +208,7 @@ impl Follower {
             sink,
             saved,
             unsaved: false,
+            files_changed: false,
             last_save: Instant::now(),
         };
         for t in &targets {
@@ -240,7 +258,11 @@ impl Follower {
     }
 
     /// Brings the paths that are due up to date, and every path that still
-    /// has earlier files (they are read on every wake-up until idle).
+    /// has earlier files (they are read on every wake-up until idle): first
+    /// what is at each path (files opened, rotated away, truncated), then,
+    /// once a changed set of files is in `--state`, the new lines of the
+    /// current files. A file's lines are never written before the state
+    /// knows the file, so a crash cannot lose them.
     fn catch_up(&mut self, mut due: Due) -> Result<()> {
         due.paths.extend((0..self.paths.len()).filter(|&i| !self.paths[i].draining.is_empty()));
         if due.rescan {
@@ -256,18 +278,29 @@ impl Follower {
         }
         due.paths.sort_unstable();
         due.paths.dedup();
-        for i in due.paths {
-            self.process(i)?;
+        for &i in &due.paths {
+            self.refresh(i)?;
         }
+        if self.files_changed {
+            self.checkpoint(true)?;
+        }
+        let now = Instant::now();
+        for &i in &due.paths {
+            self.paths[i].pump_current(now, &mut self.sink)?;
+        }
+        self.unsaved = true;
         Ok(())
     }
 
-    /// Brings one followed path up to date: earlier files first, then the
-    /// file now at the path (opening, switching or restarting it as needed).
-    fn process(&mut self, i: usize) -> Result<()> {
+    /// Brings what is read from path `i` up to date, but for the new lines
+    /// of its current file: its earlier files are read on, and the file now
+    /// at the path is opened, switched to or restarted as needed.
+    fn refresh(&mut self, i: usize) -> Result<()> {
         let now = Instant::now();
         let t = &mut self.paths[i];
-        t.drain(now, &mut self.sink)?;
+        if t.drain(now, &mut self.sink)? {
+            self.files_changed = true;
+        }
         let at_path = rotation::look(&t.path, t.current.as_ref()).unwrap_or_else(|e| {
             t.report_once(&e);
             AtPath::Nothing
@@ -276,6 +309,7 @@ impl Follower {
             AtPath::Nothing => return self.missing(i, now),
             AtPath::Other if t.current.is_some() => {
                 t.retire_current(now, &mut self.sink)?;
+                self.files_changed = true;
                 eprintln!(
                     "ltail: {}: replaced by a new file (rotated); following it",
                     t.name.label
@@ -283,7 +317,7 @@ impl Follower {
             }
             AtPath::Other | AtPath::Same => {}
         }
-        if self.paths[i].current.is_none() && !self.open_current(i, now)? {
+        if self.paths[i].current.is_none() && self.open_current(i, now)?.is_err() {
             return Ok(());
         }
         let t = &mut self.paths[i];
@@ -291,10 +325,9 @@ impl Follower {
             if rotation::truncated(cur)? {
                 eprintln!("ltail: {}: truncated; reading from the start", t.name.label);
                 cur.restart()?;
+                self.files_changed = true;
             }
         }
-        t.pump_current(now, &mut self.sink)?;
-        self.unsaved = true;
         Ok(())
     }
 
@@ -305,6 +338,7 @@ impl Follower {
         let t = &mut self.paths[i];
         if t.current.is_some() {
             t.retire_current(now, &mut self.sink)?;
+            self.files_changed = true;
             eprintln!(
                 "ltail: {}: has gone (renamed or deleted); waiting for a new file",
                 t.name.label
@@ -322,47 +356,77 @@ impl Follower {
         Ok(())
     }
 
-    /// Opens the file now at path `i` as its current file. Returns `false`
-    /// when it cannot be opened (reported once).
-    fn open_current(&mut self, i: usize, now: Instant) -> Result<bool> {
+    /// Makes the file now at path `i` its current file. A file that
+    /// another path reads (under a name it no longer has: renamed to a name
+    /// that a glob matches, or renamed back) is taken over as it is, so
+    /// that each open file has one reader whatever names lead to it;
+    /// otherwise the file is opened and positioned.
+    fn open_current(&mut self, i: usize, now: Instant) -> Result<Result<(), NotOpened>> {
         let t = &mut self.paths[i];
-        let start = t.initial.then_some(self.opts.start);
-        let mut open = match Open::at_path(&t.path, start, &self.sink) {
-            Ok(open) => open,
+        let opened = std::fs::File::open(&t.path).and_then(|f| Ok((f.metadata()?, f)));
+        let (meta, file) = match opened {
+            Ok(opened) => opened,
             Err(e) => {
                 t.report_once(&e);
-                return Ok(false);
+                return Ok(Err(NotOpened::Failed));
+            }
+        };
+        let id = FileId::of(&meta);
+        if let Some(j) = self.paths.iter().position(|t| t.reads(id)) {
+            let owner = &self.paths[j];
+            let at_its_path = owner.current.as_ref().is_some_and(|c| c.id == id)
+                && rotation::look(&owner.path, owner.current.as_ref()).ok() == Some(AtPath::Same);
+            if at_its_path {
+                // Two names of one file (given twice, or a hard link).
+                let label = owner.name.label.clone();
+                self.paths[i].report_once(&format_args!("the same file as {label}; read as that"));
+                return Ok(Err(NotOpened::Elsewhere));
+            }
+            if let Some((open, was_current)) = self.paths[j].take(id) {
+                if was_current {
+                    // Its path is looked at again on its own; the move is
+                    // not a file that went missing there.
+                    self.paths[j].reported = true;
+                }
+                self.paths[i].adopt(open);
+                self.files_changed = true;
+                return Ok(Ok(()));
+            }
+        }
+        let t = &mut self.paths[i];
+        let start = t.initial.then_some(self.opts.start);
+        let (mut open, resumed) = match Open::positioned(file, &meta, start, &self.sink) {
+            Ok(positioned) => positioned,
+            Err(e) => {
+                t.report_once(&e);
+                return Ok(Err(NotOpened::Failed));
             }
         };
         if !t.initial {
             eprintln!("ltail: {}: appeared; following it", t.name.label);
-        } else if !self.saved.is_empty() && self.resume_rotated(i, Some(open.id), now)? {
-            // A new file since the saved state: all of it is new.
-            open.restart()?;
+        } else if !self.saved.is_empty() {
+            self.resume_rotated(i, Some(id), now)?;
+            let path = &self.paths[i].path;
+            if !resumed && self.saved.iter().any(|e| e.path == *path) {
+                // The path was followed, but this file is not one that was
+                // being read: it came after the saved state, all of it new.
+                open.restart()?;
+            }
         }
-        let id = open.id;
         self.paths[i].adopt(open);
-        // The file may still be read as an earlier file of another path
-        // (renamed to a name that a glob matches, or renamed back): it is
-        // read on here, from where that left it, and only here.
-        for t in &mut self.paths {
-            t.draining.retain(|d| d.id != id);
-        }
-        Ok(true)
+        self.files_changed = true;
+        Ok(Ok(()))
     }
 
     /// At the first opening of path `i`, files of the saved state that are
     /// no longer at the path (rotated while ltail was not running, or while
     /// it was starting): found again by identity in their directory, and
     /// read on from where they were left, before the file now at the path
-    /// (`opened`, if any), which is then read from its start (it came after
-    /// the rotation). Returns whether there were any.
-    fn resume_rotated(&mut self, i: usize, opened: Option<FileId>, now: Instant) -> Result<bool> {
+    /// (`opened`, if any).
+    fn resume_rotated(&mut self, i: usize, opened: Option<FileId>, now: Instant) -> Result<()> {
         let path = self.paths[i].path.clone();
-        let mut found = false;
-        for e in self.saved.iter().filter(|e| e.path == path && Some(e.id()) != opened) {
-            found = true;
-            if self.paths.iter().any(|t| t.reads(e.id())) {
+        for e in self.saved.iter().filter(|e| e.path == path && Some(e.mark().id) != opened) {
+            if self.paths.iter().any(|t| t.reads(e.mark().id)) {
                 continue;
             }
             let Some((_, file)) = checkpoint::find_by_identity(&discover::parent(&path), e) else {
@@ -370,8 +434,9 @@ impl Follower {
             };
             let old = Open::at(file, e.offset, self.sink.max_line)?;
             self.paths[i].read_on(old, now, &mut self.sink)?;
+            self.files_changed = true;
         }
-        Ok(found && !self.saved.iter().any(|e| Some(e.id()) == opened))
+        Ok(())
     }
 
     /// Writes `--state` when due (or now, with `force`), after the output
@@ -385,16 +450,18 @@ impl Follower {
         self.sink.out.flush()?;
         let mut files = Vec::new();
         for t in &self.paths {
-            let all =
-                t.current.iter().map(|o| (o, true)).chain(t.draining.iter().map(|o| (o, false)));
-            for (o, current) in all {
-                let offset = o.reader.position();
-                files.push(checkpoint::Entry::new(&t.path, current, o.id, o.fingerprint, offset));
+            for (o, current) in t.files() {
+                // A file with no name left is not kept: it cannot be found
+                // after a restart, and its inode may be another file's.
+                if let Some(mark) = o.mark()? {
+                    files.push(checkpoint::Entry::new(&t.path, current, &mark));
+                }
             }
         }
         checkpoint::save(path, &checkpoint::State { version: 1, files })
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         self.unsaved = false;
+        self.files_changed = false;
         self.last_save = Instant::now();
         Ok(())
     }
@@ -403,10 +470,10 @@ impl Follower {
     /// with `--state`, keep them instead (the state points before them, and
     /// the next run reads them whole once their newline has arrived).
     fn finish(&mut self) -> Result<()> {
-        for i in 0..self.paths.len() {
-            self.process(i)?;
-            if self.opts.state.is_none() {
-                self.paths[i].emit_held(&mut self.sink)?;
+        self.catch_up(Due { all: true, ..Due::default() })?;
+        if self.opts.state.is_none() {
+            for t in &mut self.paths {
+                t.emit_held(&mut self.sink)?;
             }
         }
         self.sink.out.flush()?;
