@@ -4,7 +4,7 @@
 //! a path, and what its changes mean, is decided elsewhere (the event loop
 //! in [`super`], and [`super::rotation`]); this module reads.
 
-use super::identity::{self, FileId, Fingerprint, Mark};
+use super::identity::{FileId, Fingerprint, Mark};
 use crate::tail::{self, Start};
 use anyhow::Result;
 use logkit_common::cli::BadInput;
@@ -103,8 +103,12 @@ impl Positions {
 pub struct Open {
     pub reader: LineReader<File>,
     pub id: FileId,
-    /// The checksum of the head read so far (none before any byte was read).
-    pub fingerprint: Option<Fingerprint>,
+    /// How far the file was read (a held partial line included), and the
+    /// checksum of the bytes just before (none before any byte was read):
+    /// if the file is shorter, or they change, it was truncated and written
+    /// again (copytruncate), even if it has grown past that place again and
+    /// starts with the same bytes as before.
+    pub last_end: Option<(u64, Fingerprint)>,
     /// Lines before this number are skipped (`-n +N`).
     first_line: u64,
     /// When lines last came: an earlier file is let go [`DRAIN_GRACE`] after.
@@ -161,9 +165,10 @@ impl Open {
         file.seek(SeekFrom::Start(position))?;
         let mut reader = LineReader::with_capacity(file, FOLLOW_BUFFER).max_line(max_line).follow();
         reader.reset(position);
-        let fingerprint =
-            if position > 0 { Some(Fingerprint::read(reader.get_ref(), position)?) } else { None };
-        Ok(Open { reader, id, fingerprint, first_line: 0, last_data: Instant::now() })
+        let mut open =
+            Open { reader, id, last_end: None, first_line: 0, last_data: Instant::now() };
+        open.note_last_end()?;
+        Ok(open)
     }
 
     /// Reads the file again from its first line: it was truncated, or it
@@ -171,7 +176,7 @@ impl Open {
     pub fn restart(&mut self) -> io::Result<()> {
         self.reader.get_mut().seek(SeekFrom::Start(0))?;
         self.reader.reset(0);
-        self.fingerprint = None;
+        self.last_end = None;
         self.first_line = 0;
         Ok(())
     }
@@ -187,16 +192,21 @@ impl Open {
             sink.line(name, line)?;
             n += 1;
         }
-        let offset = self.reader.position();
-        // The head grows until it covers FINGERPRINT_BYTES: take it again
-        // while it is shorter than what was read.
-        let stale = self
-            .fingerprint
-            .is_none_or(|fp| fp.len < identity::FINGERPRINT_BYTES && offset > fp.len);
-        if stale && offset > 0 {
-            self.fingerprint = Some(Fingerprint::read(self.reader.get_ref(), offset)?);
-        }
+        self.note_last_end()?;
         Ok(n)
+    }
+
+    /// Takes the checksum of the last bytes read (up to the end of what the
+    /// reader took from the file, a held partial line included), if reading
+    /// has moved on: read back just after they were read, they are the
+    /// bytes that the lines came from.
+    fn note_last_end(&mut self) -> io::Result<()> {
+        let mut file: &File = self.reader.get_ref();
+        let read_to = file.stream_position()?;
+        if read_to > 0 && self.last_end.is_none_or(|(at, _)| at != read_to) {
+            self.last_end = Some((read_to, Fingerprint::before(file, read_to)?));
+        }
+        Ok(())
     }
 
     /// Writes a last line that never got its newline.

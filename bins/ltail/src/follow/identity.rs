@@ -40,13 +40,6 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// The fingerprint of the first `min(FINGERPRINT_BYTES, limit)` bytes:
-    /// `limit` is how far the caller has read, so that the checksum only
-    /// covers bytes already seen (a file's head does not change as it grows).
-    pub fn read(file: &File, limit: u64) -> io::Result<Fingerprint> {
-        Fingerprint::read_range(file, 0, limit)
-    }
-
     /// Whether the file still starts with the bytes this was taken from.
     pub fn matches(&self, file: &File) -> io::Result<bool> {
         self.matches_at(file, 0)
@@ -64,6 +57,23 @@ impl Fingerprint {
     fn matches_at(&self, file: &File, start: u64) -> io::Result<bool> {
         let now = Fingerprint::read_range(file, start, self.len)?;
         Ok(now == *self)
+    }
+
+    /// The checksum of the bytes just before `offset` (up to
+    /// [`FINGERPRINT_BYTES`]): the end of the last line read.
+    pub fn before(file: &File, offset: u64) -> io::Result<Fingerprint> {
+        let len = offset.min(FINGERPRINT_BYTES);
+        Fingerprint::read_range(file, offset - len, len)
+    }
+
+    /// Whether the file holds just before `offset` the bytes this was taken
+    /// from (with [`Fingerprint::before`]).
+    pub fn matches_before(&self, file: &File, offset: u64) -> io::Result<bool> {
+        // One read from a damaged state may claim more bytes than it has.
+        match offset.checked_sub(self.len) {
+            Some(start) => self.matches_at(file, start),
+            None => Ok(false),
+        }
     }
 }
 
@@ -89,9 +99,7 @@ impl Mark {
     /// appending writer does not change.
     pub fn take(file: &File, id: FileId, offset: u64, len: u64) -> io::Result<Mark> {
         let head = Fingerprint::read_range(file, 0, len.max(offset))?;
-        let tail_len = offset.min(FINGERPRINT_BYTES);
-        let tail = Fingerprint::read_range(file, offset - tail_len, tail_len)?;
-        Ok(Mark { id, head, tail, offset })
+        Ok(Mark { id, head, tail: Fingerprint::before(file, offset)?, offset })
     }
 
     /// Whether `file` (with metadata `meta`) is the file this mark was taken
@@ -101,9 +109,7 @@ impl Mark {
         if FileId::of(meta) != self.id || meta.len() < self.offset {
             return Ok(false);
         }
-        // A mark read from a damaged state may claim more bytes than it has.
-        let Some(tail_start) = self.offset.checked_sub(self.tail.len) else { return Ok(false) };
-        Ok(self.head.matches(file)? && self.tail.matches_at(file, tail_start)?)
+        Ok(self.head.matches(file)? && self.tail.matches_before(file, self.offset)?)
     }
 }
 

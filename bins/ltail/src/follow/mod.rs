@@ -394,6 +394,12 @@ impl Follower {
             }
         }
         let t = &mut self.paths[i];
+        if crate::compressed::sniff(&file).ok().flatten().is_some() {
+            // A rotated file compressed under a name the pattern matches:
+            // it is not written to, and its bytes are not lines.
+            t.report_once(&"compressed; not followed (read it without -f)");
+            return Ok(Err(NotOpened::Failed));
+        }
         let start = t.initial.then_some(self.opts.start);
         let (mut open, resumed) = match Open::positioned(file, &meta, start, &self.sink) {
             Ok(positioned) => positioned,

@@ -6,7 +6,8 @@
 //! - another file at the path (another device and inode): rotated by
 //!   rename-and-create, deleted and re-created, or replaced (the old file is
 //!   read on, the new one followed);
-//! - the same file, but shorter than what was read, or with another head:
+//! - the same file, but shorter than what was read, or with other bytes
+//!   where the last line read ended:
 //!   truncated in place (copytruncate) or rewritten, so read from its start.
 
 use super::files::Open;
@@ -38,14 +39,19 @@ pub fn look(path: &Path, current: Option<&Open>) -> io::Result<AtPath> {
 }
 
 /// Whether the file being read was truncated (shorter than where reading
-/// got to) or rewritten with new content (its head changed). The size is the
-/// open file's own, as the path may hold another file by now.
+/// got to) or rewritten with new content (the bytes that ended the last line
+/// read changed). The size is the open file's own, as the path may hold
+/// another file by now.
 pub fn truncated(open: &Open) -> io::Result<bool> {
-    if open.reader.get_ref().metadata()?.len() < open.reader.position() {
+    let file = open.reader.get_ref();
+    let len = file.metadata()?.len();
+    if len < open.reader.position() {
         return Ok(true);
     }
-    match &open.fingerprint {
-        Some(fp) => Ok(!fp.matches(open.reader.get_ref())?),
+    // Where reading got to, a partial line that is held included: a file
+    // truncated to just where a complete line ended is no less truncated.
+    match &open.last_end {
+        Some((at, fp)) => Ok(len < *at || !fp.matches_before(file, *at)?),
         None => Ok(false),
     }
 }
