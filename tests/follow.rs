@@ -75,6 +75,7 @@ in_both_modes!(
     closed_pipe_ends_ltail,
     randomised_operations,
     glob_matching_rotated_names_several_deep,
+    copytruncate_while_a_partial_line_is_held,
 );
 
 // ---------------------------------------------------------------------------
@@ -1083,6 +1084,65 @@ fn glob_matching_rotated_names_several_deep(mode: Mode) {
             assert!(had.contains(&src), "{r:?} not under a name of its file; {}", lt.state());
         }
     }
+}
+
+/// Copytruncate while ltail holds the start of a line that has no newline
+/// yet, and the writer goes on at once with the same first line: the file
+/// is no shorter than the last complete line read, and begins as before,
+/// but it is shorter than what was read (the held part included), and the
+/// bytes last read are other bytes: it is read again from its start (the
+/// held part, written before the truncation and never finished, is the
+/// copytruncate's loss).
+fn copytruncate_while_a_partial_line_is_held(mode: Mode) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    append(&path, "H\nthe start of a line");
+    let mut lt = Ltail::start(dir.path(), mode, &["--from-start", "app.log"]);
+    lt.wait_line("H");
+    std::thread::sleep(SETTLE);
+
+    std::fs::copy(&path, dir.path().join("app.log.1")).unwrap();
+    let mut writer = OpenOptions::new().append(true).open(&path).unwrap();
+    writer.set_len(0).unwrap();
+    writer.write_all(b"H\nb1\n").unwrap();
+    lt.wait_line("b1");
+    append(&path, "b2\n");
+    lt.wait_line("b2");
+    lt.assert_quiet();
+    lt.interrupt();
+    // The first content's complete line, then all of the second.
+    let got: Vec<(&str, &str)> =
+        lt.records.iter().map(|r| (r.src.as_str(), r.line.as_str())).collect();
+    let want = ["H", "H", "b1", "b2"].map(|l| ("app.log", l));
+    assert_eq!(got, want, "{}", lt.state());
+}
+
+/// Copytruncated, written again past where ltail had read, and then
+/// renamed away, all between two polls: the renamed file is read on as an
+/// earlier file, and from its start, as its content is not the one read
+/// (not from the middle of its first line).
+#[test]
+fn copytruncated_then_renamed_between_two_polls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    append(&path, "a1\na2\n");
+    let args = ["--poll", "--poll-interval", "1s", "--from-start", "app.log"];
+    let mut lt = Ltail::start(dir.path(), Mode::Inotify, &args);
+    lt.wait_line("a2");
+
+    let mut writer = OpenOptions::new().append(true).open(&path).unwrap();
+    writer.set_len(0).unwrap();
+    writer.write_all(b"b1 is longer than what was read\nb2\n").unwrap();
+    std::fs::rename(&path, dir.path().join("app.log.1")).unwrap();
+    append(&path, "c1\n");
+    lt.wait_line("c1");
+    lt.wait_line("b2");
+    lt.assert_quiet();
+    lt.interrupt();
+    lt.assert_exactly(
+        "app.log",
+        &[&["a1", "a2"], &["b1 is longer than what was read", "b2"], &["c1"]],
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -171,6 +171,18 @@ impl Open {
         Ok(open)
     }
 
+    /// Reads the file again from its start if it was truncated (or
+    /// rewritten) since it was last read, saying so on stderr: its new
+    /// content is not read from the middle. Returns whether it was.
+    pub fn restart_if_truncated(&mut self, name: &Name) -> io::Result<bool> {
+        if !super::rotation::truncated(self)? {
+            return Ok(false);
+        }
+        eprintln!("ltail: {}: truncated; reading from the start", name.label);
+        self.restart()?;
+        Ok(true)
+    }
+
     /// Reads the file again from its first line: it was truncated, or it
     /// came after the saved state and all of it is new.
     pub fn restart(&mut self) -> io::Result<()> {
@@ -301,6 +313,7 @@ impl Tracked {
 
     /// Reads an earlier file of the path, and on until it goes idle.
     pub fn read_on(&mut self, mut old: Open, now: Instant, sink: &mut Sink) -> Result<()> {
+        old.restart_if_truncated(&self.name)?;
         old.pump(&self.name, sink)?;
         old.last_data = now;
         self.draining.push(old);
@@ -309,26 +322,27 @@ impl Tracked {
 
     /// Writes the new lines of the earlier files, and lets go of those idle
     /// for [`DRAIN_GRACE`] (writing a last line that never got its newline).
-    /// Returns whether any was let go.
+    /// Returns whether any was let go, or truncated and read again.
     pub fn drain(&mut self, now: Instant, sink: &mut Sink) -> Result<bool> {
+        let mut changed = false;
         for old in &mut self.draining {
+            changed |= old.restart_if_truncated(&self.name)?;
             if old.pump(&self.name, sink)? > 0 {
                 old.last_data = now;
             }
         }
         let mut k = 0;
-        let mut let_go = false;
         while k < self.draining.len() {
             if now.duration_since(self.draining[k].last_data) >= DRAIN_GRACE {
                 let mut old = self.draining.remove(k);
                 sink.positions.let_go(&old)?;
                 old.emit_held(&self.name, sink)?;
-                let_go = true;
+                changed = true;
             } else {
                 k += 1;
             }
         }
-        Ok(let_go)
+        Ok(changed)
     }
 
     /// Writes the last lines that never got their newline, of the earlier

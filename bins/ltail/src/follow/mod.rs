@@ -322,9 +322,7 @@ impl Follower {
         }
         let t = &mut self.paths[i];
         if let Some(cur) = &mut t.current {
-            if rotation::truncated(cur)? {
-                eprintln!("ltail: {}: truncated; reading from the start", t.name.label);
-                cur.restart()?;
+            if cur.restart_if_truncated(&t.name)? {
                 self.files_changed = true;
             }
         }
