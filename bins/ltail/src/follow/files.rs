@@ -88,7 +88,7 @@ impl Positions {
     /// Remembers where `open` was left as it is let go; a file that has no
     /// name left is forgotten instead, as its inode is free to be reused by
     /// another file.
-    fn let_go(&mut self, open: &Open) -> io::Result<()> {
+    fn let_go(&mut self, open: &mut Open) -> io::Result<()> {
         match open.mark()? {
             Some(mark) => self.insert(mark),
             None => {
@@ -113,6 +113,9 @@ pub struct Open {
     first_line: u64,
     /// When lines last came: an earlier file is let go [`DRAIN_GRACE`] after.
     pub last_data: Instant,
+    /// The last [`Open::mark`], kept while nothing more is read: the state
+    /// of many idle files is written without reading them again.
+    mark: Option<Mark>,
 }
 
 impl Open {
@@ -149,13 +152,22 @@ impl Open {
     /// `None` once the file has no name left (deleted, or renamed away and
     /// then deleted): it cannot be found again, and its inode may soon be
     /// another file's.
-    pub fn mark(&self) -> io::Result<Option<Mark>> {
+    pub fn mark(&mut self) -> io::Result<Option<Mark>> {
         let file = self.reader.get_ref();
         let meta = file.metadata()?;
         if meta.nlink() == 0 {
             return Ok(None);
         }
-        Mark::take(file, self.id, self.reader.position(), meta.len()).map(Some)
+        let offset = self.reader.position();
+        match self.mark {
+            // Nothing read since: the same bytes (a truncation clears it).
+            Some(mark) if mark.offset == offset => Ok(Some(mark)),
+            _ => {
+                let mark = Mark::take(file, self.id, offset, meta.len())?;
+                self.mark = Some(mark);
+                Ok(Some(mark))
+            }
+        }
     }
 
     /// Starts reading an open file at byte `position`, cutting lines longer
@@ -165,8 +177,14 @@ impl Open {
         file.seek(SeekFrom::Start(position))?;
         let mut reader = LineReader::with_capacity(file, FOLLOW_BUFFER).max_line(max_line).follow();
         reader.reset(position);
-        let mut open =
-            Open { reader, id, last_end: None, first_line: 0, last_data: Instant::now() };
+        let mut open = Open {
+            reader,
+            id,
+            last_end: None,
+            first_line: 0,
+            last_data: Instant::now(),
+            mark: None,
+        };
         open.note_last_end()?;
         Ok(open)
     }
@@ -189,6 +207,7 @@ impl Open {
         self.reader.get_mut().seek(SeekFrom::Start(0))?;
         self.reader.reset(0);
         self.last_end = None;
+        self.mark = None;
         self.first_line = 0;
         Ok(())
     }
@@ -298,8 +317,9 @@ impl Tracked {
     }
 
     /// The files of this path, with whether each is the current one.
-    pub fn files(&self) -> impl Iterator<Item = (&Open, bool)> {
-        self.current.iter().map(|o| (o, true)).chain(self.draining.iter().map(|o| (o, false)))
+    pub fn files_mut(&mut self) -> impl Iterator<Item = (&mut Open, bool)> {
+        let current = self.current.iter_mut().map(|o| (o, true));
+        current.chain(self.draining.iter_mut().map(|o| (o, false)))
     }
 
     /// The current file is no longer at the path (renamed, deleted or
@@ -335,7 +355,7 @@ impl Tracked {
         while k < self.draining.len() {
             if now.duration_since(self.draining[k].last_data) >= DRAIN_GRACE {
                 let mut old = self.draining.remove(k);
-                sink.positions.let_go(&old)?;
+                sink.positions.let_go(&mut old)?;
                 old.emit_held(&self.name, sink)?;
                 changed = true;
             } else {

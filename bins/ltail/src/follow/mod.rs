@@ -8,7 +8,11 @@
 //! earlier files it held (read on until idle, since a writer keeps appending
 //! to a renamed file until it reopens its log), [`rotation`] says what a
 //! change at a path means, and [`checkpoint`] keeps `--state`. This module
-//! is the event loop that ties them together.
+//! is the event loop that ties them together, and keeps two rules that make
+//! the follower's promises (docs/ltail.md): each open file has one reader,
+//! whatever names lead to it, so that no line comes out twice; and a file's
+//! lines are written only once `--state` names the file, so that a crash
+//! loses none.
 
 mod checkpoint;
 mod discover;
@@ -172,14 +176,6 @@ struct Follower {
     last_save: Instant,
 }
 
-/// Why a followed path has no current file for now.
-enum NotOpened {
-    /// It could not be opened (reported).
-    Failed,
-    /// It is the file of another path, whose path still holds it: read there.
-    Elsewhere,
-}
-
 impl Follower {
     /// A follower of `targets`, each path found now (given, or matching a
     /// glob) tracked, and the files in the saved `--state` known where they
@@ -317,7 +313,7 @@ impl Follower {
             }
             AtPath::Other | AtPath::Same => {}
         }
-        if self.paths[i].current.is_none() && self.open_current(i, now)?.is_err() {
+        if self.paths[i].current.is_none() && !self.open_current(i, now)? {
             return Ok(());
         }
         let t = &mut self.paths[i];
@@ -358,15 +354,17 @@ impl Follower {
     /// another path reads (under a name it no longer has: renamed to a name
     /// that a glob matches, or renamed back) is taken over as it is, so
     /// that each open file has one reader whatever names lead to it;
-    /// otherwise the file is opened and positioned.
-    fn open_current(&mut self, i: usize, now: Instant) -> Result<Result<(), NotOpened>> {
+    /// otherwise the file is opened and positioned. Returns whether the path
+    /// has a current file now: not if it could not be opened (reported), or
+    /// if it is the file of another path that still holds it (read there).
+    fn open_current(&mut self, i: usize, now: Instant) -> Result<bool> {
         let t = &mut self.paths[i];
         let opened = std::fs::File::open(&t.path).and_then(|f| Ok((f.metadata()?, f)));
         let (meta, file) = match opened {
             Ok(opened) => opened,
             Err(e) => {
                 t.report_once(&e);
-                return Ok(Err(NotOpened::Failed));
+                return Ok(false);
             }
         };
         let id = FileId::of(&meta);
@@ -378,7 +376,7 @@ impl Follower {
                 // Two names of one file (given twice, or a hard link).
                 let label = owner.name.label.clone();
                 self.paths[i].report_once(&format_args!("the same file as {label}; read as that"));
-                return Ok(Err(NotOpened::Elsewhere));
+                return Ok(false);
             }
             if let Some((open, was_current)) = self.paths[j].take(id) {
                 if was_current {
@@ -388,7 +386,7 @@ impl Follower {
                 }
                 self.paths[i].adopt(open);
                 self.files_changed = true;
-                return Ok(Ok(()));
+                return Ok(true);
             }
         }
         let t = &mut self.paths[i];
@@ -396,14 +394,14 @@ impl Follower {
             // A rotated file compressed under a name the pattern matches:
             // it is not written to, and its bytes are not lines.
             t.report_once(&"compressed; not followed (read it without -f)");
-            return Ok(Err(NotOpened::Failed));
+            return Ok(false);
         }
         let start = t.initial.then_some(self.opts.start);
         let (mut open, resumed) = match Open::positioned(file, &meta, start, &self.sink) {
             Ok(positioned) => positioned,
             Err(e) => {
                 t.report_once(&e);
-                return Ok(Err(NotOpened::Failed));
+                return Ok(false);
             }
         };
         if !t.initial {
@@ -419,7 +417,7 @@ impl Follower {
         }
         self.paths[i].adopt(open);
         self.files_changed = true;
-        Ok(Ok(()))
+        Ok(true)
     }
 
     /// At the first opening of path `i`, files of the saved state that are
@@ -453,12 +451,13 @@ impl Follower {
         }
         self.sink.out.flush()?;
         let mut files = Vec::new();
-        for t in &self.paths {
-            for (o, current) in t.files() {
+        for t in &mut self.paths {
+            let path = t.path.clone();
+            for (o, current) in t.files_mut() {
                 // A file with no name left is not kept: it cannot be found
                 // after a restart, and its inode may be another file's.
                 if let Some(mark) = o.mark()? {
-                    files.push(checkpoint::Entry::new(&t.path, current, &mark));
+                    files.push(checkpoint::Entry::new(&path, current, &mark));
                 }
             }
         }
