@@ -347,12 +347,14 @@ impl Model {
         files.iter().map(|e| (e["ino"].as_u64().unwrap(), e["offset"].as_u64().unwrap())).collect()
     }
 
-    /// Whether the state on disk names file `k` (an entry of a deleted
-    /// file whose inode `k` took would not point at the end of one of its
-    /// lines).
+    /// Whether the state on disk names file `k` at the end of one of its
+    /// own lines: then ltail has read this content (an entry at its start
+    /// may be the inode's earlier content, before a copytruncate or a
+    /// deletion, which ltail rightly does not take for this one).
     fn known(&self, k: usize) -> bool {
         let saved = self.saved().get(&self.files[k].ino).copied();
-        saved.is_some_and(|offset| offset <= self.files[k].size && self.is_line_end(k, offset))
+        let f = &self.files[k];
+        saved.is_some_and(|offset| f.lines.iter().any(|l| self.written[l.as_str()].end == offset))
     }
 
     fn rotate(&mut self, s: usize) {
