@@ -306,14 +306,17 @@ impl Tracked {
         self.reported = false;
     }
 
-    /// Writes the new lines of the current file, if there is one.
-    pub fn pump_current(&mut self, now: Instant, sink: &mut Sink) -> Result<()> {
-        if let Some(cur) = &mut self.current {
-            if cur.pump(&self.name, sink)? > 0 {
-                cur.last_data = now;
-            }
+    /// Writes the new lines of the current file, if there is one, from its
+    /// start if it was truncated: the check comes just before the reading,
+    /// so that a truncation cannot slip in between. Returns whether it was
+    /// truncated.
+    pub fn pump_current(&mut self, now: Instant, sink: &mut Sink) -> Result<bool> {
+        let Some(cur) = &mut self.current else { return Ok(false) };
+        let truncated = cur.restart_if_truncated(&self.name)?;
+        if cur.pump(&self.name, sink)? > 0 {
+            cur.last_data = now;
         }
-        Ok(())
+        Ok(truncated)
     }
 
     /// The files of this path, with whether each is the current one.

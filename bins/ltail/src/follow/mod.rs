@@ -282,15 +282,19 @@ impl Follower {
         }
         let now = Instant::now();
         for &i in &due.paths {
-            self.paths[i].pump_current(now, &mut self.sink)?;
+            if self.paths[i].pump_current(now, &mut self.sink)? {
+                // Read again from its start: the next checkpoint says so.
+                self.files_changed = true;
+            }
         }
         self.unsaved = true;
         Ok(())
     }
 
     /// Brings what is read from path `i` up to date, but for the new lines
-    /// of its current file: its earlier files are read on, and the file now
-    /// at the path is opened, switched to or restarted as needed.
+    /// of its current file (read, and read again from the start if it was
+    /// truncated, by [`Tracked::pump_current`]): its earlier files are read
+    /// on, and the file now at the path is opened or switched to.
     fn refresh(&mut self, i: usize) -> Result<()> {
         let now = Instant::now();
         let t = &mut self.paths[i];
@@ -313,14 +317,8 @@ impl Follower {
             }
             AtPath::Other | AtPath::Same => {}
         }
-        if self.paths[i].current.is_none() && !self.open_current(i, now)? {
-            return Ok(());
-        }
-        let t = &mut self.paths[i];
-        if let Some(cur) = &mut t.current {
-            if cur.restart_if_truncated(&t.name)? {
-                self.files_changed = true;
-            }
+        if self.paths[i].current.is_none() {
+            self.open_current(i, now)?;
         }
         Ok(())
     }
@@ -445,7 +443,8 @@ impl Follower {
     /// it describes was flushed.
     fn checkpoint(&mut self, force: bool) -> Result<()> {
         let Some(path) = &self.opts.state else { return Ok(()) };
-        let due = self.unsaved && self.last_save.elapsed() >= CHECKPOINT_EVERY;
+        let due =
+            self.files_changed || (self.unsaved && self.last_save.elapsed() >= CHECKPOINT_EVERY);
         if !force && !due {
             return Ok(());
         }
