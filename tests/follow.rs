@@ -76,6 +76,7 @@ in_both_modes!(
     randomised_operations,
     glob_matching_rotated_names_several_deep,
     copytruncate_while_a_partial_line_is_held,
+    copytruncate_with_the_same_bytes_where_reading_got_to,
 );
 
 // ---------------------------------------------------------------------------
@@ -1121,6 +1122,30 @@ fn copytruncate_while_a_partial_line_is_held(mode: Mode) {
 /// renamed away, all between two polls: the renamed file is read on as an
 /// earlier file, and from its start, as its content is not the one read
 /// (not from the middle of its first line).
+/// Copytruncate while ltail holds a long partial line of one repeated
+/// character, and the new content has that character at the same place
+/// (padding, a long run of dashes): the bytes just before where reading got
+/// to are the same, but not those that end the last complete line, so the
+/// file is still seen to be another content and read from its start.
+fn copytruncate_with_the_same_bytes_where_reading_got_to(mode: Mode) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let pad = |n: usize| "-".repeat(n);
+    append(&path, &format!("a1\na2 {}", pad(1000)));
+    let mut lt = Ltail::start(dir.path(), mode, &["--from-start", "app.log"]);
+    lt.wait_line("a1");
+    std::thread::sleep(SETTLE);
+
+    let mut writer = OpenOptions::new().append(true).open(&path).unwrap();
+    writer.set_len(0).unwrap();
+    let b1 = format!("b1 {}", pad(1100));
+    writer.write_all(format!("b0\n{b1}\n").as_bytes()).unwrap();
+    lt.wait_line(&b1);
+    lt.assert_quiet();
+    lt.interrupt();
+    lt.assert_exactly("app.log", &[&["a1"], &["b0", &b1]]);
+}
+
 #[test]
 fn copytruncated_then_renamed_between_two_polls() {
     let dir = tempfile::tempdir().unwrap();

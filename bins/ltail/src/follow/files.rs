@@ -99,16 +99,30 @@ impl Positions {
     }
 }
 
+/// The last bytes read from a file, at two places: where the last complete
+/// line ended (the checksum covers a newline and the line before it), and
+/// how far the reader got (a partial line it holds included). Each is an
+/// offset and the checksum of the bytes just before it. Both must still be
+/// there for the file to be the one read: bytes of a long line of one
+/// repeated character may well be found again at the same place of another
+/// content, but not with the end of the line before them.
+#[derive(Debug, Clone, Copy)]
+pub struct LastRead {
+    /// Just after the last complete line.
+    pub line_end: (u64, Fingerprint),
+    /// Just after the last byte read.
+    pub read_to: (u64, Fingerprint),
+}
+
 /// A file being read.
 pub struct Open {
     pub reader: LineReader<File>,
     pub id: FileId,
-    /// How far the file was read (a held partial line included), and the
-    /// checksum of the bytes just before (none before any byte was read):
-    /// if the file is shorter, or they change, it was truncated and written
-    /// again (copytruncate), even if it has grown past that place again and
+    /// What was read last (none before any byte was read): if the file is
+    /// shorter, or those bytes changed, it was truncated and written again
+    /// (copytruncate), even if it has grown past that place again and
     /// starts with the same bytes as before.
-    pub last_end: Option<(u64, Fingerprint)>,
+    pub last_read: Option<LastRead>,
     /// Lines before this number are skipped (`-n +N`).
     first_line: u64,
     /// When lines last came: an earlier file is let go [`DRAIN_GRACE`] after.
@@ -180,12 +194,12 @@ impl Open {
         let mut open = Open {
             reader,
             id,
-            last_end: None,
+            last_read: None,
             first_line: 0,
             last_data: Instant::now(),
             mark: None,
         };
-        open.note_last_end()?;
+        open.note_last_read()?;
         Ok(open)
     }
 
@@ -206,7 +220,7 @@ impl Open {
     pub fn restart(&mut self) -> io::Result<()> {
         self.reader.get_mut().seek(SeekFrom::Start(0))?;
         self.reader.reset(0);
-        self.last_end = None;
+        self.last_read = None;
         self.mark = None;
         self.first_line = 0;
         Ok(())
@@ -223,20 +237,27 @@ impl Open {
             sink.line(name, line)?;
             n += 1;
         }
-        self.note_last_end()?;
+        self.note_last_read()?;
         Ok(n)
     }
 
-    /// Takes the checksum of the last bytes read (up to the end of what the
-    /// reader took from the file, a held partial line included), if reading
-    /// has moved on: read back just after they were read, they are the
-    /// bytes that the lines came from.
-    fn note_last_end(&mut self) -> io::Result<()> {
+    /// Takes the checksums of the last bytes read, if reading has moved on:
+    /// read back just after they were read, they are the bytes that the
+    /// lines came from.
+    fn note_last_read(&mut self) -> io::Result<()> {
         let mut file: &File = self.reader.get_ref();
         let read_to = file.stream_position()?;
-        if read_to > 0 && self.last_end.is_none_or(|(at, _)| at != read_to) {
-            self.last_end = Some((read_to, Fingerprint::before(file, read_to)?));
+        if read_to == 0 || self.last_read.is_some_and(|r| r.read_to.0 == read_to) {
+            return Ok(());
         }
+        let line_end = self.reader.position();
+        let before_read_to = Fingerprint::before(file, read_to)?;
+        let before_line_end =
+            if line_end == read_to { before_read_to } else { Fingerprint::before(file, line_end)? };
+        self.last_read = Some(LastRead {
+            line_end: (line_end, before_line_end),
+            read_to: (read_to, before_read_to),
+        });
         Ok(())
     }
 

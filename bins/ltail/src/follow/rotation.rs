@@ -10,7 +10,7 @@
 //!   where the last line read ended:
 //!   truncated in place (copytruncate) or rewritten, so read from its start.
 
-use super::files::Open;
+use super::files::{LastRead, Open};
 use super::identity::FileId;
 use std::io;
 use std::path::Path;
@@ -39,19 +39,20 @@ pub fn look(path: &Path, current: Option<&Open>) -> io::Result<AtPath> {
 }
 
 /// Whether the file being read was truncated (shorter than where reading
-/// got to) or rewritten with new content (the bytes that ended the last line
-/// read changed). The size is the open file's own, as the path may hold
-/// another file by now.
+/// got to, a held partial line included) or rewritten with new content (the
+/// bytes last read changed, see [`LastRead`]). The size is the open file's
+/// own, as the path may hold another file by now.
 pub fn truncated(open: &Open) -> io::Result<bool> {
     let file = open.reader.get_ref();
     let len = file.metadata()?.len();
     if len < open.reader.position() {
         return Ok(true);
     }
-    // Where reading got to, a partial line that is held included: a file
-    // truncated to just where a complete line ended is no less truncated.
-    match &open.last_end {
-        Some((at, fp)) => Ok(len < *at || !fp.matches_before(file, *at)?),
-        None => Ok(false),
+    let Some(LastRead { line_end, read_to }) = open.last_read else { return Ok(false) };
+    if len < read_to.0 {
+        return Ok(true);
     }
+    let same = read_to.1.matches_before(file, read_to.0)?
+        && (line_end.0 == read_to.0 || line_end.1.matches_before(file, line_end.0)?);
+    Ok(!same)
 }
