@@ -570,8 +570,8 @@ impl Model {
         let saved = self.saved();
         let run = self.runs.last_mut().unwrap();
         run.end = Some(end);
-        run.saved = saved;
-        self.note(format!("stop ltail with {end:?}"));
+        run.saved = saved.clone();
+        self.note(format!("stop ltail with {end:?}; state (inode: offset) {saved:?}"));
     }
 
     /// One random action.

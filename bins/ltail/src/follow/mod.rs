@@ -382,6 +382,9 @@ impl Follower {
                     // not a file that went missing there.
                     self.paths[j].reported = true;
                 }
+                if self.paths[i].initial && !self.saved.is_empty() {
+                    self.resume_rotated(i, Some(id), now)?;
+                }
                 self.paths[i].adopt(open);
                 self.files_changed = true;
                 return Ok(true);
@@ -429,14 +432,31 @@ impl Follower {
             if self.paths.iter().any(|t| t.reads(e.mark().id)) {
                 continue;
             }
-            let Some((_, file)) = checkpoint::find_by_identity(&discover::parent(&path), e) else {
+            let dir = discover::parent(&path);
+            let Some((found, file)) = checkpoint::find_by_identity(&dir, e) else {
                 continue;
             };
+            // A file at a followed name is read there (and resumed there if
+            // it is this one); taking it here would read it under another
+            // name, or, if it only shares an inode with an empty file of
+            // the state, read another file under this one's.
+            if self.is_followed(&found) {
+                continue;
+            }
             let old = Open::at(file, e.offset, self.sink.max_line)?;
             self.paths[i].read_on(old, now, &mut self.sink)?;
             self.files_changed = true;
         }
         Ok(())
+    }
+
+    /// Whether `path` (a file in the directory of a followed path) is
+    /// followed under its own name: one of the paths, or a match of a glob.
+    fn is_followed(&self, path: &std::path::Path) -> bool {
+        let same = |p: &std::path::Path| {
+            p.file_name() == path.file_name() && discover::parent(p) == discover::parent(path)
+        };
+        self.paths.iter().any(|t| same(&t.path)) || discover::expand(&self.targets).contains(path)
     }
 
     /// Writes `--state` when due (or now, with `force`), after the output
