@@ -984,3 +984,27 @@ fn a_reused_inode_with_the_same_head_is_another_file() {
         std::fs::remove_file(&place).unwrap();
     }
 }
+
+/// A glob's match rotated away while ltail was down, with no new file at
+/// its name yet: the path is followed again from the state, so the rest of
+/// the rotated file (under a name the glob does not match) is read.
+#[test]
+fn a_glob_match_rotated_away_while_down_is_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("logs")).unwrap();
+    let log = dir.path().join("logs/app.log");
+    append_to(&log, "a1\n");
+    let mut first = Session::start(dir.path(), &["logs/*.log"], "first");
+    first.wait_for("a1");
+    first.stop("TERM");
+
+    append_to(&log, "a2\n");
+    std::fs::rename(&log, dir.path().join("logs/app.log.1")).unwrap();
+    let mut second = Session::start(dir.path(), &["logs/*.log"], "second");
+    second.wait_for("a2");
+    append_to(&log, "b1\n");
+    second.wait_for("b1");
+    let got = second.stop("TERM");
+    assert_eq!(lines_under(&got, "logs/app.log"), ["a2", "b1"], "{got:?}");
+    assert_eq!(got.len(), 2, "{got:?}");
+}

@@ -53,6 +53,14 @@ pub fn parent(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether one of the globs matches `path`.
+pub fn glob_matches(targets: &[Target], path: &Path) -> bool {
+    targets.iter().any(|t| match t {
+        Target::Glob(text) => glob::Pattern::new(text).is_ok_and(|p| p.matches_path(path)),
+        Target::Path(_) => false,
+    })
+}
+
 /// The names of compressed rotated files (`access.log.2.gz`): a glob that
 /// matches the rotated names (`'logs/*.log*'`) does not follow them, as
 /// they are never written to, and their content is not lines.

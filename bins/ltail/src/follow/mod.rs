@@ -215,6 +215,20 @@ impl Follower {
         for p in discover::expand(&targets) {
             follower.track(p, true);
         }
+        // A glob's match of the saved state whose file is not there now
+        // (rotated away while ltail was down, the new one not created yet):
+        // followed again, so that the rotated files are finished.
+        let gone: Vec<PathBuf> = follower
+            .saved
+            .iter()
+            .filter(|e| discover::glob_matches(&targets, &e.path))
+            .map(|e| e.path.clone())
+            .collect();
+        for p in gone {
+            if !follower.paths.iter().any(|t| t.path == p) {
+                follower.track(p, true);
+            }
+        }
         follower.targets = targets;
         Ok(follower)
     }
