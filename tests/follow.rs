@@ -74,6 +74,9 @@ in_both_modes!(
     partial_lines,
     closed_pipe_ends_ltail,
     randomised_operations,
+    glob_matching_rotated_names_several_deep,
+    copytruncate_while_a_partial_line_is_held,
+    copytruncate_with_the_same_bytes_where_reading_got_to,
 );
 
 // ---------------------------------------------------------------------------
@@ -1057,6 +1060,191 @@ fn glob_matching_rotated_names(mode: Mode) {
     let b: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with('b')).collect();
     assert_eq!(a, ["a1", "a2", "a3", "a4"], "{}", lt.state());
     assert_eq!(b, ["b1", "b2"], "{}", lt.state());
+}
+
+/// A glob that matches the rotated names too (`logs/*.log`, with
+/// `app.log` renamed to `app.1.log`, `app.1.log` to `app.2.log`, ...), the
+/// writer still appending to each renamed file: every file has one reader
+/// whatever name leads to it, so each line comes out once, in its file's
+/// order, under one of the names its file had.
+fn glob_matching_rotated_names_several_deep(mode: Mode) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let name =
+        |n: usize| if n == 0 { logs.join("app.log") } else { logs.join(format!("app.{n}.log")) };
+    // The physical files, newest first (at app.log, app.1.log, ...): their lines.
+    let mut files: Vec<Vec<String>> = vec![vec!["f1 a".into()], vec!["f0 a".into()]];
+    append(&name(1), "f0 a\n");
+    append(&name(0), "f1 a\n");
+    let mut lt = Ltail::start(dir.path(), mode, &["--from-start", "logs/*.log"]);
+    lt.wait_count(2);
+    for round in 2..6 {
+        for n in (0..files.len()).rev() {
+            std::fs::rename(name(n), name(n + 1)).unwrap();
+        }
+        files.insert(0, Vec::new());
+        // The writer has not reopened its log yet: the two newest renamed
+        // files still grow, and then the new one.
+        for (k, f) in files.iter_mut().enumerate().skip(1).take(2) {
+            let line = format!("f{} r{round}", round - k);
+            append(&name(k), &format!("{line}\n"));
+            f.push(line);
+        }
+        let line = format!("f{round} a");
+        append(&name(0), &format!("{line}\n"));
+        files[0].push(line.clone());
+        lt.wait_line(&line);
+    }
+    for f in &files {
+        lt.wait_line(f.last().unwrap());
+    }
+    lt.assert_quiet();
+    lt.interrupt();
+    let all: Vec<&str> = lt.records.iter().map(|r| r.line.as_str()).collect();
+    for (k, f) in files.iter().enumerate() {
+        let tag = format!("f{} ", files.len() - 1 - k);
+        let mine: Vec<&str> = all.iter().copied().filter(|l| l.starts_with(&tag)).collect();
+        assert_eq!(mine, *f, "each line once, in order; {}", lt.state());
+        // Under a name the file had: app.log, then app.1.log, app.2.log, ...
+        for r in lt.records.iter().filter(|r| r.line.starts_with(&tag)) {
+            let had: Vec<PathBuf> = (0..=k).map(name).collect();
+            let src = dir.path().join(&r.src);
+            assert!(had.contains(&src), "{r:?} not under a name of its file; {}", lt.state());
+        }
+    }
+}
+
+/// Copytruncate while ltail holds the start of a line that has no newline
+/// yet, and the writer goes on at once with the same first line: the file
+/// is no shorter than the last complete line read, and begins as before,
+/// but it is shorter than what was read (the held part included), and the
+/// bytes last read are other bytes: it is read again from its start (the
+/// held part, written before the truncation and never finished, is the
+/// copytruncate's loss).
+fn copytruncate_while_a_partial_line_is_held(mode: Mode) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    append(&path, "H\nthe start of a line");
+    let mut lt = Ltail::start(dir.path(), mode, &["--from-start", "app.log"]);
+    lt.wait_line("H");
+    std::thread::sleep(SETTLE);
+
+    std::fs::copy(&path, dir.path().join("app.log.1")).unwrap();
+    let mut writer = OpenOptions::new().append(true).open(&path).unwrap();
+    writer.set_len(0).unwrap();
+    writer.write_all(b"H\nb1\n").unwrap();
+    lt.wait_line("b1");
+    append(&path, "b2\n");
+    lt.wait_line("b2");
+    lt.assert_quiet();
+    lt.interrupt();
+    // The first content's complete line, then all of the second.
+    let got: Vec<(&str, &str)> =
+        lt.records.iter().map(|r| (r.src.as_str(), r.line.as_str())).collect();
+    let want = ["H", "H", "b1", "b2"].map(|l| ("app.log", l));
+    assert_eq!(got, want, "{}", lt.state());
+}
+
+/// Copytruncated, written again past where ltail had read, and then
+/// renamed away, all between two polls: the renamed file is read on as an
+/// earlier file, and from its start, as its content is not the one read
+/// (not from the middle of its first line).
+/// Copytruncate while ltail holds a long partial line of one repeated
+/// character, and the new content has that character at the same place
+/// (padding, a long run of dashes): the bytes just before where reading got
+/// to are the same, but not those that end the last complete line, so the
+/// file is still seen to be another content and read from its start.
+fn copytruncate_with_the_same_bytes_where_reading_got_to(mode: Mode) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let pad = |n: usize| "-".repeat(n);
+    append(&path, &format!("a1\na2 {}", pad(1000)));
+    let mut lt = Ltail::start(dir.path(), mode, &["--from-start", "app.log"]);
+    lt.wait_line("a1");
+    std::thread::sleep(SETTLE);
+
+    let mut writer = OpenOptions::new().append(true).open(&path).unwrap();
+    writer.set_len(0).unwrap();
+    let b1 = format!("b1 {}", pad(1100));
+    writer.write_all(format!("b0\n{b1}\n").as_bytes()).unwrap();
+    lt.wait_line(&b1);
+    lt.assert_quiet();
+    lt.interrupt();
+    lt.assert_exactly("app.log", &[&["a1"], &["b0", &b1]]);
+}
+
+#[test]
+fn copytruncated_then_renamed_between_two_polls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    append(&path, "a1\na2\n");
+    let args = ["--poll", "--poll-interval", "1s", "--from-start", "app.log"];
+    let mut lt = Ltail::start(dir.path(), Mode::Inotify, &args);
+    lt.wait_line("a2");
+
+    let mut writer = OpenOptions::new().append(true).open(&path).unwrap();
+    writer.set_len(0).unwrap();
+    writer.write_all(b"b1 is longer than what was read\nb2\n").unwrap();
+    std::fs::rename(&path, dir.path().join("app.log.1")).unwrap();
+    append(&path, "c1\n");
+    lt.wait_line("c1");
+    lt.wait_line("b2");
+    lt.assert_quiet();
+    lt.interrupt();
+    lt.assert_exactly(
+        "app.log",
+        &[&["a1", "a2"], &["b1 is longer than what was read", "b2"], &["c1"]],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Stopped while starting.
+
+/// SIGTERM while ltail is still reading a long command line (thousands of
+/// paths, as a shell expands `/var/log/*/*.log`): it is caught from the
+/// first instant of `main`, so ltail reads the files as they are, writes
+/// their lines and exits 0, rather than dying of the signal.
+#[test]
+fn sigterm_while_starting_finishes_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..100).map(|i| format!("line {i}")).collect();
+    std::fs::write(dir.path().join("a.log"), lines.join("\n") + "\n").unwrap();
+    let mut args = vec!["-f".to_owned(), "--from-start".to_owned(), "a.log".to_owned()];
+    args.extend((0..4000).map(|i| format!("missing/f{i}.log")));
+    for attempt in 0..3 {
+        let mut child = Command::new(bin("ltail"))
+            .args(&args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning ltail");
+        // Once the runtime's own handler (SIGSEGV, for stack overflows) is
+        // in place, `main` is about to run: a moment later ltail is still
+        // parsing its arguments.
+        let started = Instant::now();
+        while caught_signals(child.id()).is_none_or(|mask| mask & (1 << (11 - 1)) == 0) {
+            assert!(started.elapsed() < WAIT, "ltail's runtime never started");
+        }
+        std::thread::sleep(Duration::from_millis(3));
+        let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let mut out = String::new();
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        let status = wait_with_timeout(&mut child, "ltail after SIGTERM", WAIT);
+        assert!(status.success(), "attempt {attempt}: ltail exited with {status}");
+        let got: Vec<String> = out.lines().map(|l| parse_record(l).line).collect();
+        assert_eq!(got, lines, "attempt {attempt}: the file's lines, then the exit");
+    }
+}
+
+/// The signals a process catches (`SigCgt` in /proc), if it still runs.
+fn caught_signals(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let mask = status.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+    u64::from_str_radix(mask.trim(), 16).ok()
 }
 
 // ---------------------------------------------------------------------------

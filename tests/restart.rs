@@ -800,3 +800,211 @@ fn a_line_without_its_newline_at_a_stop_comes_out_whole_in_the_next_run() {
     assert_eq!(run_until(dir.path(), &state, "bcd"), [rec("bcd")], "second run");
     assert_eq!(read_state(&state).unwrap()[0].offset, "a\nbcd\n".len() as u64);
 }
+
+// ---------------------------------------------------------------------------
+// Fixed cases of the follower's promises (each failed before it was kept).
+
+/// An `ltail -f --from-start --state state.json <args>` in `dir`, its
+/// records gathered as they come.
+struct Session {
+    child: Running,
+    rx: std::sync::mpsc::Receiver<String>,
+    records: Vec<(String, String)>,
+    stderr_path: PathBuf,
+}
+
+impl Session {
+    fn start(dir: &Path, args: &[&str], name: &str) -> Session {
+        let stderr_path = dir.join(format!("stderr-{name}"));
+        let mut child = Running(
+            Command::new(bin("ltail"))
+                .args(["-f", "--from-start", "--state", "state.json"])
+                .args(args)
+                .current_dir(dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(File::create(&stderr_path).unwrap())
+                .spawn()
+                .expect("spawning ltail"),
+        );
+        let rx = util::line_receiver(child.0.stdout.take().unwrap());
+        Session { child, rx, records: Vec::new(), stderr_path }
+    }
+
+    fn push(&mut self, text: &str) {
+        let v: Value = serde_json::from_str(text).expect("a JSON record");
+        let line = v["line"].as_str().expect("a line that is text").to_owned();
+        self.records.push((v["src"].as_str().unwrap().to_owned(), line));
+    }
+
+    /// Waits for the record of `wanted`.
+    fn wait_for(&mut self, wanted: &str) {
+        let deadline = Instant::now() + CATCH_UP;
+        while !self.records.iter().any(|(_, line)| line == wanted) {
+            match self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(text) => self.push(&text),
+                Err(e) => panic!(
+                    "no record of {wanted:?} ({e}); records {:?}; stderr: {}",
+                    self.records,
+                    std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+                ),
+            }
+        }
+    }
+
+    /// Stops ltail with `sig` and gives all its records.
+    fn stop(mut self, sig: &str) -> Vec<(String, String)> {
+        signal(&mut self.child.0, sig, &self.stderr_path);
+        let status = wait_with_timeout(&mut self.child.0, "ltail after a signal", EXIT_WAIT);
+        if sig == "TERM" {
+            assert!(status.success(), "ltail exited with {status} after SIGTERM");
+        }
+        while let Ok(text) = self.rx.recv_timeout(EXIT_WAIT) {
+            self.push(&text);
+        }
+        self.records
+    }
+}
+
+fn append_to(path: &Path, text: &str) {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+}
+
+/// The lines of `records` under `src`, in order.
+fn lines_under<'a>(records: &'a [(String, String)], src: &str) -> Vec<&'a str> {
+    records.iter().filter(|(s, _)| s == src).map(|(_, l)| l.as_str()).collect()
+}
+
+/// Killed before the first periodic checkpoint, and the file rotated away
+/// before the restart: the state already named the file (it is written
+/// before the first line of a newly opened file), so the rest of the
+/// rotated file is read.
+#[test]
+fn a_file_killed_before_any_periodic_checkpoint_is_found_after_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append_to(&log, "a1\n");
+    let mut first = Session::start(dir.path(), &["app.log"], "first");
+    first.wait_for("a1");
+    let got = first.stop("KILL");
+    assert_eq!(lines_under(&got, "app.log"), ["a1"]);
+
+    append_to(&log, "a2\n");
+    std::fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    append_to(&log, "b1\n");
+    let mut second = Session::start(dir.path(), &["app.log"], "second");
+    second.wait_for("b1");
+    second.wait_for("a2");
+    let got = second.stop("TERM");
+    let lines = lines_under(&got, "app.log");
+    // a1 may come again (a crash repeats what followed the checkpoint).
+    let lines: Vec<&str> = lines.into_iter().filter(|l| *l != "a1").collect();
+    assert_eq!(lines, ["a2", "b1"], "the rotated file's rest, then the new file: {got:?}");
+}
+
+/// Killed just after a rotation that came right after a periodic
+/// checkpoint, and rotated again before the restart: the file that
+/// appeared at the rotation was in the state before its first line came
+/// out, so what was appended to it later is read.
+#[test]
+fn a_file_opened_after_the_last_periodic_checkpoint_is_found_after_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append_to(&log, "a1\n");
+    let mut first = Session::start(dir.path(), &["app.log"], "first");
+    first.wait_for("a1");
+    // Past the first periodic checkpoint.
+    std::thread::sleep(Duration::from_millis(1300));
+    append_to(&log, "a2\n");
+    std::fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    append_to(&log, "b1\n");
+    first.wait_for("b1");
+    first.wait_for("a2");
+    let _ = first.stop("KILL");
+
+    append_to(&log, "b2\n");
+    std::fs::rename(&log, dir.path().join("app.log.2")).unwrap();
+    append_to(&log, "c1\n");
+    let mut second = Session::start(dir.path(), &["app.log"], "second");
+    second.wait_for("c1");
+    second.wait_for("b2");
+    let got = second.stop("TERM");
+    let lines: Vec<&str> =
+        lines_under(&got, "app.log").into_iter().filter(|l| !["a2", "b1"].contains(l)).collect();
+    assert_eq!(lines, ["b2", "c1"], "{got:?}");
+}
+
+/// A file deleted while ltail was down and another file that took its
+/// inode at once (ext4 reuses inode numbers) with the same first bytes (a
+/// common header longer than the fingerprint): it is not taken for the
+/// deleted file, neither at the followed path nor under another name in
+/// its directory. So no line of it comes out under the wrong name, and the
+/// new file at the path is read whole, from its first line.
+#[test]
+fn a_reused_inode_with_the_same_head_is_another_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = format!("# {}\n", "shared header ".repeat(30));
+    let log = dir.path().join("app.log");
+    for (place, other) in [(log.clone(), None), (dir.path().join("app.log.1"), Some("b"))] {
+        let _ = std::fs::remove_file(dir.path().join("state.json"));
+        let _ = std::fs::remove_file(&log);
+        std::fs::write(&log, format!("{header}a1\na2\n")).unwrap();
+        let ino = std::fs::metadata(&log).unwrap().ino();
+        let mut first = Session::start(dir.path(), &["app.log"], "first");
+        first.wait_for("a2");
+        first.stop("TERM");
+
+        std::fs::remove_file(&log).unwrap();
+        // The new file: longer lines, so that the old offset falls inside one.
+        std::fs::write(&place, format!("{header}b-first-line\nb-second-line\n")).unwrap();
+        if std::fs::metadata(&place).unwrap().ino() != ino {
+            eprintln!("the file system did not reuse the inode: nothing to check");
+            return;
+        }
+        if other.is_some() {
+            append_to(&log, "c1\n");
+        }
+        let last = if other.is_some() { "c1" } else { "b-second-line" };
+        let mut second = Session::start(dir.path(), &["app.log"], "second");
+        second.wait_for(last);
+        std::thread::sleep(Duration::from_millis(300));
+        let got = second.stop("TERM");
+        let want: Vec<&str> = match other {
+            None => vec![header.strip_suffix('\n').unwrap(), "b-first-line", "b-second-line"],
+            Some(_) => vec!["c1"],
+        };
+        assert_eq!(lines_under(&got, "app.log"), want, "{}: {got:?}", place.display());
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        std::fs::remove_file(&place).unwrap();
+    }
+}
+
+/// A glob's match rotated away while ltail was down, with no new file at
+/// its name yet: the path is followed again from the state, so the rest of
+/// the rotated file (under a name the glob does not match) is read.
+#[test]
+fn a_glob_match_rotated_away_while_down_is_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("logs")).unwrap();
+    let log = dir.path().join("logs/app.log");
+    append_to(&log, "a1\n");
+    let mut first = Session::start(dir.path(), &["logs/*.log"], "first");
+    first.wait_for("a1");
+    first.stop("TERM");
+
+    append_to(&log, "a2\n");
+    std::fs::rename(&log, dir.path().join("logs/app.log.1")).unwrap();
+    let mut second = Session::start(dir.path(), &["logs/*.log"], "second");
+    second.wait_for("a2");
+    append_to(&log, "b1\n");
+    second.wait_for("b1");
+    let got = second.stop("TERM");
+    assert_eq!(lines_under(&got, "logs/app.log"), ["a2", "b1"], "{got:?}");
+    assert_eq!(got.len(), 2, "{got:?}");
+}

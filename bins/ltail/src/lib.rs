@@ -13,6 +13,7 @@
 mod compressed;
 mod follow;
 mod merge;
+mod signals;
 mod tail;
 
 use anyhow::Result;
@@ -90,9 +91,14 @@ pub struct Args {
     files: Vec<OsString>,
 }
 
+/// Runs ltail with the process's arguments; the caller exits with the outcome.
 pub fn run() -> Result<Outcome> {
+    // First of all: a stop that comes while ltail starts is not lost.
+    let signals = signals::EarlySignals::install()?;
     let args = cli::parse_args::<Args>("ltail");
-    if args.follow {
+    if !args.follow {
+        signals.release();
+    } else {
         let start = if args.from_start {
             Start::FromLine(1)
         } else {
@@ -106,7 +112,7 @@ pub fn run() -> Result<Outcome> {
             poll: args.poll.then_some(args.poll_interval),
             state: args.state.clone(),
         };
-        return follow::run(&files, opts, args.strict);
+        return follow::run(&files, opts, args.strict, signals);
     }
     let mut out = Output::new();
     let mut bad = BadInput::new("ltail", args.strict);

@@ -1,20 +1,24 @@
 //! `--state FILE`: where each followed file was left, so that a restarted
 //! ltail goes on exactly after the last line it wrote.
 //!
-//! Each entry keeps a file's identity (device, inode and a checksum of its
-//! first bytes, so that a reused inode is not mistaken for the old file) and
-//! the offset just after the last line written out. The file is replaced
-//! atomically (temporary file, fsync, rename, fsync of the directory), at
-//! exit and periodically, and always after the output was flushed, so that
-//! a crash can repeat the lines written since the last checkpoint but never
-//! lose one.
+//! Each entry keeps a file's [`Mark`]: its identity (device, inode, and
+//! checksums of its first bytes and of the bytes that end the last line
+//! read, so that a reused inode is not mistaken for the old file) and the
+//! offset just after the last line written out. The file is replaced
+//! atomically (temporary file, fsync, rename, fsync of the directory), and
+//! always after the output was flushed: periodically, at exit, and whenever
+//! the set of files being read changes, before any line of a newly opened
+//! file is written. So a crash at any instant can repeat the lines written
+//! since the last checkpoint but never lose one: every file that has given
+//! a line is in the state, at or before its last line written.
 
-use super::identity::{FileId, Fingerprint};
+use super::identity::{FileId, Fingerprint, Mark};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// One file being read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The followed path (as given).
@@ -22,58 +26,59 @@ pub struct Entry {
     /// Whether this is the file at the path (else an earlier, rotated file
     /// of the path that was still being read).
     pub current: bool,
+    /// Device.
     pub dev: u64,
+    /// Inode.
     pub ino: u64,
+    /// How many of the file's first bytes `fingerprint` covers.
     pub fingerprint_len: u64,
+    /// The checksum of the file's first bytes.
     pub fingerprint: u64,
+    /// How many of the bytes just before `offset` `tail` covers (absent
+    /// from the states of earlier versions: then only the head is checked).
+    #[serde(default)]
+    pub tail_len: u64,
+    /// The checksum of the bytes just before `offset`.
+    #[serde(default)]
+    pub tail: u64,
+    /// Just after the last line written out.
     pub offset: u64,
 }
 
 impl Entry {
-    pub fn new(
-        path: &Path,
-        current: bool,
-        id: FileId,
-        fp: Option<Fingerprint>,
-        offset: u64,
-    ) -> Entry {
-        let fp = fp.unwrap_or(Fingerprint { len: 0, sum: 0 });
+    /// The entry of a file of `path` (its `current` file, or an earlier
+    /// one), read up to `mark`.
+    pub fn new(path: &Path, current: bool, mark: &Mark) -> Entry {
         Entry {
             path: path.to_path_buf(),
             current,
-            dev: id.dev,
-            ino: id.ino,
-            fingerprint_len: fp.len,
-            fingerprint: fp.sum,
-            offset,
+            dev: mark.id.dev,
+            ino: mark.id.ino,
+            fingerprint_len: mark.head.len,
+            fingerprint: mark.head.sum,
+            tail_len: mark.tail.len,
+            tail: mark.tail.sum,
+            offset: mark.offset,
         }
     }
 
-    pub fn id(&self) -> FileId {
-        FileId { dev: self.dev, ino: self.ino }
-    }
-
-    pub fn fingerprint(&self) -> Option<Fingerprint> {
-        (self.fingerprint_len > 0)
-            .then_some(Fingerprint { len: self.fingerprint_len, sum: self.fingerprint })
-    }
-
-    /// Whether `file` is the file this entry was taken from.
-    pub fn matches(&self, file: &File) -> io::Result<bool> {
-        let meta = file.metadata()?;
-        if FileId::of(&meta) != self.id() || meta.len() < self.offset {
-            return Ok(false);
-        }
-        match self.fingerprint() {
-            Some(fp) => fp.matches(file),
-            None => Ok(true),
+    /// Where the file was left, and how to know it again.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            id: FileId { dev: self.dev, ino: self.ino },
+            head: Fingerprint { len: self.fingerprint_len, sum: self.fingerprint },
+            tail: Fingerprint { len: self.tail_len, sum: self.tail },
+            offset: self.offset,
         }
     }
 }
 
+/// The whole `--state` file.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
+    /// The format's version (1: the tail fields are optional).
     pub version: u32,
+    /// The files being read.
     pub files: Vec<Entry>,
 }
 
@@ -112,12 +117,14 @@ pub fn save(path: &Path, state: &State) -> io::Result<()> {
 /// rotated while ltail was not running.
 pub fn find_by_identity(dir: &Path, entry: &Entry) -> Option<(PathBuf, File)> {
     use std::os::unix::fs::MetadataExt;
+    let mark = entry.mark();
     for e in fs::read_dir(dir).ok()?.flatten() {
         let Ok(meta) = e.metadata() else { continue };
         if meta.is_file() && meta.ino() == entry.ino && meta.dev() == entry.dev {
             let path = e.path();
             if let Ok(file) = File::open(&path) {
-                if entry.matches(&file).unwrap_or(false) {
+                let same = file.metadata().and_then(|meta| mark.matches(&file, &meta));
+                if same.unwrap_or(false) {
                     return Some((path, file));
                 }
             }

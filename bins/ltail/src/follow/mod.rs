@@ -8,7 +8,11 @@
 //! earlier files it held (read on until idle, since a writer keeps appending
 //! to a renamed file until it reopens its log), [`rotation`] says what a
 //! change at a path means, and [`checkpoint`] keeps `--state`. This module
-//! is the event loop that ties them together.
+//! is the event loop that ties them together, and keeps two rules that make
+//! the follower's promises (docs/ltail.md): each open file has one reader,
+//! whatever names lead to it, so that no line comes out twice; and a file's
+//! lines are written only once `--state` names the file, so that a crash
+//! loses none.
 
 mod checkpoint;
 mod discover;
@@ -19,10 +23,11 @@ mod watch;
 
 pub(crate) use identity::read_at_full;
 
+use crate::signals::EarlySignals;
 use crate::tail::Start;
 use anyhow::Result;
 use discover::Target;
-use files::{Name, Open, Position, Positions, Sink, Tracked, DRAIN_GRACE};
+use files::{Name, Open, Positions, Sink, Tracked, DRAIN_GRACE};
 use identity::FileId;
 use logkit_common::cli::{BadInput, Outcome};
 use logkit_common::output::Output;
@@ -54,12 +59,18 @@ pub struct Options {
 /// Follows `files` (paths, quoted globs, and `-` for standard input) until
 /// SIGINT or SIGTERM, or until standard input ends when it is all there is
 /// to follow. Fails on a write error, an unreadable `--state`, or (with
-/// `strict`) the first cut line.
-pub fn run(files: &[OsString], opts: Options, strict: bool) -> Result<Outcome> {
+/// `strict`) the first cut line. `early` holds the signals that came while
+/// ltail was starting.
+pub fn run(
+    files: &[OsString],
+    opts: Options,
+    strict: bool,
+    early: EarlySignals,
+) -> Result<Outcome> {
     // Following hundreds of files needs as many descriptors.
     logkit_common::sys::raise_open_files_limit();
     let (tx, rx) = mpsc::channel();
-    watch::on_signals_and_closed_output(tx.clone())?;
+    watch::on_signals_and_closed_output(tx.clone(), &early)?;
     let read_stdin = files.iter().any(|f| f == "-");
     let targets: Vec<Target> =
         files.iter().filter(|f| *f != "-").map(|f| Target::parse(f)).collect();
@@ -71,9 +82,7 @@ pub fn run(files: &[OsString], opts: Options, strict: bool) -> Result<Outcome> {
     let mut follower = Follower::new(opts, strict, targets)?;
     let mut watch = Watch::new(rx, tx, &dirs, poll)?;
     // The files as they are now.
-    for i in 0..follower.paths.len() {
-        follower.process(i)?;
-    }
+    follower.catch_up(Due { all: true, ..Due::default() })?;
     follower.sink.out.flush()?;
     let stdin = Name::new(b"-");
     let mut stdin_open = read_stdin;
@@ -160,6 +169,10 @@ struct Follower {
     saved: Vec<checkpoint::Entry>,
     /// Lines were written since the last checkpoint.
     unsaved: bool,
+    /// The set of files being read changed since the last checkpoint (a
+    /// file opened, taken over, rotated away, let go or truncated): the
+    /// state is written before any more lines.
+    files_changed: bool,
     last_save: Instant,
 }
 
@@ -174,7 +187,7 @@ impl Follower {
         };
         let mut positions = Positions::default();
         for e in &saved {
-            positions.insert(e.id(), Position { fingerprint: e.fingerprint(), offset: e.offset });
+            positions.insert(e.mark());
         }
         let sink = Sink {
             out: Output::new(),
@@ -191,6 +204,7 @@ impl Follower {
             sink,
             saved,
             unsaved: false,
+            files_changed: false,
             last_save: Instant::now(),
         };
         for t in &targets {
@@ -200,6 +214,20 @@ impl Follower {
         }
         for p in discover::expand(&targets) {
             follower.track(p, true);
+        }
+        // A glob's match of the saved state whose file is not there now
+        // (rotated away while ltail was down, the new one not created yet):
+        // followed again, so that the rotated files are finished.
+        let gone: Vec<PathBuf> = follower
+            .saved
+            .iter()
+            .filter(|e| discover::glob_matches(&targets, &e.path))
+            .map(|e| e.path.clone())
+            .collect();
+        for p in gone {
+            if !follower.paths.iter().any(|t| t.path == p) {
+                follower.track(p, true);
+            }
         }
         follower.targets = targets;
         Ok(follower)
@@ -240,7 +268,11 @@ impl Follower {
     }
 
     /// Brings the paths that are due up to date, and every path that still
-    /// has earlier files (they are read on every wake-up until idle).
+    /// has earlier files (they are read on every wake-up until idle): first
+    /// what is at each path (files opened, rotated away, truncated), then,
+    /// once a changed set of files is in `--state`, the new lines of the
+    /// current files. A file's lines are never written before the state
+    /// knows the file, so a crash cannot lose them.
     fn catch_up(&mut self, mut due: Due) -> Result<()> {
         due.paths.extend((0..self.paths.len()).filter(|&i| !self.paths[i].draining.is_empty()));
         if due.rescan {
@@ -256,18 +288,33 @@ impl Follower {
         }
         due.paths.sort_unstable();
         due.paths.dedup();
-        for i in due.paths {
-            self.process(i)?;
+        for &i in &due.paths {
+            self.refresh(i)?;
         }
+        if self.files_changed {
+            self.checkpoint(true)?;
+        }
+        let now = Instant::now();
+        for &i in &due.paths {
+            if self.paths[i].pump_current(now, &mut self.sink)? {
+                // Read again from its start: the next checkpoint says so.
+                self.files_changed = true;
+            }
+        }
+        self.unsaved = true;
         Ok(())
     }
 
-    /// Brings one followed path up to date: earlier files first, then the
-    /// file now at the path (opening, switching or restarting it as needed).
-    fn process(&mut self, i: usize) -> Result<()> {
+    /// Brings what is read from path `i` up to date, but for the new lines
+    /// of its current file (read, and read again from the start if it was
+    /// truncated, by [`Tracked::pump_current`]): its earlier files are read
+    /// on, and the file now at the path is opened or switched to.
+    fn refresh(&mut self, i: usize) -> Result<()> {
         let now = Instant::now();
         let t = &mut self.paths[i];
-        t.drain(now, &mut self.sink)?;
+        if t.drain(now, &mut self.sink)? {
+            self.files_changed = true;
+        }
         let at_path = rotation::look(&t.path, t.current.as_ref()).unwrap_or_else(|e| {
             t.report_once(&e);
             AtPath::Nothing
@@ -276,6 +323,7 @@ impl Follower {
             AtPath::Nothing => return self.missing(i, now),
             AtPath::Other if t.current.is_some() => {
                 t.retire_current(now, &mut self.sink)?;
+                self.files_changed = true;
                 eprintln!(
                     "ltail: {}: replaced by a new file (rotated); following it",
                     t.name.label
@@ -283,18 +331,9 @@ impl Follower {
             }
             AtPath::Other | AtPath::Same => {}
         }
-        if self.paths[i].current.is_none() && !self.open_current(i, now)? {
-            return Ok(());
+        if self.paths[i].current.is_none() {
+            self.open_current(i, now)?;
         }
-        let t = &mut self.paths[i];
-        if let Some(cur) = &mut t.current {
-            if rotation::truncated(cur)? {
-                eprintln!("ltail: {}: truncated; reading from the start", t.name.label);
-                cur.restart()?;
-            }
-        }
-        t.pump_current(now, &mut self.sink)?;
-        self.unsaved = true;
         Ok(())
     }
 
@@ -305,6 +344,7 @@ impl Follower {
         let t = &mut self.paths[i];
         if t.current.is_some() {
             t.retire_current(now, &mut self.sink)?;
+            self.files_changed = true;
             eprintln!(
                 "ltail: {}: has gone (renamed or deleted); waiting for a new file",
                 t.name.label
@@ -322,13 +362,58 @@ impl Follower {
         Ok(())
     }
 
-    /// Opens the file now at path `i` as its current file. Returns `false`
-    /// when it cannot be opened (reported once).
+    /// Makes the file now at path `i` its current file. A file that
+    /// another path reads (under a name it no longer has: renamed to a name
+    /// that a glob matches, or renamed back) is taken over as it is, so
+    /// that each open file has one reader whatever names lead to it;
+    /// otherwise the file is opened and positioned. Returns whether the path
+    /// has a current file now: not if it could not be opened (reported), or
+    /// if it is the file of another path that still holds it (read there).
     fn open_current(&mut self, i: usize, now: Instant) -> Result<bool> {
         let t = &mut self.paths[i];
+        let opened = std::fs::File::open(&t.path).and_then(|f| Ok((f.metadata()?, f)));
+        let (meta, file) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                t.report_once(&e);
+                return Ok(false);
+            }
+        };
+        let id = FileId::of(&meta);
+        if let Some(j) = self.paths.iter().position(|t| t.reads(id)) {
+            let owner = &self.paths[j];
+            let at_its_path = owner.current.as_ref().is_some_and(|c| c.id == id)
+                && rotation::look(&owner.path, owner.current.as_ref()).ok() == Some(AtPath::Same);
+            if at_its_path {
+                // Two names of one file (given twice, or a hard link).
+                let label = owner.name.label.clone();
+                self.paths[i].report_once(&format_args!("the same file as {label}; read as that"));
+                return Ok(false);
+            }
+            if let Some((open, was_current)) = self.paths[j].take(id) {
+                if was_current {
+                    // Its path is looked at again on its own; the move is
+                    // not a file that went missing there.
+                    self.paths[j].reported = true;
+                }
+                if self.paths[i].initial && !self.saved.is_empty() {
+                    self.resume_rotated(i, Some(id), now)?;
+                }
+                self.paths[i].adopt(open);
+                self.files_changed = true;
+                return Ok(true);
+            }
+        }
+        let t = &mut self.paths[i];
+        if crate::compressed::sniff(&file).ok().flatten().is_some() {
+            // A rotated file compressed under a name the pattern matches:
+            // it is not written to, and its bytes are not lines.
+            t.report_once(&"compressed; not followed (read it without -f)");
+            return Ok(false);
+        }
         let start = t.initial.then_some(self.opts.start);
-        let mut open = match Open::at_path(&t.path, start, &self.sink) {
-            Ok(open) => open,
+        let (mut open, resumed) = match Open::positioned(file, &meta, start, &self.sink) {
+            Ok(positioned) => positioned,
             Err(e) => {
                 t.report_once(&e);
                 return Ok(false);
@@ -336,18 +421,17 @@ impl Follower {
         };
         if !t.initial {
             eprintln!("ltail: {}: appeared; following it", t.name.label);
-        } else if !self.saved.is_empty() && self.resume_rotated(i, Some(open.id), now)? {
-            // A new file since the saved state: all of it is new.
-            open.restart()?;
+        } else if !self.saved.is_empty() {
+            self.resume_rotated(i, Some(id), now)?;
+            let path = &self.paths[i].path;
+            if !resumed && self.saved.iter().any(|e| e.path == *path) {
+                // The path was followed, but this file is not one that was
+                // being read: it came after the saved state, all of it new.
+                open.restart()?;
+            }
         }
-        let id = open.id;
         self.paths[i].adopt(open);
-        // The file may still be read as an earlier file of another path
-        // (renamed to a name that a glob matches, or renamed back): it is
-        // read on here, from where that left it, and only here.
-        for t in &mut self.paths {
-            t.draining.retain(|d| d.id != id);
-        }
+        self.files_changed = true;
         Ok(true)
     }
 
@@ -355,46 +439,65 @@ impl Follower {
     /// no longer at the path (rotated while ltail was not running, or while
     /// it was starting): found again by identity in their directory, and
     /// read on from where they were left, before the file now at the path
-    /// (`opened`, if any), which is then read from its start (it came after
-    /// the rotation). Returns whether there were any.
-    fn resume_rotated(&mut self, i: usize, opened: Option<FileId>, now: Instant) -> Result<bool> {
+    /// (`opened`, if any).
+    fn resume_rotated(&mut self, i: usize, opened: Option<FileId>, now: Instant) -> Result<()> {
         let path = self.paths[i].path.clone();
-        let mut found = false;
-        for e in self.saved.iter().filter(|e| e.path == path && Some(e.id()) != opened) {
-            found = true;
-            if self.paths.iter().any(|t| t.reads(e.id())) {
+        for e in self.saved.iter().filter(|e| e.path == path && Some(e.mark().id) != opened) {
+            if self.paths.iter().any(|t| t.reads(e.mark().id)) {
                 continue;
             }
-            let Some((_, file)) = checkpoint::find_by_identity(&discover::parent(&path), e) else {
+            let dir = discover::parent(&path);
+            let Some((found, file)) = checkpoint::find_by_identity(&dir, e) else {
                 continue;
             };
+            // A file at a followed name is read there (and resumed there if
+            // it is this one); taking it here would read it under another
+            // name, or, if it only shares an inode with an empty file of
+            // the state, read another file under this one's.
+            if self.is_followed(&found) {
+                continue;
+            }
             let old = Open::at(file, e.offset, self.sink.max_line)?;
             self.paths[i].read_on(old, now, &mut self.sink)?;
+            self.files_changed = true;
         }
-        Ok(found && !self.saved.iter().any(|e| Some(e.id()) == opened))
+        Ok(())
+    }
+
+    /// Whether `path` (a file in the directory of a followed path) is
+    /// followed under its own name: one of the paths, or a match of a glob.
+    fn is_followed(&self, path: &std::path::Path) -> bool {
+        let same = |p: &std::path::Path| {
+            p.file_name() == path.file_name() && discover::parent(p) == discover::parent(path)
+        };
+        self.paths.iter().any(|t| same(&t.path)) || discover::expand(&self.targets).contains(path)
     }
 
     /// Writes `--state` when due (or now, with `force`), after the output
     /// it describes was flushed.
     fn checkpoint(&mut self, force: bool) -> Result<()> {
         let Some(path) = &self.opts.state else { return Ok(()) };
-        let due = self.unsaved && self.last_save.elapsed() >= CHECKPOINT_EVERY;
+        let due =
+            self.files_changed || (self.unsaved && self.last_save.elapsed() >= CHECKPOINT_EVERY);
         if !force && !due {
             return Ok(());
         }
         self.sink.out.flush()?;
         let mut files = Vec::new();
-        for t in &self.paths {
-            let all =
-                t.current.iter().map(|o| (o, true)).chain(t.draining.iter().map(|o| (o, false)));
-            for (o, current) in all {
-                let offset = o.reader.position();
-                files.push(checkpoint::Entry::new(&t.path, current, o.id, o.fingerprint, offset));
+        for t in &mut self.paths {
+            let path = t.path.clone();
+            for (o, current) in t.files_mut() {
+                // A file with no name left is not kept: it cannot be found
+                // after a restart, and its inode may be another file's.
+                if let Some(mark) = o.mark()? {
+                    files.push(checkpoint::Entry::new(&path, current, &mark));
+                }
             }
         }
         checkpoint::save(path, &checkpoint::State { version: 1, files })
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         self.unsaved = false;
+        self.files_changed = false;
         self.last_save = Instant::now();
         Ok(())
     }
@@ -403,10 +506,10 @@ impl Follower {
     /// with `--state`, keep them instead (the state points before them, and
     /// the next run reads them whole once their newline has arrived).
     fn finish(&mut self) -> Result<()> {
-        for i in 0..self.paths.len() {
-            self.process(i)?;
-            if self.opts.state.is_none() {
-                self.paths[i].emit_held(&mut self.sink)?;
+        self.catch_up(Due { all: true, ..Due::default() })?;
+        if self.opts.state.is_none() {
+            for t in &mut self.paths {
+                t.emit_held(&mut self.sink)?;
             }
         }
         self.sink.out.flush()?;

@@ -6,10 +6,11 @@
 //! - another file at the path (another device and inode): rotated by
 //!   rename-and-create, deleted and re-created, or replaced (the old file is
 //!   read on, the new one followed);
-//! - the same file, but shorter than what was read, or with another head:
+//! - the same file, but shorter than what was read, or with other bytes
+//!   where the last line read ended:
 //!   truncated in place (copytruncate) or rewritten, so read from its start.
 
-use super::files::Open;
+use super::files::{LastRead, Open};
 use super::identity::FileId;
 use std::io;
 use std::path::Path;
@@ -38,14 +39,20 @@ pub fn look(path: &Path, current: Option<&Open>) -> io::Result<AtPath> {
 }
 
 /// Whether the file being read was truncated (shorter than where reading
-/// got to) or rewritten with new content (its head changed). The size is the
-/// open file's own, as the path may hold another file by now.
+/// got to, a held partial line included) or rewritten with new content (the
+/// bytes last read changed, see [`LastRead`]). The size is the open file's
+/// own, as the path may hold another file by now.
 pub fn truncated(open: &Open) -> io::Result<bool> {
-    if open.reader.get_ref().metadata()?.len() < open.reader.position() {
+    let file = open.reader.get_ref();
+    let len = file.metadata()?.len();
+    if len < open.reader.position() {
         return Ok(true);
     }
-    match &open.fingerprint {
-        Some(fp) => Ok(!fp.matches(open.reader.get_ref())?),
-        None => Ok(false),
+    let Some(LastRead { line_end, read_to }) = open.last_read else { return Ok(false) };
+    if len < read_to.0 {
+        return Ok(true);
     }
+    let same = read_to.1.matches_before(file, read_to.0)?
+        && (line_end.0 == read_to.0 || line_end.1.matches_before(file, line_end.0)?);
+    Ok(!same)
 }

@@ -3,6 +3,7 @@
 //! standard input. Everything arrives on one channel, so that an idle
 //! follower sleeps in one blocking receive and uses no CPU.
 
+use crate::signals::EarlySignals;
 use logkit_common::input::{Idle, Line, LineReader};
 use notify::{EventKind, RecursiveMode, Watcher};
 use std::io;
@@ -183,12 +184,18 @@ fn dir_id(path: &std::path::Path) -> Option<DirId> {
 
 /// Sends `Stop` on SIGINT/SIGTERM, and `OutputClosed` when standard output
 /// is a pipe whose reader has gone (so that `ltail -f | head` ends even
-/// while the followed files are idle).
-pub fn on_signals_and_closed_output(tx: Sender<Event>) -> io::Result<()> {
+/// while the followed files are idle). A signal that `early` caught before
+/// this was in place is a `Stop` too, the first event of all.
+pub fn on_signals_and_closed_output(tx: Sender<Event>, early: &EarlySignals) -> io::Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
     ])?;
+    // Checked after the handler above is in place, so that no signal falls
+    // between the two.
+    if early.caught() {
+        let _ = tx.send(Event::Stop);
+    }
     let stop_tx = tx.clone();
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {
