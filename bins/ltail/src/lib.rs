@@ -15,6 +15,7 @@ mod follow;
 mod merge;
 mod signals;
 mod tail;
+mod view;
 
 use anyhow::Result;
 use clap::Parser;
@@ -22,6 +23,7 @@ use logkit_common::cli::{self, BadInput, Input, InputName, Outcome};
 use logkit_common::input::{LineReader, DEFAULT_MAX_LINE};
 use logkit_common::output::Output;
 use logkit_common::record;
+use logkit_common::style::ColorChoice;
 use std::ffi::OsString;
 use std::io::{Seek, SeekFrom};
 use tail::Start;
@@ -86,6 +88,16 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
 
+    /// Write NDJSON records on a terminal too (a pipe always gets them).
+    #[arg(long)]
+    json: bool,
+
+    /// Colour the terminal view: auto (on a terminal, unless NO_COLOR is
+    /// set), always, never. Records (on a pipe, or with --json) are never
+    /// coloured.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
+
     /// Files to read; `-` or none means standard input.
     #[arg(value_name = "FILE")]
     files: Vec<OsString>,
@@ -96,6 +108,19 @@ pub fn run() -> Result<Outcome> {
     // First of all: a stop that comes while ltail starts is not lost.
     let signals = signals::EarlySignals::install()?;
     let args = cli::parse_args::<Args>("ltail");
+    // A terminal gets the lines themselves, labelled, or with --json
+    // records that cannot drive it; a pipe the records as they are.
+    view::set(match (cli::stdout_is_terminal(), args.json) {
+        (false, _) => view::Mode::Records,
+        (true, true) => view::Mode::TerminalRecords,
+        (true, false) => view::Mode::Lines { color: args.color.enabled(true) },
+    });
+    if !args.follow {
+        // The labels are chosen among all the sources before the first line.
+        for name in InputName::from_args(&args.files) {
+            view::register(name.as_bytes());
+        }
+    }
     if !args.follow {
         signals.release();
     } else {
@@ -171,7 +196,8 @@ fn decoded(input: Input) -> Result<Box<dyn std::io::Read>> {
     Ok(Box::new(input))
 }
 
-/// Writes one line's record. A line cut at the maximum length is reported
+/// Writes one line's record (or, on a terminal, the line as [`view`]
+/// shows it). A line cut at the maximum length is reported
 /// first, at `place` (built only then).
 pub(crate) fn emit_line(
     out: &mut Output,
@@ -185,7 +211,16 @@ pub(crate) fn emit_line(
     if truncated {
         bad.report_at(&place(), &format!("line longer than {max_line} bytes, cut"))?;
     }
-    record::write_line_record(out.buf(), src, bytes, truncated);
+    if !view::show_line(out, src, bytes) {
+        let start = out.buf().len();
+        record::write_line_record(out.buf(), src, bytes, truncated);
+        if view::mode() == view::Mode::TerminalRecords {
+            let record = out.buf().split_off(start);
+            let text = String::from_utf8_lossy(&record);
+            let shown = logkit_common::term::escape_json(&text).into_owned();
+            out.buf().extend_from_slice(shown.as_bytes());
+        }
+    }
     out.end_record()?;
     Ok(())
 }

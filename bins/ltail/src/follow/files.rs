@@ -62,6 +62,7 @@ pub struct Name {
 impl Name {
     /// The name of a source given as these bytes (a path as given, or `-`).
     pub fn new(bytes: &[u8]) -> Name {
+        crate::view::register(bytes);
         Name { src: record::encode_src(bytes), label: String::from_utf8_lossy(bytes).into_owned() }
     }
 }
@@ -210,7 +211,7 @@ impl Open {
         if !super::rotation::truncated(self)? {
             return Ok(false);
         }
-        eprintln!("ltail: {}: truncated; reading from the start", name.label);
+        crate::view::notice(&name.label, "truncated; reading from the start");
         self.restart()?;
         Ok(true)
     }

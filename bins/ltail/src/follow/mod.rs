@@ -83,6 +83,7 @@ pub fn run(
     let mut watch = Watch::new(rx, tx, &dirs, poll)?;
     // The files as they are now.
     follower.catch_up(Due { all: true, ..Due::default() })?;
+    crate::view::flush_notices(&mut follower.sink.out);
     follower.sink.out.flush()?;
     let stdin = Name::new(b"-");
     let mut stdin_open = read_stdin;
@@ -115,6 +116,7 @@ pub fn run(
         if stop {
             break;
         }
+        crate::view::flush_notices(&mut follower.sink.out);
         follower.sink.out.flush()?;
         follower.checkpoint(false)?;
     }
@@ -324,9 +326,9 @@ impl Follower {
             AtPath::Other if t.current.is_some() => {
                 t.retire_current(now, &mut self.sink)?;
                 self.files_changed = true;
-                eprintln!(
-                    "ltail: {}: replaced by a new file (rotated); following it",
-                    t.name.label
+                crate::view::notice(
+                    &t.name.label,
+                    "replaced by a new file (rotated); following it",
                 );
             }
             AtPath::Other | AtPath::Same => {}
@@ -345,9 +347,9 @@ impl Follower {
         if t.current.is_some() {
             t.retire_current(now, &mut self.sink)?;
             self.files_changed = true;
-            eprintln!(
-                "ltail: {}: has gone (renamed or deleted); waiting for a new file",
-                t.name.label
+            crate::view::notice(
+                &t.name.label,
+                "has gone (renamed or deleted); waiting for a new file",
             );
             t.initial = false;
         } else if !t.reported {
@@ -420,7 +422,7 @@ impl Follower {
             }
         };
         if !t.initial {
-            eprintln!("ltail: {}: appeared; following it", t.name.label);
+            crate::view::notice(&t.name.label, "appeared; following it");
         } else if !self.saved.is_empty() {
             self.resume_rotated(i, Some(id), now)?;
             let path = &self.paths[i].path;
@@ -482,6 +484,7 @@ impl Follower {
         if !force && !due {
             return Ok(());
         }
+        crate::view::flush_notices(&mut self.sink.out);
         self.sink.out.flush()?;
         let mut files = Vec::new();
         for t in &mut self.paths {
@@ -512,6 +515,7 @@ impl Follower {
                 t.emit_held(&mut self.sink)?;
             }
         }
+        crate::view::flush_notices(&mut self.sink.out);
         self.sink.out.flush()?;
         self.checkpoint(true)
     }

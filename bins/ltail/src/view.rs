@@ -1,0 +1,203 @@
+//! ltail on a terminal: each line as it was written, after a label that
+//! names its source (the shortest end of its path that no other source
+//! shares) in a colour of its own, escaped and cut to the window; and the
+//! follower's news (rotation, truncation, a new file) as dim lines among
+//! them instead of on stderr, where they would only interleave.
+//!
+//! There is one standard output per process, so how it is shown is
+//! process-wide too: [`set`] decides it once at start, and the one place
+//! that writes a line ([`crate::emit_line`]) asks [`show_line`]. On a pipe
+//! nothing here runs, and the records are the same bytes as ever.
+
+use logkit_common::output::Output;
+use logkit_common::record;
+use logkit_common::style::{self, Style, DIM};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// What standard output gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// NDJSON records, byte for byte (a pipe or a file).
+    Records,
+    /// Records on a terminal (`--json`): the same JSON, with the characters
+    /// that could drive the terminal escaped.
+    TerminalRecords,
+    /// Lines for people, coloured when `color` is on.
+    Lines { color: bool },
+}
+
+/// The colours sources get in turn. Red is left out: it means errors in
+/// every other view.
+const PALETTE: [Style; 5] = [
+    anstyle::AnsiColor::Cyan.on_default(),
+    anstyle::AnsiColor::Magenta.on_default(),
+    anstyle::AnsiColor::Green.on_default(),
+    anstyle::AnsiColor::Yellow.on_default(),
+    anstyle::AnsiColor::Blue.on_default(),
+];
+
+/// One source as the view names it.
+struct Source {
+    /// Its path as given, for messages and to find its label.
+    path: String,
+    /// The label shown: the shortest unique end of `path`.
+    label: String,
+    style: Style,
+}
+
+/// The view's state: its sources by their encoded `src`, and news waiting
+/// to be shown before the next line.
+struct State {
+    mode: Mode,
+    sources: Vec<Source>,
+    by_src: HashMap<Vec<u8>, usize>,
+    /// The widest label, so that the lines start in one column.
+    width: usize,
+    pending: Vec<String>,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+/// The state, whatever another thread did while holding it: it is only
+/// labels and queued text, never half-updated in a way that matters.
+fn state() -> MutexGuard<'static, Option<State>> {
+    STATE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Decides how standard output is shown, once, at start.
+pub fn set(mode: Mode) {
+    *state() = Some(State {
+        mode,
+        sources: Vec::new(),
+        by_src: HashMap::new(),
+        width: 0,
+        pending: Vec::new(),
+    });
+}
+
+/// The mode set at start ([`Mode::Records`] if none was).
+pub fn mode() -> Mode {
+    state().as_ref().map_or(Mode::Records, |s| s.mode)
+}
+
+/// Makes a source known by its name's bytes (a path as given, or `-`),
+/// before its lines come: the labels of every source known are chosen
+/// again so that each stays unique.
+pub fn register(name: &[u8]) {
+    let mut guard = state();
+    let Some(s) = guard.as_mut() else { return };
+    if !matches!(s.mode, Mode::Lines { .. }) {
+        return;
+    }
+    let key = record::encode_src(name);
+    if s.by_src.contains_key(&key) {
+        return;
+    }
+    let style = PALETTE[s.sources.len() % PALETTE.len()];
+    let path = String::from_utf8_lossy(name).into_owned();
+    s.by_src.insert(key, s.sources.len());
+    s.sources.push(Source { label: path.clone(), path, style });
+    let paths: Vec<&str> = s.sources.iter().map(|x| x.path.as_str()).collect();
+    let labels = short_labels(&paths);
+    for (source, label) in s.sources.iter_mut().zip(labels) {
+        source.label = label;
+    }
+    s.width = s.sources.iter().map(|x| logkit_common::term::width(&x.label)).max().unwrap_or(0);
+}
+
+/// Writes the line `bytes` of the source `src` (encoded, as in records) as
+/// the view shows it, after any news waiting. Returns false, writing
+/// nothing, when the view is off (records are written instead).
+pub fn show_line(out: &mut Output, src: &[u8], bytes: &[u8]) -> bool {
+    let mut guard = state();
+    let Some(s) = guard.as_mut() else { return false };
+    let Mode::Lines { color } = s.mode else { return false };
+    write_pending(s, out);
+    let (label, style) = match s.by_src.get(src) {
+        Some(&i) => (s.sources[i].label.as_str(), s.sources[i].style),
+        None => ("?", style::PLAIN),
+    };
+    let mut line = style::Line::new();
+    line.cell(style, label, s.width).word(style::PLAIN, &String::from_utf8_lossy(bytes));
+    let mut text = String::new();
+    line.write(&mut text, color, style::stdout_columns());
+    out.buf().extend_from_slice(text.as_bytes());
+    true
+}
+
+/// Tells of something that happened to the source named `label` (as in
+/// messages: its path as given). When the view is on, it is shown as a dim
+/// line among the others, before the next line or flush, and not on
+/// stderr: twice would be noise. Otherwise it goes to stderr as
+/// `ltail: LABEL: WHAT`, as it always has.
+pub fn notice(label: &str, what: &str) {
+    let mut guard = state();
+    if let Some(s) = guard.as_mut().filter(|s| matches!(s.mode, Mode::Lines { .. })) {
+        let shown = s.sources.iter().find(|x| x.path == label).map_or(label, |x| &x.label);
+        s.pending.push(format!("{shown}: {what}"));
+        return;
+    }
+    drop(guard);
+    eprintln!("ltail: {label}: {what}");
+}
+
+/// Writes the news waiting into `out`; call before flushing it.
+pub fn flush_notices(out: &mut Output) {
+    if let Some(s) = state().as_mut() {
+        write_pending(s, out);
+    }
+}
+
+fn write_pending(s: &mut State, out: &mut Output) {
+    let Mode::Lines { color } = s.mode else { return };
+    for news in s.pending.drain(..) {
+        let mut line = style::Line::new();
+        line.word(DIM, &format!("-- {news}"));
+        let mut text = String::new();
+        line.write(&mut text, color, style::stdout_columns());
+        out.buf().extend_from_slice(text.as_bytes());
+    }
+}
+
+/// For each path, the fewest of its last components that no other path
+/// ends with: `nginx/access.log` and `apache/access.log`, or `access.log`
+/// alone when it is the only one. A path that is all of another's end, or
+/// given twice, keeps all of itself.
+pub fn short_labels(paths: &[&str]) -> Vec<String> {
+    let parts: Vec<Vec<&str>> =
+        paths.iter().map(|p| p.split('/').filter(|c| !c.is_empty()).collect()).collect();
+    let ends_with = |p: &[&str], end: &[&str]| p.len() >= end.len() && p.ends_with(end);
+    paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let mine = &parts[i];
+            (1..=mine.len())
+                .map(|k| &mine[mine.len() - k..])
+                .find(|end| {
+                    parts.iter().enumerate().all(|(j, other)| j == i || !ends_with(other, end))
+                })
+                .filter(|end| end.len() < mine.len())
+                .map_or_else(|| (*path).to_string(), |end| end.join("/"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_labels;
+
+    #[test]
+    fn labels_are_the_shortest_unique_ends() {
+        assert_eq!(
+            short_labels(&["/var/log/nginx/access.log", "/var/log/apache/access.log", "err.log"]),
+            ["nginx/access.log", "apache/access.log", "err.log"]
+        );
+        assert_eq!(short_labels(&["/a/b/x.log"]), ["x.log"]);
+        // One path is the other's end: it cannot be told apart by less.
+        assert_eq!(short_labels(&["x.log", "d/x.log"]), ["x.log", "d/x.log"]);
+        assert_eq!(short_labels(&["a/x", "a/x"]), ["a/x", "a/x"]);
+        assert_eq!(short_labels(&["-"]), ["-"]);
+    }
+}
