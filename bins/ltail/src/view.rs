@@ -13,6 +13,7 @@ use logkit_common::output::Output;
 use logkit_common::record;
 use logkit_common::style::{self, Style, DIM};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// What standard output gets.
@@ -59,6 +60,10 @@ struct State {
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
 
+/// Whether stdout is a terminal ([`Mode::Records`] is not the mode): read
+/// for every line, so that a pipe's lines do not pay for the lock.
+static TERMINAL: AtomicBool = AtomicBool::new(false);
+
 /// The state, whatever another thread did while holding it: it is only
 /// labels and queued text, never half-updated in a way that matters.
 fn state() -> MutexGuard<'static, Option<State>> {
@@ -67,6 +72,7 @@ fn state() -> MutexGuard<'static, Option<State>> {
 
 /// Decides how standard output is shown, once, at start.
 pub fn set(mode: Mode) {
+    TERMINAL.store(mode != Mode::Records, Ordering::Relaxed);
     *state() = Some(State {
         mode,
         sources: Vec::new(),
@@ -78,6 +84,9 @@ pub fn set(mode: Mode) {
 
 /// The mode set at start ([`Mode::Records`] if none was).
 pub fn mode() -> Mode {
+    if !TERMINAL.load(Ordering::Relaxed) {
+        return Mode::Records;
+    }
     state().as_ref().map_or(Mode::Records, |s| s.mode)
 }
 
@@ -110,6 +119,9 @@ pub fn register(name: &[u8]) {
 /// the view shows it, after any news waiting. Returns false, writing
 /// nothing, when the view is off (records are written instead).
 pub fn show_line(out: &mut Output, src: &[u8], bytes: &[u8]) -> bool {
+    if !TERMINAL.load(Ordering::Relaxed) {
+        return false;
+    }
     let mut guard = state();
     let Some(s) = guard.as_mut() else { return false };
     let Mode::Lines { color } = s.mode else { return false };
@@ -149,6 +161,7 @@ pub fn flush_notices(out: &mut Output) {
     }
 }
 
+/// Writes the news waiting in `s`, each a dim line, and forgets it.
 fn write_pending(s: &mut State, out: &mut Output) {
     let Mode::Lines { color } = s.mode else { return };
     for news in s.pending.drain(..) {
