@@ -12,6 +12,7 @@
 use logkit_common::output::Output;
 use logkit_common::record;
 use logkit_common::style::{self, Style, DIM};
+use logkit_common::term::escape_control;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -151,7 +152,7 @@ pub fn notice(label: &str, what: &str) {
         return;
     }
     drop(guard);
-    eprintln!("ltail: {label}: {what}");
+    eprintln!("ltail: {}", escape_control(&format!("{label}: {what}")));
 }
 
 /// Writes the news waiting into `out`; call before flushing it.

@@ -315,7 +315,8 @@ impl Tracked {
     /// Reports a problem with the path on stderr, unless one already was.
     pub fn report_once(&mut self, what: &dyn std::fmt::Display) {
         if !self.reported {
-            eprintln!("ltail: {}: {what}", self.name.label);
+            let message = format!("{}: {what}", self.name.label);
+            eprintln!("ltail: {}", logkit_common::term::escape_control(&message));
             self.reported = true;
         }
     }

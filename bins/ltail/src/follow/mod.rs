@@ -106,7 +106,9 @@ pub fn run(
                 Event::StdinDone => stdin_open = false,
                 Event::Stop => stop = true,
                 Event::OutputClosed => return Ok(Outcome::Success),
-                Event::Warning(msg) => eprintln!("ltail: {msg}"),
+                Event::Warning(msg) => {
+                    eprintln!("ltail: {}", logkit_common::term::escape_control(&msg))
+                }
             }
         }
         if watch.poll_due() || watch.check_pending()? {

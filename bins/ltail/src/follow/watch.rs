@@ -88,7 +88,8 @@ impl Watch {
     fn fall_back(&mut self, why: &str) {
         if self.poll.is_none() {
             eprintln!(
-                "ltail: cannot watch files with inotify ({why}); polling every {}s",
+                "ltail: cannot watch files with inotify ({}); polling every {}s",
+                logkit_common::term::escape_control(why),
                 DEFAULT_POLL.as_secs()
             );
             self.poll = Some((DEFAULT_POLL, Instant::now()));
