@@ -156,6 +156,22 @@ impl std::os::fd::AsFd for Input {
 }
 
 impl InputName {
+    /// Opens the input, or reports on `bad` why it cannot be read and gives
+    /// `None`: like grep, a tool says so, goes on with its other inputs, and
+    /// ends with exit 1.
+    ///
+    /// # Errors
+    /// The report, under `--strict`.
+    pub fn open_or_report(&self, bad: &mut BadInput) -> anyhow::Result<Option<Input>> {
+        match self.open() {
+            Ok(input) => Ok(Some(input)),
+            Err(e) => {
+                bad.report_other(&format!("{e:#}"))?;
+                Ok(None)
+            }
+        }
+    }
+
     /// Opens the input; the error names it.
     pub fn open(&self) -> anyhow::Result<Input> {
         match self {

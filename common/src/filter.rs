@@ -1,7 +1,8 @@
 //! Record filters written on the command line: status lists (`404`, `4xx`,
 //! `500-599`, `404,410`) and `--where` conditions (`FIELD=VALUE`).
 
-use crate::fields::{compare_with_literal, Comparison, Literal, Value};
+use crate::fields::{compare_with_literal, Comparison, FieldSet, Literal, Raw, Value};
+use crate::seen::Seen;
 use std::cmp::Ordering;
 
 /// A set of HTTP status codes: `404`, `4xx`, `500-599`, or a comma list of
@@ -241,6 +242,53 @@ impl Condition {
                 }
             }
         }
+    }
+}
+
+/// The filters of one command line (`--status`, and the `--where`
+/// conditions), bound to the slots of the fields they read: the one way
+/// lcount and lgrep decide whether a record passes.
+#[derive(Debug, Clone)]
+pub struct Filters {
+    status: Option<(StatusSet, usize)>,
+    conditions: Vec<(Condition, usize)>,
+}
+
+impl Filters {
+    /// Adds the fields the filters read to `fields` (extracted with it) and
+    /// asks `seen` for them, so that a field that appears in no record is
+    /// named at the end.
+    pub fn new(
+        status: Option<StatusSet>,
+        conditions: Vec<Condition>,
+        fields: &mut FieldSet,
+        seen: &mut Seen,
+    ) -> Filters {
+        if status.is_some() {
+            seen.ask(crate::record::STATUS);
+        }
+        conditions.iter().for_each(|c| seen.ask(&c.field));
+        Filters {
+            status: status.map(|s| (s, fields.add(crate::record::STATUS))),
+            conditions: conditions
+                .into_iter()
+                .map(|c| {
+                    let slot = fields.add(&c.field);
+                    (c, slot)
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether the record whose fields were extracted into `slots` passes
+    /// every filter.
+    pub fn passes(&self, slots: &[Option<Raw<'_>>]) -> bool {
+        if let Some((set, i)) = &self.status {
+            if !set.matches(&Value::from_raw(slots[*i])) {
+                return false;
+            }
+        }
+        self.conditions.iter().all(|(c, i)| c.matches(&Value::from_raw(slots[*i])))
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::agg::{self, Spec};
 use jiff::Timestamp;
 use logkit_common::fields::{push_canonical, FieldSet, Raw, Value};
-use logkit_common::filter::{Condition, StatusSet};
+use logkit_common::filter::{Condition, Filters, StatusSet};
 use logkit_common::flat::ScanError;
 use logkit_common::record;
 use logkit_common::seen::Seen;
@@ -45,8 +45,7 @@ pub struct Group {
 
 pub struct Counter {
     fields: FieldSet,
-    status: Option<(StatusSet, usize)>,
-    conditions: Vec<(Condition, usize)>,
+    filters: Filters,
     pub by: Vec<(String, usize)>,
     every: Option<(i64, usize)>,
     pub specs: Vec<Spec>,
@@ -71,25 +70,13 @@ pub struct Counter {
 impl Counter {
     pub fn new(plan: Plan) -> Self {
         let mut seen = Seen::new();
-        if plan.status.is_some() {
-            seen.ask(record::STATUS);
-        }
-        plan.conditions.iter().for_each(|c| seen.ask(&c.field));
+        let mut fields = FieldSet::new();
+        let filters = Filters::new(plan.status, plan.conditions, &mut fields, &mut seen);
         plan.by.iter().for_each(|b| seen.ask(b));
         if plan.every.is_some() {
             seen.ask(record::TS);
         }
         plan.aggs.iter().for_each(|(_, f)| seen.ask(f));
-        let mut fields = FieldSet::new();
-        let status = plan.status.map(|s| (s, fields.add(record::STATUS)));
-        let conditions = plan
-            .conditions
-            .into_iter()
-            .map(|c| {
-                let slot = fields.add(&c.field);
-                (c, slot)
-            })
-            .collect();
         let by = plan
             .by
             .into_iter()
@@ -108,8 +95,7 @@ impl Counter {
             .collect();
         Counter {
             fields,
-            status,
-            conditions,
+            filters,
             by,
             every,
             beyond_range: vec![0; specs.len()],
@@ -186,18 +172,9 @@ impl Counter {
         self.every.is_some()
     }
 
-    fn passes(&self, slots: &[Option<Raw<'_>>]) -> bool {
-        if let Some((set, i)) = &self.status {
-            if !set.matches(&Value::from_raw(slots[*i])) {
-                return false;
-            }
-        }
-        self.conditions.iter().all(|(c, i)| c.matches(&Value::from_raw(slots[*i])))
-    }
-
     /// Counts one record, given its extracted fields.
     pub fn add(&mut self, slots: &[Option<Raw<'_>>]) {
-        if !self.passes(slots) {
+        if !self.filters.passes(slots) {
             return;
         }
         if let Some(slot) = self.span_slot {

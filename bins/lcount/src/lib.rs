@@ -264,14 +264,7 @@ pub fn run() -> Result<Outcome> {
     let mut bad = BadInput::new("lcount", args.strict);
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
-        let input = match name.open() {
-            Ok(input) => input,
-            Err(e) => {
-                // Like grep: say so, go on with the other inputs, exit 1.
-                bad.report_other(&format!("{e:#}"))?;
-                continue;
-            }
-        };
+        let Some(input) = name.open_or_report(&mut bad)? else { continue };
         // A large file read to its end is counted on all cores, when there
         // are few groups: with --by, --every or --distinct each worker would
         // hold its own copy of possibly millions of groups (measured: 1M

@@ -143,14 +143,7 @@ pub fn run() -> Result<Outcome> {
     let inputs = if tally.done() { Vec::new() } else { InputName::from_args(&files) };
     for name in inputs {
         let label = name.label().into_owned();
-        let input = match name.open() {
-            Ok(input) => input,
-            Err(e) => {
-                // Like grep: say so, go on with the other inputs, exit 1.
-                bad.report_other(&format!("{e:#}"))?;
-                continue;
-            }
-        };
+        let Some(input) = name.open_or_report(&mut bad)? else { continue };
         // -m stops at a record that only reading in order finds.
         let parallel = tally.limit.is_none() && logkit_common::parallel::suits(&input, args.strict);
         let ctx = InputCtx { label: &label, stop: &stop };

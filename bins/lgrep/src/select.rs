@@ -5,11 +5,10 @@
 //! text borrowed from the line): a passing record is written as the very
 //! bytes it came in, so nothing else of it needs to be understood.
 
-use logkit_common::fields::{not_a_record, FieldSet, Raw, Value};
-use logkit_common::filter::{Condition, StatusSet};
+use logkit_common::fields::{not_a_record, FieldSet, Raw};
+use logkit_common::filter::{Condition, Filters, StatusSet};
 use logkit_common::input::{too_long, Line, MAX_RECORD};
 use logkit_common::json::Object;
-use logkit_common::record;
 use logkit_common::seen::Seen;
 use logkit_common::term::escape_json;
 use std::borrow::Cow;
@@ -33,8 +32,7 @@ pub struct Plan {
 /// Selects records by a [`Plan`]; one per thread.
 pub struct Selector {
     fields: FieldSet,
-    status: Option<(StatusSet, usize)>,
-    conditions: Vec<(Condition, usize)>,
+    filters: Filters,
     invert: bool,
     keep: Option<Vec<(String, usize)>>,
     terminal: bool,
@@ -48,15 +46,8 @@ impl Selector {
     /// A selector for `plan`.
     pub fn new(plan: Plan) -> Self {
         let mut fields = FieldSet::new();
-        let status = plan.status.map(|s| (s, fields.add(record::STATUS)));
-        let conditions: Vec<(Condition, usize)> = plan
-            .conditions
-            .into_iter()
-            .map(|c| {
-                let slot = fields.add(&c.field);
-                (c, slot)
-            })
-            .collect();
+        let mut seen = Seen::new();
+        let filters = Filters::new(plan.status, plan.conditions, &mut fields, &mut seen);
         let keep: Option<Vec<(String, usize)>> = plan.keep.map(|names| {
             names
                 .into_iter()
@@ -66,15 +57,10 @@ impl Selector {
                 })
                 .collect()
         });
-        let mut seen = Seen::new();
-        if status.is_some() {
-            seen.ask(record::STATUS);
-        }
-        conditions.iter().for_each(|(c, _)| seen.ask(&c.field));
         keep.iter().flatten().for_each(|(n, _)| seen.ask(n));
         let storage = vec![None; fields.len()];
         let (invert, terminal) = (plan.invert, plan.terminal);
-        Selector { fields, status, conditions, invert, keep, terminal, seen, storage }
+        Selector { fields, filters, invert, keep, terminal, seen, storage }
     }
 
     /// Which of the fields named appeared in some record so far.
@@ -106,7 +92,7 @@ impl Selector {
         let mut slots = recycle(std::mem::take(&mut self.storage));
         let result = match self.fields.extract_noting(line, &mut slots, &mut self.seen) {
             Ok(()) => {
-                let pass = self.passes(&slots) != self.invert;
+                let pass = self.filters.passes(&slots) != self.invert;
                 if let (true, Some(out)) = (pass, out) {
                     self.write(line, &slots, out);
                 }
@@ -116,15 +102,6 @@ impl Selector {
         };
         self.storage = recycle(slots);
         result
-    }
-
-    fn passes(&self, slots: &[Option<Raw<'_>>]) -> bool {
-        if let Some((set, i)) = &self.status {
-            if !set.matches(&Value::from_raw(slots[*i])) {
-                return false;
-            }
-        }
-        self.conditions.iter().all(|(c, i)| c.matches(&Value::from_raw(slots[*i])))
     }
 
     /// The record as it came in, or with `--fields` a new object of the

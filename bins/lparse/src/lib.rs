@@ -156,14 +156,7 @@ pub fn run() -> Result<Outcome> {
     parser.shown = shown;
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
-        let input = match name.open() {
-            Ok(input) => input,
-            Err(e) => {
-                // Like grep: say so, go on with the other inputs, exit 1.
-                parser.bad.report_other(&format!("{e:#}"))?;
-                continue;
-            }
-        };
+        let Some(input) = name.open_or_report(&mut parser.bad)? else { continue };
         let input = LiveInput::new(input, stop.clone());
         parser.parse_input(input, &name, &label, &mut out).with_context(|| label.clone())?;
         if stop.is_set() {
