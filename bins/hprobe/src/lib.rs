@@ -30,6 +30,7 @@ use http::Method;
 use logkit_common::cli::{self, BadInput, Outcome};
 use logkit_common::filter::StatusSet;
 use logkit_common::input::{too_long, LineReader, NoIdle, MAX_RECORD};
+use logkit_common::style::ColorChoice;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -176,8 +177,8 @@ pub struct Args {
     summary: SummaryStyle,
 
     /// Colours in the live view (auto: unless NO_COLOR is set).
-    #[arg(long, value_enum, default_value_t = view::ColorChoice::Auto, value_name = "WHEN")]
-    color: view::ColorChoice,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
 
     /// Stop at the first bad line of stdin instead of skipping it.
     #[arg(long)]
@@ -373,7 +374,9 @@ async fn probe(args: Args) -> Result<Outcome> {
             duration: args.duration,
             start,
         };
-        view::View::start(goal, stats.clone(), args.color.on_stderr()).ok()
+        // The view is on stderr's terminal (records go to stdout).
+        let color = args.color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        view::View::start(goal, stats.clone(), color).ok()
     } else {
         None
     };

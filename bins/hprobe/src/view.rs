@@ -15,7 +15,6 @@
 
 use crate::outcome::ErrKind;
 use crate::report::{show, Stats};
-use clap::ValueEnum;
 use logkit_common::term;
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
@@ -41,32 +40,6 @@ const RECENT: Duration = Duration::from_secs(2);
 
 /// The width of the progress bar, in columns.
 const BAR: usize = 40;
-
-/// `--color`: whether the view uses colours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// On a terminal, unless `NO_COLOR` is set to something.
-    Auto,
-    /// Always.
-    Always,
-    /// Never: no SGR sequence at all.
-    Never,
-}
-
-impl ColorChoice {
-    /// Whether to colour what goes to stderr (the view's terminal).
-    pub fn on_stderr(self) -> bool {
-        match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            // https://no-color.org: set and not empty.
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && io::stderr().is_terminal()
-            }
-        }
-    }
-}
 
 /// What the run aims at, for the progress line.
 pub struct Goal {
