@@ -111,6 +111,22 @@ impl Chunk {
     }
 }
 
+impl<'a> Line<'a> {
+    /// The line as a reader of NDJSON records takes it (lcount, lgrep):
+    /// `Ok(None)` for a blank line, passed over; the complaint for a line
+    /// cut at [`MAX_RECORD`], too long to be read whole and never read as a
+    /// record; else the text of the record.
+    pub fn record(&self) -> Result<Option<&'a [u8]>, String> {
+        if self.truncated {
+            return Err(too_long(MAX_RECORD, "skipped"));
+        }
+        if self.bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        Ok(Some(self.bytes))
+    }
+}
+
 /// Splits a byte stream into lines.
 ///
 /// Memory is bounded by the maximum line length: a longer line is returned

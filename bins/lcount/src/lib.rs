@@ -20,9 +20,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use jiff::tz::Offset;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
-use logkit_common::fields::{not_a_record, Raw};
+use logkit_common::fields::{not_a_record, recycle, Raw};
 use logkit_common::filter::{Condition, StatusSet};
-use logkit_common::input::{too_long, Line, LineReader, NoIdle, MAX_RECORD};
+use logkit_common::input::{Line, LineReader, NoIdle, MAX_RECORD};
 use logkit_common::live::{self, LiveInput, StopFlag};
 use logkit_common::record;
 use logkit_common::time::{format_rfc3339_frac, parse_duration, parse_rfc3339};
@@ -392,13 +392,10 @@ impl LineCounter {
         counter: &mut count::Counter,
         line: &Line<'_>,
     ) -> Result<bool, String> {
-        if line.truncated {
-            return Err(too_long(MAX_RECORD, "skipped"));
+        match line.record()? {
+            Some(record) => self.count(counter, record).map(|()| true),
+            None => Ok(false),
         }
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(false);
-        }
-        self.count(counter, line.bytes).map(|()| true)
     }
 
     /// Counts one record; for a line that is not one, the complaint.
@@ -414,13 +411,6 @@ impl LineCounter {
         self.storage = recycle(slots);
         result
     }
-}
-
-/// Gives a vector of borrowed slots a new lifetime, keeping its allocation:
-/// each line's slots borrow from that line, and `collect` over `into_iter`
-/// of a same-sized type reuses the buffer instead of allocating.
-fn recycle<'b>(v: Vec<Option<Raw<'_>>>) -> Vec<Option<Raw<'b>>> {
-    v.into_iter().map(|_| None).collect()
 }
 
 /// Printing results: once at the end, or as live snapshots, which on a

@@ -5,9 +5,9 @@
 //! text borrowed from the line): a passing record is written as the very
 //! bytes it came in, so nothing else of it needs to be understood.
 
-use logkit_common::fields::{not_a_record, FieldSet, Raw};
+use logkit_common::fields::{not_a_record, recycle, FieldSet, Raw};
 use logkit_common::filter::{Condition, Filters, StatusSet};
-use logkit_common::input::{too_long, Line, MAX_RECORD};
+use logkit_common::input::Line;
 use logkit_common::json::Object;
 use logkit_common::seen::Seen;
 use logkit_common::term::escape_json;
@@ -79,13 +79,10 @@ impl Selector {
     /// `Ok(true)` returned. Blank lines are passed over; for a line that is
     /// not a record, or too long to be read whole, the complaint.
     pub fn line(&mut self, line: &Line<'_>, out: Option<&mut Vec<u8>>) -> Result<bool, String> {
-        if line.truncated {
-            return Err(too_long(MAX_RECORD, "skipped"));
+        match line.record()? {
+            Some(record) => self.record(record, out),
+            None => Ok(false),
         }
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(false);
-        }
-        self.record(line.bytes, out)
     }
 
     fn record(&mut self, line: &[u8], out: Option<&mut Vec<u8>>) -> Result<bool, String> {
@@ -131,13 +128,6 @@ impl Selector {
         }
         out.push(b'\n');
     }
-}
-
-/// Gives a vector of borrowed slots a new lifetime, keeping its allocation:
-/// each line's slots borrow from that line, and `collect` over `into_iter`
-/// of a same-sized type reuses the buffer instead of allocating.
-fn recycle<'b>(v: Vec<Option<Raw<'_>>>) -> Vec<Option<Raw<'b>>> {
-    v.into_iter().map(|_| None).collect()
 }
 
 #[cfg(test)]
