@@ -106,22 +106,6 @@ impl Seen {
         }
     }
 
-    /// Notes a whole record, for a tool that does not scan it otherwise
-    /// (dotted paths are walked here too).
-    /// A line that is not a JSON object is passed over.
-    pub fn note_json(&mut self, json: &[u8]) {
-        if self.is_complete() {
-            return;
-        }
-        let mut set = crate::fields::FieldSet::new();
-        for asked in &self.names {
-            set.add(&asked.name);
-        }
-        let mut slots = vec![None; set.len()];
-        // A line that is not a record is no record: nothing to note.
-        let _ = set.extract_noting(json, &mut slots, self);
-    }
-
     /// Adds what another part of the input showed (a worker's share),
     /// which asked for the same names.
     pub fn merge(&mut self, other: &Seen) {
@@ -206,11 +190,19 @@ impl Seen {
 mod tests {
     use super::*;
 
+    /// What the tools' reading notes of `records` (through
+    /// [`FieldSet::extract_noting`]), asked for `names`.
     fn seen_after(names: &[&str], records: &[&str]) -> Seen {
         let mut seen = Seen::new();
-        names.iter().for_each(|n| seen.ask(n));
+        let mut set = crate::fields::FieldSet::new();
+        for name in names {
+            seen.ask(name);
+            set.add(name);
+        }
+        let mut slots = vec![None; set.len()];
         for r in records {
-            seen.note_json(r.as_bytes());
+            // A line that is not a record is no record: nothing to note.
+            let _ = set.extract_noting(r.as_bytes(), &mut slots, &mut seen);
         }
         seen
     }
