@@ -21,7 +21,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use util::{bin, line_receiver, wait_with_timeout};
+use util::{bin, line_receiver, wait_with_timeout, Mode};
 
 /// How long a line may take to show up, or ltail to do what it should.
 const WAIT: Duration = Duration::from_secs(10);
@@ -31,21 +31,6 @@ const SETTLE: Duration = Duration::from_millis(300);
 
 // ---------------------------------------------------------------------------
 // Running both modes.
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    Inotify,
-    Poll,
-}
-
-impl Mode {
-    fn args(self) -> &'static [&'static str] {
-        match self {
-            Mode::Inotify => &[],
-            Mode::Poll => &["--poll", "--poll-interval", "50ms"],
-        }
-    }
-}
 
 /// For each scenario `fn name(mode: Mode)`, two tests: `name::inotify` and
 /// `name::poll`.
@@ -972,30 +957,12 @@ in_both_modes!(directory_deleted_and_recreated);
 
 /// The followed file's directory is removed and created again (`rm -rf
 /// logs; mkdir logs`): the file is missing for a while, then appears again
-/// and grows. With inotify, the watch on the directory dies with it and is
-/// never set up again, so the new file's lines only come out when something
-/// else wakes ltail (here, the end of the deleted file's drain period, 5 s
-/// later) or at exit.
+/// and grows. With inotify, the watch on the directory dies with it and
+/// must be set up again, else the new file's lines only come out when
+/// something else wakes ltail (the end of the deleted file's drain period,
+/// 5 s later) or at exit.
 fn directory_deleted_and_recreated(mode: Mode) {
-    let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
-    append(&logs.join("app.log"), "a1\n");
-    let mut lt = Ltail::start(dir.path(), mode, &["--from-start", "logs/app.log"]);
-    lt.wait_count(1);
-
-    std::fs::remove_dir_all(&logs).unwrap();
-    lt.wait_stderr("has gone");
-    std::fs::create_dir(&logs).unwrap();
-    append(&logs.join("app.log"), "b1\n");
-    lt.wait_line("b1");
-    std::thread::sleep(SETTLE);
-    append(&logs.join("app.log"), "b2\n");
-    lt.wait_line("b2");
-
-    lt.assert_quiet();
-    lt.interrupt();
-    lt.assert_exactly("logs/app.log", &[&["a1"], &["b1", "b2"]]);
+    directory_replaced(mode, true);
 }
 
 in_both_modes!(directory_replaced_at_once);
@@ -1004,6 +971,12 @@ in_both_modes!(directory_replaced_at_once);
 /// removal (`rm -rf logs; mkdir logs` in one breath): the directory at the
 /// name is another one, and the dead watch must be replaced all the same.
 fn directory_replaced_at_once(mode: Mode) {
+    directory_replaced(mode, false);
+}
+
+/// Replaces the directory of a followed file, after ltail has seen the file
+/// go or not, and checks that the new file's lines come out promptly.
+fn directory_replaced(mode: Mode, seen_gone: bool) {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
@@ -1012,6 +985,9 @@ fn directory_replaced_at_once(mode: Mode) {
     lt.wait_count(1);
 
     std::fs::remove_dir_all(&logs).unwrap();
+    if seen_gone {
+        lt.wait_stderr("has gone");
+    }
     std::fs::create_dir(&logs).unwrap();
     append(&logs.join("app.log"), "b1\n");
     // Well before the 5 s after which a drained file's timer would wake
@@ -1022,6 +998,7 @@ fn directory_replaced_at_once(mode: Mode) {
     append(&logs.join("app.log"), "b2\n");
     assert!(lt.try_wait_until(soon, |lt| lt.seen.contains("b2")), "b2: {}", lt.state());
 
+    lt.assert_quiet();
     lt.interrupt();
     lt.assert_exactly("logs/app.log", &[&["a1"], &["b1", "b2"]]);
 }

@@ -23,7 +23,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
-use util::{bin, line_receiver, parse_ndjson, wait_with_timeout};
+use util::wait_with_timeout;
+use util::{bin, civil_from_days, days_from_civil, line_receiver, parse_ndjson, rfc3339};
 
 /// How long one lcount run on a file may take.
 const RUN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,49 +39,6 @@ const SPAN: i64 = 2 * 3600;
 
 // ---------------------------------------------------------------------------
 // A seeded PRNG (xorshift64*).
-
-// ---------------------------------------------------------------------------
-// Civil time, written here (no time crate): days since 1970-01-01 and back.
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// RFC 3339 text of a Unix time in a UTC offset, with optional milliseconds.
-fn rfc3339(unix: i64, millis: Option<u32>, offset: i64) -> String {
-    let local = unix + offset;
-    let (y, mo, d) = civil_from_days(local.div_euclid(86_400));
-    let sod = local.rem_euclid(86_400);
-    let frac = millis.map(|ms| format!(".{ms:03}")).unwrap_or_default();
-    let sign = if offset < 0 { '-' } else { '+' };
-    let off = offset.abs();
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}{frac}{sign}{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60,
-        off / 3600,
-        off % 3600 / 60
-    )
-}
 
 /// The start of the `secs`-long bucket holding `unix`, aligned in `offset`.
 fn bucket_start(unix: i64, secs: i64, offset: i64) -> i64 {

@@ -9,7 +9,7 @@ mod util;
 
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
-use util::{bin, parse_ndjson};
+use util::{bin, parse_ndjson, rfc3339};
 
 struct Run {
     stdout: Vec<Value>,
@@ -37,36 +37,6 @@ fn count(args: &[&str], input: &str) -> u64 {
     assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""), "{args:?}");
     assert_eq!(run.stdout.len(), 1, "{args:?}");
     run.stdout[0]["count"].as_u64().unwrap()
-}
-
-/// Civil date of a day number since 1970-01-01 (H. Hinnant's algorithm).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// An instant (Unix seconds) written as RFC 3339 at `offset` seconds east.
-fn rfc3339(unix: i64, offset: i64) -> String {
-    let local = unix + offset;
-    let (y, mo, d) = civil(local.div_euclid(86_400));
-    let s = local.rem_euclid(86_400);
-    let sign = if offset < 0 { '-' } else { '+' };
-    let off = offset.abs();
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        off / 3600,
-        off / 60 % 60
-    )
 }
 
 const ALL_NAMING_OPTIONS: [&[&str]; 10] = [
@@ -208,7 +178,7 @@ fn dst_log() -> (Vec<i64>, String) {
         .iter()
         .map(|&t| {
             let offset = if t < change { 7200 } else { 3600 };
-            format!("{{\"ts\":\"{}\"}}\n", rfc3339(t, offset))
+            format!("{{\"ts\":\"{}\"}}\n", rfc3339(t, None, offset))
         })
         .collect();
     (instants, text)
@@ -249,7 +219,9 @@ fn times_compare_as_instants_across_a_dst_change() {
     let (first, last) = (instants[0], instants[instants.len() - 1]);
     assert_eq!(
         run.stdout,
-        [json!({"count": 25, "min_ts": rfc3339(first, 7200), "max_ts": rfc3339(last, 3600)})]
+        [
+            json!({"count": 25, "min_ts": rfc3339(first, None, 7200), "max_ts": rfc3339(last, None, 3600)})
+        ]
     );
 }
 
@@ -259,9 +231,9 @@ fn since_a_duration_back_from_now() {
     // 20 and 10 minutes ago, and 3 minutes ago at +05:30.
     let input = format!(
         "{{\"ts\":\"{}\"}}\n{{\"ts\":\"{}\"}}\n{{\"ts\":\"{}\"}}\n",
-        rfc3339(now - 1200, 0),
-        rfc3339(now - 600, 0),
-        rfc3339(now - 180, 19_800)
+        rfc3339(now - 1200, None, 0),
+        rfc3339(now - 600, None, 0),
+        rfc3339(now - 180, None, 19_800)
     );
     assert_eq!(count(&["--since", "15m"], &input), 2);
     assert_eq!(count(&["--since", "1h", "--until", "5m"], &input), 2);

@@ -54,7 +54,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
-use util::{bin, wait_with_timeout, Rng};
+use util::{bin, wait_with_timeout, Mode, Rng};
 
 /// How long ltail may take to write a line that is on disk.
 const CATCH_UP: Duration = Duration::from_secs(15);
@@ -74,21 +74,6 @@ const HEADERS: [&str; 2] = [
 ];
 /// The streams: each is a followed name and its rotated files.
 const STREAMS: [&str; 2] = ["app", "web"];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    Inotify,
-    Poll,
-}
-
-impl Mode {
-    fn args(self) -> &'static [&'static str] {
-        match self {
-            Mode::Inotify => &[],
-            Mode::Poll => &["--poll", "--poll-interval", "50ms"],
-        }
-    }
-}
 
 /// How the rotated files are named.
 #[derive(Clone, Copy, Debug)]

@@ -900,3 +900,69 @@ impl Drop for Running {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Civil time, written here so that expected times do not come from a time
+// crate the tools use: days since 1970-01-01 and back, and RFC 3339 text.
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date (year, month, day) of a day number since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// RFC 3339 text of a Unix time in a UTC offset, with optional milliseconds.
+pub fn rfc3339(unix: i64, millis: Option<u32>, offset: i64) -> String {
+    let local = unix + offset;
+    let (y, mo, d) = civil_from_days(local.div_euclid(86_400));
+    let sod = local.rem_euclid(86_400);
+    let frac = millis.map(|ms| format!(".{ms:03}")).unwrap_or_default();
+    let sign = if offset < 0 { '-' } else { '+' };
+    let off = offset.abs();
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}{frac}{sign}{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60,
+        off / 3600,
+        off % 3600 / 60
+    )
+}
+
+/// How `ltail -f` is told of changes, for the tests that run both ways:
+/// inotify, or polling (every 50 ms, so that tests stay quick).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// inotify, the default.
+    Inotify,
+    /// `--poll`.
+    Poll,
+}
+
+impl Mode {
+    /// The arguments that choose the mode.
+    pub fn args(self) -> &'static [&'static str] {
+        match self {
+            Mode::Inotify => &[],
+            Mode::Poll => &["--poll", "--poll-interval", "50ms"],
+        }
+    }
+}
