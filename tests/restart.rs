@@ -737,45 +737,17 @@ fn ranges(sorted: &[usize]) -> String {
     parts.join(", ")
 }
 
-/// Runs `ltail -f --from-start --state <state> file.log` in `dir` until
+/// Runs `ltail -f --from-start --state state.json file.log` in `dir` until
 /// the record of `wanted` arrives, stops it with SIGTERM, and gives its
-/// records as `(src, line)` (all of them, including any written at exit).
-fn run_until(dir: &Path, state: &Path, wanted: &str) -> Vec<(String, String)> {
-    let stderr_path = dir.join(format!("stderr-{wanted}"));
-    let mut child = Running(
-        Command::new(bin("ltail"))
-            .args(["-f", "--from-start", "--state"])
-            .arg(state)
-            .arg("file.log")
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(File::create(&stderr_path).unwrap())
-            .spawn()
-            .expect("spawning ltail"),
-    );
-    let rx = util::line_receiver(child.0.stdout.take().unwrap());
-    let mut records = Vec::new();
-    let deadline = Instant::now() + CATCH_UP;
-    let record = |text: &str| {
-        let v: Value = serde_json::from_str(text).expect("a JSON record");
-        (v["src"].as_str().unwrap().to_owned(), v["line"].as_str().unwrap().to_owned())
-    };
-    while !records.iter().any(|(_, line)| line == wanted) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(text) => records.push(record(&text)),
-            Err(e) => panic!(
-                "no record of {wanted:?} ({e}); records {records:?}; stderr: {}",
-                std::fs::read_to_string(&stderr_path).unwrap_or_default()
-            ),
-        }
-    }
-    signal(&mut child.0, "TERM", &stderr_path);
-    let status = wait_with_timeout(&mut child.0, "ltail after SIGTERM", EXIT_WAIT);
-    records.extend(rx.iter().map(|text| record(&text)));
+/// records as `(src, line)` (all of them, including any written at exit);
+/// ltail must have exited 0 with nothing on stderr.
+fn run_until(dir: &Path, wanted: &str) -> Vec<(String, String)> {
+    let mut run = Session::start(dir, &["file.log"], wanted);
+    run.wait_for(wanted);
+    let stderr_path = run.stderr_path.clone();
+    let records = run.stop("TERM");
     let stderr = std::fs::read_to_string(&stderr_path).unwrap();
-    assert!(status.success() && stderr.is_empty(), "ltail exited with {status}: {stderr}");
+    assert!(stderr.is_empty(), "ltail wrote on stderr: {stderr}");
     records
 }
 
@@ -791,13 +763,13 @@ fn a_line_without_its_newline_at_a_stop_comes_out_whole_in_the_next_run() {
     std::fs::write(&path, "a\nbc").unwrap();
     let rec = |line: &str| ("file.log".to_owned(), line.to_owned());
 
-    assert_eq!(run_until(dir.path(), &state, "a"), [rec("a")], "first run");
+    assert_eq!(run_until(dir.path(), "a"), [rec("a")], "first run");
     let saved = read_state(&state).unwrap();
     assert_eq!(saved.len(), 1, "one entry: {}", std::fs::read_to_string(&state).unwrap());
     assert_eq!(saved[0].offset, "a\n".len() as u64, "the state points just after `a\\n`");
 
     OpenOptions::new().append(true).open(&path).unwrap().write_all(b"d\n").unwrap();
-    assert_eq!(run_until(dir.path(), &state, "bcd"), [rec("bcd")], "second run");
+    assert_eq!(run_until(dir.path(), "bcd"), [rec("bcd")], "second run");
     assert_eq!(read_state(&state).unwrap()[0].offset, "a\nbcd\n".len() as u64);
 }
 
