@@ -344,66 +344,80 @@ fn junk_len(line: &[u8]) -> usize {
 /// Makes the object at `buf[start..]` hold each key once, in nested
 /// objects too: of a key written twice, the last value is kept, at its last
 /// place (as jq and lcount read an object with a repeated key). An object
-/// without a repeated key anywhere is left byte for byte as it was.
+/// without a repeated key anywhere, the usual case, is only scanned, and
+/// left byte for byte as it was.
 pub fn unique_keys(buf: &mut Vec<u8>, start: usize) {
-    let mut out = Vec::with_capacity(buf.len() - start);
-    if write_unique(&buf[start..], &mut out) {
+    if repeats(&buf[start..]) {
+        let mut out = Vec::with_capacity(buf.len() - start);
+        write_unique(&buf[start..], &mut out);
         buf.truncate(start);
         buf.extend_from_slice(&out);
     }
 }
 
-/// Writes the JSON `value` to `out`, each object in it with each key once;
-/// says whether a key was written twice anywhere in it. Values that do not
-/// scan are copied as they are (they were checked when read).
-fn write_unique(value: &[u8], out: &mut Vec<u8>) -> bool {
-    match value.first() {
-        Some(b'{') => {
-            let Ok(mut scan) = logkit_common::flat::Fields::new(value) else {
-                out.extend_from_slice(value);
-                return false;
-            };
-            let mut fields = Vec::new();
-            while let Ok(Some(field)) = scan.next() {
-                let key = match field.key_escaped {
-                    false => String::from_utf8_lossy(field.key).into_owned(),
-                    true => logkit_common::flat::decode_str(&[b"\"", field.key, b"\""].concat())
-                        .into_owned(),
-                };
-                fields.push((key, field.value));
+/// The fields of the JSON object `value`, keys decoded; `None` when it is
+/// no object that scans (values were checked when read: left as they are).
+fn object_fields(value: &[u8]) -> Option<Vec<(String, &[u8])>> {
+    if value.first() != Some(&b'{') {
+        return None;
+    }
+    let mut scan = logkit_common::flat::Fields::new(value).ok()?;
+    let mut fields = Vec::new();
+    while let Ok(Some(field)) = scan.next() {
+        let key = match field.key_escaped {
+            false => String::from_utf8_lossy(field.key).into_owned(),
+            true => {
+                logkit_common::flat::decode_str(&[b"\"", field.key, b"\""].concat()).into_owned()
             }
-            let last = |i: usize| fields[i + 1..].iter().all(|(k, _)| *k != fields[i].0);
-            let mut repeated = !(0..fields.len()).all(last);
-            let mut obj = Object::new(out);
-            for (i, (key, value)) in fields.iter().enumerate() {
-                if last(i) {
-                    repeated |= write_unique(value, obj.key_escaped(key));
-                }
+        };
+        fields.push((key, field.value));
+    }
+    Some(fields)
+}
+
+/// The elements of the JSON array `value`; `None` when it is none.
+fn array_items(value: &[u8]) -> Option<Vec<&serde_json::value::RawValue>> {
+    if value.first() != Some(&b'[') {
+        return None;
+    }
+    serde_json::from_slice(value).ok()
+}
+
+/// Whether the field at `i` is the last of its key.
+fn last_of_key(fields: &[(String, &[u8])], i: usize) -> bool {
+    fields[i + 1..].iter().all(|(k, _)| *k != fields[i].0)
+}
+
+/// Whether an object in the JSON `value` has a key twice.
+fn repeats(value: &[u8]) -> bool {
+    if let Some(fields) = object_fields(value) {
+        return (0..fields.len()).any(|i| !last_of_key(&fields, i))
+            || fields.iter().any(|(_, v)| repeats(v));
+    }
+    array_items(value).is_some_and(|items| items.iter().any(|i| repeats(i.get().as_bytes())))
+}
+
+/// Writes the JSON `value` to `out`, each object in it with each key once.
+fn write_unique(value: &[u8], out: &mut Vec<u8>) {
+    if let Some(fields) = object_fields(value) {
+        let mut obj = Object::new(out);
+        for (i, (key, value)) in fields.iter().enumerate() {
+            if last_of_key(&fields, i) {
+                write_unique(value, obj.key_escaped(key));
             }
-            obj.finish();
-            repeated
         }
-        Some(b'[') => {
-            let Ok(items) = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(value)
-            else {
-                out.extend_from_slice(value);
-                return false;
-            };
-            let mut repeated = false;
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                repeated |= write_unique(item.get().as_bytes(), out);
+        obj.finish();
+    } else if let Some(items) = array_items(value) {
+        out.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
             }
-            out.push(b']');
-            repeated
+            write_unique(item.get().as_bytes(), out);
         }
-        _ => {
-            out.extend_from_slice(value);
-            false
-        }
+        out.push(b']');
+    } else {
+        out.extend_from_slice(value);
     }
 }
 
