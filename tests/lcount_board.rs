@@ -269,3 +269,28 @@ fn with_every_each_bucket_has_a_bar() {
     board.run.send(b"q");
     assert!(board.run.wait().status.success());
 }
+
+#[test]
+fn the_final_table_fits_the_window_without_a_board_too() {
+    // 5 long paths and their counts, counted by awk-like hand below.
+    let paths: Vec<String> = (0..5).map(|i| format!("/{i}/{}", "p".repeat(120))).collect();
+    let pairs: Vec<(&str, usize)> =
+        paths.iter().enumerate().map(|(i, p)| (p.as_str(), i + 1)).collect();
+    let input = records(&pairs);
+    let mut cmd = std::process::Command::new(bin("lcount"));
+    cmd.args(["--by", "path"]).env_remove("COLUMNS");
+    let run = Pty::open().with_size(24, 50).run(cmd, input.as_bytes());
+    assert!(run.status.success(), "{}", run.stderr);
+    let shown = run.shown_str();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), 6, "{shown}");
+    for line in &lines {
+        assert!(line.chars().count() <= 50, "{line:?} is wider than 50");
+    }
+    // Largest count first; each path cut with `…`, its count whole.
+    for (line, (i, want)) in lines[1..].iter().zip([(4, 5), (3, 4), (2, 3), (1, 2), (0, 1)]) {
+        let words = words(line);
+        assert!(words[0].starts_with(&format!("/{i}/pp")) && words[0].ends_with('…'), "{line}");
+        assert_eq!(words[1], want.to_string(), "{line}");
+    }
+}

@@ -10,6 +10,7 @@ use crate::agg::Kind;
 use crate::count::{Counter, Group};
 use logkit_common::cli;
 use logkit_common::record;
+use logkit_common::style;
 use logkit_common::term;
 use logkit_common::time::{format_rfc3339, format_rfc3339_frac};
 use serde_json::Value as Json;
@@ -334,7 +335,8 @@ pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::R
         Format::Table => {
             let bars = counter.bucketed().then_some(cols.keys);
             let heading = live.map(|snapshot| heading(counter, &snapshot));
-            table::write(&cols, rows, bars, heading.as_deref(), out)?
+            let max = if terminal { style::stdout_columns() } else { None };
+            table::write(&cols, rows, bars, heading.as_deref(), max, out)?
         }
     };
     Ok(lines)
