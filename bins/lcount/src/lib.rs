@@ -313,8 +313,8 @@ pub fn run() -> Result<Outcome> {
         }
     }
     let mut overflowed = std::collections::BTreeSet::new();
-    for group in &counter.groups {
-        for (spec, state) in counter.specs.iter().zip(&group.aggs) {
+    for group in counter.groups() {
+        for (spec, state) in counter.specs.iter().zip(group.aggs) {
             if state.overflowed() {
                 overflowed.insert(spec.field.clone());
             }
