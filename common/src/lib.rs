@@ -25,11 +25,13 @@
 //!   (`--status` lists and `--where` conditions), [`seen`] (warning about
 //!   a field named on the command line that appears in no record);
 //! * the process: [`cli`] (exit codes, error prefix, `-` for stdin, quiet
-//!   exit on a closed pipe, bad-input reporting), [`sys`] (poll, the
+//!   exit on a closed pipe, bad-input reporting, `--generate` for man
+//!   pages and completions), [`build_info`] (the build in `--version`), [`sys`] (poll, the
 //!   open-files limit and fstat, through rustix).
 
 #![warn(missing_docs)]
 
+pub mod build_info;
 pub mod cli;
 pub mod fields;
 pub mod filter;
