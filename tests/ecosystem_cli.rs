@@ -220,3 +220,73 @@ fn install_sh_puts_binaries_pages_and_completions_in_place() {
         assert!(p.join(format!("share/fish/vendor_completions.d/{tool}.fish")).is_file());
     }
 }
+
+/// The format names of docs/formats.md's tables (their first column).
+fn documented_formats() -> Vec<String> {
+    let docs = std::fs::read_to_string(repo_root().join("docs/formats.md")).unwrap();
+    let mut in_formats = false;
+    let mut names = Vec::new();
+    for line in docs.lines() {
+        if line.starts_with("| name |") {
+            in_formats = true;
+        } else if !line.starts_with('|') {
+            in_formats = false;
+        } else if in_formats && line.starts_with("| `") {
+            names.push(line[3..].split('`').next().unwrap().to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn lparse_explains_its_formats_without_the_docs() {
+    let documented = documented_formats();
+    assert!(documented.len() >= 9, "{documented:?}");
+    let list = text(Command::new(bin("lparse")).arg("--list-formats"));
+    let listed: Vec<&str> =
+        list.lines().take_while(|l| !l.is_empty()).map(|l| l.split(' ').next().unwrap()).collect();
+    let mut want: Vec<&str> = documented.iter().map(String::as_str).collect();
+    want.push("custom");
+    assert_eq!(listed, want);
+    // --help and the man page list them too, and send no one to a file of
+    // the checkout.
+    let help = text(Command::new(bin("lparse")).arg("--help"));
+    let page = run(Command::new(bin("lparse")).args(["--generate", "man"])).stdout;
+    let (shown, _) = man_output(&page);
+    for name in &want {
+        assert!(help.contains(&format!("\n  {name} ")), "--help lacks {name}");
+        assert!(shown.contains(&format!("\n         {name} ")), "the man page lacks {name}");
+    }
+    assert!(!help.contains("docs/"), "{help}");
+    // Each format's help shows a sample line and lparse's record of it:
+    // the record is what lparse makes of that line.
+    for name in &documented {
+        let help = text(Command::new(bin("lparse")).args(["--format-help", name]));
+        assert!(help.starts_with(&format!("{name} - ")), "{help}");
+        // The sample lines, given to lparse in one input (W3C's #Fields:
+        // first), and the records shown for them.
+        let samples: Vec<&str> = help.lines().filter_map(|l| l.strip_prefix("Line:   ")).collect();
+        let shown: Vec<&str> = help
+            .lines()
+            .filter_map(|l| l.strip_prefix("Record: "))
+            .filter(|r| r.starts_with('{'))
+            .collect();
+        assert!(!shown.is_empty(), "{name}: {help}");
+        let mut lparse = Command::new(bin("lparse"))
+            .args(["--tz", "UTC", "--format", name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let input = samples.iter().map(|l| format!("{l}\n")).collect::<String>();
+        lparse.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = lparse.wait_with_output().unwrap();
+        assert!(out.status.success(), "{name}");
+        let made = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(made.lines().collect::<Vec<_>>(), shown, "{name}");
+    }
+    let out = Command::new(bin("lparse")).args(["--format-help", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: combined, main"));
+}

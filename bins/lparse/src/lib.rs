@@ -17,6 +17,7 @@ pub mod apache_error;
 pub mod custom;
 pub mod fields;
 pub mod format;
+pub mod format_help;
 pub mod jsonlog;
 pub mod logfmt;
 pub mod nginx_error;
@@ -45,26 +46,11 @@ Examples:
   lparse access.log                       # raw lines work too
   ltail examples/*/access* | lparse | lcount --status 404 --by path
   lparse access.log | jq -c 'select(.status >= 500)'
-  lparse --apache-format 'LogFormat \"%h %t \\\"%r\\\" %>s %D %v\" timed' access_log
-
-Formats (found per source from its lines, or named with --format; see
-docs/formats.md):
-  combined   common and combined, as nginx and Apache httpd write them,
-             with what nginx setups append ($request_time
-             $upstream_response_time, $host; anything else as extra)
-  main       nginx's main: combined plus \"$http_x_forwarded_for\"
-  vcombined  Apache's vhost_combined (%v:%p first)
-  json       JSON lines (application logs, nginx escape=json): fields kept,
-             the time becomes ts, nginx variable names become canonical
-  apache_error, nginx_error   the servers' error logs
-  syslog     RFC 3164 and RFC 5424 (and rsyslog's files)
-  w3c        W3C extended (IIS), with its #Fields header
-  logfmt     key=value pairs
-Custom: --nginx-format 'log_format NAME ...;' or --apache-format 'LogFormat \"...\" NAME'";
+  lparse --apache-format 'LogFormat \"%h %t \\\"%r\\\" %>s %D %v\" timed' access_log";
 
 /// Parse log lines (ltail records or raw lines) into NDJSON records.
 #[derive(Debug, Parser)]
-#[command(name = "lparse", version, after_help = EXAMPLES)]
+#[command(name = "lparse", version, after_help = format_help::after_help(EXAMPLES))]
 pub struct Args {
     /// Parse with this format only (default: each source's format is found
     /// from its lines): combined (also common), main, vcombined, json,
@@ -103,6 +89,16 @@ pub struct Args {
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     color: ColorChoice,
 
+    /// List the formats lparse reads, then exit.
+    #[arg(long, exclusive = true)]
+    list_formats: bool,
+
+    /// Show what a format reads and the records it makes, with samples,
+    /// then exit (`custom`: --nginx-format and --apache-format).
+    #[arg(long, value_name = "NAME", exclusive = true,
+          value_parser = clap::builder::PossibleValuesParser::new(format_help::names()))]
+    format_help: Option<String>,
+
     /// Files to read (raw log lines or ltail records); `-` or none means standard input.
     #[arg(value_name = "FILE")]
     files: Vec<OsString>,
@@ -110,6 +106,14 @@ pub struct Args {
 
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("lparse");
+    if args.list_formats || args.format_help.is_some() {
+        let text = match &args.format_help {
+            Some(name) => format_help::help(name, builtin_formats()).expect("a name clap checked"),
+            None => format_help::list(),
+        };
+        std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
+        return Ok(Outcome::Success);
+    }
     let mut out = Output::new();
     // A terminal gets readable lines, or with --json records that cannot
     // drive it; a pipe the records as they are.
