@@ -6,8 +6,9 @@
 //! tool does, lives here once, so that the four binaries cannot drift
 //! apart:
 //!
-//! * the record format: [`record`] (field names, the `_b64` rule for bytes
-//!   that are not UTF-8; see `docs/records.md`), [`json`] (writing flat
+//! * the record format: [`record`] (field names and their types, the `_b64`
+//!   rule for bytes that are not UTF-8; see `docs/records.md`), [`schema`]
+//!   (`--print-schema`: SQL for DuckDB and ClickHouse from those types), [`json`] (writing flat
 //!   objects), [`flat`] (scanning them), [`fields`] (borrowed access to a
 //!   few fields of a record, and comparing values);
 //! * reading: [`input`] (the one line reader: a reusable buffer, memchr
@@ -42,6 +43,7 @@ pub mod live;
 pub mod output;
 pub mod parallel;
 pub mod record;
+pub mod schema;
 pub mod seen;
 pub mod sniff;
 pub mod style;

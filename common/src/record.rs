@@ -181,6 +181,170 @@ pub const WINDOW_END: &str = "window_end";
 /// `final`: boolean, true in the last `--interval` snapshot.
 pub const FINAL: &str = "final";
 
+/// A field's type in the records: docs/records.md's "type" column, made
+/// precise enough to choose a database column for it ([`crate::schema`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    /// A JSON string made by the tool (`fmt`, `err`, a URL).
+    String,
+    /// A JSON string holding bytes from the log: when they are not UTF-8,
+    /// the field `NAME_b64` holds them exactly ([`b64_name`], the `_b64`
+    /// rule).
+    Bytes,
+    /// A JSON string holding an RFC 3339 time with its UTC offset, to the
+    /// microsecond at most as the tools write it.
+    Time,
+    /// A JSON integer.
+    Integer,
+    /// An HTTP status code: a JSON integer below 1000.
+    Status,
+    /// A JSON number (read as a double), in the field's unit.
+    Number,
+    /// `true`, the field being absent otherwise.
+    Flag,
+    /// `true` or `false`.
+    Bool,
+    /// An integer, or a string when the log held something else (syslog's
+    /// `pid`).
+    IntegerOrString,
+    /// A number, or a string when the log held several (nginx's
+    /// `$upstream_response_time` after a retry: `0.010, 0.003`).
+    NumberOrString,
+}
+
+/// The records that carry a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// ltail's records (`src`, `line`...).
+    Ltail,
+    /// Every lparse record, whatever its format (`fmt`, `err`...).
+    Lparse,
+    /// lparse's access-log records (and custom formats').
+    Access,
+    /// lparse's `apache_error` and `nginx_error` records.
+    ErrorLog,
+    /// lparse's `syslog` records.
+    Syslog,
+    /// hprobe's records, one per request.
+    Hprobe,
+    /// lcount's output records.
+    Lcount,
+}
+
+/// One field of the record format: its name (one of the constants above),
+/// its [`Type`], its unit when it has one, and the records that carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The name, as written in records.
+    pub name: &'static str,
+    /// The JSON type of its values.
+    pub ty: Type,
+    /// The unit of a number (`s`, `bytes`, `1/s`), if it has one.
+    pub unit: Option<&'static str>,
+    /// The records that carry it (when it applies).
+    pub records: &'static [Record],
+}
+
+const fn field(name: &'static str, ty: Type, records: &'static [Record]) -> Field {
+    Field { name, ty, unit: None, records }
+}
+
+const fn measured(name: &'static str, ty: Type, unit: &'static str, r: &'static [Record]) -> Field {
+    Field { name, ty, unit: Some(unit), records: r }
+}
+
+/// The records lparse writes, whatever the format.
+pub const LPARSE_RECORDS: &[Record] =
+    &[Record::Lparse, Record::Access, Record::ErrorLog, Record::Syslog];
+
+/// Every field above, typed, in the order the tools write them (lparse's
+/// first): the one table that schemas (`--print-schema`) are made from.
+/// A test checks it against the constants and docs/records.md.
+pub const FIELDS: &[Field] = {
+    use Record::*;
+    use Type::*;
+    const LINES: &[Record] = &[Ltail, Lparse];
+    const REQUESTS: &[Record] = &[Access, ErrorLog];
+    &[
+        field(SRC, Bytes, LINES),
+        field(SRC_B64, String, LINES),
+        field(TS, Time, &[Access, ErrorLog, Syslog, Hprobe, Lcount]),
+        field(CLIENT, Bytes, REQUESTS),
+        field(USER, Bytes, &[Access]),
+        field(METHOD, Bytes, &[Access, ErrorLog, Hprobe]),
+        field(PATH, Bytes, REQUESTS),
+        field(QUERY, Bytes, REQUESTS),
+        field(PROTO, Bytes, &[Access, ErrorLog, Hprobe]),
+        field(REQUEST, Bytes, REQUESTS),
+        field(STATUS, Status, &[Access, Hprobe]),
+        measured(BYTES, Integer, "bytes", &[Access, Hprobe]),
+        field(REFERER, Bytes, REQUESTS),
+        field(UA, Bytes, &[Access]),
+        field(VHOST, Bytes, REQUESTS),
+        measured(RT, Number, "s", &[Access, Hprobe]),
+        measured(UPSTREAM_RT, NumberOrString, "s", &[Access]),
+        field(SERVER_PORT, Integer, &[Access]),
+        field(SERVER_ADDR, Bytes, &[Access]),
+        field(LEVEL, Bytes, &[ErrorLog]),
+        field(MODULE, Bytes, &[ErrorLog]),
+        field(PID, IntegerOrString, &[ErrorLog, Syslog]),
+        field(TID, Integer, &[ErrorLog]),
+        field(CID, Integer, &[ErrorLog]),
+        field(CLIENT_PORT, Integer, &[ErrorLog]),
+        field(REMOTE, Bytes, &[ErrorLog]),
+        field(REMOTE_PORT, Integer, &[ErrorLog]),
+        field(CODE, Bytes, &[ErrorLog]),
+        field(MSG, Bytes, &[ErrorLog, Syslog]),
+        field(FILE, Bytes, &[ErrorLog]),
+        field(ERRNO, Integer, &[ErrorLog]),
+        field(ERRSTR, Bytes, &[ErrorLog]),
+        field(SOURCE_FILE, Bytes, &[ErrorLog]),
+        field(SOURCE_LINE, Integer, &[ErrorLog]),
+        field(SERVER, Bytes, &[ErrorLog]),
+        field(SUBREQUEST, Bytes, &[ErrorLog]),
+        field(UPSTREAM, Bytes, &[ErrorLog]),
+        field(HOST, Bytes, &[Syslog]),
+        field(APP, Bytes, &[Syslog]),
+        field(FACILITY, String, &[Syslog]),
+        field(SEVERITY, String, &[Syslog]),
+        field(MSGID, Bytes, &[Syslog]),
+        field(SD, Bytes, &[Syslog]),
+        field(EXTRA, Bytes, REQUESTS),
+        field(FMT, String, &[Lparse]),
+        field(LINE, Bytes, LINES),
+        field(LINE_B64, String, LINES),
+        field(TRUNCATED, Flag, LINES),
+        field(PARTIAL, Flag, &[Lparse]),
+        field(ERR, String, &[Lparse, Hprobe]),
+        field(SEQ, Integer, &[Hprobe]),
+        field(URL, String, &[Hprobe]),
+        field(ERR_MSG, String, &[Hprobe]),
+        measured(DNS_RT, Number, "s", &[Hprobe]),
+        measured(CONNECT_RT, Number, "s", &[Hprobe]),
+        measured(TLS_RT, Number, "s", &[Hprobe]),
+        measured(TTFB_RT, Number, "s", &[Hprobe]),
+        measured(LAG_RT, Number, "s", &[Hprobe]),
+        field(REDIRECTS, Integer, &[Hprobe]),
+        field(FINAL_URL, String, &[Hprobe]),
+        field(COUNT, Integer, &[Lcount]),
+        field(COUNT_LAST, Integer, &[Lcount]),
+        measured(RATE, Number, "1/s", &[Lcount]),
+        field(WINDOW_START, Time, &[Lcount]),
+        field(WINDOW_END, Time, &[Lcount]),
+        field(FINAL, Bool, &[Lcount]),
+    ]
+};
+
+/// The fields that some of `records` carry, in [`FIELDS`]' order.
+pub fn fields_of(records: &[Record]) -> impl Iterator<Item = &'static Field> + '_ {
+    FIELDS.iter().filter(|f| f.records.iter().any(|r| records.contains(r)))
+}
+
+/// The field named `name`, if the table has it.
+pub fn field_named(name: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.name == name)
+}
+
 /// The name of the field that holds the exact bytes of the string field
 /// `name` under the `_b64` rule (`path` → `path_b64`).
 pub fn b64_name(name: &str) -> String {
@@ -352,6 +516,66 @@ mod tests {
             rows += 1;
         }
         assert!(rows > 50, "only {rows} table rows found in docs/records.md");
+    }
+
+    #[test]
+    fn every_name_has_a_typed_entry_and_the_docs_agree_with_its_type() {
+        let docs = include_str!("../../docs/records.md");
+        // Each constant that names a field (not the `_b64` suffix) is in
+        // the table, once.
+        for (name, value) in declared().into_iter().filter(|(_, v)| !v.starts_with('_')) {
+            let entries = FIELDS.iter().filter(|f| f.name == value).count();
+            assert_eq!(entries, 1, "{name} (`{value}`) has {entries} entries in FIELDS");
+        }
+        let values: Vec<&str> = declared().into_iter().map(|(_, v)| v).collect();
+        for f in FIELDS {
+            assert!(values.contains(&f.name), "FIELDS names `{}`, which has no constant", f.name);
+            assert!(
+                docs.contains(&format!("`{}`", f.name)),
+                "`{}` is not in docs/records.md",
+                f.name
+            );
+            assert!(!f.records.is_empty(), "`{}` is carried by no record", f.name);
+        }
+        // Where a docs table gives the field's type, it is the table's.
+        let mut checked = 0;
+        let mut typed = false;
+        for row in docs.lines().filter(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            if !row.starts_with("| `") {
+                // A table's header (or its rule): does it give types?
+                typed = cells[2] == "type" || (typed && cells[2].starts_with("---"));
+                continue;
+            }
+            let Some(f) = field_named(cells[1].trim_matches('`')).filter(|_| typed) else {
+                continue;
+            };
+            let documented = match f.ty {
+                Type::String | Type::Bytes | Type::Time => "string",
+                Type::Integer | Type::Status | Type::IntegerOrString => "integer",
+                Type::Number | Type::NumberOrString => "number",
+                Type::Flag => "`true`",
+                Type::Bool => "boolean",
+            };
+            assert_eq!(cells[2], documented, "docs/records.md: {row}");
+            checked += 1;
+        }
+        assert!(checked > 60, "only {checked} typed rows checked");
+    }
+
+    #[test]
+    fn the_tools_fields() {
+        let lparse: Vec<&str> = fields_of(LPARSE_RECORDS).map(|f| f.name).collect();
+        assert!(lparse.starts_with(&[SRC, SRC_B64, TS, CLIENT, USER, METHOD, PATH]), "{lparse:?}");
+        for name in [RT, STATUS, MSG, APP, PID, FMT, LINE, ERR, PARTIAL] {
+            assert!(lparse.contains(&name), "{name}");
+        }
+        for name in [SEQ, URL, COUNT] {
+            assert!(!lparse.contains(&name), "{name}");
+        }
+        let hprobe: Vec<&str> = fields_of(&[Record::Hprobe]).map(|f| f.name).collect();
+        assert_eq!(hprobe.len(), 17, "{hprobe:?}");
+        assert_eq!(field_named(RT).unwrap().unit, Some("s"));
     }
 
     #[test]

@@ -89,6 +89,11 @@ pub struct Args {
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     color: ColorChoice,
 
+    /// Print the SQL that loads lparse's records whole into DuckDB or
+    /// ClickHouse (CREATE TABLE, every field typed), then exit.
+    #[arg(long, value_name = "ENGINE", exclusive = true)]
+    print_schema: Option<logkit_common::schema::Engine>,
+
     /// List the formats lparse reads, then exit.
     #[arg(long, exclusive = true)]
     list_formats: bool,
@@ -106,6 +111,9 @@ pub struct Args {
 
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("lparse");
+    if let Some(engine) = args.print_schema {
+        return logkit_common::schema::print(engine, "lparse", record::LPARSE_RECORDS);
+    }
     if args.list_formats || args.format_help.is_some() {
         let text = match &args.format_help {
             Some(name) => format_help::help(name, builtin_formats()).expect("a name clap checked"),
