@@ -168,7 +168,8 @@ mod tests {
         assert!(!hprobe.contains("`fmt`"));
         // Each field of log bytes has its `_b64` twin, once.
         assert!(duckdb.contains("'ua': 'VARCHAR', 'ua_b64': 'VARCHAR', 'vhost'"), "{duckdb}");
-        assert!(duckdb.contains("'src': 'VARCHAR', 'src_b64': 'VARCHAR', 'ts'"), "{duckdb}");
+        let lines = "'src': 'VARCHAR', 'src_b64': 'VARCHAR', 'offset': 'BIGINT', 'ts'";
+        assert!(duckdb.contains(lines), "{duckdb}");
         assert_eq!(duckdb.matches("'line_b64'").count(), 1);
         assert!(!duckdb.contains("'fmt_b64'") && !duckdb.contains("'ts_b64'"));
     }

@@ -272,6 +272,9 @@ struct LineParser {
     ctx: format::Ctx,
     line_buf: Vec<u8>,
     src_buf: Vec<u8>,
+    /// The same with the fields that go on with the line (`offset`, the
+    /// added fields), when the record has them.
+    carried_buf: Vec<u8>,
 }
 
 /// Where the lines being read come from.
@@ -292,6 +295,7 @@ impl LineParser {
             ctx,
             line_buf: Vec::new(),
             src_buf: Vec::new(),
+            carried_buf: Vec::new(),
         }
     }
 
@@ -342,14 +346,27 @@ impl LineParser {
     ) -> Result<()> {
         let mut line_buf = std::mem::take(&mut self.line_buf);
         let mut src_buf = std::mem::take(&mut self.src_buf);
+        let mut carried_buf = std::mem::take(&mut self.carried_buf);
         let record = if truncated { None } else { LineRecord::parse(bytes) };
         let result = match record {
             Some(rec) => {
                 // The record's src is valid JSON already: copy it as it is.
                 rec.src_fields(&mut src_buf);
+                // `offset` and ltail's added fields go on into the record;
+                // the source is still named by `src` alone.
+                let carried = rec.offset.is_some() || !rec.added.is_empty();
+                if carried {
+                    rec.carried_fields(&mut carried_buf);
+                }
                 let source = Source::Record(rec, input.label);
-                let parse =
-                    Parse { src: &src_buf, truncated: rec.truncated, source: &source, number };
+                let parse = Parse {
+                    src: if carried { &carried_buf } else { &src_buf },
+                    key: &src_buf,
+                    added: !rec.added.is_empty(),
+                    truncated: rec.truncated,
+                    source: &source,
+                    number,
+                };
                 match rec.line_bytes(&mut line_buf) {
                     Ok(bytes) => self.parse_log_line(bytes, &parse, buf),
                     Err(_) => {
@@ -368,6 +385,8 @@ impl LineParser {
                 let cut = truncated || bytes.len() > DEFAULT_MAX_LINE;
                 let parse = Parse {
                     src: &input.file_src,
+                    key: &input.file_src,
+                    added: false,
                     truncated: cut,
                     source: &Source::Input(input.label),
                     number,
@@ -385,6 +404,7 @@ impl LineParser {
         };
         self.line_buf = line_buf;
         self.src_buf = src_buf;
+        self.carried_buf = carried_buf;
         result
     }
 
@@ -394,15 +414,18 @@ impl LineParser {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let source = if input.src.is_empty() { input.source.input().as_bytes() } else { input.src };
-        match self.formats.write_record(
-            source,
-            line,
-            input.src,
-            input.truncated,
-            buf,
-            &mut self.ctx,
-        ) {
+        let source = if input.key.is_empty() { input.source.input().as_bytes() } else { input.key };
+        let start = buf.len();
+        let written =
+            self.formats.write_record(source, line, input.src, input.truncated, buf, &mut self.ctx);
+        if input.added && buf.len() > start {
+            // An added name the line also has (syslog's `host`): once, the
+            // line's own.
+            buf.pop();
+            format::unique_keys(buf, start);
+            buf.push(b'\n');
+        }
+        match written {
             Ok(None) => Ok(()),
             // The record is written; under --strict the run ends after it.
             Ok(Some(why)) => self
@@ -459,8 +482,14 @@ fn write_kept(line: &[u8], input: &Parse<'_>, reason: &str, buf: &mut Vec<u8>) {
 
 /// One line to parse and where it came from.
 struct Parse<'a> {
-    /// The `src` fields to copy into the record (empty for none).
+    /// The `src` fields to copy into the record (empty for none), with
+    /// `offset` and the fields ltail added when the record had them.
     src: &'a [u8],
+    /// The `src` fields alone: what names the source, for the choice of
+    /// its format.
+    key: &'a [u8],
+    /// Whether `src` holds fields `ltail --add-field` added.
+    added: bool,
     truncated: bool,
     source: &'a Source<'a>,
     number: u64,
