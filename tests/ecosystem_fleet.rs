@@ -24,6 +24,8 @@ const HOSTS: [&str; 3] = ["web1", "web2", "web3"];
 struct ClickHouse {
     child: Child,
     port: u16,
+    /// Its HTTP interface: `/ping` answers 200, other paths 404.
+    http: u16,
     dir: PathBuf,
 }
 
@@ -75,7 +77,7 @@ impl ClickHouse {
             .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
             .spawn()
             .unwrap();
-        let mut server = ClickHouse { child, port, dir: dir.to_owned() };
+        let mut server = ClickHouse { child, port, http, dir: dir.to_owned() };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let up = Command::new(CLIENT)
@@ -139,16 +141,21 @@ impl Drop for ClickHouse {
     }
 }
 
+/// The first block of docs/fleet.md in `lang` that holds `text`.
+fn fleet_doc_block(lang: &str, text: &str) -> String {
+    let doc = std::fs::read_to_string(repo_root().join("docs/fleet.md")).unwrap();
+    doc.split(&format!("```{lang}\n"))
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.contains(text))
+        .unwrap_or_else(|| panic!("docs/fleet.md has no {lang} block with {text}"))
+        .to_owned()
+}
+
 /// The CREATE TABLE of docs/fleet.md: its SQL block with the
 /// ReplacingMergeTree.
 fn fleet_table_sql() -> String {
-    let doc = std::fs::read_to_string(repo_root().join("docs/fleet.md")).unwrap();
-    doc.split("```sql\n")
-        .skip(1)
-        .map(|b| b.split("```").next().unwrap())
-        .find(|b| b.contains("ReplacingMergeTree"))
-        .expect("docs/fleet.md has the table")
-        .to_owned()
+    fleet_doc_block("sql", "ReplacingMergeTree")
 }
 
 /// One host's pipeline, as docs/fleet.md writes it.
@@ -365,4 +372,67 @@ fn three_hosts_into_clickhouse_18_each_line_once_after_a_sigkill() {
     assert_eq!(p99, rts[k as usize]);
     let lcount_p99 = lcount(&["--p", "99", "rt"])[0]["p99_rt"].as_f64().unwrap();
     assert!((lcount_p99 - p99).abs() <= p99 * 0.01, "lcount {lcount_p99}, ClickHouse {p99}");
+}
+
+#[test]
+fn hprobe_from_three_hosts_into_one_table_as_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ClickHouse::start(dir.path());
+    server.query("CREATE DATABASE IF NOT EXISTS logs");
+    server.query(&fleet_doc_block("sql", "logs.probes"));
+    // docs/fleet.md's pipeline, with ClickHouse's own HTTP interface as the
+    // site probed (/ping: 200, /missing: 404), 20 requests from each host.
+    let shown = fleet_doc_block("sh", "hprobe -q");
+    assert!(shown.contains("sed \"s/^{/{\\\"host\\\":\\\"$(hostname)\\\",/\""), "{shown}");
+    let urls = format!("http://127.0.0.1:{0}/ping http://127.0.0.1:{0}/missing", server.http);
+    let mut all = Vec::new();
+    for host in HOSTS {
+        let records = dir.path().join(format!("{host}.ndjson"));
+        let script = format!(
+            "set -o pipefail; {hprobe} -n 20 -c 2 -q 200 --summary none {urls} | tee {records} | \
+             sed \"s/^{{/{{\\\"host\\\":\\\"{host}\\\",/\" | {batches} logs.probes --host 127.0.0.1 --port {port}",
+            hprobe = bin("hprobe").display(),
+            records = records.display(),
+            batches = repo_root().join("scripts/clickhouse-batches.sh").display(),
+            port = server.port,
+        );
+        let out = Command::new("bash").arg("-c").arg(&script).output().unwrap();
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+        all.extend(std::fs::read(&records).unwrap());
+    }
+    let records = util::parse_ndjson(&all);
+    assert_eq!(records.len(), 60);
+    // The table holds the runs' records: by host, by status, and the p99
+    // of rt by nearest rank over all of them.
+    assert_eq!(
+        server.query("SELECT host, count() FROM logs.probes GROUP BY host ORDER BY host"),
+        "web1\t20\nweb2\t20\nweb3\t20\n"
+    );
+    let statuses =
+        server.query("SELECT status, count() FROM logs.probes GROUP BY status ORDER BY status");
+    assert_eq!(statuses, "200\t30\n404\t30\n");
+    let mut rts: Vec<f64> = records.iter().map(|r| r["rt"].as_f64().unwrap()).collect();
+    rts.sort_by(f64::total_cmp);
+    let k = (99 * rts.len()).div_ceil(100) - 1;
+    let p99: f64 = server
+        .query(&format!("SELECT rt FROM logs.probes ORDER BY rt LIMIT 1 OFFSET {k}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(p99, rts[k]);
+    // Times as instants (hprobe writes them in the local zone): the first.
+    let first: u64 =
+        server.query("SELECT toUnixTimestamp(min(ts)) FROM logs.probes").trim().parse().unwrap();
+    let want = records
+        .iter()
+        .map(|r| {
+            let out = Command::new("date")
+                .args(["-d", r["ts"].as_str().unwrap(), "+%s"])
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().parse::<u64>().unwrap()
+        })
+        .min()
+        .unwrap();
+    assert_eq!(first, want);
 }

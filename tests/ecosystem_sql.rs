@@ -30,6 +30,7 @@ const LATE_FIELDS: [&str; 8] =
 /// The Python with duckdb and chdb.
 fn python() -> PathBuf {
     let python = std::env::var_os("LOGKIT_PYTHON")
+        .filter(|p| !p.is_empty())
         .map_or_else(|| repo_root().join("target/venv/bin/python"), PathBuf::from);
     let ok = Command::new(&python)
         .args(["-c", "import duckdb, chdb"])
@@ -162,6 +163,7 @@ fn load(engine: &str) {
         .arg(&schema)
         .arg(&records)
         .arg("lparse")
+        .arg("path")
         .args(LATE_FIELDS)
         .output()
         .unwrap();
@@ -184,7 +186,7 @@ fn load(engine: &str) {
         .iter()
         .map(|r| (r["path"].as_str().unwrap().to_owned(), r["count"].as_u64().unwrap()))
         .collect();
-    let got_404: BTreeMap<String, u64> = got["404_by_path"]
+    let got_404: BTreeMap<String, u64> = got["404_by"]
         .as_array()
         .unwrap()
         .iter()
@@ -209,4 +211,93 @@ fn duckdb_loads_every_record_with_the_late_fields() {
 #[test]
 fn clickhouse_loads_every_record_with_the_late_fields() {
     load("clickhouse");
+}
+
+/// Microseconds since the epoch of an RFC 3339 time, by GNU date.
+fn epoch_us(rfc3339: &str) -> u64 {
+    let out = Command::new("date").args(["-d", rfc3339, "+%s%6N"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+}
+
+/// hprobe's records (answers from a real nginx, 200 and 404, and failed
+/// connections) loaded under `hprobe --print-schema ENGINE`.
+fn load_hprobe(engine: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let http = |[port]: [u16; 1]| {
+        format!(
+            "    server {{\n        listen 127.0.0.1:{port};\n        access_log off;\n        \
+             location / {{ return 200 \"ok\\n\"; }}\n        location /missing {{ return 404; }}\n    }}\n"
+        )
+    };
+    let (server, [port]) =
+        util::start_nginx(dir.path(), util::free_port, http, vec![dir.path().join("error.log")]);
+    let closed = util::free_port();
+    let records = dir.path().join("records.ndjson");
+    let mut all = Vec::new();
+    for (args, code) in [
+        (
+            vec![
+                "-n".to_owned(),
+                "60".into(),
+                "-c".into(),
+                "3".into(),
+                format!("http://127.0.0.1:{port}/"),
+                format!("http://127.0.0.1:{port}/missing"),
+            ],
+            0,
+        ),
+        (vec!["-n".to_owned(), "5".into(), format!("http://127.0.0.1:{closed}/")], 1),
+    ] {
+        let out =
+            Command::new(bin("hprobe")).args(&args).arg("--summary").arg("none").output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", String::from_utf8_lossy(&out.stderr));
+        all.extend(out.stdout);
+    }
+    server.stop();
+    std::fs::write(&records, &all).unwrap();
+    let schema = dir.path().join("schema.sql");
+    let out = Command::new(bin("hprobe")).args(["--print-schema", engine]).output().unwrap();
+    assert!(out.status.success());
+    std::fs::write(&schema, &out.stdout).unwrap();
+    let fields = ["status", "err", "err_msg", "connect_rt", "ttfb_rt", "seq", "url", "bytes"];
+    let out = Command::new(python())
+        .arg(repo_root().join("tests/sql/load.py"))
+        .args([engine, schema.to_str().unwrap(), records.to_str().unwrap(), "hprobe", "url"])
+        .args(fields)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "load.py {engine}: {}", String::from_utf8_lossy(&out.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["count"], 65);
+    assert_eq!(got["count"], lcount_count(&records, &[]));
+    for field in fields {
+        assert_eq!(
+            got["not_null"][field],
+            lcount_count(&records, &["--where", field]),
+            "{engine}: {field}"
+        );
+    }
+    assert_eq!(got["not_null"]["err"], 5);
+    let want: Vec<serde_json::Value> = lcount(&records, &["--status", "404", "--by", "url"])
+        .iter()
+        .map(|r| serde_json::json!([r["url"], r["count"]]))
+        .collect();
+    assert_eq!(got["404_by"], serde_json::Value::from(want), "{engine}");
+    let p99 = lcount(&records, &["--p", "99", "rt"])[0]["p99_rt"].as_f64().unwrap();
+    assert_eq!(got["p99_rt"].as_f64().unwrap(), p99, "{engine}");
+    // hprobe's times (local zone, microseconds) as instants.
+    let times: Vec<u64> =
+        util::parse_ndjson(&all).iter().map(|r| epoch_us(r["ts"].as_str().unwrap())).collect();
+    let want = [*times.iter().min().unwrap(), *times.iter().max().unwrap()];
+    assert_eq!(got["ts_us"], serde_json::json!(want), "{engine}");
+}
+
+#[test]
+fn duckdb_loads_hprobe_records() {
+    load_hprobe("duckdb");
+}
+
+#[test]
+fn clickhouse_loads_hprobe_records() {
+    load_hprobe("clickhouse");
 }

@@ -3,14 +3,15 @@ the SQL that `lparse --print-schema ENGINE` printed, the way docs/sql.md
 says, and prints what tests/ecosystem_sql.rs compares with lcount's
 answers, as one JSON object.
 
-    python load.py duckdb|clickhouse SCHEMA.sql RECORDS.ndjson TABLE FIELD...
+    python load.py duckdb|clickhouse SCHEMA.sql RECORDS.ndjson TABLE GROUP FIELD...
 
-FIELD...: the fields whose non-NULL values are counted.
+GROUP: the field the 404s are counted by (path, url); FIELD...: the fields
+whose non-NULL values are counted.
 """
 import json
 import sys
 
-engine, schema_file, records, table, *fields = sys.argv[1:]
+engine, schema_file, records, table, group, *fields = sys.argv[1:]
 schema = open(schema_file).read()
 assert "'" not in records, "a path the SQL below can quote"
 
@@ -56,9 +57,9 @@ print(
         {
             "count": int(count),
             "not_null": {f: int(query(f'SELECT count("{f}") FROM {table}')[0][0]) for f in fields},
-            "404_by_path": sorted(
+            "404_by": sorted(
                 [p, int(n)]
-                for p, n in query(f"SELECT path, count(*) FROM {table} WHERE status = 404 GROUP BY path")
+                for p, n in query(f"SELECT {group}, count(*) FROM {table} WHERE status = 404 GROUP BY {group}")
             ),
             "p99_rt": float(p99[0][0]),
             "ts_us": [int(x) for x in query(f"SELECT {epoch_us}(min(ts)), {epoch_us}(max(ts)) FROM {table}")[0]],
