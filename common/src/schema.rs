@@ -34,8 +34,8 @@ pub fn duckdb_type(ty: Type) -> &'static str {
     }
 }
 
-/// The column type of a field in ClickHouse (22.6 or later, for `Bool`
-/// and `DateTime64`): `Nullable`, so that an absent field is NULL rather
+/// The column type of a field in ClickHouse (21.12 or later, for `Bool`;
+/// 18.16 has neither `Bool` nor `DateTime64`: docs/fleet.md): `Nullable`, so that an absent field is NULL rather
 /// than 0 or the empty string (which would count in an average).
 pub fn clickhouse_type(ty: Type) -> &'static str {
     match ty {
