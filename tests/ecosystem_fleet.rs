@@ -152,6 +152,23 @@ fn fleet_doc_block(lang: &str, text: &str) -> String {
         .to_owned()
 }
 
+/// A row of docs/fleet.md's table of questions: lcount's arguments (after
+/// `lcount` in its pipeline) and the SQL.
+fn fleet_question(question: &str) -> (Vec<String>, String) {
+    let doc = std::fs::read_to_string(repo_root().join("docs/fleet.md")).unwrap();
+    let row = doc
+        .lines()
+        .find(|l| l.starts_with(&format!("| {question} |")))
+        .unwrap_or_else(|| panic!("docs/fleet.md asks no {question:?}"));
+    let cells: Vec<String> = row
+        .replace("\\|", "\u{0}")
+        .split('|')
+        .map(|c| c.trim().trim_matches('`').replace('\u{0}', "|"))
+        .collect();
+    let lcount = cells[2].rsplit("lcount ").next().unwrap();
+    (lcount.split_whitespace().map(str::to_owned).collect(), cells[3].clone())
+}
+
 /// The CREATE TABLE of docs/fleet.md: its SQL block with the
 /// ReplacingMergeTree.
 fn fleet_table_sql() -> String {
@@ -372,6 +389,31 @@ fn three_hosts_into_clickhouse_18_each_line_once_after_a_sigkill() {
     assert_eq!(p99, rts[k as usize]);
     let lcount_p99 = lcount(&["--p", "99", "rt"])[0]["p99_rt"].as_f64().unwrap();
     assert!((lcount_p99 - p99).abs() <= p99 * 0.01, "lcount {lcount_p99}, ClickHouse {p99}");
+
+    // docs/fleet.md's questions, its SQL against its lcount pipeline.
+    let (args, sql) = fleet_question("404s by path per minute");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut want: Vec<String> = lcount(&args)
+        .iter()
+        .filter(|r| r["count"] != 0)
+        .map(|r| {
+            // RFC 3339 in UTC, as the server (in UTC) writes a DateTime.
+            let ts = r["ts"].as_str().unwrap().replace('T', " ").replace("+00:00", "");
+            format!("{ts}\t{}\t{}", r["path"].as_str().unwrap(), r["count"])
+        })
+        .collect();
+    let mut got: Vec<String> = server.query(&sql).lines().map(str::to_owned).collect();
+    assert!(want.len() > 10, "{want:?}");
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    let (args, sql) = fleet_question("top clients");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // Clients with equal counts may come in another order: the counts.
+    let want: Vec<String> = lcount(&args).iter().map(|r| r["count"].to_string()).collect();
+    let got: Vec<String> =
+        server.query(&sql).lines().map(|l| l.rsplit('\t').next().unwrap().to_owned()).collect();
+    assert_eq!((got.len(), got), (10, want));
 }
 
 #[test]
