@@ -407,6 +407,21 @@ fn three_hosts_into_clickhouse_18_each_line_once_after_a_sigkill() {
     want.sort();
     got.sort();
     assert_eq!(got, want);
+    // p99 of rt, all hosts and per host: the nearest rank, exactly.
+    let (_, sql) = fleet_question("p99 of rt");
+    assert_eq!(server.query(&sql).trim().parse::<f64>().unwrap(), p99);
+    let (_, sql) = fleet_question("the same, per host");
+    for line in server.query(&sql).lines() {
+        let (host, got) = line.split_once('\t').unwrap();
+        let mut rts: Vec<f64> = util::parse_ndjson(&records.stdout)
+            .iter()
+            .filter(|r| r["src"].as_str().unwrap().contains(&format!("{host}.access")))
+            .filter_map(|r| r["rt"].as_f64())
+            .collect();
+        rts.sort_by(f64::total_cmp);
+        let k = (99 * rts.len()).div_ceil(100) - 1;
+        assert_eq!(got.parse::<f64>().unwrap(), rts[k], "{host}");
+    }
     let (args, sql) = fleet_question("top clients");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // Clients with equal counts may come in another order: the counts.

@@ -198,6 +198,7 @@ fn load(engine: &str) {
     let p99 = lcount(&records, &["--p", "99", "rt"])[0]["p99_rt"].as_f64().unwrap();
     assert_eq!(p99, nearest_rank(&mut rts, 99));
     assert_eq!(got["p99_rt"].as_f64().unwrap(), p99, "{engine}");
+    assert_eq!(got["p99_rt_doc"].as_f64().unwrap(), p99, "{engine}: docs/sql.md's p99");
     // Times as instants, to the microsecond.
     let ts = [START * 1_000_000, (START + lines - 1) * 1_000_000];
     assert_eq!(got["ts_us"], serde_json::json!(ts), "{engine}");
@@ -285,6 +286,7 @@ fn load_hprobe(engine: &str) {
     assert_eq!(got["404_by"], serde_json::Value::from(want), "{engine}");
     let p99 = lcount(&records, &["--p", "99", "rt"])[0]["p99_rt"].as_f64().unwrap();
     assert_eq!(got["p99_rt"].as_f64().unwrap(), p99, "{engine}");
+    assert_eq!(got["p99_rt_doc"].as_f64().unwrap(), p99, "{engine}: docs/sql.md's p99");
     // hprobe's times (local zone, microseconds) as instants.
     let times: Vec<u64> =
         util::parse_ndjson(&all).iter().map(|r| epoch_us(r["ts"].as_str().unwrap())).collect();
