@@ -98,19 +98,20 @@ const GENERATE: &str = "generate";
 /// completions describe it: its own arguments (`T`), the build in
 /// `--version`, and `--generate`.
 pub fn command<T: clap::CommandFactory>() -> clap::Command {
-    T::command().version(crate::build_info::VERSION).arg(
+    let cmd = T::command();
+    let name = cmd.get_name().to_owned();
+    cmd.version(crate::build_info::VERSION).arg(
         clap::Arg::new(GENERATE)
             .long(GENERATE)
             .value_name("KIND")
             .value_parser(clap::value_parser!(Generate))
             .exclusive(true)
             .help("Print the man page (man) or the completions for a shell, then exit")
-            .long_help(
+            .long_help(format!(
                 "Print the man page (man), or the completions for a shell (bash, zsh, \
                  fish, elvish, powershell), then exit. For example: \
-                 `TOOL --generate man | man -l -`, \
-                 `source <(TOOL --generate bash)`; scripts/install.sh puts them in place.",
-            ),
+                 `{name} --generate man | man -l -`, `source <({name} --generate bash)`."
+            )),
     )
 }
 
