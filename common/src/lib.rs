@@ -6,8 +6,9 @@
 //! tool does, lives here once, so that the four binaries cannot drift
 //! apart:
 //!
-//! * the record format: [`record`] (field names, the `_b64` rule for bytes
-//!   that are not UTF-8; see `docs/records.md`), [`json`] (writing flat
+//! * the record format: [`record`] (field names and their types, the `_b64`
+//!   rule for bytes that are not UTF-8; see `docs/records.md`), [`schema`]
+//!   (`--print-schema`: SQL for DuckDB and ClickHouse from those types), [`json`] (writing flat
 //!   objects), [`flat`] (scanning them), [`fields`] (borrowed access to a
 //!   few fields of a record, and comparing values);
 //! * reading: [`input`] (the one line reader: a reusable buffer, memchr
@@ -25,11 +26,13 @@
 //!   (`--status` lists and `--where` conditions), [`seen`] (warning about
 //!   a field named on the command line that appears in no record);
 //! * the process: [`cli`] (exit codes, error prefix, `-` for stdin, quiet
-//!   exit on a closed pipe, bad-input reporting), [`sys`] (poll, the
+//!   exit on a closed pipe, bad-input reporting, `--generate` for man
+//!   pages and completions), [`build_info`] (the build in `--version`), [`sys`] (poll, the
 //!   open-files limit and fstat, through rustix).
 
 #![warn(missing_docs)]
 
+pub mod build_info;
 pub mod cli;
 pub mod fields;
 pub mod filter;
@@ -40,6 +43,7 @@ pub mod live;
 pub mod output;
 pub mod parallel;
 pub mod record;
+pub mod schema;
 pub mod seen;
 pub mod sniff;
 pub mod style;

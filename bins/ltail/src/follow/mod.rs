@@ -99,8 +99,8 @@ pub fn run(
                 }
                 Event::Rescan => due.everything(),
                 Event::Stdin(lines) => {
-                    for line in lines.iter() {
-                        follower.sink.line(&stdin, line)?;
+                    for (at, line) in lines.iter() {
+                        follower.sink.line(&stdin, at, line)?;
                     }
                 }
                 Event::StdinDone => stdin_open = false,

@@ -285,26 +285,32 @@ pub struct StdinLines {
 /// reader said about it.
 struct StdinLine {
     end: usize,
+    /// Where the line starts in standard input.
+    at: u64,
     number: u64,
     truncated: bool,
     terminated: bool,
 }
 
 impl StdinLines {
-    fn push(&mut self, line: Line<'_>) {
+    fn push(&mut self, at: u64, line: Line<'_>) {
         self.bytes.extend_from_slice(line.bytes);
         let Line { number, truncated, terminated, .. } = line;
-        self.lines.push(StdinLine { end: self.bytes.len(), number, truncated, terminated });
+        self.lines.push(StdinLine { end: self.bytes.len(), at, number, truncated, terminated });
     }
 
-    /// The lines, in input order, as the reader gave them.
-    pub fn iter(&self) -> impl Iterator<Item = Line<'_>> {
+    /// The lines, in input order, as the reader gave them, each with where
+    /// it starts in standard input.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Line<'_>)> {
         let starts = std::iter::once(0).chain(self.lines.iter().map(|l| l.end));
-        self.lines.iter().zip(starts).map(|(l, start)| Line {
-            bytes: &self.bytes[start..l.end],
-            number: l.number,
-            truncated: l.truncated,
-            terminated: l.terminated,
+        self.lines.iter().zip(starts).map(|(l, start)| {
+            let line = Line {
+                bytes: &self.bytes[start..l.end],
+                number: l.number,
+                truncated: l.truncated,
+                terminated: l.terminated,
+            };
+            (l.at, line)
         })
     }
 }
@@ -331,9 +337,9 @@ pub fn read_stdin(tx: Sender<Event>, max_line: usize) {
         let mut batches = Batches { tx, batch: StdinLines::default() };
         let mut reader = LineReader::new(io::stdin().lock()).max_line(max_line).watch_idle();
         loop {
-            match reader.next_line(&mut batches) {
-                Ok(Some(line)) => {
-                    batches.batch.push(line);
+            match reader.next_line_at(&mut batches) {
+                Ok(Some((at, line))) => {
+                    batches.batch.push(at, line);
                     if batches.batch.bytes.len() >= 64 * 1024 && batches.idle().is_err() {
                         return;
                     }
