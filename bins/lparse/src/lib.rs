@@ -723,8 +723,11 @@ impl LineParser {
             Err(reason) => self.write_error(line, input, reason, buf)?,
         }
         if buf.len() > mark {
-            if kind.dedupe {
+            if kind.dedupe && buf.last() == Some(&b'\n') {
+                // The message's own fields win over the entry's.
+                buf.pop();
                 format::unique_keys(buf, mark);
+                buf.push(b'\n');
             }
             if let Some(t) = recv_ts {
                 add_ts(buf, mark, input.src.len(), t);
