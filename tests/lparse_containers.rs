@@ -92,8 +92,15 @@ fn docker_json_file_with_an_error_on_stderr_and_a_split_request() {
 
     let (recs, stderr, code) = lparse(&[], &path);
     assert_eq!(recs.len(), 6, "{recs:#?}\n{stderr}");
-    let (ok, missing, err, warn, big, entry) =
-        (&recs[0], &recs[1], &recs[2], &recs[3], &recs[4], &recs[5]);
+    // Each stream's records in their order (an entry of one stream is
+    // written when it ends, so the streams' records may interleave otherwise).
+    let of = |stream: &str| -> Vec<&serde_json::Value> {
+        recs.iter().filter(|r| r["stream"] == stream).collect()
+    };
+    let (out, err) = (of("stdout"), of("stderr"));
+    assert_eq!((out.len(), err.len()), (4, 2), "{recs:#?}");
+    let (ok, missing, big, entry) = (out[0], out[1], out[2], out[3]);
+    let (err, warn) = (err[0], err[1]);
     assert_eq!(
         (ok["fmt"].as_str(), ok["status"].as_u64(), ok["stream"].as_str()),
         (Some("combined"), Some(200), Some("stdout"))
@@ -139,7 +146,9 @@ fn cri_pieces_join_per_stream() {
     std::fs::write(&path, text).unwrap();
     let (recs, stderr, code) = lparse(&[], &path);
     assert_eq!((recs.len(), code), (3, 0), "{recs:#?}\n{stderr}");
-    // stderr's line ends first, so it comes first.
+    // Each stream's records in their order.
+    let mut recs = recs;
+    recs.sort_by_key(|r| r["stream"] != "stderr");
     assert_eq!(
         (recs[0]["fmt"].as_str(), recs[0]["stream"].as_str()),
         (Some("nginx_error"), Some("stderr"))

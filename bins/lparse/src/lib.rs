@@ -298,6 +298,8 @@ struct LineParser {
     pattern: Option<regex::bytes::Regex>,
     /// The record held for continuation lines ([`multiline`]).
     held: multiline::Held,
+    /// Held entries of other sources (or streams), out of the buffer.
+    parked: Vec<multiline::Held>,
     /// Pieces of split lines waiting for their end ([`wrap`]).
     pieces: wrap::Pieces,
     /// Whether a record was held or a piece waited: the input's records
@@ -333,6 +335,7 @@ impl LineParser {
             src_buf: Vec::new(),
             pattern: None,
             held: multiline::Held::default(),
+            parked: Vec::new(),
             pieces: wrap::Pieces::default(),
             joined: false,
             unshown: 0,
@@ -400,6 +403,17 @@ impl LineParser {
                 self.close_held(out.buf(), end)?;
             }
         }
+        let mut i = 0;
+        while i < self.parked.len() {
+            let h = &mut self.parked[i];
+            h.ticks = h.ticks.saturating_add(1);
+            if ticks == 0 || h.ticks >= ticks {
+                let h = self.parked.remove(i);
+                self.write_parked(h, out.buf())?;
+            } else {
+                i += 1;
+            }
+        }
         if !self.pieces.is_empty() {
             for p in self.pieces.expire(ticks) {
                 self.write_unfinished(p, label, out.buf())?;
@@ -407,10 +421,58 @@ impl LineParser {
         }
         self.show(out.buf());
         self.end_record(out)?;
-        if ticks != 0 && !self.held.active {
-            out.flush()?;
+        if ticks != 0 {
+            KeepHeld { out, held: &mut self.held, unshown: &mut self.unshown }
+                .write_before_held()?;
         }
         Ok(())
+    }
+
+    /// Before a line of `key`: the held entry of another source (or
+    /// stream) is parked, out of the output buffer, and a parked entry of
+    /// `key` is held again, so that each source's entries take their own
+    /// continuation lines however sources interleave.
+    fn switch_held(&mut self, key: &[u8], buf: &mut Vec<u8>) -> Result<()> {
+        if self.held.active && self.held.key != key {
+            let mut h = std::mem::take(&mut self.held);
+            h.record.clear();
+            h.record.extend_from_slice(&buf[h.start..]);
+            buf.truncate(h.start);
+            self.unshown = self.unshown.min(buf.len());
+            h.active = false;
+            self.parked.push(h);
+            if self.parked.len() > MAX_PARKED {
+                let oldest = self.parked.remove(0);
+                self.write_parked(oldest, buf)?;
+            }
+        }
+        if !self.held.active {
+            if let Some(i) = self.parked.iter().position(|h| h.key == key) {
+                let mut h = self.parked.swap_remove(i);
+                h.start = buf.len();
+                buf.extend_from_slice(&h.record);
+                h.active = true;
+                self.held = h;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a parked entry, before the held record if there is one.
+    fn write_parked(&mut self, mut h: multiline::Held, buf: &mut Vec<u8>) -> Result<()> {
+        let tail = if self.held.active { buf.split_off(self.held.start) } else { Vec::new() };
+        h.start = buf.len();
+        buf.extend_from_slice(&h.record);
+        h.active = true;
+        let current = std::mem::replace(&mut self.held, h);
+        let end = buf.len();
+        let r = self.close_held(buf, end);
+        self.held = current;
+        if self.held.active {
+            self.held.start = buf.len();
+            buf.extend_from_slice(&tail);
+        }
+        r
     }
 
     /// Turns the records written since the last call into the terminal
@@ -632,7 +694,12 @@ impl LineParser {
         kind: Entry,
         buf: &mut Vec<u8>,
     ) -> Result<()> {
-        let held_here = self.held.active && self.held.key == key;
+        if (self.held.active && self.held.key != key)
+            || (!self.held.active && !self.parked.is_empty())
+        {
+            self.switch_held(key, buf)?;
+        }
+        let held_here = self.held.active;
         if held_here {
             let continues = match &self.pattern {
                 Some(re) => !re.is_match(line),
@@ -827,6 +894,10 @@ impl LineParser {
         Ok(())
     }
 }
+
+/// The most entries parked at once (sources with an entry open beside the
+/// held one): the oldest is written beyond that.
+const MAX_PARKED: usize = 64;
 
 /// How far the output buffer fills before it is written while a record is
 /// held (it stays behind).

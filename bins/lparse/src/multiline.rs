@@ -22,8 +22,11 @@
 //!   line, so `ltail -f | lparse` shows it without waiting for the next
 //!   entry; at the end of the input it is written at once.
 //!
-//! A line of another source ends the held entry: ltail keeps each file's
-//! lines together as they were written.
+//! Entries are held per source and stream: a line of another source (or
+//! of stderr between two lines of a trace on stdout) leaves the entry open.
+//! Each source's records stay in their order; an entry is written when it
+//! ends, so records of different sources may come in another order than
+//! their first lines.
 
 use std::time::Duration;
 
@@ -93,6 +96,9 @@ pub struct Held {
     pub active: bool,
     /// Where its record starts in the output buffer (it is the last).
     pub start: usize,
+    /// Its record, while it is parked out of the buffer (another source's
+    /// lines came between).
+    pub record: Vec<u8>,
     /// The source (and stream) it came from.
     pub key: Vec<u8>,
     /// The record's leading fields (`src`, a wrapper's fields).
