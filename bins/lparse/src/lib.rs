@@ -188,6 +188,7 @@ pub fn run() -> Result<Outcome> {
         if ticking {
             input = input.tick_every(multiline::TICK);
         }
+        parser.live = ticking;
         parser.parse_input(input, &name, &label, &mut out).with_context(|| label.clone())?;
         if stop.is_set() {
             break;
@@ -302,6 +303,9 @@ struct LineParser {
     parked: Vec<multiline::Held>,
     /// Pieces of split lines waiting for their end ([`wrap`]).
     pieces: wrap::Pieces,
+    /// Whether the input is live (a pipe or terminal): held entries are
+    /// then written after a time-out.
+    live: bool,
     /// Whether a record was held or a piece waited: the input's records
     /// then depend on the lines around them (no parsing on several cores).
     joined: bool,
@@ -338,6 +342,7 @@ impl LineParser {
             parked: Vec::new(),
             pieces: wrap::Pieces::default(),
             joined: false,
+            live: false,
             unshown: 0,
             wrap_text: Vec::new(),
             wrap_prefix: Vec::new(),
@@ -374,7 +379,7 @@ impl LineParser {
                 Ok(Some(line)) => line,
                 Ok(None) => break,
                 Err(e) if live::is_tick(&e) => {
-                    self.tick(2, input.label, out)?;
+                    self.tick(false, input.label, out)?;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
@@ -389,25 +394,20 @@ impl LineParser {
             }
         }
         // The end of the input ends its entries and split lines.
-        self.tick(0, input.label, out)
+        self.tick(true, input.label, out)
     }
 
-    /// A tick of the time-out (`ticks` 2), or the end of the input (0):
-    /// writes the held entry and the pieces of split lines that waited
-    /// that many ticks.
-    fn tick(&mut self, ticks: u8, label: &str, out: &mut Output) -> Result<()> {
-        if self.held.active {
-            self.held.ticks = self.held.ticks.saturating_add(1);
-            if ticks == 0 || self.held.ticks >= ticks {
-                let end = out.buf().len();
-                self.close_held(out.buf(), end)?;
-            }
+    /// A tick of a live input, or its end (`all`): writes the held
+    /// entries and the pieces of split lines that waited
+    /// [`multiline::TIMEOUT`] (all of them at the end).
+    fn tick(&mut self, all: bool, label: &str, out: &mut Output) -> Result<()> {
+        if self.held.active && self.held.expired(all) {
+            let end = out.buf().len();
+            self.close_held(out.buf(), end)?;
         }
         let mut i = 0;
         while i < self.parked.len() {
-            let h = &mut self.parked[i];
-            h.ticks = h.ticks.saturating_add(1);
-            if ticks == 0 || h.ticks >= ticks {
+            if self.parked[i].expired(all) {
                 let h = self.parked.remove(i);
                 self.write_parked(h, out.buf())?;
             } else {
@@ -415,13 +415,13 @@ impl LineParser {
             }
         }
         if !self.pieces.is_empty() {
-            for p in self.pieces.expire(ticks) {
+            for p in self.pieces.expire((!all).then_some(multiline::TIMEOUT)) {
                 self.write_unfinished(p, label, out.buf())?;
             }
         }
         self.show(out.buf());
         self.end_record(out)?;
-        if ticks != 0 {
+        if !all {
             KeepHeld { out, held: &mut self.held, unshown: &mut self.unshown }
                 .write_before_held()?;
         }
@@ -622,7 +622,7 @@ impl LineParser {
                 src: input.src.to_vec(),
                 place: input.source.place(input.number),
                 cut: false,
-                ticks: 0,
+                since: std::time::Instant::now(),
             });
             Ok(())
         } else {
@@ -750,7 +750,7 @@ impl LineParser {
             h.dropped = 0;
             h.truncated = input.truncated;
             h.number = input.number;
-            h.ticks = 0;
+            h.since = self.live.then(std::time::Instant::now);
             h.place = input.source.place(input.number);
             self.joined = true;
         }

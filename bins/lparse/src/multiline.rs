@@ -33,12 +33,12 @@ use std::time::Duration;
 /// The largest entry, in bytes: the longest line ltail carries.
 pub const MAX_ENTRY: usize = logkit_common::input::DEFAULT_MAX_LINE;
 
-/// How long a held entry waits for its next line while the input is idle
-/// (between one and two ticks of [`TICK`]).
+/// How long a held entry (or a piece of a split line) waits for its next
+/// line on a live input: it is written at most one [`TICK`] later.
 pub const TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How often a live input is checked for held entries that timed out.
-pub const TICK: Duration = Duration::from_millis(500);
+pub const TICK: Duration = Duration::from_millis(250);
 
 /// Whether `line` has the shape of a continuation line (see the module's
 /// rule).
@@ -118,14 +118,17 @@ pub struct Held {
     pub number: u64,
     /// Where its first line was read, for messages.
     pub place: String,
-    /// Ticks of [`TICK`] seen since its last line.
-    pub ticks: u8,
+    /// When its last line came, on a live input (else `None`: it waits
+    /// for the end of the input).
+    pub since: Option<std::time::Instant>,
 }
 
 impl Held {
     /// Adds a continuation line.
     pub fn push(&mut self, line: &[u8]) {
-        self.ticks = 0;
+        if self.since.is_some() {
+            self.since = Some(std::time::Instant::now());
+        }
         if self.dropped > 0 || self.text.len() + 1 + line.len() > MAX_ENTRY {
             self.dropped += 1;
             return;
@@ -133,6 +136,11 @@ impl Held {
         self.text.push(b'\n');
         self.text.extend_from_slice(line);
         self.lines += 1;
+    }
+
+    /// Whether it waited [`TIMEOUT`] (or `all`: the input ended).
+    pub fn expired(&self, all: bool) -> bool {
+        all || self.since.is_some_and(|t| t.elapsed() >= TIMEOUT)
     }
 
     /// The entry's text, blank lines at its end dropped.

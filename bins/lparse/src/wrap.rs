@@ -82,8 +82,8 @@ pub struct Pending {
     pub place: String,
     /// The line was longer than [`MAX_JOINED`]: the rest is dropped.
     pub cut: bool,
-    /// Ticks of the time-out seen since the last piece.
-    pub ticks: u8,
+    /// When the last piece came.
+    pub since: std::time::Instant,
 }
 
 /// Pieces waiting for their end, per stream key.
@@ -102,7 +102,7 @@ impl Pieces {
     /// `make`'s details).
     pub fn add(&mut self, key: &[u8], piece: &[u8], make: impl FnOnce() -> Pending) {
         let p = self.pending.entry(key.to_vec()).or_insert_with(make);
-        p.ticks = 0;
+        p.since = std::time::Instant::now();
         append_capped(p, piece);
     }
 
@@ -117,16 +117,15 @@ impl Pieces {
         Some(p)
     }
 
-    /// Counts a tick of the time-out for every waiting line, and takes
-    /// those that have now seen `ticks` ticks with no new piece (all of
-    /// them when `ticks` is 0), in the order of the places they started.
-    pub fn expire(&mut self, ticks: u8) -> Vec<Pending> {
+    /// Takes the lines whose last piece came `timeout` ago or more (all
+    /// of them with `None`: the input ended), in the order of the places
+    /// they started.
+    pub fn expire(&mut self, timeout: Option<std::time::Duration>) -> Vec<Pending> {
         let mut out = Vec::new();
         let keys: Vec<Vec<u8>> = self.pending.keys().cloned().collect();
         for k in keys {
-            let p = self.pending.get_mut(&k).expect("listed");
-            p.ticks = p.ticks.saturating_add(1);
-            if ticks == 0 || p.ticks >= ticks {
+            let p = &self.pending[&k];
+            if timeout.is_none_or(|t| p.since.elapsed() >= t) {
                 out.push(self.pending.remove(&k).expect("listed"));
             }
         }
@@ -156,7 +155,7 @@ mod tests {
             src: Vec::new(),
             place: "x:1".into(),
             cut: false,
-            ticks: 0,
+            since: std::time::Instant::now(),
         }
     }
 
@@ -173,9 +172,9 @@ mod tests {
         p.add(b"c", &vec![b'x'; MAX_JOINED - 1], pending);
         let c = p.finish(b"c", b"yz").unwrap();
         assert_eq!((c.bytes.len(), c.cut), (MAX_JOINED, true));
-        // b waits: one tick is not enough, two are.
-        assert!(p.expire(2).is_empty());
-        assert_eq!(p.expire(2).len(), 1);
+        // b waits: not yet timed out, then at the end of the input.
+        assert!(p.expire(Some(std::time::Duration::from_secs(60))).is_empty());
+        assert_eq!(p.expire(Some(std::time::Duration::ZERO)).len(), 1);
         assert!(p.is_empty());
     }
 
