@@ -170,6 +170,13 @@ upstream=http://10.0.0.7:8080
         recs[0]["msg"],
         "config loaded:\ncache_size=512 ttl=60\nupstream=http://10.0.0.7:8080"
     );
+    // Entries whose first line no format reads are kept whole, reported once.
+    let odd = ">>> job 1 started\nstep a\nstep b\n>>> job 2 started\nstep c\n";
+    let (recs, stderr, code) = lparse(&["--multiline", "^>>> "], odd);
+    assert_eq!((recs.len(), code), (2, 1), "{recs:#?}");
+    assert_eq!(recs[0]["line"], ">>> job 1 started\nstep a\nstep b");
+    assert_eq!(recs[1]["line"], ">>> job 2 started\nstep c");
+    assert_eq!(stderr.matches("does not parse").count(), 2, "{stderr}");
     let (_, stderr, code) = lparse(&["--multiline", "("], input);
     assert_eq!(code, 2);
     assert!(stderr.contains("--multiline"), "{stderr}");

@@ -220,14 +220,24 @@ impl Source<'_> {
     }
 
     fn place(&self, number: u64) -> String {
-        match self {
+        let mut place = String::new();
+        self.write_place(number, &mut place);
+        place
+    }
+
+    /// [`Source::place`] into `out` (cleared first), which keeps its
+    /// allocation: a held entry notes its place for every line.
+    fn write_place(&self, number: u64, out: &mut String) {
+        use std::fmt::Write as _;
+        out.clear();
+        let _ = match self {
             Source::Record(rec, input) => match rec.src_text() {
-                Some(src) => format!("{src} (record at {input}:{number})"),
-                None => format!("{input}:{number}"),
+                Some(src) => write!(out, "{src} (record at {input}:{number})"),
+                None => write!(out, "{input}:{number}"),
             },
-            Source::Input(input) => format!("{input}:{number}"),
-            Source::Placed(place) => (*place).to_owned(),
-        }
+            Source::Input(input) => write!(out, "{input}:{number}"),
+            Source::Placed(place) => write!(out, "{place}"),
+        };
     }
 }
 
@@ -722,10 +732,14 @@ impl LineParser {
             self.held.push(line);
             return Ok(());
         }
-        let hold = result.is_ok()
-            && kind.may_hold
-            && (self.formats.continuable() || self.pattern.is_some())
-            && buf.len() > mark;
+        // Held for continuation lines: a record of a format whose entries
+        // span lines; with --multiline, any entry's, read or not.
+        let failed = result.as_ref().err().copied();
+        let hold = kind.may_hold
+            && match failed {
+                None => self.formats.continuable() || self.pattern.is_some(),
+                Some(_) => self.pattern.is_some(),
+            };
         // The held entry ends before this record: it is written first.
         let written = buf.len() - mark;
         if self.held.active {
@@ -733,7 +747,7 @@ impl LineParser {
         }
         let mark = buf.len() - written;
         self.finish_entry(result, line, input, recv_ts, kind, mark, buf)?;
-        if hold {
+        if hold && buf.len() > mark {
             let h = &mut self.held;
             h.active = true;
             h.start = mark;
@@ -751,7 +765,8 @@ impl LineParser {
             h.truncated = input.truncated;
             h.number = input.number;
             h.since = self.live.then(std::time::Instant::now);
-            h.place = input.source.place(input.number);
+            h.failed = failed;
+            input.source.write_place(input.number, &mut h.place);
             self.joined = true;
         }
         Ok(())
@@ -823,6 +838,18 @@ impl LineParser {
         let recv_ts = held.has_recv_ts.then_some(&held.recv_ts[..]);
         let entry = held.entry();
         let mark = buf.len();
+        if let Some(reason) = held.failed {
+            // Its first line was reported when it came: the entry is kept
+            // whole, with the same reason.
+            write_kept(entry, &parse, reason, buf);
+            if let Some(t) = recv_ts {
+                add_ts(buf, mark, parse.src.len(), t);
+            }
+            buf.extend_from_slice(&tail);
+            self.held = held;
+            self.held.active = false;
+            return Ok(());
+        }
         let result = self.formats.write_record(
             &held.key,
             entry,

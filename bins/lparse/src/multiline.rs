@@ -118,6 +118,9 @@ pub struct Held {
     pub number: u64,
     /// Where its first line was read, for messages.
     pub place: String,
+    /// Why no format read its first line (`--multiline` holds such
+    /// entries too; they are kept whole with this reason).
+    pub failed: Option<&'static str>,
     /// When its last line came, on a live input (else `None`: it waits
     /// for the end of the input).
     pub since: Option<std::time::Instant>,
