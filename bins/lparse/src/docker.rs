@@ -67,10 +67,13 @@ fn direct(line: &[u8]) -> Option<DockerLine<'_>> {
     let stream = &rest[..q];
     let rest = &rest[q + 1..];
     // The top-level time is the last key: attrs, before it, may hold one.
-    let at = memchr::memmem::rfind(rest, b",\"time\":\"")?;
-    if at != 0 && !rest.starts_with(b",\"attrs\":{") {
+    let at = if rest.starts_with(b",\"time\":\"") {
+        0
+    } else if rest.starts_with(b",\"attrs\":{") {
+        memchr::memmem::rfind(rest, b",\"time\":\"")?
+    } else {
         return None;
-    }
+    };
     let time = rest[at + 9..].strip_suffix(b"\"}")?;
     if time.contains(&b'"') || stream.contains(&b'\\') || !valid_time(time) {
         return None;
@@ -100,8 +103,48 @@ fn scanned(line: &[u8]) -> Option<DockerLine<'_>> {
 
 /// Whether `t` is a whole RFC 3339 time (so that it can be written as
 /// `recv_ts` as it stands).
+///
+/// The date and clock (`2026-10-10T13:00:20`) of consecutive lines are
+/// mostly the same: the last one found valid is remembered (per thread),
+/// and then only the fraction and the offset after it are checked.
 pub fn valid_time(t: &[u8]) -> bool {
-    logkit_common::time::layouts::rfc3339(t).is_some_and(|(_, n)| n == t.len())
+    use std::cell::Cell;
+    thread_local! {
+        static LAST: Cell<[u8; 19]> = const { Cell::new([0; 19]) };
+    }
+    if t.len() > 19 && LAST.with(Cell::get) == t[..19] {
+        return tail_ok(&t[19..]);
+    }
+    let ok = logkit_common::time::layouts::rfc3339(t).is_some_and(|(_, n)| n == t.len());
+    if ok && t.len() > 19 {
+        let mut head = [0; 19];
+        head.copy_from_slice(&t[..19]);
+        LAST.with(|l| l.set(head));
+    }
+    ok
+}
+
+/// What may follow a valid date and clock in RFC 3339: an optional
+/// fraction (after `.` or `,`), then `Z` or an offset `±hh:mm` or `±hhmm`
+/// (below 24 hours), as [`logkit_common::time::layouts::rfc3339`] reads them.
+fn tail_ok(s: &[u8]) -> bool {
+    let mut i = 0;
+    if matches!(s.first(), Some(b'.' | b',')) {
+        let digits = s[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        i = 1 + digits;
+    }
+    match &s[i..] {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] | [b'+' | b'-', h1, h2, m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
+                && (h1 - b'0') * 10 + (h2 - b'0') < 24
+                && (m1 - b'0') * 10 + (m2 - b'0') < 60
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -156,7 +199,36 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_remembered_date_still_checks_what_follows() {
+        for (t, ok) in [
+            (&b"2026-10-10T13:00:20.5Z"[..], true),
+            (b"2026-10-10T13:00:20.123456789Z", true),
+            (b"2026-10-10T13:00:20+02:00", true),
+            (b"2026-10-10T13:00:20.Z", false),
+            (b"2026-10-10T13:00:20.5", false),
+            (b"2026-10-10T13:00:20+24:00", false),
+            (b"2026-10-10T13:00:20.5Z\"", false),
+            (b"2026-10-10T13:00:20Zx", false),
+        ] {
+            // Checked once with the date new, once with it remembered.
+            let fresh = logkit_common::time::layouts::rfc3339(t).is_some_and(|(_, n)| n == t.len());
+            assert_eq!(fresh, ok, "{}", String::from_utf8_lossy(t));
+            assert!(valid_time(b"2026-10-10T13:00:20Z"));
+            assert_eq!(valid_time(t), ok, "{}", String::from_utf8_lossy(t));
+        }
+        assert!(!valid_time(b"2026-02-30T13:00:20Z"));
+    }
+
     proptest::proptest! {
+        #[test]
+        fn remembered_or_not_the_same_answer(frac in "([.,][0-9]{0,10})?", zone in "(Z|z|[+-][0-9]{2}:?[0-9]{2}|x)") {
+            let t = format!("2026-10-10T13:00:20{frac}{zone}");
+            let fresh = logkit_common::time::layouts::rfc3339(t.as_bytes()).is_some_and(|(_, n)| n == t.len());
+            assert!(valid_time(b"2026-10-10T13:00:20Z"));
+            proptest::prop_assert_eq!(valid_time(t.as_bytes()), fresh);
+        }
+
         #[test]
         fn any_bytes_never_panic(line in proptest::collection::vec(proptest::num::u8::ANY, 0..120)) {
             let mut with_start = START.to_vec();

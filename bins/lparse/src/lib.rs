@@ -82,7 +82,7 @@ Custom: --nginx-format 'log_format NAME ...;' or --apache-format 'LogFormat \"..
 pub struct Args {
     /// Parse with this format only (default: each source's format is found
     /// from its lines): combined (also common), main, vcombined, json,
-    /// apache_error, nginx_error, syslog, w3c, logfmt, or the name of a
+    /// apache_error, nginx_error, syslog, applog, w3c, logfmt, or the name of a
     /// custom format.
     #[arg(long, value_name = "NAME")]
     format: Option<String>,
@@ -529,7 +529,11 @@ impl LineParser {
     ) -> Result<()> {
         let mut line_buf = std::mem::take(&mut self.line_buf);
         let mut src_buf = std::mem::take(&mut self.src_buf);
-        let record = if truncated { None } else { LineRecord::parse(bytes) };
+        // A wrapper's line is no ltail record: not scanned as one (a Docker
+        // line's whole `log` would be).
+        let wrapped =
+            matches!(wrap::sniff(bytes), Some(wrap::Sniffed::Docker | wrap::Sniffed::Journald));
+        let record = if truncated || wrapped { None } else { LineRecord::parse(bytes) };
         let result = match record {
             Some(rec) => {
                 // The record's src is valid JSON already: copy it as it is.
@@ -950,8 +954,10 @@ impl Entry {
 /// Gives the record at `buf[mark..]` a `ts`, the wrapper's time, when it
 /// has none: inserted after its leading fields (`prefix_len` bytes).
 fn add_ts(buf: &mut Vec<u8>, mark: usize, prefix_len: usize, time: &[u8]) {
+    static TS: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
     let rec = &buf[mark..];
-    if memchr::memmem::find(rec, b",\"ts\":").is_some() || rec.starts_with(b"{\"ts\":") {
+    let finder = TS.get_or_init(|| memchr::memmem::Finder::new(b",\"ts\":"));
+    if finder.find(rec).is_some() || rec.starts_with(b"{\"ts\":") {
         return;
     }
     let at = mark + 1 + prefix_len;
