@@ -4,7 +4,8 @@
 //! Any line: whatever a reader takes out of it must be usable as it is
 //! written into a record: the wrapper's fields (`stream`, `recv_ts`, and
 //! journald's `host`, `pid`...) make a valid JSON object, and `recv_ts` is
-//! an RFC 3339 time. The inner line's bytes may be anything.
+//! an RFC 3339 time. The inner line's bytes may be anything; Docker's
+//! one-pass reader must agree with its two-step one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,9 +20,14 @@ fn check_fields(fields: &[u8], line: &[u8]) {
 
 fuzz_target!(|line: &[u8]| {
     let mut fields = Vec::new();
+    let mut one_pass = Vec::new();
+    let fast = docker::parse_into(line, &mut one_pass);
     if let Some(d) = docker::parse(line) {
+        // The one-pass reader gives the same as parse, then text.
         let mut text = Vec::new();
-        let _ = d.text(&mut text);
+        let (bytes, end) = d.text(&mut text);
+        assert_eq!(fast, Some((d.stream, d.time, end)));
+        assert_eq!(one_pass, bytes);
         wrap::prefix(logkit_fuzz::SRC_FIELDS, Some(d.stream), Some(d.time), &mut fields);
         check_fields(&fields, line);
     }

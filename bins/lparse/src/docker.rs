@@ -53,14 +53,98 @@ pub fn sniff(line: &[u8]) -> bool {
 /// line of its own). The layout the daemon writes is read directly; any
 /// other order of the same keys through the JSON scanner.
 pub fn parse(line: &[u8]) -> Option<DockerLine<'_>> {
-    direct(line).or_else(|| scanned(line))
-}
-
-/// `{"log":"…","stream":"…"[,"attrs":{…}],"time":"…"}` as moby writes it.
-fn direct(line: &[u8]) -> Option<DockerLine<'_>> {
     let line = line.trim_ascii_end();
     let body = line.strip_prefix(START)?;
     let end = closing_quote(body)?;
+    direct(line, end).or_else(|| scanned(line))
+}
+
+/// A json-file line's stream and time, its `log` decoded into `out` as by
+/// [`DockerLine::text`]: `(stream, time, whether the line ends here)`.
+/// The same as [`parse`] then [`DockerLine::text`], in one pass over `log`
+/// where the daemon's layout allows (the usual case: the string is scanned
+/// once, not once to find its end and once to decode it).
+pub fn parse_into<'a>(line: &'a [u8], out: &mut Vec<u8>) -> Option<(&'a [u8], &'a [u8], bool)> {
+    let trimmed = line.trim_ascii_end();
+    let fast = trimmed.strip_prefix(START).and_then(|body| {
+        out.clear();
+        let end = decode_until_quote(body, out)?;
+        direct(trimmed, end)
+    });
+    let d = match fast {
+        Some(d) => d,
+        None => {
+            let d = parse(line)?;
+            decode_str_into(d.log, out);
+            d
+        }
+    };
+    let end = out.last() == Some(&b'\n');
+    if end {
+        out.pop();
+        if out.last() == Some(&b'\r') {
+            out.pop();
+        }
+    }
+    Some((d.stream, d.time, end))
+}
+
+/// Decodes the JSON string whose inside starts `body` into `out`, up to
+/// its closing quote, whose index it returns; `None` when it does not end
+/// or holds an escape JSON does not have. Escapes are read as
+/// [`decode_str_into`] reads them (a lone surrogate becomes U+FFFD); other
+/// bytes are kept as they are.
+fn decode_until_quote(body: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    let hex4 = |at: usize| -> Option<u32> {
+        let h = body.get(at..at + 4)?;
+        h.iter().try_fold(0u32, |n, &c| Some(n * 16 + (c as char).to_digit(16)?))
+    };
+    let mut i = 0;
+    loop {
+        let k = memchr::memchr2(b'"', b'\\', &body[i..])?;
+        out.extend_from_slice(&body[i..i + k]);
+        i += k;
+        if body[i] == b'"' {
+            return Some(i);
+        }
+        let byte = match *body.get(i + 1)? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let hi = hex4(i + 2)?;
+                i += 6;
+                let c = if (0xd800..0xdc00).contains(&hi) && body.get(i..i + 2) == Some(b"\\u") {
+                    match hex4(i + 2) {
+                        Some(lo) if (0xdc00..0xe000).contains(&lo) => {
+                            i += 6;
+                            char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
+                        }
+                        _ => None,
+                    }
+                } else {
+                    char::from_u32(hi)
+                };
+                let mut utf8 = [0; 4];
+                out.extend_from_slice(c.unwrap_or('\u{fffd}').encode_utf8(&mut utf8).as_bytes());
+                continue;
+            }
+            _ => return None,
+        };
+        out.push(byte);
+        i += 2;
+    }
+}
+
+/// The rest of a json-file line after the `log` string, which ends at
+/// `end` in the text after [`START`]: `"stream"`, maybe `"attrs"`, `"time"`.
+fn direct(line: &[u8], end: usize) -> Option<DockerLine<'_>> {
+    let body = &line[START.len()..];
     let log = &line[START.len() - 1..START.len() + end + 1];
     let rest = body[end + 1..].strip_prefix(b",\"stream\":\"")?;
     let q = memchr::memchr(b'"', rest)?;
@@ -221,6 +305,29 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The one-pass reading gives what the scanner and its decoder give.
+        #[test]
+        fn one_pass_decodes_as_the_scanner(text in "(?s).{0,40}", raw in proptest::collection::vec(0x80u8.., 0..4), stream in "std(out|err)") {
+            let mut log = serde_json::to_vec(&text).unwrap();
+            log.pop();
+            log.extend_from_slice(&raw);
+            log.extend_from_slice(b"\\ud83d\\ude00\\ud800x\\n\"");
+            let mut line = b"{\"log\":".to_vec();
+            line.extend_from_slice(&log);
+            line.extend_from_slice(format!(",\"stream\":\"{stream}\",\"time\":\"2026-10-10T13:00:20.5Z\"}}").as_bytes());
+            let mut one = Vec::new();
+            let (s, t, end) = parse_into(&line, &mut one).expect("a docker line");
+            let d = parse(&line).expect("a docker line");
+            let mut two = Vec::new();
+            let (want, want_end) = d.text(&mut two);
+            proptest::prop_assert_eq!(&one[..], want);
+            proptest::prop_assert_eq!((s, t, end), (d.stream, d.time, want_end));
+            let mut decoded = Vec::new();
+            decode_str_into(&log, &mut decoded);
+            let tail = "😀\u{fffd}x\n".as_bytes();
+            proptest::prop_assert!(decoded.ends_with(tail));
+        }
+
         #[test]
         fn remembered_or_not_the_same_answer(frac in "([.,][0-9]{0,10})?", zone in "(Z|z|[+-][0-9]{2}:?[0-9]{2}|x)") {
             let t = format!("2026-10-10T13:00:20{frac}{zone}");

@@ -601,10 +601,8 @@ impl LineParser {
     ) -> Option<Result<()>> {
         let mut text = std::mem::take(&mut self.wrap_text);
         let done = match kind {
-            wrap::Sniffed::Docker => docker::parse(line).map(|d| {
-                let (piece, last) = d.text(&mut text);
-                self.unwrapped(piece, last, d.stream, d.time, input, buf)
-            }),
+            wrap::Sniffed::Docker => docker::parse_into(line, &mut text)
+                .map(|(stream, time, last)| self.unwrapped(&text, last, stream, time, input, buf)),
             wrap::Sniffed::Cri => cri::parse(line)
                 .map(|c| self.unwrapped(c.msg, c.last, c.stream, c.time, input, buf)),
             wrap::Sniffed::Journald => self.journal_entry(line, input, &mut text, buf),
