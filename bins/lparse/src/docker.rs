@@ -159,7 +159,9 @@ fn direct(line: &[u8], end: usize) -> Option<DockerLine<'_>> {
         return None;
     };
     let time = rest[at + 9..].strip_suffix(b"\"}")?;
-    if time.contains(&b'"') || stream.contains(&b'\\') || !valid_time(time) {
+    // Both go into records as they stand: a name of letters and digits,
+    // and a time (which holds nothing to escape).
+    if !stream_name(stream) || !valid_time(time) {
         return None;
     }
     Some(DockerLine { log, stream, time })
@@ -173,7 +175,7 @@ fn scanned(line: &[u8]) -> Option<DockerLine<'_>> {
         let string = f.value[0] == b'"';
         if f.key_is("log") && string {
             log = Some(f.value);
-        } else if f.key_is("stream") && string && !f.value.contains(&b'\\') {
+        } else if f.key_is("stream") && string && stream_name(&f.value[1..f.value.len() - 1]) {
             stream = Some(&f.value[1..f.value.len() - 1]);
         } else if f.key_is("time") && string {
             time = Some(&f.value[1..f.value.len() - 1]);
@@ -183,6 +185,12 @@ fn scanned(line: &[u8]) -> Option<DockerLine<'_>> {
     }
     let time = time.filter(|t| valid_time(t))?;
     Some(DockerLine { log: log?, stream: stream?, time })
+}
+
+/// Whether `s` can be a stream's name (`stdout`, `stderr`): 1 to 16 ASCII
+/// letters or digits, written into records as they stand.
+fn stream_name(s: &[u8]) -> bool {
+    !s.is_empty() && s.len() <= 16 && s.iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// Whether `t` is a whole RFC 3339 time (so that it can be written as
@@ -278,6 +286,8 @@ mod tests {
             br#"{"log":"x\n","stream":"stdout","time":"2021-02-01T01:40:03Z","level":"info"}"#,
             br#"{"log":"x"#,
             br#"{"log":7,"stream":"stdout","time":"2021-02-01T01:40:03Z"}"#,
+            br#"{"log":"x\n","stream":"std\u0000","time":"2021-02-01T01:40:03Z"}"#,
+            b"{\"log\":\"x\\n\",\"stream\":\"std\x01\",\"time\":\"2021-02-01T01:40:03Z\"}",
         ] {
             assert_eq!(parse(line), None, "{}", String::from_utf8_lossy(line));
         }
