@@ -141,9 +141,10 @@ fn leading_time(line: &[u8]) -> Option<(LogTime, usize, bool)> {
         }
         end += 1;
     }
-    // The time is a word of its own.
+    // The time is a word of its own (or, in Python's
+    // `%(asctime)s:%(levelname)s:%(message)s`, ends at a colon).
     match line.get(end) {
-        Some(b' ' | b'\t') => Some((time, end, go)),
+        Some(b' ' | b'\t' | b':') => Some((time, end, go)),
         _ => None,
     }
 }
@@ -233,6 +234,16 @@ fn level_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// What follows the time: level, thread, logger, pid and message.
 fn layout(rest: &[u8], go: bool) -> Option<Parts<'_>> {
     let mut p = Parts::default();
+    // `:LEVEL:msg`
+    if let Some(after) = rest.strip_prefix(b":") {
+        let colon = memchr::memchr(b':', after)?;
+        if !is_level(&after[..colon]) {
+            return None;
+        }
+        p.level = Some(&after[..colon]);
+        p.msg = &after[colon + 1..];
+        return Some(p);
+    }
     let mut s = sep(rest);
     // `[thread] LEVEL`
     if let Some((inner, after)) = bracketed(s) {
@@ -386,6 +397,10 @@ mod tests {
             json!({"ts": "2026-01-15T10:23:45+00:00", "level": "WARNING", "msg": "[pool www] child 12 exited"}),
         );
         check("[2026-01-15 10:23:45] [ERROR] x", json!({"level": "ERROR", "msg": "x"}));
+        check(
+            "2012-07-02 10:22:40,672:DEBUG:foo bar baz",
+            json!({"ts": "2012-07-02T10:22:40.672+00:00", "level": "DEBUG", "msg": "foo bar baz"}),
+        );
     }
 
     #[test]
@@ -397,6 +412,7 @@ mod tests {
             "\tat com.example.Foo.bar(Foo.java:12)",
             "Nov 27 03:22:46 host sshd[1]: ok",
             "2026-01-15 10:23:45,123ERROR x",
+            "2026-01-15 10:23:45:x:y",
         ] {
             assert!(parse(line).is_none(), "{line}");
         }
