@@ -72,7 +72,7 @@ Wrapped lines are unwrapped first, then parsed as above: Docker json-file,
 Kubernetes CRI (pieces of split lines joined), journald's JSON export
 (journalctl -o json). Lines that continue an entry (stack traces, indented
 syslog lines) are joined to it; --multiline PATTERN sets where entries start.
-  ltail /var/log/containers/*.log | lparse | lcount --by stream,status
+  ltail /var/log/containers/*.log | lparse | lcount --by stream --by status
   journalctl -f -o json | lparse
 Custom: --nginx-format 'log_format NAME ...;' or --apache-format 'LogFormat \"...\" NAME'";
 
