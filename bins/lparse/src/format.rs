@@ -168,6 +168,8 @@ pub struct Formats {
     /// Whether the last record written came from a format whose entries
     /// may span lines ([`LogFormat::takes_continuations`]).
     continuable: bool,
+    /// [`LogFormat::takes_continuations`] of each format, asked once.
+    takes_continuations: Vec<bool>,
 }
 
 impl Clone for Formats {
@@ -178,6 +180,7 @@ impl Clone for Formats {
             recent: self.recent.clone(),
             stateful_hit: self.stateful_hit,
             continuable: self.continuable,
+            takes_continuations: self.takes_continuations.clone(),
         }
     }
 }
@@ -185,12 +188,14 @@ impl Clone for Formats {
 impl Formats {
     /// Chooses among `formats`, tried in this order for a new source.
     pub fn new(formats: Vec<Box<dyn LogFormat>>) -> Self {
+        let takes_continuations = formats.iter().map(|f| f.takes_continuations()).collect();
         Formats {
             formats,
             last: HashMap::new(),
             recent: None,
             stateful_hit: false,
             continuable: false,
+            takes_continuations,
         }
     }
 
@@ -325,7 +330,7 @@ impl Formats {
         truncated: bool,
     ) -> Option<String> {
         self.stateful_hit |= self.formats[i].stateful();
-        self.continuable = self.formats[i].takes_continuations();
+        self.continuable = self.takes_continuations[i];
         if truncated {
             obj.raw(logkit_common::record::TRUNCATED, b"true");
         }

@@ -395,7 +395,9 @@ impl LineParser {
                 Err(e) => return Err(e.into()),
             };
             self.parse_line(line.bytes, line.number, line.truncated, &input, out.buf())?;
-            self.show(out.buf());
+            if !matches!(self.shown, Shown::Records) {
+                self.show(out.buf());
+            }
             self.end_record(out)?;
             read += line.bytes.len() + 1;
             if parallel && read >= parallel::CHUNK && !self.formats.stateful_hit() && !self.joined {
@@ -504,6 +506,7 @@ impl LineParser {
     }
 
     /// [`Output::end_record`], keeping a held record in the buffer.
+    #[inline]
     fn end_record(&mut self, out: &mut Output) -> std::io::Result<()> {
         if !self.held.active {
             out.end_record()?;
@@ -588,7 +591,31 @@ impl LineParser {
             }
         }
         let source = if input.src.is_empty() { input.source.input().as_bytes() } else { input.src };
-        self.parse_entry(line, source, input, None, Entry::PLAIN, buf)
+        if self.held.active || !self.parked.is_empty() || self.pattern.is_some() {
+            return self.parse_entry(line, source, input, None, Entry::PLAIN, buf);
+        }
+        // No entry open: a plain line costs what it did before entries
+        // were joined, and its record is held only when its format's
+        // entries span lines.
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let mark = buf.len();
+        let result =
+            self.formats.write_record(source, line, input.src, input.truncated, buf, &mut self.ctx);
+        let continuable = self.formats.continuable();
+        let failed = match result {
+            Ok(None) => None,
+            other => {
+                let failed = other.as_ref().err().copied();
+                self.finish_entry(other, line, input, None, Entry::PLAIN, mark, buf)?;
+                failed
+            }
+        };
+        if continuable && failed.is_none() && buf.len() > mark {
+            self.hold(line, source, input, None, None, mark);
+        }
+        Ok(())
     }
 
     /// Parses a line in a wrapper; `None` when it is not in one after all.
@@ -748,30 +775,47 @@ impl LineParser {
             self.close_held(buf, mark)?;
         }
         let mark = buf.len() - written;
-        self.finish_entry(result, line, input, recv_ts, kind, mark, buf)?;
+        // The usual case, a line read whole with nothing to add, is done.
+        if !(matches!(result, Ok(None)) && recv_ts.is_none() && !kind.dedupe) {
+            self.finish_entry(result, line, input, recv_ts, kind, mark, buf)?;
+        }
         if hold && buf.len() > mark {
-            let h = &mut self.held;
-            h.active = true;
-            h.start = mark;
-            h.key.clear();
-            h.key.extend_from_slice(key);
-            h.prefix.clear();
-            h.prefix.extend_from_slice(input.src);
-            h.has_recv_ts = recv_ts.is_some();
-            h.recv_ts.clear();
-            h.recv_ts.extend_from_slice(recv_ts.unwrap_or_default());
-            h.text.clear();
-            h.text.extend_from_slice(line);
-            h.lines = 0;
-            h.dropped = 0;
-            h.truncated = input.truncated;
-            h.number = input.number;
-            h.since = self.live.then(std::time::Instant::now);
-            h.failed = failed;
-            input.source.write_place(input.number, &mut h.place);
-            self.joined = true;
+            self.hold(line, key, input, recv_ts, failed, mark);
         }
         Ok(())
+    }
+
+    /// Holds the record just written at `mark` for continuation lines.
+    #[inline(never)]
+    fn hold(
+        &mut self,
+        line: &[u8],
+        key: &[u8],
+        input: &Parse<'_>,
+        recv_ts: Option<&[u8]>,
+        failed: Option<&'static str>,
+        mark: usize,
+    ) {
+        let h = &mut self.held;
+        h.active = true;
+        h.start = mark;
+        h.key.clear();
+        h.key.extend_from_slice(key);
+        h.prefix.clear();
+        h.prefix.extend_from_slice(input.src);
+        h.has_recv_ts = recv_ts.is_some();
+        h.recv_ts.clear();
+        h.recv_ts.extend_from_slice(recv_ts.unwrap_or_default());
+        h.text.clear();
+        h.text.extend_from_slice(line);
+        h.lines = 0;
+        h.dropped = 0;
+        h.truncated = input.truncated;
+        h.number = input.number;
+        h.since = self.live.then(std::time::Instant::now);
+        h.failed = failed;
+        input.source.write_place(input.number, &mut h.place);
+        self.joined = true;
     }
 
     /// After a format wrote a record at `mark` (or none read the line):
