@@ -338,3 +338,64 @@ fn journald_export_with_nginx_lines_byte_arrays_and_nulls() {
     assert_eq!(code, 1, "the null MESSAGE is reported: {stderr}");
     assert_eq!(stderr.matches("MESSAGE is null").count(), 1, "{stderr}");
 }
+
+/// A Docker log and a syslog with continuation lines, each over 8 MiB:
+/// parsed on several cores from the file, they give exactly the records of
+/// the same bytes read through a pipe (one thread), pieces and entries
+/// joined alike.
+#[test]
+fn large_files_join_alike_on_several_cores_and_through_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(7);
+    let (mut dock, mut syslog) = (Vec::new(), String::new());
+    let mut i = 0u32;
+    while dock.len() < 10 << 20 {
+        let line = access(
+            &format!("10.1.{}.{}", i % 9, i % 200),
+            &format!("/p/{}", i % 97),
+            200 + (i % 5) as u16,
+            i % 3600,
+        );
+        let time = format!("2026-10-10T13:00:{:02}.{:09}Z", i % 60, i);
+        // Pieces only after the first 2 MiB: lparse goes parallel on a
+        // clean start, and its workers meet the pieces.
+        if dock.len() > 2 << 20 && rng.chance(3) {
+            let cut = rng.between(1, line.len() as u64 - 1) as usize;
+            dock.extend(docker(&line.as_bytes()[..cut], "stdout", &time));
+            if rng.chance(30) {
+                dock.extend(docker(
+                    b"2026/10/10 13:00:00 [warn] 1#1: *2 a client request body is buffered\n",
+                    "stderr",
+                    &time,
+                ));
+            }
+            let mut rest = line.as_bytes()[cut..].to_vec();
+            rest.push(b'\n');
+            dock.extend(docker(&rest, "stdout", &time));
+        } else {
+            dock.extend(docker(format!("{line}\n").as_bytes(), "stdout", &time));
+        }
+        syslog += &format!(
+            "Oct 10 13:{:02}:{:02} web{} app[{}]: event {i}\n",
+            (i / 60) % 60,
+            i % 60,
+            i % 3,
+            i % 1000
+        );
+        if rng.chance(5) {
+            syslog += "\tdetail one\n\t\tdetail two\n";
+        }
+        i += 1;
+    }
+    for (name, data) in [("big-json.log", dock), ("big-syslog.log", syslog.into_bytes())] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &data).unwrap();
+        let [file, piped] = util::file_and_pipe("lparse", &["--tz", "UTC"], &path);
+        let src = format!("\"src\":{},", serde_json::to_string(path.to_str().unwrap()).unwrap());
+        let file_out = String::from_utf8(file.0).unwrap().replace(&src, "");
+        let piped_out = String::from_utf8(piped.0).unwrap();
+        assert!(file_out.lines().count() > 20_000, "{name}");
+        assert!(file_out == piped_out, "{name}: the file's records differ from the pipe's");
+        assert_eq!((file.1, file.2), (piped.1, piped.2), "{name}");
+    }
+}
