@@ -80,7 +80,7 @@ fn kubelet_rotation(mode: Mode) {
         .unwrap();
     let rx = line_receiver(child.stdout.take().unwrap());
     let mut out: Vec<String> = Vec::new();
-    let mut wait_for = |n: usize, out: &mut Vec<String>| {
+    let wait_for = |n: usize, out: &mut Vec<String>| {
         let deadline = Instant::now() + WAIT;
         while out.len() < n {
             let left = deadline.saturating_duration_since(Instant::now());
