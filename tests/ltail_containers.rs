@@ -32,7 +32,7 @@ fn cri(n: u32, tag: &str, msg: &str) -> String {
 }
 
 fn access(n: u32) -> String {
-    format!("10.0.0.{} - - [10/Oct/2026:13:00:{:02} +0000] \"GET /item/{n} HTTP/1.1\" {} 99 \"-\" \"kube-probe/1.30\"", n % 200, n % 60, if n % 3 == 0 { 404 } else { 200 })
+    format!("10.0.0.{} - - [10/Oct/2026:13:00:{:02} +0000] \"GET /item/{n} HTTP/1.1\" {} 99 \"-\" \"kube-probe/1.30\"", n % 200, n % 60, if n.is_multiple_of(3) { 404 } else { 200 })
 }
 
 /// gzip-compresses `from` into `to` as kubelet does: through `to.tmp`,
