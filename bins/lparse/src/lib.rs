@@ -997,12 +997,18 @@ impl Entry {
 /// has none: inserted after its leading fields (`prefix_len` bytes).
 fn add_ts(buf: &mut Vec<u8>, mark: usize, prefix_len: usize, time: &[u8]) {
     static TS: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    let at = mark + 1 + prefix_len;
+    // Formats write `ts` first, right after the leading fields: looked for
+    // there before anywhere else.
     let rec = &buf[mark..];
+    if buf[at..].starts_with(b",\"ts\":") || (prefix_len == 0 && buf[at..].starts_with(b"\"ts\":"))
+    {
+        return;
+    }
     let finder = TS.get_or_init(|| memchr::memmem::Finder::new(b",\"ts\":"));
     if finder.find(rec).is_some() || rec.starts_with(b"{\"ts\":") {
         return;
     }
-    let at = mark + 1 + prefix_len;
     let mut field = Vec::with_capacity(time.len() + 8);
     field.extend_from_slice(b",\"ts\":\"");
     field.extend_from_slice(time);
