@@ -18,7 +18,7 @@
 //! * writing: [`output`] (a buffered stdout flushed when input goes idle),
 //!   [`term`] (escaping log data for a terminal, aligned tables),
 //!   [`style`] (`--color`, `NO_COLOR`, the window's width, styled lines
-//!   cut to it);
+//!   cut to it), [`view`] (records as readable lines on a terminal);
 //! * meaning: [`time`] (every timestamp layout the tools read, one parser
 //!   each, one RFC 3339 writer, durations), [`sniff`] (finding the time of
 //!   a raw line of unknown format, for `ltail --merge`), [`filter`]
@@ -46,3 +46,4 @@ pub mod style;
 pub mod sys;
 pub mod term;
 pub mod time;
+pub mod view;

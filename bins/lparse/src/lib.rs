@@ -30,7 +30,6 @@ pub mod syslog;
 #[cfg(test)]
 mod testing;
 pub mod vars;
-mod view;
 pub mod w3c;
 pub mod wrap;
 
@@ -136,7 +135,7 @@ pub fn run() -> Result<Outcome> {
     let shown = match (cli::stdout_is_terminal(), args.json) {
         (false, _) => Shown::Records,
         (true, true) => Shown::TerminalRecords,
-        (true, false) => Shown::View(view::View::new(args.color.enabled(true))),
+        (true, false) => Shown::View(logkit_common::view::View::new(args.color.enabled(true))),
     };
     // Ctrl-C ends the input, not the process: what was read is parsed and
     // written (a last line without its newline too), and lparse exits 0.
@@ -275,7 +274,7 @@ enum Shown {
     /// that could drive the terminal escaped.
     TerminalRecords,
     /// One readable line per record.
-    View(view::View),
+    View(logkit_common::view::View),
 }
 
 impl Shown {

@@ -95,8 +95,8 @@ pub fn run(
         let mut stop = false;
         for event in events {
             match event {
-                Event::Changed(paths) => {
-                    watch.notice_removed_dirs(&paths);
+                Event::Changed(paths, removed) => {
+                    watch.notice_removed_dirs(&paths, removed);
                     follower.changed(paths, &mut due);
                 }
                 Event::Rescan => due.everything(),
@@ -113,6 +113,7 @@ pub fn run(
                 }
             }
         }
+        watch.waiting(follower.waiting_dirs());
         if watch.poll_due() || watch.check_pending()? {
             due.everything();
         }
@@ -120,6 +121,9 @@ pub fn run(
         if follower.paths.len() > linked {
             watch.add_dirs(follower.link_dirs(linked));
             linked = follower.paths.len();
+        }
+        for dir in follower.moved_dirs.drain(..) {
+            watch.rewatch(dir);
         }
         if stop {
             break;
@@ -184,6 +188,10 @@ struct Follower {
     /// state is written before any more lines.
     files_changed: bool,
     last_save: Instant,
+    /// Directories in which a followed file was replaced, went missing or
+    /// appeared since the loop last asked: their watch is set up again
+    /// (see [`Watch::rewatch`]).
+    moved_dirs: Vec<PathBuf>,
 }
 
 impl Follower {
@@ -216,6 +224,7 @@ impl Follower {
             unsaved: false,
             files_changed: false,
             last_save: Instant::now(),
+            moved_dirs: Vec::new(),
         };
         for t in &targets {
             if let Target::Path(p) = t {
@@ -289,6 +298,16 @@ impl Follower {
     }
 
     /// When the loop must wake up without an event.
+    /// The directories of followed paths that have no file now (gone, or
+    /// not there yet): looked at every second until it comes.
+    fn waiting_dirs(&self) -> Vec<PathBuf> {
+        let waiting = self.paths.iter().filter(|t| t.current.is_none());
+        let mut dirs: Vec<PathBuf> = waiting.map(|t| discover::parent(&t.path)).collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
     fn next_deadline(&self, watch: &Watch) -> Option<Instant> {
         let drain =
             self.paths.iter().flat_map(|t| &t.draining).map(|o| o.last_data + DRAIN_GRACE).min();
@@ -354,6 +373,7 @@ impl Follower {
             AtPath::Other if t.current.is_some() => {
                 t.retire_current(now, &mut self.sink)?;
                 self.files_changed = true;
+                self.moved_dirs.push(discover::parent(&t.path));
                 crate::view::notice(
                     &t.name.label,
                     "replaced by a new file (rotated); following it",
@@ -375,6 +395,7 @@ impl Follower {
         if t.current.is_some() {
             t.retire_current(now, &mut self.sink)?;
             self.files_changed = true;
+            self.moved_dirs.push(discover::parent(&t.path));
             crate::view::notice(
                 &t.name.label,
                 "has gone (renamed or deleted); waiting for a new file",
@@ -451,6 +472,7 @@ impl Follower {
         };
         if !t.initial {
             crate::view::notice(&t.name.label, "appeared; following it");
+            self.moved_dirs.push(discover::parent(&t.path));
         } else if !self.saved.is_empty() {
             self.resume_rotated(i, Some(id), now)?;
             let path = &self.paths[i].path;
