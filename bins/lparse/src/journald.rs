@@ -97,8 +97,9 @@ pub fn parse(
     if let Some(a) = app.or(comm) {
         raw(f::APP, a);
     }
-    if let Some(p) = pid.or(syslog_pid).filter(|p| number(p).is_some()) {
-        raw(f::PID, p);
+    // As a JSON number: `05025` is none; its value is.
+    if let Some(p) = pid.or(syslog_pid).and_then(number) {
+        raw(f::PID, p.to_string().as_bytes());
     }
     if let Some(u) = unit {
         raw(f::UNIT, u);
@@ -209,6 +210,11 @@ mod tests {
             read(r#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1"}"#).unwrap().1,
             Message::Missing
         );
+        // A pid with a leading zero (found by the fuzzer) is written as a number.
+        let (fields, _, _) =
+            read(r#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1","_PID":"05025"}"#).unwrap();
+        assert!(fields.contains(r#""pid":5025"#), "{fields}");
+        serde_json::from_str::<serde_json::Value>(&format!("{{{fields}}}")).unwrap();
         // No time: not journald's.
         assert!(read(r#"{"__CURSOR":"c","MESSAGE":"x"}"#).is_none());
     }
