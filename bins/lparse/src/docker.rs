@@ -10,7 +10,6 @@
 //! not UTF-8, so also each byte of a character cut by the split, as
 //! `\ufffd`: what is on disk is joined as it is.
 
-use crate::fields::closing_quote;
 use logkit_common::flat::{decode_str_into, Fields};
 
 /// One json-file line, its values as raw JSON text (quotes included).
@@ -55,8 +54,10 @@ pub fn sniff(line: &[u8]) -> bool {
 pub fn parse(line: &[u8]) -> Option<DockerLine<'_>> {
     let line = line.trim_ascii_end();
     let body = line.strip_prefix(START)?;
-    let end = closing_quote(body)?;
-    direct(line, end).or_else(|| scanned(line))
+    // The string is checked as it is read (its escapes are JSON's), so that
+    // `text` may decode it.
+    let end = decode_until_quote(body, &mut Vec::new());
+    end.and_then(|end| direct(line, end)).or_else(|| scanned(line))
 }
 
 /// A json-file line's stream and time, its `log` decoded into `out` as by
@@ -281,6 +282,10 @@ mod tests {
     #[test]
     fn other_json_is_not_docker() {
         for line in [
+            // A `\u` escape cut short (found by the fuzzer: it made the
+            // string decoder read past its end).
+            &br#"{"log":"13.5\u","stream":"stdout","time":"2026-10-10T13:55:36.123456789Z"}"#[..],
+            br#"{"log":"x\q","stream":"stdout","time":"2026-10-10T13:55:36Z"}"#,
             &br#"{"log":"x\n","stream":"stdout"}"#[..],
             br#"{"log":"x\n","stream":"stdout","time":"yesterday"}"#,
             br#"{"log":"x\n","stream":"stdout","time":"2021-02-01T01:40:03Z","level":"info"}"#,
