@@ -399,3 +399,47 @@ fn large_files_join_alike_on_several_cores_and_through_a_pipe() {
         assert_eq!((file.1, file.2), (piped.1, piped.2), "{name}");
     }
 }
+
+/// Followed through a pipe: a CRI piece whose end does not come is written
+/// as it is (truncated, reported) after the time-out, not held forever; a
+/// whole line after it is parsed as usual.
+#[test]
+fn a_followed_piece_is_written_after_the_time_out() {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(bin("lparse"))
+        .args(["--tz", "UTC"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let lines = util::line_receiver(child.stdout.take().unwrap());
+    let piece = &access("10.0.0.8", "/slow", 200, 8)[..40];
+    stdin.write_all(format!("2026-10-10T13:00:08Z stdout P {piece}\n").as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let sent = std::time::Instant::now();
+    let first =
+        lines.recv_timeout(std::time::Duration::from_secs(10)).expect("the piece comes out");
+    let waited = sent.elapsed();
+    let rec: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(
+        (rec["line"].as_str(), rec["truncated"].as_bool()),
+        (Some(piece), Some(true)),
+        "{rec}"
+    );
+    assert!(waited >= std::time::Duration::from_millis(900), "{waited:?}");
+    assert!(waited < std::time::Duration::from_secs(4), "{waited:?}");
+    let whole = access("10.0.0.9", "/fast", 404, 9);
+    stdin.write_all(format!("2026-10-10T13:00:09Z stdout F {whole}\n").as_bytes()).unwrap();
+    drop(stdin);
+    let rest: Vec<serde_json::Value> =
+        lines.iter().map(|l| serde_json::from_str(&l).unwrap()).collect();
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!((rest[0]["path"].as_str(), rest[0]["status"].as_u64()), (Some("/fast"), Some(404)));
+    let status = util::wait_with_timeout(&mut child, "lparse", std::time::Duration::from_secs(10));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("last piece never came"), "{stderr}");
+    assert_eq!(status.code(), Some(1));
+}
