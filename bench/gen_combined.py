@@ -456,6 +456,25 @@ def second_schedule(n):
             yield base + int(k * step)
 
 
+# What moby's json-file encoder escapes (ffjsonWriteJSONBytesAsString): the
+# JSON specials, control bytes, and <, >, & as \u003c... (our lines are
+# printable ASCII, so only these occur).
+DOCKER_ESCAPES = str.maketrans({'"': '\\"', "\\": "\\\\", "<": "\\u003c",
+                                ">": "\\u003e", "&": "\\u0026"})
+
+
+def docker_json(line, y, mo, d, utc_sec, n):
+    """`line` as a json-file record, at second `utc_sec` of the day (UTC; may
+    fall on the day before), with nanoseconds from the line's number."""
+    day = d
+    if utc_sec < 0:  # good enough for a benchmark: the day before, same month
+        utc_sec += 86400
+        day -= 1
+    return '{"log":"%s\\n","stream":"stdout","time":"%04d-%02d-%02dT%02d:%02d:%02d.%09dZ"}' % (
+        line.translate(DOCKER_ESCAPES), y, mo, day, utc_sec // 3600, (utc_sec // 60) % 60,
+        utc_sec % 60, n % 1000000000)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -466,6 +485,10 @@ def main(argv=None):
     ap.add_argument("--tz", default="+0200", help="UTC offset printed in $time_local (default +0200)")
     ap.add_argument("--host", default="https://www.example.com",
                     help="scheme://host used for same-site referers")
+    ap.add_argument("--docker", action="store_true",
+                    help="wrap each line as Docker's json-file driver writes it "
+                         "({\"log\":\"...\\n\",\"stream\":\"stdout\",\"time\":\"...\"}); "
+                         "the same lines, the same PRNG sequence")
     ap.add_argument("-o", "--output", help="write to FILE instead of stdout")
     ap.add_argument("--stats", action="store_true", help="print status counts to stderr at the end")
     a = ap.parse_args(argv)
@@ -485,7 +508,10 @@ def main(argv=None):
     g = Gen(a.seed)
     pick, clients, users, agents = g.pick, g.clients, g.users, g.agents
     request, referer, request_time = g.request, g.referer, g.request_time
-    host, rt = a.host, a.rt
+    host, rt, docker = a.host, a.rt, a.docker
+    # Docker's time is UTC: the local clock minus the offset.
+    tz_secs = (1 if tz[0] == "+" else -1) * (int(tz[1:3]) * 3600 + int(tz[3:5]) * 60)
+    n_line = 0
 
     out = open(a.output, "wb") if a.output else sys.stdout.buffer
     stats = {}
@@ -515,6 +541,9 @@ def main(argv=None):
                     client, user, stamp, req, status, nbytes, referer(host), agent)
             if rt:
                 line += " " + request_time(status, is_static)
+            if docker:
+                line = docker_json(line, y, mo, d, sec - tz_secs, n_line)
+            n_line += 1
             append(line)
             if a.stats:
                 stats[status] = stats.get(status, 0) + 1

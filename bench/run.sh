@@ -106,6 +106,9 @@ gen_data() {
 
 F=$DATA/combined-$size.log
 gen_data "$F"
+# The same lines as Docker's json-file driver stores them.
+FD=$DATA/combined-docker-$size.log
+gen_data "$FD" --docker
 FRT=""
 if (( RT )); then
     FRT=$DATA/combined-rt-$size.log
@@ -189,7 +192,7 @@ for b in ltail lparse lcount; do
 done
 
 LT=$BIN/ltail LP=$BIN/lparse LC=$BIN/lcount LG=$BIN/lgrep
-OURS="headline headline_rt ltail lparse lparse_raw lparse_custom lcount lgrep"   # rows that run only our tools
+OURS="headline headline_rt headline_docker ltail lparse lparse_raw lparse_custom lparse_docker lcount lgrep"   # rows that run only our tools
 HEADLINE="$LT $F | $LP | $LC --status 404"
 
 # a. headline
@@ -244,6 +247,10 @@ if [[ -x $LP ]]; then
     row lparse_raw "lparse on the raw log" lines "$F" none 0 "$LP $F > /dev/null"
     CUSTOM='LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"" cc'
     row lparse_custom "lparse, combined as a custom format" lines "$F" none 0 "$LP --format cc --apache-format '$CUSTOM' $F > /dev/null"
+    # The same lines in Docker json-file records (target: within 1.5x of
+    # the raw log), and the 404 count through it.
+    row lparse_docker "lparse on Docker json-file" lines "$FD" none 0 "$LP $FD > /dev/null"
+    row headline_docker "lparse \| lcount on Docker json-file" lines "$FD" int 0 "$LP $FD | $LC --status 404"
 fi
 if [[ -x $LC && -f $PARSED_OUT ]]; then
     row lcount "lcount alone" records "$PARSED_OUT" int 0 "$LC --status 404 < $PARSED_OUT"
@@ -386,6 +393,11 @@ def target(r):
         if m and raw:
             return "<= 1.5x lparse on the raw log: " + ok(m / raw <= 1.5) + " (%.2fx)" % (m / raw)
         return "<= 1.5x lparse on the raw log"
+    if r["id"] == "lparse_docker":
+        raw = next((x["mean"] for x in rows if x["id"] == "lparse_raw" and x["state"] == "ok"), None)
+        if m and raw:
+            return "<= 1.5x lparse on the raw log: " + ok(m / raw <= 1.5) + " (%.2fx)" % (m / raw)
+        return "<= 1.5x lparse on the raw log"
     if r["id"] == "lcount":
         return ">= 5 M records/s" + (": " + ok(r["lines"] / m >= 5e6) if m else "")
     if r["id"] == "lgrep":
@@ -437,7 +449,7 @@ elif h["count"] != mk["count"]:
     status = 1
 else:
     print("headline agrees with mawk: %s" % h["count"])
-for rid in ("gawk", "grep", "lcount", "lgrep", "grep_records", "jq", "goaccess", "lnav", "agrind", "headline_rt", "mawk_rt"):
+for rid in ("gawk", "grep", "headline_docker", "lcount", "lgrep", "grep_records", "jq", "goaccess", "lnav", "agrind", "headline_rt", "mawk_rt"):
     r = by.get(rid)
     if r and r["state"] == "ok" and r["count"] and mk.get("count") and r["count"] != mk["count"]:
         print("warning: %s counted %s, mawk %s" % (rid, r["count"], mk["count"]))

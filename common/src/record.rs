@@ -144,6 +144,28 @@ pub const MSGID: &str = "msgid";
 /// `sd`: string, RFC 5424's structured data as written.
 pub const SD: &str = "sd";
 
+// Wrapped lines (lparse's Docker json-file, CRI and journald readers),
+// beside `host`, `pid`, `app` and `severity`.
+
+/// `stream`: string, the container stream a line was written to (`stdout`,
+/// `stderr`), from a Docker json-file or CRI wrapper.
+pub const STREAM: &str = "stream";
+/// `recv_ts`: string, RFC 3339, when the wrapper received the line (Docker's
+/// `time`, CRI's timestamp, journald's `__REALTIME_TIMESTAMP`); it is also
+/// `ts` when the line inside has no time of its own.
+pub const RECV_TS: &str = "recv_ts";
+/// `unit`: string, the systemd unit that wrote a journald entry
+/// (`_SYSTEMD_UNIT`).
+pub const UNIT: &str = "unit";
+
+// Application logs (lparse's `applog`), beside `ts`, `level`, `pid` and `msg`.
+
+/// `logger`: string, the logger's name (log4j's `%logger`, Python's
+/// `%(name)s`).
+pub const LOGGER: &str = "logger";
+/// `thread`: string, the thread's name (`[main]`).
+pub const THREAD: &str = "thread";
+
 // hprobe's records, beside the request fields and `err`.
 
 /// `seq`: integer, the request's number, from 1.

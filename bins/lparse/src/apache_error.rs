@@ -205,6 +205,10 @@ fn apache_message(
 }
 
 impl LogFormat for ApacheError {
+    fn takes_continuations(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &str {
         "apache_error"
     }

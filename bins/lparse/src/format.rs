@@ -132,6 +132,13 @@ pub trait LogFormat: Send + CloneFormat {
     fn free_names(&self) -> bool {
         false
     }
+
+    /// Whether an entry may span lines (a stack trace after an application
+    /// log's line, an indented syslog continuation): its records are held
+    /// for continuation lines ([`crate::multiline`]).
+    fn takes_continuations(&self) -> bool {
+        false
+    }
 }
 
 /// A copy of a format behind a `Box`, for another thread (see
@@ -158,6 +165,11 @@ pub struct Formats {
     /// Whether a stateful format has taken a line since [`Formats::new`]
     /// or [`Formats::reset_from`].
     stateful_hit: bool,
+    /// Whether the last record written came from a format whose entries
+    /// may span lines ([`LogFormat::takes_continuations`]).
+    continuable: bool,
+    /// [`LogFormat::takes_continuations`] of each format, asked once.
+    takes_continuations: Vec<bool>,
 }
 
 impl Clone for Formats {
@@ -167,6 +179,8 @@ impl Clone for Formats {
             last: self.last.clone(),
             recent: self.recent.clone(),
             stateful_hit: self.stateful_hit,
+            continuable: self.continuable,
+            takes_continuations: self.takes_continuations.clone(),
         }
     }
 }
@@ -174,12 +188,27 @@ impl Clone for Formats {
 impl Formats {
     /// Chooses among `formats`, tried in this order for a new source.
     pub fn new(formats: Vec<Box<dyn LogFormat>>) -> Self {
-        Formats { formats, last: HashMap::new(), recent: None, stateful_hit: false }
+        let takes_continuations = formats.iter().map(|f| f.takes_continuations()).collect();
+        Formats {
+            formats,
+            last: HashMap::new(),
+            recent: None,
+            stateful_hit: false,
+            continuable: false,
+            takes_continuations,
+        }
     }
 
     /// Whether a stateful format has taken a line (see [`LogFormat::stateful`]).
     pub fn stateful_hit(&self) -> bool {
         self.stateful_hit
+    }
+
+    /// Whether the last record written came from a format whose entries
+    /// may span lines.
+    #[inline]
+    pub fn continuable(&self) -> bool {
+        self.continuable
     }
 
     /// Whether both would try the same format first for every source: then
@@ -218,6 +247,7 @@ impl Formats {
         ctx: &mut Ctx,
     ) -> Result<Option<String>, &'static str> {
         let mark = buf.len();
+        self.continuable = false;
         if ctx.source != source {
             ctx.source.clear();
             ctx.source.extend_from_slice(source);
@@ -300,6 +330,7 @@ impl Formats {
         truncated: bool,
     ) -> Option<String> {
         self.stateful_hit |= self.formats[i].stateful();
+        self.continuable = self.takes_continuations[i];
         if truncated {
             obj.raw(logkit_common::record::TRUNCATED, b"true");
         }

@@ -117,6 +117,22 @@ a day ahead), the local zone or --tz.",
         ],
     },
     FormatHelp {
+        name: "applog",
+        summary: "timestamped application logs: log4j/logback, Python, Go, Rails, PHP-FPM",
+        text: "\
+<timestamp> <LEVEL> <rest>, the shape most application loggers write,
+read without a format string: log4j and logback (%d [%t] %-5p %c - %m),
+Spring Boot, Python's logging (three common layouts), Go's log and slog
+text, Ruby/Rails and PHP-FPM. Fields: ts, level (as written), msg, and
+pid, thread and logger where the layout makes them unambiguous. Lines
+that continue an entry (a stack trace's frames, Caused by:, a Python
+traceback) are joined to it, into msg with their line breaks.",
+        samples: &[
+            "2026-01-15 10:23:45,123 [main] ERROR com.example.Foo - failed",
+            "2026-01-15 10:23:45,123 - app.db - WARNING - slow query",
+        ],
+    },
+    FormatHelp {
         name: "w3c",
         summary: "W3C extended log files (IIS), columns named by #Fields:",
         text: "\

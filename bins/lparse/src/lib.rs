@@ -14,12 +14,17 @@
 
 pub mod access;
 pub mod apache_error;
+pub mod applog;
+pub mod cri;
 pub mod custom;
+pub mod docker;
 pub mod fields;
 pub mod format;
 pub mod format_help;
+pub mod journald;
 pub mod jsonlog;
 pub mod logfmt;
+pub mod multiline;
 pub mod nginx_error;
 mod parallel;
 pub mod syslog;
@@ -27,13 +32,14 @@ pub mod syslog;
 mod testing;
 pub mod vars;
 pub mod w3c;
+pub mod wrap;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use logkit_common::cli::{self, BadInput, InputName, Outcome};
 use logkit_common::input::{too_long, LineReader, DEFAULT_MAX_LINE, MAX_RECORD};
 use logkit_common::json::Object;
-use logkit_common::live::{LiveInput, StopFlag};
+use logkit_common::live::{self, LiveInput, StopFlag};
 use logkit_common::output::Output;
 use logkit_common::record::{self, LineRecord};
 use logkit_common::style::ColorChoice;
@@ -45,7 +51,14 @@ Examples:
   lparse access.log                       # raw lines work too
   ltail examples/*/access* | lparse | lcount --status 404 --by path
   lparse access.log | jq -c 'select(.status >= 500)'
-  lparse --apache-format 'LogFormat \"%h %t \\\"%r\\\" %>s %D %v\" timed' access_log";
+  lparse --apache-format 'LogFormat \"%h %t \\\"%r\\\" %>s %D %v\" timed' access_log
+
+Wrapped lines are unwrapped first, then parsed as above: Docker json-file,
+Kubernetes CRI (pieces of split lines joined), journald's JSON export
+(journalctl -o json). Lines that continue an entry (stack traces, indented
+syslog lines) are joined to it; --multiline PATTERN sets where entries start.
+  ltail /var/log/containers/*.log | lparse | lcount --by stream --by status
+  journalctl -f -o json | lparse";
 
 /// Parse log lines (ltail records or raw lines) into NDJSON records.
 #[derive(Debug, Parser)]
@@ -53,7 +66,7 @@ Examples:
 pub struct Args {
     /// Parse with this format only (default: each source's format is found
     /// from its lines): combined (also common), main, vcombined, json,
-    /// apache_error, nginx_error, syslog, w3c, logfmt, or the name of a
+    /// apache_error, nginx_error, syslog, applog, w3c, logfmt, or the name of a
     /// custom format.
     #[arg(long, value_name = "NAME")]
     format: Option<String>,
@@ -77,6 +90,12 @@ pub struct Args {
     /// with exit status 2.
     #[arg(long)]
     strict: bool,
+
+    /// A line matching this regular expression starts an entry; any other
+    /// line belongs to the entry before it (a stack trace), in any format.
+    /// Default: the built-in rule (docs/formats.md, "Multi-line entries").
+    #[arg(long, value_name = "PATTERN")]
+    multiline: Option<String>,
 
     /// Write NDJSON records on a terminal too (a pipe always gets them).
     #[arg(long)]
@@ -165,10 +184,21 @@ pub fn run() -> Result<Outcome> {
         format::Ctx::new(zone),
     );
     parser.shown = shown;
+    if let Some(p) = &args.multiline {
+        parser.pattern =
+            Some(regex::bytes::Regex::new(p).map_err(|e| anyhow::anyhow!("--multiline: {e}"))?);
+    }
     for name in InputName::from_args(&args.files) {
         let label = name.label().into_owned();
         let Some(input) = name.open_or_report(&mut parser.bad)? else { continue };
-        let input = LiveInput::new(input, stop.clone());
+        // A live input (not a regular file) wakes up now and then, so that
+        // a held entry or piece is written after its time-out.
+        let ticking = !logkit_common::sys::FdInfo::of(&input).is_some_and(|i| i.is_regular());
+        let mut input = LiveInput::new(input, stop.clone());
+        if ticking {
+            input = input.tick_every(multiline::TICK);
+        }
+        parser.live = ticking;
         parser.parse_input(input, &name, &label, &mut out).with_context(|| label.clone())?;
         if stop.is_set() {
             break;
@@ -187,24 +217,37 @@ pub fn run() -> Result<Outcome> {
 enum Source<'a> {
     Record(LineRecord<'a>, &'a str),
     Input(&'a str),
+    /// A place written out already (an entry's first line).
+    Placed(&'a str),
 }
 
 impl Source<'_> {
     /// The input the line was read from.
     fn input(&self) -> &str {
         match self {
-            Source::Record(_, input) | Source::Input(input) => input,
+            Source::Record(_, input) | Source::Input(input) | Source::Placed(input) => input,
         }
     }
 
     fn place(&self, number: u64) -> String {
-        match self {
+        let mut place = String::new();
+        self.write_place(number, &mut place);
+        place
+    }
+
+    /// [`Source::place`] into `out` (cleared first), which keeps its
+    /// allocation: a held entry notes its place for every line.
+    fn write_place(&self, number: u64, out: &mut String) {
+        use std::fmt::Write as _;
+        out.clear();
+        let _ = match self {
             Source::Record(rec, input) => match rec.src_text() {
-                Some(src) => format!("{src} (record at {input}:{number})"),
-                None => format!("{input}:{number}"),
+                Some(src) => write!(out, "{src} (record at {input}:{number})"),
+                None => write!(out, "{input}:{number}"),
             },
-            Source::Input(input) => format!("{input}:{number}"),
-        }
+            Source::Input(input) => write!(out, "{input}:{number}"),
+            Source::Placed(place) => write!(out, "{place}"),
+        };
     }
 }
 
@@ -227,6 +270,7 @@ fn builtin_formats() -> Vec<Box<dyn format::LogFormat>> {
         Box::new(apache_error::ApacheError),
         Box::new(nginx_error::NginxError),
         Box::new(syslog::Syslog),
+        Box::new(applog::AppLog),
         Box::new(w3c::W3c::new()),
         // Last: logfmt takes any line of key=value pairs.
         Box::new(logfmt::Logfmt::new()),
@@ -274,6 +318,28 @@ struct LineParser {
     /// The same with the fields that go on with the line (`offset`, the
     /// added fields), when the record has them.
     carried_buf: Vec<u8>,
+    /// `--multiline`: where entries start.
+    pattern: Option<regex::bytes::Regex>,
+    /// The record held for continuation lines ([`multiline`]).
+    held: multiline::Held,
+    /// Held entries of other sources (or streams), out of the buffer.
+    parked: Vec<multiline::Held>,
+    /// Pieces of split lines waiting for their end ([`wrap`]).
+    pieces: wrap::Pieces,
+    /// Whether the input is live (a pipe or terminal): held entries are
+    /// then written after a time-out.
+    live: bool,
+    /// Whether a record was held or a piece waited: the input's records
+    /// then depend on the lines around them (no parsing on several cores).
+    joined: bool,
+    /// Where the records not yet turned into a terminal view start in the
+    /// output buffer (not [`Shown::Records`]).
+    unshown: usize,
+    /// Buffers for unwrapping: the inner line, the wrapper's fields, the
+    /// stream key.
+    wrap_text: Vec<u8>,
+    wrap_prefix: Vec<u8>,
+    wrap_key: Vec<u8>,
 }
 
 /// Where the lines being read come from.
@@ -295,6 +361,16 @@ impl LineParser {
             line_buf: Vec::new(),
             src_buf: Vec::new(),
             carried_buf: Vec::new(),
+            pattern: None,
+            held: multiline::Held::default(),
+            parked: Vec::new(),
+            pieces: wrap::Pieces::default(),
+            joined: false,
+            live: false,
+            unshown: 0,
+            wrap_text: Vec::new(),
+            wrap_prefix: Vec::new(),
+            wrap_key: Vec::new(),
         }
     }
 
@@ -309,6 +385,7 @@ impl LineParser {
         // have shown that no format with state (W3C) is in play.
         let parallel = matches!(self.shown, Shown::Records)
             && logkit_common::parallel::suits(&input, self.bad.is_strict());
+
         // Lines are read up to the length of a record: an ltail record
         // carrying a line of ltail's maximum length is longer than that
         // line. A raw line is cut to the line maximum in `parse_line`.
@@ -320,15 +397,139 @@ impl LineParser {
         };
         let input = InputCtx { label, file_src };
         let mut read = 0;
-        while let Some(line) = reader.next_line(out)? {
-            let start = out.buf().len();
+        loop {
+            let mut idle = KeepHeld { out, held: &mut self.held, unshown: &mut self.unshown };
+            let line = match reader.next_line(&mut idle) {
+                Ok(Some(line)) => line,
+                Ok(None) => break,
+                Err(e) if live::is_tick(&e) => {
+                    self.tick(false, input.label, out)?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             self.parse_line(line.bytes, line.number, line.truncated, &input, out.buf())?;
-            self.shown.show(out.buf(), start);
-            out.end_record()?;
-            read += line.bytes.len() + 1;
-            if parallel && read >= parallel::CHUNK && !self.formats.stateful_hit() {
-                return parallel::parse_rest(self, &mut reader, &input, out);
+            if !matches!(self.shown, Shown::Records) {
+                self.show(out.buf());
             }
+            self.end_record(out)?;
+            read += line.bytes.len() + 1;
+            if parallel && read >= parallel::CHUNK && !self.formats.stateful_hit() && !self.joined {
+                parallel::parse_rest(self, &mut reader, &input, out)?;
+                break;
+            }
+        }
+        // The end of the input ends its entries and split lines.
+        self.tick(true, input.label, out)
+    }
+
+    /// A tick of a live input, or its end (`all`): writes the held
+    /// entries and the pieces of split lines that waited
+    /// [`multiline::TIMEOUT`] (all of them at the end).
+    fn tick(&mut self, all: bool, label: &str, out: &mut Output) -> Result<()> {
+        if self.held.active && self.held.expired(all) {
+            let end = out.buf().len();
+            self.close_held(out.buf(), end)?;
+        }
+        let mut i = 0;
+        while i < self.parked.len() {
+            if self.parked[i].expired(all) {
+                let h = self.parked.remove(i);
+                self.write_parked(h, out.buf())?;
+            } else {
+                i += 1;
+            }
+        }
+        if !self.pieces.is_empty() {
+            for p in self.pieces.expire((!all).then_some(multiline::TIMEOUT)) {
+                self.write_unfinished(p, label, out.buf())?;
+            }
+        }
+        self.show(out.buf());
+        self.end_record(out)?;
+        if !all {
+            KeepHeld { out, held: &mut self.held, unshown: &mut self.unshown }
+                .write_before_held()?;
+        }
+        Ok(())
+    }
+
+    /// Before a line of `key`: the held entry of another source (or
+    /// stream) is parked, out of the output buffer, and a parked entry of
+    /// `key` is held again, so that each source's entries take their own
+    /// continuation lines however sources interleave.
+    fn switch_held(&mut self, key: &[u8], buf: &mut Vec<u8>) -> Result<()> {
+        if self.held.active && self.held.key != key {
+            let mut h = std::mem::take(&mut self.held);
+            h.record.clear();
+            h.record.extend_from_slice(&buf[h.start..]);
+            buf.truncate(h.start);
+            self.unshown = self.unshown.min(buf.len());
+            h.active = false;
+            self.parked.push(h);
+            if self.parked.len() > MAX_PARKED {
+                let oldest = self.parked.remove(0);
+                self.write_parked(oldest, buf)?;
+            }
+        }
+        if !self.held.active {
+            if let Some(i) = self.parked.iter().position(|h| h.key == key) {
+                let mut h = self.parked.swap_remove(i);
+                h.start = buf.len();
+                buf.extend_from_slice(&h.record);
+                h.active = true;
+                self.held = h;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a parked entry, before the held record if there is one.
+    fn write_parked(&mut self, mut h: multiline::Held, buf: &mut Vec<u8>) -> Result<()> {
+        let tail = if self.held.active { buf.split_off(self.held.start) } else { Vec::new() };
+        h.start = buf.len();
+        buf.extend_from_slice(&h.record);
+        h.active = true;
+        let current = std::mem::replace(&mut self.held, h);
+        let end = buf.len();
+        let r = self.close_held(buf, end);
+        self.held = current;
+        if self.held.active {
+            self.held.start = buf.len();
+            buf.extend_from_slice(&tail);
+        }
+        r
+    }
+
+    /// Turns the records written since the last call into the terminal
+    /// view, but for a held record (it may still change).
+    fn show(&mut self, buf: &mut Vec<u8>) {
+        if matches!(self.shown, Shown::Records) {
+            return;
+        }
+        let end = if self.held.active { self.held.start } else { buf.len() };
+        if end > self.unshown {
+            let tail = buf.split_off(end);
+            self.shown.show(buf, self.unshown);
+            if self.held.active {
+                self.held.start = buf.len();
+            }
+            buf.extend_from_slice(&tail);
+        }
+        self.unshown = if self.held.active { self.held.start } else { buf.len() };
+    }
+
+    /// [`Output::end_record`], keeping a held record in the buffer.
+    #[inline]
+    fn end_record(&mut self, out: &mut Output) -> std::io::Result<()> {
+        if !self.held.active {
+            out.end_record()?;
+            self.unshown = self.unshown.min(out.buf().len());
+            return Ok(());
+        }
+        if out.buf().len() >= OUT_CHUNK {
+            KeepHeld { out, held: &mut self.held, unshown: &mut self.unshown }
+                .write_before_held()?;
         }
         Ok(())
     }
@@ -346,7 +547,11 @@ impl LineParser {
         let mut line_buf = std::mem::take(&mut self.line_buf);
         let mut src_buf = std::mem::take(&mut self.src_buf);
         let mut carried_buf = std::mem::take(&mut self.carried_buf);
-        let record = if truncated { None } else { LineRecord::parse(bytes) };
+        // A wrapper's line is no ltail record: not scanned as one (a Docker
+        // line's whole `log` would be).
+        let wrapped =
+            matches!(wrap::sniff(bytes), Some(wrap::Sniffed::Docker | wrap::Sniffed::Journald));
+        let record = if truncated || wrapped { None } else { LineRecord::parse(bytes) };
         let result = match record {
             Some(rec) => {
                 // The record's src is valid JSON already: copy it as it is.
@@ -407,31 +612,371 @@ impl LineParser {
         result
     }
 
-    /// Parses one log line and writes its record.
+    /// Parses one log line (a wrapper's, or a plain one) and writes its
+    /// record.
     fn parse_log_line(&mut self, line: &[u8], input: &Parse<'_>, buf: &mut Vec<u8>) -> Result<()> {
+        if let Some(kind) = wrap::sniff(line) {
+            if let Some(done) = self.parse_wrapped(kind, line, input, buf) {
+                return done;
+            }
+        }
+        let source = if input.key.is_empty() { input.source.input().as_bytes() } else { input.key };
+        if self.held.active || !self.parked.is_empty() || self.pattern.is_some() {
+            return self.parse_entry(line, source, input, None, Entry::PLAIN, buf);
+        }
+        // No entry open: a plain line costs what it did before entries
+        // were joined, and its record is held only when its format's
+        // entries span lines.
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let mark = buf.len();
+        let result =
+            self.formats.write_record(source, line, input.src, input.truncated, buf, &mut self.ctx);
+        added_once(input, buf, mark);
+        let continuable = self.formats.continuable();
+        let failed = match result {
+            Ok(None) => None,
+            other => {
+                let failed = other.as_ref().err().copied();
+                self.finish_entry(other, line, input, None, Entry::PLAIN, mark, buf)?;
+                failed
+            }
+        };
+        if continuable && failed.is_none() && buf.len() > mark {
+            self.hold(line, source, input, None, None, mark);
+        }
+        Ok(())
+    }
+
+    /// Parses a line in a wrapper; `None` when it is not in one after all.
+    fn parse_wrapped(
+        &mut self,
+        kind: wrap::Sniffed,
+        line: &[u8],
+        input: &Parse<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<()>> {
+        let mut text = std::mem::take(&mut self.wrap_text);
+        let done = match kind {
+            wrap::Sniffed::Docker => docker::parse_into(line, &mut text)
+                .map(|(stream, time, last)| self.unwrapped(&text, last, stream, time, input, buf)),
+            wrap::Sniffed::Cri => cri::parse(line)
+                .map(|c| self.unwrapped(c.msg, c.last, c.stream, c.time, input, buf)),
+            wrap::Sniffed::Journald => self.journal_entry(line, input, &mut text, buf),
+        };
+        self.wrap_text = text;
+        done
+    }
+
+    /// A line (or a piece of one) out of a Docker or CRI wrapper.
+    fn unwrapped(
+        &mut self,
+        piece: &[u8],
+        last: bool,
+        stream: &[u8],
+        time: &[u8],
+        input: &Parse<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        let mut key = std::mem::take(&mut self.wrap_key);
+        let mut prefix = std::mem::take(&mut self.wrap_prefix);
+        let base = if input.key.is_empty() { input.source.input().as_bytes() } else { input.key };
+        wrap::stream_key(base, stream, &mut key);
+        let result = if !last {
+            self.joined = true;
+            self.pieces.add(&key, piece, || wrap::Pending {
+                bytes: Vec::new(),
+                time: time.to_vec(),
+                stream: stream.to_vec(),
+                src: input.src.to_vec(),
+                place: input.source.place(input.number),
+                cut: false,
+                since: std::time::Instant::now(),
+            });
+            Ok(())
+        } else {
+            let joined = self.pieces.finish(&key, piece);
+            let (line, time, cut) = match &joined {
+                Some(p) => (&p.bytes[..], &p.time[..], p.cut),
+                None => (piece, time, false),
+            };
+            wrap::prefix(input.src, Some(stream), Some(time), &mut prefix);
+            let parse = Parse { src: &prefix, truncated: input.truncated || cut, ..*input };
+            self.parse_entry(line, &key, &parse, Some(time), Entry::PLAIN, buf)
+        };
+        self.wrap_key = key;
+        self.wrap_prefix = prefix;
+        result
+    }
+
+    /// A journald entry; `None` when the line is not one.
+    fn journal_entry(
+        &mut self,
+        line: &[u8],
+        input: &Parse<'_>,
+        msg: &mut Vec<u8>,
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<()>> {
+        let mut prefix = std::mem::take(&mut self.wrap_prefix);
+        let entry = journald::parse(line, input.src, &mut prefix, msg);
+        let done = entry.map(|entry| {
+            let parse = Parse { src: &prefix, ..*input };
+            let recv_ts = entry.recv_ts.as_deref().map(str::as_bytes);
+            match entry.message {
+                journald::Message::Bytes => {
+                    let mut key = std::mem::take(&mut self.wrap_key);
+                    let base =
+                        if input.src.is_empty() { input.source.input().as_bytes() } else { input.src };
+                    wrap::stream_key(base, b"journal", &mut key);
+                    let r = self.parse_entry(msg, &key, &parse, recv_ts, Entry::JOURNAL, buf);
+                    self.wrap_key = key;
+                    r
+                }
+                journald::Message::Null | journald::Message::Missing => {
+                    let mark = buf.len();
+                    let why = match entry.message {
+                        journald::Message::Null => {
+                            "MESSAGE is null: journalctl leaves out values over 4096 bytes unless run with --all"
+                        }
+                        _ => "no MESSAGE",
+                    };
+                    let r = self.write_error(line, &parse, why, buf);
+                    if let (Some(t), true) = (recv_ts, buf.len() > mark) {
+                        add_ts(buf, mark, parse.src.len(), t);
+                    }
+                    r
+                }
+            }
+        });
+        self.wrap_prefix = prefix;
+        done
+    }
+
+    /// Parses one entry's line, or joins it to the held entry it continues
+    /// ([`multiline`]), and writes the record.
+    fn parse_entry(
+        &mut self,
+        line: &[u8],
+        key: &[u8],
+        input: &Parse<'_>,
+        recv_ts: Option<&[u8]>,
+        kind: Entry,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        if (self.held.active && self.held.key != key)
+            || (!self.held.active && !self.parked.is_empty())
+        {
+            self.switch_held(key, buf)?;
+        }
+        let held_here = self.held.active;
+        if held_here {
+            let continues = match &self.pattern {
+                Some(re) => !re.is_match(line),
+                None => multiline::continues(line),
+            };
+            if continues {
+                self.held.push(line);
+                return Ok(());
+            }
+        }
         // A blank line is no log entry, whether it came raw or in a record.
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let source = if input.key.is_empty() { input.source.input().as_bytes() } else { input.key };
-        let start = buf.len();
-        let written =
-            self.formats.write_record(source, line, input.src, input.truncated, buf, &mut self.ctx);
-        if input.added && buf.len() > start {
-            // An added name the line also has (syslog's `host`): once, the
-            // line's own.
-            buf.pop();
-            format::unique_keys(buf, start);
-            buf.push(b'\n');
+        let mark = buf.len();
+        let result =
+            self.formats.write_record(key, line, input.src, input.truncated, buf, &mut self.ctx);
+        added_once(input, buf, mark);
+        if result.is_err() && held_here && self.pattern.is_none() {
+            // No format reads it: it continues the entry before.
+            self.held.push(line);
+            return Ok(());
         }
-        match written {
-            Ok(None) => Ok(()),
+        // Held for continuation lines: a record of a format whose entries
+        // span lines; with --multiline, any entry's, read or not.
+        let failed = result.as_ref().err().copied();
+        let hold = kind.may_hold
+            && match failed {
+                None => self.formats.continuable() || self.pattern.is_some(),
+                Some(_) => self.pattern.is_some(),
+            };
+        // The held entry ends before this record: it is written first.
+        let written = buf.len() - mark;
+        if self.held.active {
+            self.close_held(buf, mark)?;
+        }
+        let mark = buf.len() - written;
+        // The usual case, a line read whole with nothing to add, is done.
+        if !(matches!(result, Ok(None)) && recv_ts.is_none() && !kind.dedupe) {
+            self.finish_entry(result, line, input, recv_ts, kind, mark, buf)?;
+        }
+        if hold && buf.len() > mark {
+            self.hold(line, key, input, recv_ts, failed, mark);
+        }
+        Ok(())
+    }
+
+    /// Holds the record just written at `mark` for continuation lines.
+    #[inline(never)]
+    fn hold(
+        &mut self,
+        line: &[u8],
+        key: &[u8],
+        input: &Parse<'_>,
+        recv_ts: Option<&[u8]>,
+        failed: Option<&'static str>,
+        mark: usize,
+    ) {
+        let h = &mut self.held;
+        h.active = true;
+        h.start = mark;
+        h.key.clear();
+        h.key.extend_from_slice(key);
+        h.prefix.clear();
+        h.prefix.extend_from_slice(input.src);
+        h.added = input.added;
+        h.has_recv_ts = recv_ts.is_some();
+        h.recv_ts.clear();
+        h.recv_ts.extend_from_slice(recv_ts.unwrap_or_default());
+        h.text.clear();
+        h.text.extend_from_slice(line);
+        h.lines = 0;
+        h.dropped = 0;
+        h.truncated = input.truncated;
+        h.number = input.number;
+        h.since = self.live.then(std::time::Instant::now);
+        h.failed = failed;
+        input.source.write_place(input.number, &mut h.place);
+        self.joined = true;
+    }
+
+    /// After a format wrote a record at `mark` (or none read the line):
+    /// reports a partial record or writes the line kept with `err`, and
+    /// gives a wrapped line without a time of its own the wrapper's.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_entry(
+        &mut self,
+        result: Result<Option<String>, &'static str>,
+        line: &[u8],
+        input: &Parse<'_>,
+        recv_ts: Option<&[u8]>,
+        kind: Entry,
+        mark: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        match result {
+            Ok(None) => {}
             // The record is written; under --strict the run ends after it.
             Ok(Some(why)) => self
                 .partial
-                .report_at(&input.source.place(input.number), &format!("partial: {why}")),
-            Err(reason) => self.write_error(line, input, reason, buf),
+                .report_at(&input.source.place(input.number), &format!("partial: {why}"))?,
+            // A journald entry is a record already: a message in no format
+            // is its text.
+            Err(_) if kind.free_text => {
+                let mut obj = Object::new(buf);
+                obj.raw_fields(input.src);
+                obj.bytes(record::MSG, line);
+                obj.str(record::FMT, "journald");
+                obj.finish();
+                buf.push(b'\n');
+            }
+            Err(reason) => self.write_error(line, input, reason, buf)?,
         }
+        if buf.len() > mark {
+            if kind.dedupe && buf.last() == Some(&b'\n') {
+                // The message's own fields win over the entry's.
+                buf.pop();
+                format::unique_keys(buf, mark);
+                buf.push(b'\n');
+            }
+            if let Some(t) = recv_ts {
+                add_ts(buf, mark, input.src.len(), t);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the held entry, whose record lies at `held.start..end` in
+    /// `buf`: when lines were joined to it, it is parsed again whole.
+    fn close_held(&mut self, buf: &mut Vec<u8>, end: usize) -> Result<()> {
+        self.held.active = false;
+        if self.held.lines == 0 && self.held.dropped == 0 {
+            return Ok(());
+        }
+        let held = std::mem::take(&mut self.held);
+        let tail = buf.split_off(end);
+        buf.truncate(held.start);
+        let source = Source::Placed(&held.place);
+        let parse = Parse {
+            src: &held.prefix,
+            key: &held.key,
+            added: held.added,
+            truncated: held.truncated || held.dropped > 0,
+            source: &source,
+            number: held.number,
+        };
+        let recv_ts = held.has_recv_ts.then_some(&held.recv_ts[..]);
+        let entry = held.entry();
+        let mark = buf.len();
+        if let Some(reason) = held.failed {
+            // Its first line was reported when it came: the entry is kept
+            // whole, with the same reason.
+            write_kept(entry, &parse, reason, buf);
+            if let Some(t) = recv_ts {
+                add_ts(buf, mark, parse.src.len(), t);
+            }
+            buf.extend_from_slice(&tail);
+            self.held = held;
+            self.held.active = false;
+            return Ok(());
+        }
+        let result = self.formats.write_record(
+            &held.key,
+            entry,
+            &held.prefix,
+            parse.truncated,
+            buf,
+            &mut self.ctx,
+        );
+        added_once(&parse, buf, mark);
+        let r = self.finish_entry(result, entry, &parse, recv_ts, Entry::PLAIN, mark, buf);
+        if held.dropped > 0 {
+            self.partial.report_other(&format!(
+                "{}: an entry over {} bytes: {} continuation lines dropped",
+                held.place,
+                multiline::MAX_ENTRY,
+                held.dropped
+            ))?;
+        }
+        buf.extend_from_slice(&tail);
+        self.held = held;
+        self.held.active = false;
+        r
+    }
+
+    /// Writes a split line whose end never came, as it is, marked
+    /// `truncated`, and reports it.
+    fn write_unfinished(&mut self, p: wrap::Pending, label: &str, buf: &mut Vec<u8>) -> Result<()> {
+        self.partial.report_other(&format!(
+            "{}: a split line's last piece never came: parsed as it is, marked truncated",
+            p.place
+        ))?;
+        let mut prefix = Vec::new();
+        wrap::prefix(&p.src, Some(&p.stream), Some(&p.time), &mut prefix);
+        let mut key = Vec::new();
+        let base = if p.src.is_empty() { label.as_bytes() } else { &p.src[..] };
+        wrap::stream_key(base, &p.stream, &mut key);
+        let source = Source::Placed(&p.place);
+        let parse = Parse {
+            src: &prefix,
+            key: &key,
+            added: false,
+            truncated: true,
+            source: &source,
+            number: 0,
+        };
+        self.parse_entry(&p.bytes, &key, &parse, Some(&p.time), Entry::PLAIN, buf)
     }
 
     /// Writes the record of a line that did not parse: the line and why.
@@ -443,7 +988,7 @@ impl LineParser {
         buf: &mut Vec<u8>,
     ) -> Result<()> {
         // Report first: under --strict this ends the run before the record.
-        let hint = if line.first() == Some(&b'{') {
+        let hint = if line.first() == Some(&b'{') && !journald::sniff(line) {
             " (a JSON record without \"line\": already parsed?)"
         } else {
             ""
@@ -463,6 +1008,83 @@ impl LineParser {
         self.bad.report_at(&input.source.place(input.number), &reason)?;
         write_kept(line, input, &reason, buf);
         Ok(())
+    }
+}
+
+/// The most entries parked at once (sources with an entry open beside the
+/// held one): the oldest is written beyond that.
+const MAX_PARKED: usize = 64;
+
+/// How far the output buffer fills before it is written while a record is
+/// held (it stays behind).
+const OUT_CHUNK: usize = 256 * 1024;
+
+/// What an entry may do beside being parsed.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// Be held for continuation lines (not a journald entry: it is whole).
+    may_hold: bool,
+    /// Have its keys made unique (a journald entry's fields beside the
+    /// message's own).
+    dedupe: bool,
+    /// Be a record with its text as `msg` when no format reads it.
+    free_text: bool,
+}
+
+impl Entry {
+    const PLAIN: Entry = Entry { may_hold: true, dedupe: false, free_text: false };
+    const JOURNAL: Entry = Entry { may_hold: false, dedupe: true, free_text: true };
+}
+
+/// Gives the record at `buf[mark..]` a `ts`, the wrapper's time, when it
+/// has none: inserted after its leading fields (`prefix_len` bytes).
+fn add_ts(buf: &mut Vec<u8>, mark: usize, prefix_len: usize, time: &[u8]) {
+    static TS: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    let at = mark + 1 + prefix_len;
+    // Formats write `ts` first, right after the leading fields: looked for
+    // there before anywhere else.
+    let rec = &buf[mark..];
+    if buf[at..].starts_with(b",\"ts\":") || (prefix_len == 0 && buf[at..].starts_with(b"\"ts\":"))
+    {
+        return;
+    }
+    let finder = TS.get_or_init(|| memchr::memmem::Finder::new(b",\"ts\":"));
+    if finder.find(rec).is_some() || rec.starts_with(b"{\"ts\":") {
+        return;
+    }
+    let mut field = Vec::with_capacity(time.len() + 8);
+    field.extend_from_slice(b",\"ts\":\"");
+    field.extend_from_slice(time);
+    field.push(b'"');
+    buf.splice(at..at, field);
+}
+
+/// The idle hook of a parse: writes out what is buffered, but for a held
+/// record, which stays in the buffer (it may still take lines).
+struct KeepHeld<'a> {
+    out: &'a mut Output,
+    held: &'a mut multiline::Held,
+    unshown: &'a mut usize,
+}
+
+impl KeepHeld<'_> {
+    fn write_before_held(&mut self) -> std::io::Result<()> {
+        if !self.held.active {
+            *self.unshown = 0;
+            return self.out.flush();
+        }
+        let tail = self.out.buf().split_off(self.held.start);
+        let r = self.out.flush();
+        self.out.buf().extend_from_slice(&tail);
+        self.held.start = 0;
+        *self.unshown = 0;
+        r
+    }
+}
+
+impl logkit_common::input::Idle for KeepHeld<'_> {
+    fn idle(&mut self) -> std::io::Result<()> {
+        self.write_before_held()
     }
 }
 
@@ -492,6 +1114,17 @@ struct Parse<'a> {
     truncated: bool,
     source: &'a Source<'a>,
     number: u64,
+}
+
+/// After a format wrote a record at `buf[start..]`: a name that `ltail
+/// --add-field` added and the line has too (syslog's `host`) is kept once,
+/// the line's own.
+fn added_once(input: &Parse<'_>, buf: &mut Vec<u8>, start: usize) {
+    if input.added && buf.len() > start {
+        buf.pop();
+        format::unique_keys(buf, start);
+        buf.push(b'\n');
+    }
 }
 
 /// The text of a JSON string value, for keeping a line whose exact bytes

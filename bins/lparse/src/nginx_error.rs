@@ -185,6 +185,10 @@ fn nginx_file(msg: &[u8]) -> Option<&[u8]> {
 }
 
 impl LogFormat for NginxError {
+    fn takes_continuations(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &str {
         "nginx_error"
     }

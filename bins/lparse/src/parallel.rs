@@ -34,6 +34,9 @@ struct Parsed {
     partial: BadInput,
     /// The worker's formats after the chunk: the choices to carry on with.
     formats: Formats,
+    /// Whether a record was held or a piece waited in the chunk (its
+    /// records depend on the lines around it).
+    joined: bool,
 }
 
 /// Parses the rest of `reader` on several threads, writing the records in
@@ -46,6 +49,7 @@ pub(crate) fn parse_rest<R: Read>(
 ) -> Result<()> {
     let seed = parser.formats.clone();
     let ctx = parser.ctx.fork();
+    let pattern = parser.pattern.clone();
     logkit_common::parallel::ordered(
         reader,
         out,
@@ -57,13 +61,23 @@ pub(crate) fn parse_rest<R: Read>(
                 seed.clone(),
                 ctx.fork(),
             );
+            worker.pattern = pattern.clone();
             let mut records = Vec::with_capacity(chunk.len() * 512);
             for line in chunk.lines() {
                 // A collecting reporter never ends the run.
                 let _ =
                     worker.parse_line(line.bytes, line.number, line.truncated, input, &mut records);
             }
-            Parsed { records, bad: worker.bad, partial: worker.partial, formats: worker.formats }
+            // Pieces or an entry still open at the chunk's end belong with
+            // the next chunk: `joined` has the chunk parsed again in order.
+            let joined = worker.joined;
+            Parsed {
+                records,
+                bad: worker.bad,
+                partial: worker.partial,
+                formats: worker.formats,
+                joined,
+            }
         },
         |out, chunk, parsed| {
             take(parser, &seed, chunk, parsed, input, out)?;
@@ -85,6 +99,8 @@ fn take(
 ) -> Result<()> {
     let valid = !parsed.formats.stateful_hit()
         && !parser.formats.stateful_hit()
+        && !parsed.joined
+        && !parser.joined
         && parser.formats.same_choices(seed);
     if valid {
         out.buf().extend_from_slice(&parsed.records);
@@ -95,7 +111,7 @@ fn take(
     } else {
         for line in chunk.lines() {
             parser.parse_line(line.bytes, line.number, line.truncated, input, out.buf())?;
-            out.end_record()?;
+            parser.end_record(out)?;
         }
     }
     Ok(())

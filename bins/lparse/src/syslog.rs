@@ -66,6 +66,10 @@ pub const SEVERITIES: [&str; 8] =
 type Error = &'static str;
 
 impl LogFormat for Syslog {
+    fn takes_continuations(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &str {
         "syslog"
     }

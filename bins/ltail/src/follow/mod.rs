@@ -83,6 +83,8 @@ pub fn run(
     let mut watch = Watch::new(rx, tx, &dirs, poll)?;
     // The files as they are now.
     follower.catch_up(Due { all: true, ..Due::default() })?;
+    let mut linked = follower.paths.len();
+    watch.add_dirs(follower.link_dirs(0));
     crate::view::flush_notices(&mut follower.sink.out);
     follower.sink.out.flush()?;
     let stdin = Name::new(b"-");
@@ -116,6 +118,10 @@ pub fn run(
             due.everything();
         }
         follower.catch_up(due)?;
+        if follower.paths.len() > linked {
+            watch.add_dirs(follower.link_dirs(linked));
+            linked = follower.paths.len();
+        }
         for dir in follower.moved_dirs.drain(..) {
             watch.rewatch(dir);
         }
@@ -258,6 +264,26 @@ impl Follower {
         let i = self.paths.len() - 1;
         self.by_event_path.insert(event_path, i);
         i
+    }
+
+    /// The directories of the files that the followed paths from `from` on
+    /// link to, when they are symlinks (`/var/log/containers/*.log` link to
+    /// `/var/log/pods/.../0.log`): inotify reports a change to a file in
+    /// that file's directory, under the file's own path, which is noted
+    /// here as the followed path's.
+    fn link_dirs(&mut self, from: usize) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        for i in from..self.paths.len() {
+            let path = &self.paths[i].path;
+            if !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+                continue;
+            }
+            if let Ok(target) = std::fs::canonicalize(path) {
+                dirs.push(discover::parent(&target));
+                self.by_event_path.entry(target).or_insert(i);
+            }
+        }
+        dirs
     }
 
     /// Notes the followed paths among `changed`; another path may be a new

@@ -105,6 +105,17 @@ impl Watch {
         self.watcher = None;
     }
 
+    /// Watches these directories too (those not watched yet).
+    pub fn add_dirs(&mut self, dirs: Vec<PathBuf>) {
+        for dir in dirs {
+            let absolute =
+                std::env::current_dir().map(|cwd| cwd.join(&dir)).unwrap_or_else(|_| dir.clone());
+            if !self.watched.iter().any(|(w, _)| *w == absolute) && !self.pending.contains(&dir) {
+                self.add_dir(dir);
+            }
+        }
+    }
+
     fn add_dir(&mut self, dir: PathBuf) {
         if !dir.is_dir() {
             self.pending.push(dir);
