@@ -93,7 +93,10 @@ pub struct Args {
 
     /// A line matching this regular expression starts an entry; any other
     /// line belongs to the entry before it (a stack trace), in any format.
-    /// Default: the built-in rule (docs/formats.md, "Multi-line entries").
+    /// Default: the built-in rule, for syslog, applog and the error logs: a
+    /// line that starts with blanks, `at `, `Caused by:`, `... N more`,
+    /// `Traceback`, `goroutine ` or the like, or that no format reads,
+    /// continues the entry (lparse --format-help applog).
     #[arg(long, value_name = "PATTERN")]
     multiline: Option<String>,
 
