@@ -162,6 +162,35 @@ pub const LAG_RT: &str = "lag_rt";
 pub const REDIRECTS: &str = "redirects";
 /// `final_url`: string, where the redirects led.
 pub const FINAL_URL: &str = "final_url";
+/// `retries`: integer, times a request was sent again on a new connection
+/// after a kept-alive one closed under it (the server may have had it).
+pub const RETRIES: &str = "retries";
+/// `body_hash`: string, XXH3-64 of the response body, 16 hex digits.
+pub const BODY_HASH: &str = "body_hash";
+/// Prefix of a captured response header's field (`--capture-header
+/// X-Cache` → `h_x_cache`: lower-case, `-` as `_`).
+pub const CAPTURE_PREFIX: &str = "h_";
+/// Prefix of the `--compare` base's fields (`b_status`, `b_h_x_cache`).
+pub const COMPARE_PREFIX: &str = "b_";
+/// `b_url`: string, with `--compare`, the URL asked of the base.
+pub const B_URL: &str = "b_url";
+/// `b_status`: integer, with `--compare`, the base's status.
+pub const B_STATUS: &str = "b_status";
+/// `b_rt`: float, with `--compare`, the base's response time in seconds.
+pub const B_RT: &str = "b_rt";
+/// `b_bytes`: integer, with `--compare`, the base's body bytes.
+pub const B_BYTES: &str = "b_bytes";
+/// `b_body_hash`: string, with `--compare`, the base's `body_hash`.
+pub const B_BODY_HASH: &str = "b_body_hash";
+/// `b_err`: string, with `--compare`, why the base gave no complete
+/// response (the `err` values).
+pub const B_ERR: &str = "b_err";
+/// `b_err_msg`: string, with `--compare`, the details of `b_err`.
+pub const B_ERR_MSG: &str = "b_err_msg";
+/// `diff`: array of strings, with `--compare`, what differed between the
+/// two answers (`status`, `body`, `header:NAME`, `err`); absent when
+/// nothing did.
+pub const DIFF: &str = "diff";
 
 // lcount's output records, beside `ts` and the `--by` fields.
 

@@ -18,8 +18,11 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::hash::Hasher as _;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -36,7 +39,47 @@ pub struct Settings {
     pub max_redirects: u32,
     pub keepalive: bool,
     pub versions: Versions,
+    /// Send a request again on a new connection when a kept-alive one
+    /// closed under it (`--no-retry`: do not).
+    pub retry: bool,
+    /// `--capture-header` and `--cache-headers`: the headers to record.
+    pub capture: Vec<Capture>,
 }
+
+/// A response header to record, and its record field (`h_x_cache`).
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub name: HeaderName,
+    pub field: Arc<str>,
+}
+
+impl Capture {
+    /// `X-Cache` → the header `x-cache` and the field `h_x_cache`.
+    pub fn new(name: &str) -> Result<Capture, String> {
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| format!("bad header name {name:?}"))?;
+        let field =
+            format!("{}{}", logkit_common::record::CAPTURE_PREFIX, name.as_str()).replace('-', "_");
+        Ok(Capture { name, field: Arc::from(field) })
+    }
+}
+
+/// `--cache-headers`: the headers that say what a cache did with a
+/// response (RFC 9111, RFC 9211's `Cache-Status`, and the usual
+/// `X-Cache` spellings of CDNs and nginx's `$upstream_cache_status`).
+pub const CACHE_HEADERS: [&str; 11] = [
+    "Age",
+    "Cache-Control",
+    "Cache-Status",
+    "X-Cache",
+    "X-Cache-Status",
+    "CF-Cache-Status",
+    "Via",
+    "ETag",
+    "Last-Modified",
+    "Vary",
+    "Expires",
+];
 
 pub struct Shared {
     pub settings: Settings,
@@ -53,6 +96,89 @@ enum Sender {
     H1(http1::SendRequest<Body>),
     H2(http2::SendRequest<Body>),
 }
+
+/// A connection: its sender, and what has gone over it.
+struct Conn {
+    sender: Sender,
+    wire: Arc<Wire>,
+}
+
+/// What a connection's transport has written, so that a failure can say
+/// whether the request had left before it (one relaxed add per write).
+#[derive(Default)]
+struct Wire {
+    written: AtomicU64,
+    write_failed: std::sync::atomic::AtomicBool,
+}
+
+/// A transport that counts its writes into a [`Wire`].
+struct Watched<T> {
+    io: T,
+    wire: Arc<Wire>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> Watched<T> {
+    fn count(&self, result: Poll<std::io::Result<usize>>) -> Poll<std::io::Result<usize>> {
+        match &result {
+            Poll::Ready(Ok(n)) => {
+                self.wire.written.fetch_add(*n as u64, Ordering::Relaxed);
+            }
+            Poll::Ready(Err(_)) => self.wire.write_failed.store(true, Ordering::Relaxed),
+            Poll::Pending => {}
+        }
+        result
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.count(result)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.count(result)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let result = Pin::new(&mut self.io).poll_flush(cx);
+        if matches!(result, Poll::Ready(Err(_))) {
+            self.wire.write_failed.store(true, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// The shortest request head there is (`GET / HTTP/1.1` and its blank
+/// line): fewer bytes written means the request was not all sent.
+const MIN_HEAD: u64 = 18;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Origin {
@@ -100,13 +226,16 @@ struct Progress {
     bytes: u64,
     redirects: u32,
     final_url: Option<String>,
+    retries: u32,
+    body_hash: Option<u64>,
+    captured: Vec<(Arc<str>, Vec<u8>)>,
 }
 
 pub struct Worker {
     shared: Arc<Shared>,
     /// Open connections and their origins: one, unless redirects lead
     /// elsewhere (a list: looked up per request without hashing).
-    conns: Vec<(Origin, Sender)>,
+    conns: Vec<(Origin, Conn)>,
 }
 
 impl Worker {
@@ -144,20 +273,23 @@ impl Worker {
             };
             let finished = Instant::now();
             let from = job.due.unwrap_or(sent);
+            let whole = err.is_none();
             let done = Done {
                 seq: job.seq,
-                method: job.target.method.clone(),
-                url: job.target.url.clone(),
+                target: job.target.clone(),
                 sent,
                 lag: job.due.map(|due| sent.saturating_duration_since(due)),
                 rt: finished.saturating_duration_since(from),
-                status: if err.is_none() { progress.status } else { None },
+                status: progress.status.filter(|_| whole),
                 version: progress.version,
                 bytes: progress.bytes,
                 err,
                 phases: progress.phases,
                 redirects: progress.redirects,
                 final_url: progress.final_url,
+                retries: progress.retries,
+                body_hash: progress.body_hash.filter(|_| whole),
+                captured: progress.captured,
             };
             let sent_on = tx.send(done).await;
             in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -179,13 +311,14 @@ impl Worker {
         let mut uri = target.uri.clone();
         let mut body = settings.body.clone();
         loop {
-            let (response, sender, origin) =
+            let (response, conn, origin) =
                 self.send(&method, &uri, target, body.clone(), progress).await?;
             let status = response.status();
             progress.status = Some(status.as_u16());
             progress.version = Some(response.version());
             progress.phases.ttfb = Some(sent.elapsed());
             let settings = &self.shared.settings;
+            capture(&settings.capture, response.headers(), &mut progress.captured);
             let location = if status.is_redirection()
                 && status != StatusCode::NOT_MODIFIED
                 && progress.redirects < settings.max_redirects
@@ -195,17 +328,21 @@ impl Worker {
                 None
             };
             progress.bytes = 0;
+            progress.body_hash = None;
+            let mut hasher = twox_hash::XxHash3_64::new();
             let mut incoming = response.into_body();
             while let Some(frame) = incoming.frame().await {
-                let frame = frame.map_err(|e| failure(&e, "reading the body"))?;
+                let frame = frame.map_err(|e| failure(&e, "receiving the response body"))?;
                 if let Some(data) = frame.data_ref() {
                     progress.bytes += data.len() as u64;
+                    hasher.write(data);
                 }
             }
+            progress.body_hash = Some(hasher.finish());
             if settings.keepalive {
                 // The latest first; a few origins at most, so that a replay
                 // over many hosts does not keep a socket to each.
-                self.conns.insert(0, (origin, sender));
+                self.conns.insert(0, (origin, conn));
                 self.conns.truncate(MAX_IDLE_ORIGINS);
             }
             let Some(location) = location else { return Ok(()) };
@@ -232,8 +369,10 @@ impl Worker {
     /// new one. When a kept-alive connection fails before any answer, the
     /// request goes once more over a new connection: the server had closed
     /// the old one (it may, after any response: RFC 9112, 9.6) before the
-    /// request reached it. Only requests that were not sent, or idempotent
-    /// ones (RFC 9110, 9.2.2), are sent again, as browsers do.
+    /// request reached it. A request that was not sent at all goes again
+    /// silently; one that was (the server may have had it) goes again only
+    /// if it is idempotent (RFC 9110, 9.2.2), as browsers do, unless
+    /// `--no-retry`, and is counted in `retries`.
     async fn send(
         &mut self,
         method: &Method,
@@ -241,46 +380,63 @@ impl Worker {
         target: &Target,
         body: Bytes,
         progress: &mut Progress,
-    ) -> Result<(Response<Incoming>, Sender, Origin), Failure> {
+    ) -> Result<(Response<Incoming>, Conn, Origin), Failure> {
         let (origin, mut reused) = match self.conns.iter().position(|(o, _)| o.serves(uri)) {
             Some(i) => {
-                let (origin, sender) = self.conns.swap_remove(i);
-                (origin, Some(sender))
+                let (origin, conn) = self.conns.swap_remove(i);
+                (origin, Some(conn))
             }
             None => (Origin::of(uri), None),
         };
-        if let Some(Sender::H1(sender)) = &mut reused {
+        if let Some(Conn { sender: Sender::H1(sender), .. }) = &mut reused {
             if sender.ready().await.is_err() {
                 reused = None;
             }
         }
-        let mut retried = false;
+        let mut fresh = false;
         loop {
-            let mut sender = match reused.take() {
-                Some(sender) => sender,
+            let mut conn = match reused.take() {
+                Some(conn) => conn,
                 None => {
-                    retried = true;
+                    fresh = true;
                     self.connect(&origin, progress).await?
                 }
             };
-            let request = self.request(method, uri, target, body.clone(), &sender);
-            let result = match &mut sender {
+            let request = self.request(method, uri, target, body.clone(), &conn.sender);
+            let before = conn.wire.written.load(Ordering::Relaxed);
+            conn.wire.write_failed.store(false, Ordering::Relaxed);
+            let result = match &mut conn.sender {
                 Sender::H1(s) => s.send_request(request).await,
                 Sender::H2(s) => s.send_request(request).await,
             };
-            match result {
-                Ok(response) => return Ok((response, sender, origin)),
-                Err(e) if !retried && (not_sent(&e) || idempotent(method) && closed(&e)) => {
-                    continue
-                }
-                Err(e) => return Err(failure(&e, "sending the request")),
+            let e = match result {
+                Ok(response) => return Ok((response, conn, origin)),
+                Err(e) => e,
+            };
+            if !fresh && not_sent(&e) {
+                continue;
             }
+            let settings = &self.shared.settings;
+            if !fresh && settings.retry && idempotent(method) && closed(&e) {
+                progress.retries += 1;
+                continue;
+            }
+            let written = conn.wire.written.load(Ordering::Relaxed).saturating_sub(before);
+            let whole = written >= body.len() as u64 + MIN_HEAD;
+            let side = if e.is_parse() || e.is_parse_status() {
+                "receiving the response"
+            } else if conn.wire.write_failed.load(Ordering::Relaxed) || !whole {
+                "sending the request"
+            } else {
+                "receiving the response (the request was sent)"
+            };
+            return Err(failure(&e, side));
         }
     }
 
     /// Opens a connection: resolve (once per host for the run), connect,
     /// TLS, and the HTTP handshake, all within `--connect-timeout`.
-    async fn connect(&self, origin: &Origin, progress: &mut Progress) -> Result<Sender, Failure> {
+    async fn connect(&self, origin: &Origin, progress: &mut Progress) -> Result<Conn, Failure> {
         let shared = &self.shared;
         let start = Instant::now();
         let deadline = start + shared.settings.connect_timeout;
@@ -359,6 +515,9 @@ impl Worker {
         // After a redirect to another origin, credentials and a forced Host
         // stay behind (as curl does without --location-trusted).
         let elsewhere = !Origin::same(&target.uri, &uri);
+        if let (Some(auth), false) = (&target.auth, elsewhere) {
+            headers.insert(header::AUTHORIZATION, auth.header.clone());
+        }
         let user_headers = settings.headers.iter().filter(|(name, _)| {
             !(elsewhere && matches!(*name, header::AUTHORIZATION | header::COOKIE | header::HOST))
         });
@@ -403,11 +562,12 @@ impl Worker {
 /// without one).
 const USER_AGENT: &str = concat!("hprobe/", env!("CARGO_PKG_VERSION"));
 
-async fn handshake<T>(io: T, h2: bool, deadline: Instant) -> Result<Sender, Failure>
+async fn handshake<T>(io: T, h2: bool, deadline: Instant) -> Result<Conn, Failure>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let io = TokioIo::new(io);
+    let wire = Arc::new(Wire::default());
+    let io = TokioIo::new(Watched { io, wire: wire.clone() });
     let shake = async {
         if h2 {
             let (sender, conn) = http2::Builder::new(TokioExecutor::new())
@@ -426,7 +586,7 @@ where
         }
     };
     match tokio::time::timeout_at(deadline.into(), shake).await {
-        Ok(result) => result,
+        Ok(result) => result.map(|sender| Conn { sender, wire }),
         Err(_) => Err(Failure::new(ErrKind::Connect, "HTTP handshake timed out".into())),
     }
 }
@@ -467,6 +627,26 @@ fn not_sent(e: &hyper::Error) -> bool {
         source = s.source();
     }
     false
+}
+
+/// Appends the values of the `capture` headers present in `headers`
+/// (repeated ones joined with `, `), replacing those of an earlier
+/// response (a redirect's).
+fn capture(capture: &[Capture], headers: &HeaderMap, out: &mut Vec<(Arc<str>, Vec<u8>)>) {
+    if capture.is_empty() {
+        return;
+    }
+    out.clear();
+    for c in capture {
+        let mut values = headers.get_all(&c.name).iter();
+        let Some(first) = values.next() else { continue };
+        let mut value = first.as_bytes().to_vec();
+        for more in values {
+            value.extend_from_slice(b", ");
+            value.extend_from_slice(more.as_bytes());
+        }
+        out.push((c.field.clone(), value));
+    }
 }
 
 /// Whether sending a request twice has the effect of sending it once.
@@ -553,7 +733,7 @@ fn follow(from: &Uri, location: &[u8]) -> Option<Uri> {
         let dir = if dir.is_empty() { "/" } else { dir };
         format!("{scheme}://{authority}{dir}{location}")
     };
-    let uri = crate::target::parse_url(&text).ok()?;
+    let uri = crate::target::parse_user_url(&text).ok()?.uri;
     Some(uri)
 }
 

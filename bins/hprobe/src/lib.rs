@@ -137,6 +137,23 @@ pub struct Args {
     #[arg(long)]
     no_keepalive: bool,
 
+    /// Do not send a request again when the kept-alive connection it went
+    /// on was closed without an answer (by default an idempotent one is
+    /// sent once more on a new connection, and counted in `retries`).
+    #[arg(long)]
+    no_retry: bool,
+
+    /// Record this response header as `h_<name>` (lower-case, `-` as `_`:
+    /// X-Cache → h_x_cache; repeated ones joined with ", "). Repeatable.
+    #[arg(long = "capture-header", value_name = "NAME")]
+    capture_headers: Vec<String>,
+
+    /// Record the headers that tell what a cache did: Age, Cache-Control,
+    /// Cache-Status, X-Cache, X-Cache-Status, CF-Cache-Status, Via, ETag,
+    /// Last-Modified, Vary, Expires.
+    #[arg(long)]
+    cache_headers: bool,
+
     /// HTTP/2 only: ALPN h2 over TLS, prior knowledge over cleartext.
     #[arg(long = "http2", conflicts_with = "http1")]
     http2: bool,
@@ -238,6 +255,20 @@ fn parse_headers(headers: &[String]) -> Result<Vec<(HeaderName, Option<HeaderVal
         .collect()
 }
 
+/// The headers to capture: `--capture-header`s, then `--cache-headers`',
+/// each once (names are case-insensitive).
+fn captures(names: &[String], cache_headers: bool) -> Result<Vec<client::Capture>> {
+    let cache: &[&str] = if cache_headers { &client::CACHE_HEADERS } else { &[] };
+    let mut out: Vec<client::Capture> = Vec::new();
+    for name in names.iter().map(String::as_str).chain(cache.iter().copied()) {
+        let capture = client::Capture::new(name).map_err(|e| anyhow!("--capture-header: {e}"))?;
+        if !out.iter().any(|c| c.name == capture.name) {
+            out.push(capture);
+        }
+    }
+    Ok(out)
+}
+
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("hprobe");
     // This runtime only coordinates (signals, -z); the workers run on
@@ -302,6 +333,8 @@ async fn probe(args: Args) -> Result<Outcome> {
         },
         keepalive: !args.no_keepalive,
         versions,
+        retry: !args.no_retry,
+        capture: captures(&args.capture_headers, args.cache_headers)?,
     };
     let shared = Arc::new(client::Shared {
         settings,
@@ -313,7 +346,7 @@ async fn probe(args: Args) -> Result<Outcome> {
         })?,
     });
 
-    let base = args.base.as_deref().map(target::parse_url).transpose().context("--base")?;
+    let base = args.base.as_deref().map(target::parse_user_url).transpose().context("--base")?;
     let from_stdin = args.urls.is_empty() || args.urls.iter().any(|u| u == "-");
     let bad = Arc::new(Mutex::new(BadInput::new("hprobe", args.strict)));
     let source = if from_stdin {
@@ -327,7 +360,10 @@ async fn probe(args: Args) -> Result<Outcome> {
             .urls
             .iter()
             .map(|u| {
-                Ok(Arc::new(target::Target::new(default_method.clone(), target::parse_url(u)?)))
+                Ok(Arc::new(target::Target::new(
+                    default_method.clone(),
+                    target::parse_user_url(u)?,
+                )))
             })
             .collect::<Result<Vec<_>>>()?;
         plan::Source::Fixed(targets)
@@ -348,7 +384,7 @@ async fn probe(args: Args) -> Result<Outcome> {
     };
 
     let start = Instant::now();
-    let plan = Arc::new(plan::Plan::new(source, limit, pace, start));
+    let plan = Arc::new(plan::Plan::new(source, limit, pace, start, args.duration));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (tx, rx) = mpsc::channel(4096);
 
@@ -440,12 +476,14 @@ async fn probe(args: Args) -> Result<Outcome> {
     }
     let mut stats = stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
     stats.unfinished = unfinished;
-    if let (plan::Pace::Rate(rate), Some(_)) = (pace, args.duration) {
+    if let (plan::Pace::Rate(rate), Some(duration)) = (pace, args.duration) {
         // Requests due before the end that no worker was free to send.
-        let due = (rate * start.elapsed().as_secs_f64()).ceil() as u64;
+        let ran = start.elapsed().min(duration);
+        let due = plan::due_within(rate, ran.as_secs_f64());
         let due = limit.map_or(due, |limit| due.min(limit));
         stats.unsent = due.saturating_sub(plan.issued());
     }
+    stats.disorder = plan.disorder().await;
     if interrupted || args.duration.is_some() {
         stats.elapsed = start.elapsed();
     }
@@ -455,19 +493,23 @@ async fn probe(args: Args) -> Result<Outcome> {
     // The summary comes last, so that a program finds it on the last line.
     let bad_input = bad.lock().unwrap().finish("stdin lines skipped");
     let mut failed = stats.error_count() > 0 || stats.unexpected > 0;
-    if args.expect_status.is_some() {
-        let answered = stats.statuses.values().sum::<u64>();
-        if stats.unexpected > 0 {
-            eprintln!(
-                "hprobe: {} of {} responses not in --expect-status",
-                stats.unexpected, stats.requests
-            );
-        } else if answered == 0 {
-            // A health check that got no answer at all (everything was cut
-            // off by -z or Ctrl-C) did not pass.
-            eprintln!("hprobe: no response at all, so none in --expect-status");
-            failed = true;
-        }
+    let answered = stats.statuses.values().sum::<u64>();
+    if args.expect_status.is_some() && stats.unexpected > 0 {
+        eprintln!(
+            "hprobe: {} of {} responses not in --expect-status",
+            stats.unexpected, stats.requests
+        );
+    } else if answered == 0 && stats.requests + stats.unfinished > 0 {
+        // Requests went out and none came back whole (all cut off by -z
+        // or Ctrl-C, or failed): that did not go well.
+        let cut = match stats.unfinished {
+            0 => String::new(),
+            n => format!(" ({n} cut off in flight)"),
+        };
+        let expected =
+            if args.expect_status.is_some() { ", so none in --expect-status" } else { "" };
+        eprintln!("hprobe: no response at all{cut}{expected}");
+        failed = true;
     }
     match args.summary {
         SummaryStyle::Text => eprint!("{}", stats.text()),
@@ -546,8 +588,10 @@ async fn stop_signal() {
 fn describe(urls: &[String], from_stdin: bool, requests: Option<u64>) -> String {
     match (urls, from_stdin) {
         (_, true) => "targets from stdin".into(),
-        ([one], _) => one.clone(),
-        ([first, rest @ ..], _) => format!("{first} and {} more URLs", rest.len()),
+        ([one], _) => target::mask_password(one),
+        ([first, rest @ ..], _) => {
+            format!("{} and {} more URLs", target::mask_password(first), rest.len())
+        }
         ([], _) => format!("{} requests", requests.unwrap_or(0)),
     }
 }

@@ -1,6 +1,7 @@
 //! What one request came to, and its NDJSON record (docs/records.md,
 //! "hprobe records").
 
+use crate::target::Target;
 use logkit_common::json::Object;
 use logkit_common::record as f;
 use std::sync::Arc;
@@ -85,10 +86,9 @@ pub struct Phases {
 pub struct Done {
     /// The request's number, from 1 (`seq`).
     pub seq: u64,
-    /// The method sent.
-    pub method: http::Method,
-    /// The URL asked for.
-    pub url: Arc<str>,
+    /// What was asked for: the method, the URL (`url`, its password
+    /// masked), and its `path`, `query` and `vhost`.
+    pub target: Arc<Target>,
     /// When the request was started (connection included).
     pub sent: Instant,
     /// Under a schedule (`-q`, `--replay-speed`): how late `sent` was.
@@ -110,6 +110,14 @@ pub struct Done {
     pub redirects: u32,
     /// Where the redirects ended, when there were any.
     pub final_url: Option<String>,
+    /// Times the request was sent again on a new connection after a
+    /// kept-alive one closed under it (the server may have had it).
+    pub retries: u32,
+    /// XXH3-64 of the final response's body, when it came whole.
+    pub body_hash: Option<u64>,
+    /// `--capture-header`: the record's field name (`h_x_cache`) and the
+    /// header's value (repeated ones joined with `, `), for those present.
+    pub captured: Vec<(Arc<str>, Vec<u8>)>,
 }
 
 impl Default for Clock {
@@ -178,8 +186,16 @@ impl Done {
         let mut obj = Object::new(out);
         clock.write(self.sent, obj.key(f::TS));
         obj.uint(f::SEQ, self.seq);
-        obj.str(f::METHOD, self.method.as_str());
-        obj.str(f::URL, &self.url);
+        let target = &*self.target;
+        obj.str(f::METHOD, target.method.as_str());
+        obj.str(f::URL, &target.url);
+        if let Some(host) = target.uri.host() {
+            obj.str(f::VHOST, host);
+        }
+        obj.str(f::PATH, target.uri.path());
+        if let Some(query) = target.uri.query() {
+            obj.str(f::QUERY, query);
+        }
         if let Some(status) = self.status {
             obj.uint(f::STATUS, u64::from(status));
         }
@@ -188,6 +204,9 @@ impl Done {
         }
         obj.float(f::RT, seconds(self.rt));
         obj.uint(f::BYTES, self.bytes);
+        if let Some(hash) = self.body_hash {
+            write_hash(obj.key(f::BODY_HASH), hash);
+        }
         if let Some(err) = &self.err {
             obj.str(f::ERR, err.kind.name());
             obj.str(f::ERR_MSG, &err.msg);
@@ -210,21 +229,41 @@ impl Done {
         if let Some(url) = &self.final_url {
             obj.str(f::FINAL_URL, url);
         }
+        if self.retries > 0 {
+            obj.uint(f::RETRIES, u64::from(self.retries));
+        }
+        for (name, value) in &self.captured {
+            obj.bytes(name, value);
+        }
         obj.finish();
     }
+}
+
+/// A body hash as the record writes it: 16 lower-case hex digits, quoted.
+pub fn write_hash(out: &mut Vec<u8>, hash: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for shift in (0..16).rev() {
+        out.push(HEX[((hash >> (shift * 4)) & 15) as usize]);
+    }
+    out.push(b'"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn target(method: http::Method, url: &str) -> Arc<Target> {
+        Arc::new(Target::new(method, crate::target::parse_user_url(url).unwrap()))
+    }
 
     #[test]
     fn record_fields() {
         let clock = Clock::new();
         let done = Done {
             seq: 7,
-            method: http::Method::GET,
-            url: Arc::from("http://127.0.0.1:8080/a?b=1"),
+            target: target(http::Method::GET, "http://127.0.0.1:8080/a?b=1"),
             sent: clock.base_instant + Duration::from_millis(1500),
             lag: None,
             rt: Duration::from_micros(1234),
@@ -239,6 +278,9 @@ mod tests {
             },
             redirects: 0,
             final_url: None,
+            retries: 2,
+            body_hash: Some(0x00c0_ffee_0000_beef),
+            captured: vec![(Arc::from("h_x_cache"), b"HIT, MISS".to_vec())],
         };
         let mut out = Vec::new();
         done.write_record(&clock, &mut out);
@@ -251,6 +293,13 @@ mod tests {
         assert_eq!(v["ttfb_rt"], 0.0011);
         assert_eq!(v["bytes"], 153);
         assert!(v.get("err").is_none() && v.get("tls_rt").is_none());
+        assert_eq!(
+            (&v["vhost"], &v["path"], &v["query"]),
+            (&json!("127.0.0.1"), &json!("/a"), &json!("b=1"))
+        );
+        assert_eq!(v["body_hash"], "00c0ffee0000beef");
+        assert_eq!(v["retries"], 2);
+        assert_eq!(v["h_x_cache"], "HIT, MISS");
         let ts = v["ts"].as_str().unwrap();
         let sent: jiff::Timestamp = ts.parse().unwrap();
         assert_eq!(sent.duration_since(clock.base_wall).as_millis(), 1500, "{ts}");
@@ -261,8 +310,7 @@ mod tests {
         let clock = Clock::new();
         let done = Done {
             seq: 1,
-            method: http::Method::HEAD,
-            url: Arc::from("http://x/"),
+            target: target(http::Method::HEAD, "http://x/"),
             sent: Instant::now(),
             lag: Some(Duration::from_millis(3)),
             rt: Duration::from_secs(2),
@@ -273,6 +321,9 @@ mod tests {
             phases: Phases::default(),
             redirects: 0,
             final_url: None,
+            retries: 0,
+            body_hash: None,
+            captured: Vec::new(),
         };
         let mut out = Vec::new();
         done.write_record(&clock, &mut out);

@@ -5,6 +5,7 @@
 //! reader of stdout slows the probing down instead of filling memory.
 
 use crate::outcome::{seconds, Clock, Done, ErrKind};
+use crate::plan::Disorder;
 use hdrhistogram::Histogram;
 use logkit_common::filter::StatusSet;
 use logkit_common::output::Output;
@@ -51,6 +52,13 @@ pub struct Stats {
     /// Under `-q`: requests due before the end that were never sent,
     /// every worker being busy.
     pub unsent: u64,
+    /// Requests sent again after a kept-alive connection closed under
+    /// them (the sum of the records' `retries`), and how many requests
+    /// that was.
+    pub retries: u64,
+    pub retried: u64,
+    /// Replayed targets out of time order.
+    pub disorder: Disorder,
     pub elapsed: Duration,
 }
 
@@ -69,6 +77,9 @@ impl Stats {
             unexpected: 0,
             unfinished: 0,
             unsent: 0,
+            retries: 0,
+            retried: 0,
+            disorder: Disorder::default(),
             elapsed: Duration::ZERO,
         }
     }
@@ -76,6 +87,10 @@ impl Stats {
     fn add(&mut self, done: &Done, expect: Option<&StatusSet>) {
         self.requests += 1;
         self.bytes += done.bytes;
+        if done.retries > 0 {
+            self.retries += u64::from(done.retries);
+            self.retried += 1;
+        }
         if done.lag.is_some_and(|lag| lag > LATE) {
             self.late += 1;
         }
@@ -143,8 +158,12 @@ impl Stats {
                 self.statuses.iter().map(|(code, n)| format!("{code}: {n}")).collect();
             let _ = writeln!(s, "  status     {}", list.join("  "));
         }
-        let errors: Vec<String> =
+        let mut errors: Vec<String> =
             self.errors.iter().map(|(kind, n)| format!("{}: {n}", kind.name())).collect();
+        if self.unfinished > 0 {
+            // Neither a success nor nothing: see "stopped" below.
+            errors.push(format!("cut off: {}", self.unfinished));
+        }
         let _ = writeln!(
             s,
             "  errors     {}",
@@ -181,6 +200,24 @@ impl Stats {
                 s,
                 "  stopped    {} in flight cut off",
                 plural(self.unfinished, "request")
+            );
+        }
+        if self.retries > 0 {
+            let _ = writeln!(
+                s,
+                "  retried    {} sent again on a new connection ({} in all): a kept-alive \
+                 connection was closed without an answer, the server may have had them \
+                 (--no-retry: do not)",
+                plural(self.retried, "request"),
+                plural(self.retries, "retry").replace("retrys", "retries"),
+            );
+        }
+        if let Some((seq, ts, latest)) = self.disorder.first {
+            let _ = writeln!(
+                s,
+                "  order      {} out of time order, the first seq {seq} ({ts} after {latest}): \
+                 each waited for no gap after the one before it",
+                plural(self.disorder.count, "replayed request"),
             );
         }
         let buckets = self.buckets();
@@ -229,6 +266,8 @@ impl Stats {
         obj.uint("late", self.late);
         obj.uint("unfinished", self.unfinished);
         obj.uint("unsent", self.unsent);
+        obj.uint("retries", self.retries);
+        obj.uint("out_of_order", self.disorder.count);
         let histogram: Vec<serde_json::Value> = self
             .buckets()
             .into_iter()
@@ -332,8 +371,10 @@ mod tests {
     fn done(status: Option<u16>, rt_micros: u64, err: Option<ErrKind>) -> Done {
         Done {
             seq: 1,
-            method: http::Method::GET,
-            url: Arc::from("http://h/"),
+            target: Arc::new(crate::target::Target::new(
+                http::Method::GET,
+                crate::target::parse_user_url("http://h/").unwrap(),
+            )),
             sent: Instant::now(),
             lag: None,
             rt: Duration::from_micros(rt_micros),
@@ -344,6 +385,9 @@ mod tests {
             phases: Phases::default(),
             redirects: 0,
             final_url: None,
+            retries: 0,
+            body_hash: None,
+            captured: Vec::new(),
         }
     }
 
