@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README says: installs what the tests need
 # when it is missing (the real nginx and Apache httpd that the lparse tests
-# start on 127.0.0.1, head and awk), then runs `cargo test --workspace`.
+# start on 127.0.0.1, head and awk, and xxhsum: the reference XXH3 that
+# hprobe's body_hash is checked against), then runs `cargo test --workspace`.
 # Extra arguments go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for tool in nginx:/usr/sbin/nginx apache2:/usr/sbin/apache2 mawk:/usr/bin/mawk coreutils:/usr/bin/head; do
+for tool in nginx:/usr/sbin/nginx apache2:/usr/sbin/apache2 mawk:/usr/bin/mawk coreutils:/usr/bin/head xxhash:/usr/bin/xxhsum; do
     [ -x "${tool#*:}" ] || missing+=("${tool%%:*}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -8,9 +8,9 @@
 //! `connect_rt` belongs to the request that really waited for it.
 
 use crate::net::{Resolver, Tls, Versions};
-use crate::outcome::{Done, ErrKind, Failure, Phases};
+use crate::outcome::{Compared, Done, ErrKind, Failure, Phases};
 use crate::plan::Plan;
-use crate::target::{encode_unsafe, Target};
+use crate::target::{encode_unsafe, Target, Url};
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
@@ -44,7 +44,16 @@ pub struct Settings {
     pub retry: bool,
     /// `--capture-header` and `--cache-headers`: the headers to record.
     pub capture: Vec<Capture>,
+    /// `--compare BASE`.
+    pub compare: Option<Url>,
+    /// Headers not compared: `--compare-ignore-header`, and [`NEVER_COMPARED`].
+    pub ignore: Vec<HeaderName>,
 }
+
+/// Headers that differ between any two answers, or are about the
+/// connection rather than the answer: never compared.
+pub const NEVER_COMPARED: [HeaderName; 3] =
+    [header::DATE, header::CONNECTION, HeaderName::from_static("keep-alive")];
 
 /// A response header to record, and its record field (`h_x_cache`).
 #[derive(Debug, Clone)]
@@ -229,6 +238,8 @@ struct Progress {
     retries: u32,
     body_hash: Option<u64>,
     captured: Vec<(Arc<str>, Vec<u8>)>,
+    /// The final response's headers, kept under `--compare` only.
+    headers: Option<HeaderMap>,
 }
 
 pub struct Worker {
@@ -254,26 +265,17 @@ impl Worker {
             }
             let sent = Instant::now();
             in_flight.fetch_add(1, Ordering::Relaxed);
-            let mut progress = Progress::default();
-            let timeout = self.shared.settings.timeout;
-            let result =
-                tokio::time::timeout(timeout, self.exchange(&job.target, &mut progress, sent))
-                    .await;
-            let err = match result {
-                Ok(Ok(())) => None,
-                Ok(Err(failure)) => Some(failure),
-                Err(_) => {
-                    // The connection is in an unknown state: not reused.
-                    self.conns.clear();
-                    Some(Failure::new(
-                        ErrKind::Timeout,
-                        format!("no complete response within {}", crate::report::show(timeout)),
-                    ))
-                }
-            };
+            let (progress, err) = self.attempt(&job.target, sent).await;
             let finished = Instant::now();
             let from = job.due.unwrap_or(sent);
             let whole = err.is_none();
+            let shared = self.shared.clone();
+            let compared = match &shared.settings.compare {
+                Some(base) => {
+                    Some(Box::new(self.compare(&job.target, base, &progress, &err).await))
+                }
+                None => None,
+            };
             let done = Done {
                 seq: job.seq,
                 target: job.target.clone(),
@@ -290,12 +292,80 @@ impl Worker {
                 retries: progress.retries,
                 body_hash: progress.body_hash.filter(|_| whole),
                 captured: progress.captured,
+                compared,
             };
             let sent_on = tx.send(done).await;
             in_flight.fetch_sub(1, Ordering::Relaxed);
             if sent_on.is_err() {
                 return;
             }
+        }
+    }
+
+    /// One request within `--timeout`: what came of it, and why it failed.
+    async fn attempt(&mut self, target: &Target, sent: Instant) -> (Progress, Option<Failure>) {
+        let mut progress = Progress::default();
+        let timeout = self.shared.settings.timeout;
+        let result =
+            tokio::time::timeout(timeout, self.exchange(target, &mut progress, sent)).await;
+        let err = match result {
+            Ok(Ok(())) => None,
+            Ok(Err(failure)) => Some(failure),
+            Err(_) => {
+                // The connection is in an unknown state: not reused.
+                self.conns.clear();
+                Some(Failure::new(
+                    ErrKind::Timeout,
+                    format!("no complete response within {}", crate::report::show(timeout)),
+                ))
+            }
+        };
+        (progress, err)
+    }
+
+    /// `--compare`: the target's request sent to the same path and query
+    /// on `base`, and what differed between the two answers.
+    async fn compare(
+        &mut self,
+        target: &Target,
+        base: &Url,
+        ours: &Progress,
+        our_err: &Option<Failure>,
+    ) -> Compared {
+        let joined = match target.uri.path_and_query() {
+            Some(pq) => crate::target::join(base, pq.as_str().as_bytes()),
+            None => crate::target::join(base, b"/"),
+        };
+        let url = match joined {
+            Ok(url) => url,
+            Err(e) => {
+                let err = Failure::new(ErrKind::Protocol, format!("{e:#}"));
+                return Compared::failed(target.url.clone(), err, our_err);
+            }
+        };
+        let other = Target {
+            url: Arc::from(url.shown()),
+            uri: url.uri,
+            auth: url.auth.or_else(|| target.auth.clone()),
+            method: target.method.clone(),
+            headers: target.headers.clone(),
+            ts: None,
+            replayed: target.replayed,
+        };
+        let sent = Instant::now();
+        let (theirs, err) = self.attempt(&other, sent).await;
+        let rt = sent.elapsed();
+        let diff = differences(ours, our_err, &theirs, &err, &self.shared.settings.ignore);
+        let whole = err.is_none();
+        Compared {
+            url: other.url,
+            status: theirs.status.filter(|_| whole),
+            rt,
+            bytes: theirs.bytes,
+            body_hash: theirs.body_hash.filter(|_| whole),
+            err,
+            captured: theirs.captured,
+            diff,
         }
     }
 
@@ -319,6 +389,9 @@ impl Worker {
             progress.phases.ttfb = Some(sent.elapsed());
             let settings = &self.shared.settings;
             capture(&settings.capture, response.headers(), &mut progress.captured);
+            if settings.compare.is_some() {
+                progress.headers = Some(response.headers().clone());
+            }
             let location = if status.is_redirection()
                 && status != StatusCode::NOT_MODIFIED
                 && progress.redirects < settings.max_redirects
@@ -647,6 +720,48 @@ fn capture(capture: &[Capture], headers: &HeaderMap, out: &mut Vec<(Arc<str>, Ve
         }
         out.push((c.field.clone(), value));
     }
+}
+
+/// What differed between two answers to one request (`diff`): `err`,
+/// `status`, `body`, then `header:NAME` for each header (lower-case, in
+/// name order) whose values differ, `ignore`d ones and [`NEVER_COMPARED`]
+/// left out. Bodies and headers are compared only when both answers came
+/// whole.
+fn differences(
+    a: &Progress,
+    a_err: &Option<Failure>,
+    b: &Progress,
+    b_err: &Option<Failure>,
+    ignore: &[HeaderName],
+) -> Vec<String> {
+    let mut diff = Vec::new();
+    match (a_err, b_err) {
+        (None, None) => {}
+        (Some(x), Some(y)) if x.kind == y.kind => {}
+        _ => diff.push("err".to_string()),
+    }
+    if a_err.is_some() || b_err.is_some() {
+        return diff;
+    }
+    if a.status != b.status {
+        diff.push("status".into());
+    }
+    if a.body_hash != b.body_hash {
+        diff.push("body".into());
+    }
+    let (Some(ha), Some(hb)) = (&a.headers, &b.headers) else { return diff };
+    let mut names: Vec<&HeaderName> = ha.keys().chain(hb.keys()).collect();
+    names.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+    names.dedup();
+    for name in names {
+        if ignore.contains(name) || NEVER_COMPARED.contains(name) {
+            continue;
+        }
+        if !ha.get_all(name).iter().eq(hb.get_all(name).iter()) {
+            diff.push(format!("header:{name}"));
+        }
+    }
+    diff
 }
 
 /// Whether sending a request twice has the effect of sending it once.

@@ -54,16 +54,27 @@ Examples:
   # Probe a mirror under the production name (SNI and Host stay the same)
   hprobe --resolve example.com:443:10.0.0.7 https://example.com/
 
-  # Replay the 404s of an access log against a mirror, at the log's own pace
-  lparse access.log | jq -c 'select(.status == 404)' \\
+  # Replay the 404s of an access log against a mirror, at the log's own
+  # pace (the history in time order: ltail --merge reads access.log.1 first)
+  ltail --merge access.log.1 access.log | lparse | lgrep --status 404 \\
     | hprobe --base http://mirror:8080 --replay-speed 1
+
+  # Which answers of production and a mirror differ, for the 404s of a log
+  lparse access.log | lgrep --status 404 \\
+    | hprobe --base https://prod.example --compare http://mirror:8080 \\
+      --compare-ignore-header Server > pairs.ndjson
+
+  # What a cache in front says, request by request (h_x_cache, h_age, ...)
+  hprobe -n 3 --cache-headers https://example.com/ | lcount --by h_x_cache --by body_hash
 
   # Replay a log as fast as 20 connections allow
   lparse access.log | hprobe --base http://mirror:8080 -c 20 --summary json
 
-Records: ts (when sent), seq, method, url, status, proto, rt (seconds), bytes,
-err (timeout, connect, tls, dns, reset, protocol) with err_msg, and the phases
-dns_rt, connect_rt, tls_rt, ttfb_rt, lag_rt where they happened.
+Records: ts (when sent), seq, method, url, vhost, path, query, status, proto,
+rt (seconds), bytes, body_hash (XXH3-64 of the body, hex), err (timeout,
+connect, tls, dns, reset, protocol) with err_msg, the phases dns_rt,
+connect_rt, tls_rt, ttfb_rt, lag_rt where they happened, retries, h_<header>
+(--capture-header), and with --compare the b_* fields and diff.
 Exit status: 0 all went well; 1 a request failed, a response was not in
 --expect-status, or an input line was bad; 2 usage or fatal error.";
 
@@ -178,6 +189,18 @@ pub struct Args {
     /// 200-399, 200,301); failed requests count as not in it.
     #[arg(long, value_name = "LIST")]
     expect_status: Option<StatusSet>,
+
+    /// Send each request also to the same path and query on BASE (same
+    /// method, headers and body), and record the pair: the base's answer
+    /// as b_* fields, and `diff` naming what differed (status, body,
+    /// header:NAME, err).
+    #[arg(long, value_name = "BASE")]
+    compare: Option<String>,
+
+    /// With --compare, do not compare this response header (Date,
+    /// Connection and Keep-Alive never are). Repeatable.
+    #[arg(long = "compare-ignore-header", value_name = "NAME", requires = "compare")]
+    compare_ignore_headers: Vec<String>,
 
     /// Replay stdin targets that have a path (lparse records, `/path` lines)
     /// against this URL.
@@ -335,6 +358,20 @@ async fn probe(args: Args) -> Result<Outcome> {
         versions,
         retry: !args.no_retry,
         capture: captures(&args.capture_headers, args.cache_headers)?,
+        compare: args
+            .compare
+            .as_deref()
+            .map(target::parse_user_url)
+            .transpose()
+            .context("--compare")?,
+        ignore: args
+            .compare_ignore_headers
+            .iter()
+            .map(|name| {
+                HeaderName::from_bytes(name.trim().as_bytes())
+                    .map_err(|_| anyhow!("--compare-ignore-header: bad header name {name:?}"))
+            })
+            .collect::<Result<_>>()?,
     };
     let shared = Arc::new(client::Shared {
         settings,

@@ -118,6 +118,64 @@ pub struct Done {
     /// `--capture-header`: the record's field name (`h_x_cache`) and the
     /// header's value (repeated ones joined with `, `), for those present.
     pub captured: Vec<(Arc<str>, Vec<u8>)>,
+    /// `--compare`: the base's answer to the same request.
+    pub compared: Option<Box<Compared>>,
+}
+
+/// The base's answer under `--compare`, and what differed (the `b_`
+/// fields and `diff`).
+#[derive(Debug)]
+pub struct Compared {
+    /// The URL asked of the base (`b_url`).
+    pub url: Arc<str>,
+    pub status: Option<u16>,
+    /// From sending the base's request to the end of its body.
+    pub rt: Duration,
+    pub bytes: u64,
+    pub body_hash: Option<u64>,
+    pub err: Option<Failure>,
+    pub captured: Vec<(Arc<str>, Vec<u8>)>,
+    /// `status`, `body`, `header:NAME`, `err`; empty when nothing differed.
+    pub diff: Vec<String>,
+}
+
+impl Compared {
+    /// A base that could not be asked at all (its URL could not be made).
+    pub fn failed(url: Arc<str>, err: Failure, ours: &Option<Failure>) -> Compared {
+        let diff = match ours {
+            Some(o) if o.kind == err.kind => Vec::new(),
+            _ => vec!["err".to_string()],
+        };
+        let (status, rt, bytes, body_hash) = (None, Duration::ZERO, 0, None);
+        Compared { url, status, rt, bytes, body_hash, err: Some(err), captured: Vec::new(), diff }
+    }
+
+    fn write(&self, obj: &mut Object) {
+        obj.str(f::B_URL, &self.url);
+        if let Some(status) = self.status {
+            obj.uint(f::B_STATUS, u64::from(status));
+        }
+        obj.float(f::B_RT, seconds(self.rt));
+        obj.uint(f::B_BYTES, self.bytes);
+        if let Some(hash) = self.body_hash {
+            write_hash(obj.key(f::B_BODY_HASH), hash);
+        }
+        if let Some(err) = &self.err {
+            obj.str(f::B_ERR, err.kind.name());
+            obj.str(f::B_ERR_MSG, &err.msg);
+        }
+        let mut name = String::new();
+        for (field, value) in &self.captured {
+            name.clear();
+            name.push_str(f::COMPARE_PREFIX);
+            name.push_str(field);
+            obj.bytes(&name, value);
+        }
+        if !self.diff.is_empty() {
+            let list = serde_json::Value::from(self.diff.clone()).to_string();
+            obj.raw(f::DIFF, list.as_bytes());
+        }
+    }
 }
 
 impl Default for Clock {
@@ -235,6 +293,9 @@ impl Done {
         for (name, value) in &self.captured {
             obj.bytes(name, value);
         }
+        if let Some(compared) = &self.compared {
+            compared.write(&mut obj);
+        }
         obj.finish();
     }
 }
@@ -281,6 +342,7 @@ mod tests {
             retries: 2,
             body_hash: Some(0x00c0_ffee_0000_beef),
             captured: vec![(Arc::from("h_x_cache"), b"HIT, MISS".to_vec())],
+            compared: None,
         };
         let mut out = Vec::new();
         done.write_record(&clock, &mut out);
@@ -324,6 +386,7 @@ mod tests {
             retries: 0,
             body_hash: None,
             captured: Vec::new(),
+            compared: None,
         };
         let mut out = Vec::new();
         done.write_record(&clock, &mut out);

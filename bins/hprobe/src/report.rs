@@ -59,6 +59,12 @@ pub struct Stats {
     pub retried: u64,
     /// Replayed targets out of time order.
     pub disorder: Disorder,
+    /// `--compare`: pairs compared, those that differed, and how often
+    /// each kind of difference and each path came up.
+    pub compared: u64,
+    pub differ: u64,
+    pub diff_kinds: BTreeMap<String, u64>,
+    pub diff_paths: BTreeMap<String, u64>,
     pub elapsed: Duration,
 }
 
@@ -80,6 +86,10 @@ impl Stats {
             retries: 0,
             retried: 0,
             disorder: Disorder::default(),
+            compared: 0,
+            differ: 0,
+            diff_kinds: BTreeMap::new(),
+            diff_paths: BTreeMap::new(),
             elapsed: Duration::ZERO,
         }
     }
@@ -87,6 +97,16 @@ impl Stats {
     fn add(&mut self, done: &Done, expect: Option<&StatusSet>) {
         self.requests += 1;
         self.bytes += done.bytes;
+        if let Some(compared) = &done.compared {
+            self.compared += 1;
+            if !compared.diff.is_empty() {
+                self.differ += 1;
+                for kind in &compared.diff {
+                    *self.diff_kinds.entry(kind.clone()).or_default() += 1;
+                }
+                *self.diff_paths.entry(done.target.uri.path().to_string()).or_default() += 1;
+            }
+        }
         if done.retries > 0 {
             self.retries += u64::from(done.retries);
             self.retried += 1;
@@ -202,6 +222,26 @@ impl Stats {
                 plural(self.unfinished, "request")
             );
         }
+        if self.compared > 0 {
+            let _ =
+                write!(s, "  compared   {}, {} differ", plural(self.compared, "pair"), self.differ);
+            for (kind, n) in most_first(&self.diff_kinds, usize::MAX) {
+                let _ = write!(s, "  {kind}: {n}");
+            }
+            let _ = writeln!(s);
+            if self.differ > 0 {
+                let _ = write!(s, "  differ at  ");
+                let shown = most_first(&self.diff_paths, 10);
+                for (i, (path, n)) in shown.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "  " };
+                    let _ = write!(s, "{sep}{}: {n}", term::escape_control(path));
+                }
+                if self.diff_paths.len() > shown.len() {
+                    let _ = write!(s, "  and {} more paths", self.diff_paths.len() - shown.len());
+                }
+                let _ = writeln!(s);
+            }
+        }
         if self.retries > 0 {
             let _ = writeln!(
                 s,
@@ -268,6 +308,18 @@ impl Stats {
         obj.uint("unsent", self.unsent);
         obj.uint("retries", self.retries);
         obj.uint("out_of_order", self.disorder.count);
+        if self.compared > 0 {
+            obj.uint("compared", self.compared);
+            obj.uint("differ", self.differ);
+            let map = |m: &BTreeMap<String, u64>| {
+                serde_json::Value::Object(serde_json::Map::from_iter(
+                    m.iter().map(|(k, n)| (k.clone(), (*n).into())),
+                ))
+                .to_string()
+            };
+            obj.raw("diff_kinds", map(&self.diff_kinds).as_bytes());
+            obj.raw("diff_paths", map(&self.diff_paths).as_bytes());
+        }
         let histogram: Vec<serde_json::Value> = self
             .buckets()
             .into_iter()
@@ -303,6 +355,14 @@ impl Stats {
     fn count_upto(&self, micros: u64) -> u64 {
         self.latency.count_between(0, micros)
     }
+}
+
+/// The `n` largest counts of `map`, largest first (then by name).
+fn most_first(map: &BTreeMap<String, u64>, n: usize) -> Vec<(&str, u64)> {
+    let mut all: Vec<(&str, u64)> = map.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    all.truncate(n);
+    all
 }
 
 /// `1 request`, `2 requests`.
@@ -388,6 +448,7 @@ mod tests {
             retries: 0,
             body_hash: None,
             captured: Vec::new(),
+            compared: None,
         }
     }
 
