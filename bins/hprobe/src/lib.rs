@@ -385,7 +385,11 @@ async fn probe(args: Args) -> Result<Outcome> {
 
     let base = args.base.as_deref().map(target::parse_user_url).transpose().context("--base")?;
     let from_stdin = args.urls.is_empty() || args.urls.iter().any(|u| u == "-");
-    let bad = Arc::new(Mutex::new(BadInput::new("hprobe", args.strict)));
+    // Not with --summary none (nothing for a person on stderr), and not when
+    // the records go to the same terminal (view::wanted).
+    let show_view = args.summary != SummaryStyle::None && view::wanted();
+    let notes: Option<view::Notes> = show_view.then(Default::default);
+    let bad = Arc::new(Mutex::new(Messages::new(args.strict, notes.clone())));
     let source = if from_stdin {
         if args.urls.len() > 1 {
             bail!("give URLs or `-` (targets from stdin), not both");
@@ -438,9 +442,7 @@ async fn probe(args: Args) -> Result<Outcome> {
         result
     });
 
-    // Not with --summary none (nothing for a person on stderr), and not when
-    // the records go to the same terminal (view::wanted).
-    let view = if args.summary != SummaryStyle::None && view::wanted() {
+    let view = if let Some(notes) = notes {
         let goal = view::Goal {
             what: describe(&args.urls, from_stdin, args.requests),
             total: limit,
@@ -449,7 +451,7 @@ async fn probe(args: Args) -> Result<Outcome> {
         };
         // The view is on stderr's terminal (records go to stdout).
         let color = args.color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-        view::View::start(goal, stats.clone(), color).ok()
+        view::View::start(goal, stats.clone(), notes, color).ok()
     } else {
         None
     };
@@ -508,6 +510,8 @@ async fn probe(args: Args) -> Result<Outcome> {
     if let Some(view) = view {
         view.close();
     }
+    // The messages held while the view was on, on the normal screen now.
+    bad.lock().unwrap_or_else(|e| e.into_inner()).release()?;
     if let Some(joined) = joined {
         joined?.map_err(|_| anyhow!("writer failed"))??;
     }
@@ -528,7 +532,7 @@ async fn probe(args: Args) -> Result<Outcome> {
         return Err(fatal);
     }
     // The summary comes last, so that a program finds it on the last line.
-    let bad_input = bad.lock().unwrap().finish("stdin lines skipped");
+    let bad_input = bad.lock().unwrap().bad.finish("stdin lines skipped");
     let mut failed = stats.error_count() > 0 || stats.unexpected > 0;
     let answered = stats.statuses.values().sum::<u64>();
     if args.expect_status.is_some() && stats.unexpected > 0 {
@@ -633,13 +637,54 @@ fn describe(urls: &[String], from_stdin: bool, requests: Option<u64>) -> String 
     }
 }
 
+/// Where the messages about bad lines of stdin go: straight to stderr, or,
+/// while the live view is on, into its notes (the view would paint over
+/// them) and a collecting reporter, whose messages are printed in order
+/// once the view has given the normal screen back.
+struct Messages {
+    bad: BadInput,
+    held: Option<(BadInput, view::Notes)>,
+}
+
+/// Most messages the view keeps (BadInput shows 20 at most anyway).
+const MAX_NOTES: usize = 100;
+
+impl Messages {
+    fn new(strict: bool, notes: Option<view::Notes>) -> Messages {
+        let bad = BadInput::new("hprobe", strict);
+        // With --strict the first bad line ends the run, and its message
+        // comes after the view anyway.
+        let held = notes.filter(|_| !strict).map(|n| (BadInput::collecting("hprobe"), n));
+        Messages { bad, held }
+    }
+
+    /// A bad line of stdin; an error ends the run (`--strict`).
+    fn report(&mut self, line: u64, what: &str) -> Result<()> {
+        let Some((held, notes)) = &mut self.held else { return self.bad.report("-", line, what) };
+        held.report("-", line, what)?;
+        let mut notes = notes.lock().unwrap_or_else(|e| e.into_inner());
+        if notes.len() < MAX_NOTES {
+            notes.push(format!("hprobe: -:{line}: {what}"));
+        }
+        Ok(())
+    }
+
+    /// Prints the messages held for the view (after it has closed).
+    fn release(&mut self) -> Result<()> {
+        match self.held.take() {
+            Some((held, _)) => self.bad.report_collected(held),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Reads stdin targets on a thread of their own (a read may block for
 /// ever, as with `ltail -f | lparse | hprobe`); bad lines, and lines longer
 /// than a record may be, are reported and skipped, or end the run with
 /// `--strict`.
 fn read_targets(
     reader: target::TargetReader,
-    bad: Arc<Mutex<BadInput>>,
+    bad: Arc<Mutex<Messages>>,
 ) -> mpsc::Receiver<Result<target::Target>> {
     let (tx, rx) = mpsc::channel(1024);
     std::thread::spawn(move || {
@@ -664,7 +709,7 @@ fn read_targets(
             };
             let item = match item {
                 Ok(target) => Ok(target),
-                Err(message) => match bad.lock().unwrap().report("-", line.number, &message) {
+                Err(message) => match bad.lock().unwrap().report(line.number, &message) {
                     Ok(()) => continue,
                     Err(fatal) => Err(fatal),
                 },
