@@ -185,6 +185,39 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     }
 }
 
+/// XXH3-64 of a body as it streams in (`body_hash`). A body that comes in
+/// one frame, as small answers do, is hashed at once; a streaming hasher
+/// (a 192-byte secret allocated and 256 bytes of buffer zeroed per
+/// request) is built only when a second frame comes.
+enum BodyHasher {
+    Empty,
+    One(Bytes),
+    Streaming(Box<twox_hash::XxHash3_64>),
+}
+
+impl BodyHasher {
+    fn update(&mut self, data: Bytes) {
+        match self {
+            BodyHasher::Empty => *self = BodyHasher::One(data),
+            BodyHasher::One(first) => {
+                let mut hasher = Box::new(twox_hash::XxHash3_64::new());
+                hasher.write(first);
+                hasher.write(&data);
+                *self = BodyHasher::Streaming(hasher);
+            }
+            BodyHasher::Streaming(hasher) => hasher.write(&data),
+        }
+    }
+
+    fn finish(self) -> u64 {
+        match self {
+            BodyHasher::Empty => twox_hash::XxHash3_64::oneshot(b""),
+            BodyHasher::One(data) => twox_hash::XxHash3_64::oneshot(&data),
+            BodyHasher::Streaming(hasher) => hasher.finish(),
+        }
+    }
+}
+
 /// The shortest request head there is (`GET / HTTP/1.1` and its blank
 /// line): fewer bytes written means the request was not all sent.
 const MIN_HEAD: u64 = 18;
@@ -269,12 +302,15 @@ impl Worker {
             let finished = Instant::now();
             let from = job.due.unwrap_or(sent);
             let whole = err.is_none();
-            let shared = self.shared.clone();
-            let compared = match &shared.settings.compare {
-                Some(base) => {
+            let compared = match self.shared.settings.compare.is_some() {
+                // Not cloned per request without --compare: the count is
+                // shared by every worker thread.
+                true => {
+                    let shared = self.shared.clone();
+                    let base = shared.settings.compare.as_ref().expect("checked");
                     Some(Box::new(self.compare(&job.target, base, &progress, &err).await))
                 }
-                None => None,
+                false => None,
             };
             let done = Done {
                 seq: job.seq,
@@ -402,13 +438,13 @@ impl Worker {
             };
             progress.bytes = 0;
             progress.body_hash = None;
-            let mut hasher = twox_hash::XxHash3_64::new();
+            let mut hasher = BodyHasher::Empty;
             let mut incoming = response.into_body();
             while let Some(frame) = incoming.frame().await {
                 let frame = frame.map_err(|e| failure(&e, "receiving the response body"))?;
-                if let Some(data) = frame.data_ref() {
+                if let Ok(data) = frame.into_data() {
                     progress.bytes += data.len() as u64;
-                    hasher.write(data);
+                    hasher.update(data);
                 }
             }
             progress.body_hash = Some(hasher.finish());
@@ -855,6 +891,27 @@ fn follow(from: &Uri, location: &[u8]) -> Option<Uri> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_hashes_alike_in_one_frame_or_many() {
+        let body: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let whole = {
+            let mut h = BodyHasher::Empty;
+            h.update(Bytes::from(body.clone()));
+            h.finish()
+        };
+        for cuts in [&[1usize][..], &[100, 1000], &[240, 241, 4999]] {
+            let mut h = BodyHasher::Empty;
+            let mut from = 0;
+            for &cut in cuts.iter().chain([&body.len()]) {
+                h.update(Bytes::copy_from_slice(&body[from..cut]));
+                from = cut;
+            }
+            assert_eq!(h.finish(), whole, "{cuts:?}");
+        }
+        // XXH3-64 of nothing, as `xxhsum -H3 < /dev/null` gives it.
+        assert_eq!(BodyHasher::Empty.finish(), 0x2d06_8005_38d3_94c2);
+    }
 
     #[test]
     fn locations() {

@@ -459,16 +459,21 @@ async fn probe(args: Args) -> Result<Outcome> {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let threads =
         std::thread::available_parallelism().map_or(1, |n| n.get()).min(args.concurrency as usize);
+    // Every thread's workers start together: otherwise the first thread's
+    // could take a short run's every request before the second thread is
+    // scheduled, and `-c 10` would use 5 connections (seen under load).
+    let start_line = Arc::new(std::sync::Barrier::new(threads));
     for t in 0..threads {
         // The workers, spread evenly over the threads.
         let count = args.concurrency as usize / threads
             + usize::from(t < args.concurrency as usize % threads);
         let (shared, plan, tx, stop_rx, done_tx) =
             (shared.clone(), plan.clone(), tx.clone(), stop_rx.clone(), done_tx.clone());
+        let start_line = start_line.clone();
         std::thread::Builder::new()
             .name(format!("hprobe-{t}"))
             .spawn(move || {
-                let unfinished = run_workers(count, shared, plan, tx, stop_rx);
+                let unfinished = run_workers(count, shared, plan, tx, stop_rx, &start_line);
                 let _ = done_tx.send(unfinished);
             })
             .context("starting a thread")?;
@@ -572,10 +577,11 @@ fn run_workers(
     plan: Arc<plan::Plan>,
     tx: mpsc::Sender<outcome::Done>,
     stop: watch::Receiver<bool>,
+    start_line: &std::sync::Barrier,
 ) -> u64 {
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-        return 0;
-    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    start_line.wait();
+    let Ok(runtime) = runtime else { return 0 };
     let in_flight = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let unfinished = runtime.block_on(async move {
         let mut workers = tokio::task::JoinSet::new();
