@@ -68,10 +68,12 @@ fn log_lines(path: &Path, n: usize) -> Vec<String> {
 /// backend's 200s (`proxy_cache`) and says what its cache did in
 /// `X-Cache-Status` (`$upstream_cache_status`).
 struct Cache {
+    // Before the directory, which holds its config: fields drop in order,
+    // and nginx is stopped with its config.
+    _server: Server,
     _tmp: tempfile::TempDir,
     dir: PathBuf,
     front: u16,
-    _server: Server,
 }
 
 impl Cache {
@@ -116,7 +118,7 @@ impl Cache {
         };
         let logs = vec![dir.join("error.log"), dir.join("backend.log")];
         let (server, [front, _]) = start_nginx(&dir, free_port, http, logs);
-        Cache { _tmp: tmp, dir, front, _server: server }
+        Cache { _server: server, _tmp: tmp, dir, front }
     }
 
     fn url(&self, path: &str) -> String {
@@ -175,6 +177,34 @@ fn cache_status_is_captured_miss_then_hit() {
     assert_eq!(captured, ["h_x_cache_status"], "{}", recs[0]);
 }
 
+/// `hprobe ... | lcount --by path --by h_x_cache_status`, real processes
+/// and a real pipe: the records group as an access log's do.
+#[test]
+fn records_group_by_path_in_lcount() {
+    let cache = Cache::start();
+    let (a, b) = (cache.url("/cached/one?x=1"), cache.url("/cached/two"));
+    let run = pipeline(
+        &cache.dir,
+        &[
+            tool("hprobe", &["-n", "6", "-c", "1", "--cache-headers", "--summary", "none", &a, &b]),
+            tool("lcount", &["--by", "path", "--by", "h_x_cache_status", "--sort", "count"]),
+        ],
+        None,
+    );
+    run.assert_clean();
+    let mut got = run.records();
+    got.sort_by_key(|r| r.to_string());
+    // Each path three times: its first a MISS, the next two HITs.
+    let mut want = [
+        json!({"path": "/cached/one", "h_x_cache_status": "HIT", "count": 2}),
+        json!({"path": "/cached/one", "h_x_cache_status": "MISS", "count": 1}),
+        json!({"path": "/cached/two", "h_x_cache_status": "HIT", "count": 2}),
+        json!({"path": "/cached/two", "h_x_cache_status": "MISS", "count": 1}),
+    ];
+    want.sort_by_key(|r| r.to_string());
+    assert_eq!(got, want);
+}
+
 /// A location whose body changes from one request to the next: a
 /// different `body_hash` each time, each the reference XXH3 of the body
 /// the backend logged having made (its `$request_id`).
@@ -199,10 +229,11 @@ fn a_changing_body_has_changing_hashes() {
 /// A site served by one nginx process: files from a shared docroot, and
 /// `/differs` and `/header`, whose answers depend on `which`.
 struct Site {
+    // Before the directory that holds its config (fields drop in order).
+    server: Option<Server>,
     _tmp: tempfile::TempDir,
     dir: PathBuf,
     port: u16,
-    server: Option<Server>,
 }
 
 impl Site {
@@ -234,7 +265,7 @@ impl Site {
         };
         let logs = vec![dir.join("error.log"), dir.join("access.log")];
         let (server, [port]) = start_nginx(&dir, free_port, http, logs);
-        Site { _tmp: tmp, dir, port, server: Some(server) }
+        Site { server: Some(server), _tmp: tmp, dir, port }
     }
 
     fn url(&self) -> String {

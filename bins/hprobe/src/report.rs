@@ -249,7 +249,10 @@ impl Stats {
                  connection was closed without an answer, the server may have had them \
                  (--no-retry: do not)",
                 plural(self.retried, "request"),
-                plural(self.retries, "retry").replace("retrys", "retries"),
+                match self.retries {
+                    1 => "1 retry".to_string(),
+                    n => format!("{n} retries"),
+                },
             );
         }
         if let Some((seq, ts, latest)) = self.disorder.first {
