@@ -271,8 +271,9 @@ struct Progress {
     retries: u32,
     body_hash: Option<u64>,
     captured: Vec<(Arc<str>, Vec<u8>)>,
-    /// The final response's headers, kept under `--compare` only.
-    headers: Option<HeaderMap>,
+    /// The final response's headers, kept under `--compare` only (boxed:
+    /// a `Progress` is moved about for every request).
+    headers: Option<Box<HeaderMap>>,
 }
 
 pub struct Worker {
@@ -379,15 +380,13 @@ impl Worker {
                 return Compared::failed(target.url.clone(), err, our_err);
             }
         };
-        let other = Target {
-            url: Arc::from(url.shown()),
-            uri: url.uri,
-            auth: url.auth.or_else(|| target.auth.clone()),
-            method: target.method.clone(),
-            headers: target.headers.clone(),
-            ts: None,
-            replayed: target.replayed,
-        };
+        let own_auth = url.auth.is_some();
+        let mut other = Target::new(target.method.clone(), url);
+        if !own_auth {
+            other.auth = target.auth.clone();
+        }
+        other.headers = target.headers.clone();
+        other.replayed = target.replayed;
         let sent = Instant::now();
         let (theirs, err) = self.attempt(&other, sent).await;
         let rt = sent.elapsed();
@@ -426,7 +425,7 @@ impl Worker {
             let settings = &self.shared.settings;
             capture(&settings.capture, response.headers(), &mut progress.captured);
             if settings.compare.is_some() {
-                progress.headers = Some(response.headers().clone());
+                progress.headers = Some(Box::new(response.headers().clone()));
             }
             let location = if status.is_redirection()
                 && status != StatusCode::NOT_MODIFIED

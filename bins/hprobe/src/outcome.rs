@@ -244,16 +244,7 @@ impl Done {
         let mut obj = Object::new(out);
         clock.write(self.sent, obj.key(f::TS));
         obj.uint(f::SEQ, self.seq);
-        let target = &*self.target;
-        obj.str(f::METHOD, target.method.as_str());
-        obj.str(f::URL, &target.url);
-        if let Some(host) = target.uri.host() {
-            obj.str(f::VHOST, host);
-        }
-        obj.str(f::PATH, target.uri.path());
-        if let Some(query) = target.uri.query() {
-            obj.str(f::QUERY, query);
-        }
+        obj.raw_fields(&self.target.fields);
         if let Some(status) = self.status {
             obj.uint(f::STATUS, u64::from(status));
         }

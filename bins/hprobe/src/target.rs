@@ -29,12 +29,17 @@ pub struct Target {
     pub replayed: bool,
     /// The credentials of the URL's userinfo, sent as Basic auth.
     pub auth: Option<Arc<Credentials>>,
+    /// The record's `method`, `url`, `vhost`, `path` and `query`, as JSON
+    /// fields, encoded once (a command-line URL serves every request): the
+    /// method and URL given to [`Target::new`].
+    pub fields: Box<[u8]>,
 }
 
 impl Target {
     /// A target with no headers of its own, not from a log.
     pub fn new(method: Method, url: Url) -> Target {
         let shown = url.shown();
+        let fields = record_fields(&method, &shown, &url.uri);
         Target {
             method,
             uri: url.uri,
@@ -43,8 +48,29 @@ impl Target {
             ts: None,
             replayed: false,
             auth: url.auth,
+            fields,
         }
     }
+}
+
+/// `"method":…,"url":…,"vhost":…,"path":…,"query":…` (docs/records.md):
+/// the URL's host as lparse's `vhost`, its path and query (without `?`,
+/// left out when there is none) as lparse's `path` and `query`.
+fn record_fields(method: &Method, shown: &str, uri: &Uri) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(shown.len() * 2 + 48);
+    let mut obj = logkit_common::json::Object::new(&mut out);
+    obj.str(f::METHOD, method.as_str());
+    obj.str(f::URL, shown);
+    if let Some(host) = uri.host() {
+        obj.str(f::VHOST, host);
+    }
+    obj.str(f::PATH, uri.path());
+    if let Some(query) = uri.query() {
+        obj.str(f::QUERY, query);
+    }
+    obj.finish();
+    // Without the braces, for Object::raw_fields.
+    out[1..out.len() - 1].into()
 }
 
 /// A URL as given by a user: what to request, and the credentials its
