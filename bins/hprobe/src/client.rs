@@ -222,15 +222,17 @@ impl BodyHasher {
 /// line): fewer bytes written means the request was not all sent.
 const MIN_HEAD: u64 = 18;
 
+/// Where a connection goes: scheme, host (lower-case) and port.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Origin {
+pub struct Origin {
     https: bool,
     host: String,
     port: u16,
 }
 
 impl Origin {
-    fn of(uri: &Uri) -> Origin {
+    /// The origin of an absolute URI.
+    pub fn of(uri: &Uri) -> Origin {
         let (https, host, port) = Origin::parts(uri);
         Origin { https, host: host.to_ascii_lowercase(), port }
     }
@@ -242,9 +244,8 @@ impl Origin {
         (https, host, port)
     }
 
-    /// Whether `uri` is of this origin (without building one for it).
-    fn serves(&self, uri: &Uri) -> bool {
-        Origin::equal((self.https, &self.host, self.port), Origin::parts(uri))
+    fn as_parts(&self) -> (bool, &str, u16) {
+        (self.https, &self.host, self.port)
     }
 
     /// Whether two URIs are of one origin, without building either.
@@ -489,12 +490,18 @@ impl Worker {
         body: Bytes,
         progress: &mut Progress,
     ) -> Result<(Response<Incoming>, Conn, Origin), Failure> {
-        let (origin, mut reused) = match self.conns.iter().position(|(o, _)| o.serves(uri)) {
+        // The target's origin was found once, when it was read; a
+        // redirect's is found here.
+        let redirected = progress.redirects > 0;
+        let parts = if redirected { Origin::parts(uri) } else { target.origin.as_parts() };
+        let found = self.conns.iter().position(|(o, _)| Origin::equal(o.as_parts(), parts));
+        let (origin, mut reused) = match found {
             Some(i) => {
                 let (origin, conn) = self.conns.swap_remove(i);
                 (origin, Some(conn))
             }
-            None => (Origin::of(uri), None),
+            None if redirected => (Origin::of(uri), None),
+            None => (target.origin.clone(), None),
         };
         if let Some(Conn { sender: Sender::H1(sender), .. }) = &mut reused {
             if sender.ready().await.is_err() {

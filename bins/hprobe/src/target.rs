@@ -29,6 +29,8 @@ pub struct Target {
     pub replayed: bool,
     /// The credentials of the URL's userinfo, sent as Basic auth.
     pub auth: Option<Arc<Credentials>>,
+    /// Where its connection goes (found once, not for every request).
+    pub origin: crate::client::Origin,
     /// The record's `method`, `url`, `vhost`, `path` and `query`, as JSON
     /// fields, encoded once (a command-line URL serves every request): the
     /// method and URL given to [`Target::new`].
@@ -41,6 +43,7 @@ impl Target {
         let shown = url.shown();
         let fields = record_fields(&method, &shown, &url.uri);
         Target {
+            origin: crate::client::Origin::of(&url.uri),
             method,
             uri: url.uri,
             url: Arc::from(shown),
