@@ -448,6 +448,7 @@ async fn probe(args: Args) -> Result<Outcome> {
             total: limit,
             duration: args.duration,
             start,
+            keys: !(from_stdin && std::io::IsTerminal::is_terminal(&std::io::stdin())),
         };
         // The view is on stderr's terminal (records go to stdout).
         let color = args.color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr()));

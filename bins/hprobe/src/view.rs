@@ -60,6 +60,9 @@ pub struct Goal {
     pub duration: Option<Duration>,
     /// When the run started.
     pub start: Instant,
+    /// Whether `q` and Ctrl-C may be read as keys (not when the targets
+    /// are read from the terminal).
+    pub keys: bool,
 }
 
 /// hprobe's messages while the view is on, for the board to show (the
@@ -127,7 +130,7 @@ fn show_until(
     color: bool,
     stopped: &mpsc::Receiver<()>,
 ) -> io::Result<()> {
-    let mut terminal = Terminal::new(Screen::enter(color)?)?;
+    let mut terminal = Terminal::new(Screen::enter(color, goal.keys)?)?;
     let keys = terminal.backend().keys;
     let mut recent = VecDeque::new();
     let mut quitting = false;
@@ -406,13 +409,15 @@ struct Screen {
 impl Screen {
     /// Switches to the alternate screen, the cursor hidden, and the
     /// controlling terminal (if there is one) to raw mode, for the keys.
-    fn enter(color: bool) -> io::Result<Screen> {
+    fn enter(color: bool, keys: bool) -> io::Result<Screen> {
         let mut out = BufWriter::with_capacity(1 << 16, io::stderr());
         queue!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
         out.flush()?;
         // Keys come from the controlling terminal: only when it is the one
-        // the view is on (not another, nor none, as under a test harness).
-        let keys = controlling_terminal_is_stderr() && terminal::enable_raw_mode().is_ok();
+        // the view is on (not another, nor none, as under a test harness),
+        // and when the caller allows it (not when targets are typed on
+        // that terminal: a `q` in a URL must not end the run).
+        let keys = keys && controlling_terminal_is_stderr() && terminal::enable_raw_mode().is_ok();
         Ok(Screen { inner: CrosstermBackend::new(out), color, cursor: Position::ORIGIN, keys })
     }
 
