@@ -277,6 +277,16 @@ struct Progress {
     headers: Option<Box<HeaderMap>>,
 }
 
+/// The requests of one thread's workers that a stop would find taken from
+/// the plan and not finished.
+#[derive(Default)]
+pub struct Counts {
+    /// Waiting for their due time (not sent).
+    pub waiting: AtomicU64,
+    /// Sent, and not yet handed to the writer.
+    pub in_flight: AtomicU64,
+}
+
 pub struct Worker {
     shared: Arc<Shared>,
     /// Open connections and their origins: one, unless redirects lead
@@ -290,16 +300,19 @@ impl Worker {
     }
 
     /// Makes requests until the plan ends or the writer goes away. A stop
-    /// (Ctrl-C, `-z`) aborts the worker's task: `in_flight` counts the
-    /// requests started and not yet handed to the writer, which a stop
-    /// cuts off.
-    pub async fn run(mut self, plan: Arc<Plan>, tx: mpsc::Sender<Done>, in_flight: Arc<AtomicU64>) {
+    /// (Ctrl-C, `-z`) aborts the worker's task wherever it is: `counts`
+    /// says how many requests it had taken and was waiting to send at
+    /// their due time, and how many it had started and not yet handed to
+    /// the writer, which a stop cuts off.
+    pub async fn run(mut self, plan: Arc<Plan>, tx: mpsc::Sender<Done>, counts: Arc<Counts>) {
         while let Some(job) = plan.next().await {
+            counts.waiting.fetch_add(1, Ordering::Relaxed);
             if let Some(due) = job.due {
                 wait_until(due).await;
             }
             let sent = Instant::now();
-            in_flight.fetch_add(1, Ordering::Relaxed);
+            counts.waiting.fetch_sub(1, Ordering::Relaxed);
+            counts.in_flight.fetch_add(1, Ordering::Relaxed);
             let (progress, err) = self.attempt(&job.target, sent).await;
             let finished = Instant::now();
             let from = job.due.unwrap_or(sent);
@@ -333,7 +346,7 @@ impl Worker {
                 compared,
             };
             let sent_on = tx.send(done).await;
-            in_flight.fetch_sub(1, Ordering::Relaxed);
+            counts.in_flight.fetch_sub(1, Ordering::Relaxed);
             if sent_on.is_err() {
                 return;
             }

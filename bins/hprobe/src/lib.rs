@@ -481,7 +481,7 @@ async fn probe(args: Args) -> Result<Outcome> {
     }
     drop((tx, done_tx));
 
-    let mut unfinished = 0;
+    let (mut unfinished, mut waiting) = (0, 0);
     let deadline = sleep_until_opt(args.duration.map(|d| start + d));
     let signal = stop_signal();
     tokio::pin!(deadline, signal);
@@ -489,7 +489,10 @@ async fn probe(args: Args) -> Result<Outcome> {
     loop {
         tokio::select! {
             joined = done_rx.recv() => match joined {
-                Some(n) => unfinished += n,
+                Some((cut, idle)) => {
+                    unfinished += cut;
+                    waiting += idle;
+                }
                 None => break,
             },
             _ = &mut deadline, if !*stop_tx.borrow() => {
@@ -528,7 +531,8 @@ async fn probe(args: Args) -> Result<Outcome> {
         let ran = start.elapsed().min(duration);
         let due = plan::due_within(rate, ran.as_secs_f64());
         let due = limit.map_or(due, |limit| due.min(limit));
-        stats.unsent = due.saturating_sub(plan.issued());
+        // Taken by a worker waiting for its due time is not sent either.
+        stats.unsent = due.saturating_sub(plan.issued().saturating_sub(waiting));
     }
     stats.disorder = plan.disorder().await;
     if interrupted || args.duration.is_some() {
@@ -570,8 +574,9 @@ async fn probe(args: Args) -> Result<Outcome> {
 /// connection's task then never wake each other across threads (like wrk's
 /// one event loop per thread). Against one work-stealing runtime for all,
 /// the rates measured the same within noise (bench/http.py, c=1 and c=50);
-/// this layout keeps each connection on one core. Returns the requests cut
-/// off in flight.
+/// this layout keeps each connection on one core. Returns, at a stop, the
+/// requests cut off in flight and those taken and not yet sent (waiting for
+/// their due time).
 fn run_workers(
     count: usize,
     shared: Arc<client::Shared>,
@@ -579,16 +584,16 @@ fn run_workers(
     tx: mpsc::Sender<outcome::Done>,
     stop: watch::Receiver<bool>,
     start_line: &std::sync::Barrier,
-) -> u64 {
+) -> (u64, u64) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     start_line.wait();
-    let Ok(runtime) = runtime else { return 0 };
-    let in_flight = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let Ok(runtime) = runtime else { return (0, 0) };
+    let counts = Arc::new(client::Counts::default());
     let unfinished = runtime.block_on(async move {
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..count {
             let worker = client::Worker::new(shared.clone());
-            workers.spawn(worker.run(plan.clone(), tx.clone(), in_flight.clone()));
+            workers.spawn(worker.run(plan.clone(), tx.clone(), counts.clone()));
         }
         // One watcher of the stop per thread, not one per request: it
         // aborts the workers wherever they are.
@@ -597,11 +602,14 @@ fn run_workers(
         tokio::pin!(stopped);
         loop {
             tokio::select! {
-                joined = workers.join_next() => if joined.is_none() { return 0 },
+                joined = workers.join_next() => if joined.is_none() { return (0, 0) },
                 _ = &mut stopped => {
-                    let cut = in_flight.load(std::sync::atomic::Ordering::Relaxed);
+                    // Read before the abort, on this thread: no worker
+                    // runs in between.
+                    let cut = counts.in_flight.load(std::sync::atomic::Ordering::Relaxed);
+                    let waiting = counts.waiting.load(std::sync::atomic::Ordering::Relaxed);
                     workers.abort_all();
-                    return cut;
+                    return (cut, waiting);
                 }
             }
         }
