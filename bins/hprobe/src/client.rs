@@ -915,6 +915,39 @@ fn follow(from: &Uri, location: &[u8]) -> Option<Uri> {
 mod tests {
     use super::*;
 
+    fn answer(status: u16, hash: u64, headers: &[(&'static str, &'static str)]) -> Progress {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        Progress {
+            status: Some(status),
+            body_hash: Some(hash),
+            headers: Some(Box::new(map)),
+            ..Progress::default()
+        }
+    }
+
+    #[test]
+    fn differences_name_what_differed() {
+        let none = None;
+        let a = answer(200, 1, &[("date", "x"), ("etag", "\"1\""), ("vary", "a"), ("vary", "b")]);
+        let same =
+            answer(200, 1, &[("date", "y"), ("vary", "a"), ("vary", "b"), ("etag", "\"1\"")]);
+        assert!(differences(&a, &none, &same, &none, &[]).is_empty(), "Date is never compared");
+        let b = answer(404, 2, &[("etag", "\"2\""), ("vary", "a"), ("x-new", "1")]);
+        let diff = differences(&a, &none, &b, &none, &[]);
+        assert_eq!(diff, ["status", "body", "header:etag", "header:vary", "header:x-new"]);
+        let ignore = [HeaderName::from_static("etag"), HeaderName::from_static("x-new")];
+        assert_eq!(differences(&a, &none, &b, &none, &ignore), ["status", "body", "header:vary"]);
+        // A failure on one side: `err`, and nothing else is compared.
+        let timeout = Some(Failure::new(ErrKind::Timeout, String::new()));
+        assert_eq!(differences(&a, &none, &b, &timeout, &[]), ["err"]);
+        assert!(differences(&a, &timeout, &b, &timeout.clone(), &[]).is_empty());
+        let reset = Some(Failure::new(ErrKind::Reset, String::new()));
+        assert_eq!(differences(&a, &reset, &b, &timeout, &[]), ["err"]);
+    }
+
     #[test]
     fn a_body_hashes_alike_in_one_frame_or_many() {
         let body: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
