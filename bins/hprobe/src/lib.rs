@@ -76,7 +76,8 @@ connect, tls, dns, reset, protocol) with err_msg, the phases dns_rt,
 connect_rt, tls_rt, ttfb_rt, lag_rt where they happened, retries, h_<header>
 (--capture-header), and with --compare the b_* fields and diff.
 Exit status: 0 all went well; 1 a request failed, a response was not in
---expect-status, or an input line was bad; 2 usage or fatal error.";
+--expect-status, no request got an answer, or an input line was bad; 2 usage
+or fatal error.";
 
 /// Send HTTP requests and print one NDJSON record per request.
 ///
@@ -103,7 +104,8 @@ pub struct Args {
 
     /// Send this many requests per second in all, each at its due time
     /// (open model: latency counts from the due time; requests sent more
-    /// than 10ms late are counted in the summary).
+    /// than 10ms late are counted in the summary). With -z, exactly RATE x
+    /// DURATION requests, every one due before the end.
     #[arg(short = 'q', long, value_name = "RATE", value_parser = parse_rate,
           conflicts_with = "replay_speed")]
     rate: Option<f64>,
