@@ -295,8 +295,8 @@ impl Done {
 pub fn write_hash(out: &mut Vec<u8>, hash: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    for shift in (0..16).rev() {
-        out.push(HEX[((hash >> (shift * 4)) & 15) as usize]);
+    for byte in hash.to_be_bytes() {
+        out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
     }
     out.push(b'"');
 }
