@@ -189,7 +189,14 @@ fn what_another_process_writes_is_gone_after_the_next_tick() {
         .unwrap();
     assert!(stray.success());
     board.wait_for("the stray lines", |l| l.iter().any(|l| l.contains("stray line")));
-    board.wait_for("the board repainted", |l| !l.iter().any(|l| l.contains("stray")));
+    // Whole: a screen read between the clearing and the drawing of a
+    // repaint (a terminal that knows synchronized updates never shows it)
+    // has no stray line either.
+    board.wait_for("the board repainted", |l| {
+        !l.iter().any(|l| l.contains("stray"))
+            && l.first().is_some_and(|t| t == TITLE)
+            && l.get(23).is_some_and(|s| s.starts_with(" 4 records read · "))
+    });
     let lines = board.screen.lines();
     assert_eq!(lines[0], TITLE);
     assert_eq!(words(&lines[1]), ["path", "count", "count_last", "rate"]);
@@ -268,4 +275,29 @@ fn with_every_each_bucket_has_a_bar() {
 
     board.run.send(b"q");
     assert!(board.run.wait().status.success());
+}
+
+#[test]
+fn the_final_table_fits_the_window_without_a_board_too() {
+    // 5 long paths and their counts, counted by awk-like hand below.
+    let paths: Vec<String> = (0..5).map(|i| format!("/{i}/{}", "p".repeat(120))).collect();
+    let pairs: Vec<(&str, usize)> =
+        paths.iter().enumerate().map(|(i, p)| (p.as_str(), i + 1)).collect();
+    let input = records(&pairs);
+    let mut cmd = std::process::Command::new(bin("lcount"));
+    cmd.args(["--by", "path"]).env_remove("COLUMNS");
+    let run = Pty::open().with_size(24, 50).run(cmd, input.as_bytes());
+    assert!(run.status.success(), "{}", run.stderr);
+    let shown = run.shown_str();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), 6, "{shown}");
+    for line in &lines {
+        assert!(line.chars().count() <= 50, "{line:?} is wider than 50");
+    }
+    // Largest count first; each path cut with `…`, its count whole.
+    for (line, (i, want)) in lines[1..].iter().zip([(4, 5), (3, 4), (2, 3), (1, 2), (0, 1)]) {
+        let words = words(line);
+        assert!(words[0].starts_with(&format!("/{i}/pp")) && words[0].ends_with('…'), "{line}");
+        assert_eq!(words[1], want.to_string(), "{line}");
+    }
 }

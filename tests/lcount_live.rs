@@ -11,7 +11,7 @@ use std::io::Write;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
-use util::{bin, line_receiver, wait_with_timeout, PROCESS_TIMEOUT};
+use util::{bin, line_receiver, rest_of, wait_with_timeout, PROCESS_TIMEOUT};
 
 const INTERVAL: &str = "250ms";
 /// More than two intervals: a snapshot after a burst, then one with nothing new.
@@ -74,8 +74,9 @@ fn each_snapshot_gives_the_total_and_the_count_since_the_previous_one() {
     drop(stdin);
     let status = wait_with_timeout(&mut child, "lcount", PROCESS_TIMEOUT);
     assert_eq!(status.code(), Some(0));
-    let snapshots: Vec<Value> =
-        std::iter::once(first).chain(rx.try_iter().map(|l| record(&l))).collect();
+    let snapshots: Vec<Value> = std::iter::once(first)
+        .chain(rest_of(&rx, PROCESS_TIMEOUT).iter().map(|l| record(l)))
+        .collect();
 
     // One record per snapshot (no --by); the last, and only it, final.
     let (last, before) = snapshots.split_last().unwrap();
@@ -131,7 +132,7 @@ fn with_groups_nothing_matched_is_still_a_snapshot_and_sigterm_writes_the_final_
     let status = wait_with_timeout(&mut child, "lcount", PROCESS_TIMEOUT);
     drop(stdin);
     assert_eq!(status.code(), Some(0));
-    let rest: Vec<Value> = rx.try_iter().map(|l| record(&l)).collect();
+    let rest: Vec<Value> = rest_of(&rx, PROCESS_TIMEOUT).iter().map(|l| record(l)).collect();
     let last = rest.last().expect("a final snapshot after SIGTERM");
     assert_eq!((u(last, "count"), &last["final"]), (0, &Value::Bool(true)));
     assert!(last.get("path").is_none(), "{last}");

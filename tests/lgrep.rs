@@ -385,13 +385,45 @@ fn lgrep_on_terminal(args: &[&str], input: &[u8]) -> String {
 }
 
 #[test]
-fn on_a_terminal_count_is_the_number_alone_and_records_are_as_read() {
+fn on_a_terminal_count_is_the_number_alone_and_json_records_are_as_read() {
     let input = b"{\"status\":404}\n{\"status\":200}\n{ \"status\" : 404 }\n";
     assert_eq!(lgrep_on_terminal(&["-c", "--status", "404"], input), "2\n");
     assert_eq!(
-        lgrep_on_terminal(&["--status", "404"], input),
+        lgrep_on_terminal(&["--json", "--status", "404"], input),
         "{\"status\":404}\n{ \"status\" : 404 }\n"
     );
+}
+
+#[test]
+fn on_a_terminal_records_read_as_lines_coloured_by_status() {
+    let access = "{\"ts\":\"2026-11-27T03:22:43+00:00\",\"client\":\"10.0.0.1\",\"method\":\"GET\",\"path\":\"/missing\",\"query\":\"x=1\",\"status\":404,\"bytes\":1530,\"fmt\":\"combined\"}\n";
+    let ok = "{\"method\":\"GET\",\"path\":\"/\",\"status\":200}\n";
+    let raw = "{\"src\":\"nginx/access.log\",\"line\":\"a line\\u001b[2J 404\"}\n";
+    let input = format!("{access}{ok}{raw}");
+    let mut cmd = Command::new(bin("lgrep"));
+    cmd.args(["--color", "always", "--where", "status!=200"]).env("COLUMNS", "200");
+    let run = Pty::open().with_size(24, 60).run(cmd, input.as_bytes());
+    assert!(run.status.success(), "{}", run.stderr);
+    let mut screen = vt100::Parser::new(24, 60, 0);
+    screen.process(run.shown_str().replace('\n', "\r\n").as_bytes());
+    let rows: Vec<String> = screen.screen().rows(0, 60).take(3).collect();
+    assert_eq!(
+        rows,
+        [
+            // Cut to the 60 columns of the window (below 100: no date).
+            "03:22:43 404 GET    /missing?x=1 1.530kB 10.0.0.1",
+            "nginx/access.log a line\\u{1b}[2J 404",
+            "",
+        ]
+    );
+    let yellow = screen.screen().cell(0, 9).unwrap().fgcolor();
+    assert_eq!(yellow, vt100::Color::Idx(3), "4xx in yellow");
+    // --color never: no SGR at all.
+    let mut cmd = Command::new(bin("lgrep"));
+    cmd.args(["--color", "never", "--status", "404"]);
+    let plain = Pty::open().with_size(24, 60).run(cmd, access.as_bytes());
+    assert!(!plain.shown_str().contains('\u{1b}'), "{:?}", plain.shown_str());
+    assert!(plain.shown_str().starts_with("03:22:43 404 GET"), "{:?}", plain.shown_str());
 }
 
 #[test]
@@ -400,7 +432,7 @@ fn on_a_terminal_controls_in_the_data_are_escaped_and_on_a_pipe_kept() {
     // right-to-left override, and an ESC already escaped by the producer.
     let hostile = "{\"path\":\"/\u{7f}\u{9b}2J\u{202e}gnp.exe\",\"ua\":\"\\u001b]0;x\\u0007\",\"status\":404}\n";
     let input = format!("{hostile}{{\"path\":\"/ok\",\"status\":200}}\n");
-    let shown = lgrep_on_terminal(&["--status", "404"], input.as_bytes());
+    let shown = lgrep_on_terminal(&["--json", "--status", "404"], input.as_bytes());
     // Every character a terminal would obey, other than the line end.
     let obeyed: Vec<char> = shown
         .chars()

@@ -96,7 +96,10 @@ fn live_board_follows_appends_and_prints_the_final_result_on_ctrl_c() {
     assert_eq!(status.code(), Some(0));
     // The final result is the last snapshot printed, marked final: every
     // 404 appended.
-    let rest: Vec<Value> = rx.try_iter().map(|l| serde_json::from_str(&l).unwrap()).collect();
+    let rest: Vec<Value> = util::rest_of(&rx, Duration::from_secs(10))
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(rest.last().is_some_and(|v| v["final"] == true), "a final result after Ctrl-C");
     let mut last: Vec<(String, u64)> = rest
         .iter()

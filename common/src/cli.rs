@@ -54,8 +54,25 @@ fn format_error(e: &anyhow::Error) -> String {
 /// Parses the command line. Help and version go to stdout with status 0;
 /// a usage error is printed as `tool: message` (with clap's usage hint)
 /// and exits 2, like every other error of the tools.
+///
+/// Every tool gets here what all of them have, so that none can lack it:
+/// `--version` with the build ([`crate::build_info::VERSION`]), and
+/// `--generate KIND`, which prints the man page or a shell's completions
+/// (see [`command`]) and exits 0.
 pub fn parse_args<T: clap::Parser>(tool: &str) -> T {
-    match T::try_parse() {
+    let matches = command::<T>().try_get_matches().and_then(|mut matches| {
+        if let Some(&kind) = matches.get_one::<Generate>(GENERATE) {
+            generate(kind, command::<T>(), &mut io::stdout().lock()).unwrap_or_else(|e| {
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    eprintln!("{tool}: {e}");
+                    std::process::exit(i32::from(EXIT_FATAL));
+                }
+            });
+            std::process::exit(0);
+        }
+        T::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command::<T>()))
+    });
+    match matches {
         Ok(args) => args,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -72,6 +89,97 @@ pub fn parse_args<T: clap::Parser>(tool: &str) -> T {
             std::process::exit(i32::from(EXIT_FATAL));
         }
     }
+}
+
+/// The id of the `--generate` argument.
+const GENERATE: &str = "generate";
+
+/// A tool's command line as the tool parses it and as its man page and
+/// completions describe it: its own arguments (`T`), the build in
+/// `--version`, and `--generate`.
+pub fn command<T: clap::CommandFactory>() -> clap::Command {
+    let cmd = T::command();
+    let name = cmd.get_name().to_owned();
+    cmd.version(crate::build_info::VERSION).arg(
+        clap::Arg::new(GENERATE)
+            .long(GENERATE)
+            .value_name("KIND")
+            .value_parser(clap::value_parser!(Generate))
+            .exclusive(true)
+            .help("Print the man page (man) or the completions for a shell, then exit")
+            .long_help(format!(
+                "Print the man page (man), or the completions for a shell (bash, zsh, \
+                 fish, elvish, powershell), then exit. For example: \
+                 `{name} --generate man | man -l -`, `source <({name} --generate bash)`."
+            )),
+    )
+}
+
+/// What `--generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generate {
+    /// The man page, in roff (`man -l -` shows it).
+    Man,
+    /// bash completions (`complete -F`).
+    Bash,
+    /// zsh completions (`#compdef`).
+    Zsh,
+    /// fish completions.
+    Fish,
+    /// Elvish completions.
+    Elvish,
+    /// PowerShell completions.
+    Powershell,
+}
+
+/// Writes the man page or completions of `cmd` (see [`command`]) to `out`.
+///
+/// # Errors
+/// Writing to `out`.
+pub fn generate(kind: Generate, mut cmd: clap::Command, out: &mut dyn io::Write) -> io::Result<()> {
+    use clap_complete::Shell;
+    let shell = match kind {
+        Generate::Man => return man_page(&cmd, out),
+        Generate::Bash => Shell::Bash,
+        Generate::Zsh => Shell::Zsh,
+        Generate::Fish => Shell::Fish,
+        Generate::Elvish => Shell::Elvish,
+        Generate::Powershell => Shell::PowerShell,
+    };
+    let name = cmd.get_name().to_owned();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name, &mut buf);
+    out.write_all(&buf)
+}
+
+/// The tools, for the man pages' SEE ALSO.
+const TOOLS: [&str; 5] = ["ltail", "lparse", "lcount", "lgrep", "hprobe"];
+
+/// Writes the man page of `cmd`: clap_mangen's sections, with the `--help`
+/// text after the options (the examples, lparse's formats) kept as it is
+/// laid out, line for line, instead of filled into paragraphs.
+fn man_page(cmd: &clap::Command, out: &mut dyn io::Write) -> io::Result<()> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    let mut page = roff::Roff::new();
+    if let Some(after) = cmd.get_after_long_help().or(cmd.get_after_help()) {
+        let text = after.to_string();
+        let text = text.strip_prefix("Examples:\n").unwrap_or(&text);
+        page.control("SH", ["EXAMPLES"]).control("nf", []);
+        for line in text.lines() {
+            page.text([roff::roman(line)]);
+        }
+        page.control("fi", []);
+    }
+    let others: Vec<String> =
+        TOOLS.iter().filter(|t| **t != cmd.get_name()).map(|t| format!("{t}(1)")).collect();
+    page.control("SH", ["SEE ALSO"]).text([roff::roman(others.join(", "))]);
+    page.to_writer(out)?;
+    man.render_version_section(out)
 }
 
 /// Whether an error was caused by writing to a closed pipe.

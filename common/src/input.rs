@@ -274,6 +274,23 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// [`LineReader::next_line`], with where the line starts in the input
+    /// (its first byte's offset, counted as [`LineReader::position`] is):
+    /// for `ltail --offset`. After a cut line, whose rest is skipped, that
+    /// is not where reading stopped.
+    pub fn next_line_at(&mut self, idle: &mut dyn Idle) -> io::Result<Option<(u64, Line<'_>)>> {
+        loop {
+            match self.step() {
+                Step::Line(span) => {
+                    let at = self.read_total - (self.end - span.start) as u64;
+                    return Ok(Some((at, span.line(&self.buf, self.number))));
+                }
+                Step::End => return Ok(None),
+                Step::NeedData => self.fill(idle)?,
+            }
+        }
+    }
+
     /// Returns the next lines as one [`Chunk`] of about a buffer's worth
     /// (at least [`CHUNK_TARGET`] bytes once the first chunk is out), or
     /// `None` at end of input: for handing whole lines to worker threads.
@@ -487,6 +504,24 @@ mod tests {
         // A `\r` at the very end, with no `\n` after it, is data.
         assert_eq!(lines(b"c\r", 4), vec![(b"c\r".to_vec(), false)]);
         assert_eq!(lines(b"abcd\r", 4), vec![(b"abcd".to_vec(), true)]);
+    }
+
+    #[test]
+    fn each_line_comes_with_where_it_starts() {
+        let input: &[u8] = b"ab\r\ncdefghij\nk\n\nlast";
+        for capacity in [1, 2, 5, 64] {
+            let mut r = LineReader::with_capacity(input, capacity).max_line(3);
+            let mut got = Vec::new();
+            while let Some((at, line)) = r.next_line_at(&mut NoIdle).unwrap() {
+                got.push((at, line.bytes.to_vec()));
+            }
+            let want: Vec<(u64, Vec<u8>)> =
+                [(0, "ab"), (4, "cde"), (13, "k"), (15, ""), (16, "las")]
+                    .iter()
+                    .map(|(at, l)| (*at, l.as_bytes().to_vec()))
+                    .collect();
+            assert_eq!(got, want, "capacity {capacity}");
+        }
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! tool does, lives here once, so that the four binaries cannot drift
 //! apart:
 //!
-//! * the record format: [`record`] (field names, the `_b64` rule for bytes
-//!   that are not UTF-8; see `docs/records.md`), [`json`] (writing flat
+//! * the record format: [`record`] (field names and their types, the `_b64`
+//!   rule for bytes that are not UTF-8; see `docs/records.md`), [`schema`]
+//!   (`--print-schema`: SQL for DuckDB and ClickHouse from those types), [`json`] (writing flat
 //!   objects), [`flat`] (scanning them), [`fields`] (borrowed access to a
 //!   few fields of a record, and comparing values);
 //! * reading: [`input`] (the one line reader: a reusable buffer, memchr
@@ -18,18 +19,20 @@
 //! * writing: [`output`] (a buffered stdout flushed when input goes idle),
 //!   [`term`] (escaping log data for a terminal, aligned tables),
 //!   [`style`] (`--color`, `NO_COLOR`, the window's width, styled lines
-//!   cut to it);
+//!   cut to it), [`view`] (records as readable lines on a terminal);
 //! * meaning: [`time`] (every timestamp layout the tools read, one parser
 //!   each, one RFC 3339 writer, durations), [`sniff`] (finding the time of
 //!   a raw line of unknown format, for `ltail --merge`), [`filter`]
 //!   (`--status` lists and `--where` conditions), [`seen`] (warning about
 //!   a field named on the command line that appears in no record);
 //! * the process: [`cli`] (exit codes, error prefix, `-` for stdin, quiet
-//!   exit on a closed pipe, bad-input reporting), [`sys`] (poll, the
+//!   exit on a closed pipe, bad-input reporting, `--generate` for man
+//!   pages and completions), [`build_info`] (the build in `--version`), [`sys`] (poll, the
 //!   open-files limit and fstat, through rustix).
 
 #![warn(missing_docs)]
 
+pub mod build_info;
 pub mod cli;
 pub mod fields;
 pub mod filter;
@@ -40,9 +43,11 @@ pub mod live;
 pub mod output;
 pub mod parallel;
 pub mod record;
+pub mod schema;
 pub mod seen;
 pub mod sniff;
 pub mod style;
 pub mod sys;
 pub mod term;
 pub mod time;
+pub mod view;

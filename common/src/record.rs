@@ -35,6 +35,10 @@ pub const PARTIAL: &str = "partial";
 /// `err`: string, why a line could not be parsed (lparse), or why a request
 /// got no complete response (hprobe: `timeout`, `connect`, ...).
 pub const ERR: &str = "err";
+/// `offset`: integer, with `ltail --offset`: the byte offset of the line's
+/// first byte in its file (in the decompressed stream for a compressed
+/// file); with `src` (and the fields `--add-field` adds) it names the line.
+pub const OFFSET: &str = "offset";
 /// `fmt`: string, the name of the format a line was parsed with.
 pub const FMT: &str = "fmt";
 
@@ -210,6 +214,171 @@ pub const WINDOW_END: &str = "window_end";
 /// `final`: boolean, true in the last `--interval` snapshot.
 pub const FINAL: &str = "final";
 
+/// A field's type in the records: docs/records.md's "type" column, made
+/// precise enough to choose a database column for it ([`crate::schema`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    /// A JSON string made by the tool (`fmt`, `err`, a URL).
+    String,
+    /// A JSON string holding bytes from the log: when they are not UTF-8,
+    /// the field `NAME_b64` holds them exactly ([`b64_name`], the `_b64`
+    /// rule).
+    Bytes,
+    /// A JSON string holding an RFC 3339 time with its UTC offset, to the
+    /// microsecond at most as the tools write it.
+    Time,
+    /// A JSON integer.
+    Integer,
+    /// An HTTP status code: a JSON integer below 1000.
+    Status,
+    /// A JSON number (read as a double), in the field's unit.
+    Number,
+    /// `true`, the field being absent otherwise.
+    Flag,
+    /// `true` or `false`.
+    Bool,
+    /// An integer, or a string when the log held something else (syslog's
+    /// `pid`).
+    IntegerOrString,
+    /// A number, or a string when the log held several (nginx's
+    /// `$upstream_response_time` after a retry: `0.010, 0.003`).
+    NumberOrString,
+}
+
+/// The records that carry a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// ltail's records (`src`, `line`...).
+    Ltail,
+    /// Every lparse record, whatever its format (`fmt`, `err`...).
+    Lparse,
+    /// lparse's access-log records (and custom formats').
+    Access,
+    /// lparse's `apache_error` and `nginx_error` records.
+    ErrorLog,
+    /// lparse's `syslog` records.
+    Syslog,
+    /// hprobe's records, one per request.
+    Hprobe,
+    /// lcount's output records.
+    Lcount,
+}
+
+/// One field of the record format: its name (one of the constants above),
+/// its [`Type`], its unit when it has one, and the records that carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The name, as written in records.
+    pub name: &'static str,
+    /// The JSON type of its values.
+    pub ty: Type,
+    /// The unit of a number (`s`, `bytes`, `1/s`), if it has one.
+    pub unit: Option<&'static str>,
+    /// The records that carry it (when it applies).
+    pub records: &'static [Record],
+}
+
+const fn field(name: &'static str, ty: Type, records: &'static [Record]) -> Field {
+    Field { name, ty, unit: None, records }
+}
+
+const fn measured(name: &'static str, ty: Type, unit: &'static str, r: &'static [Record]) -> Field {
+    Field { name, ty, unit: Some(unit), records: r }
+}
+
+/// The records lparse writes, whatever the format.
+pub const LPARSE_RECORDS: &[Record] =
+    &[Record::Lparse, Record::Access, Record::ErrorLog, Record::Syslog];
+
+/// Every field above, typed, in the order the tools write them (lparse's
+/// first): the one table that schemas (`--print-schema`) are made from.
+/// A test checks it against the constants and docs/records.md.
+pub const FIELDS: &[Field] = {
+    use Record::*;
+    use Type::*;
+    const LINES: &[Record] = &[Ltail, Lparse];
+    const REQUESTS: &[Record] = &[Access, ErrorLog];
+    &[
+        field(SRC, Bytes, LINES),
+        field(SRC_B64, String, LINES),
+        measured(OFFSET, Integer, "bytes", LINES),
+        field(TS, Time, &[Access, ErrorLog, Syslog, Hprobe, Lcount]),
+        field(CLIENT, Bytes, REQUESTS),
+        field(USER, Bytes, &[Access]),
+        field(METHOD, Bytes, &[Access, ErrorLog, Hprobe]),
+        field(PATH, Bytes, REQUESTS),
+        field(QUERY, Bytes, REQUESTS),
+        field(PROTO, Bytes, &[Access, ErrorLog, Hprobe]),
+        field(REQUEST, Bytes, REQUESTS),
+        field(STATUS, Status, &[Access, Hprobe]),
+        measured(BYTES, Integer, "bytes", &[Access, Hprobe]),
+        field(REFERER, Bytes, REQUESTS),
+        field(UA, Bytes, &[Access]),
+        field(VHOST, Bytes, REQUESTS),
+        measured(RT, Number, "s", &[Access, Hprobe]),
+        measured(UPSTREAM_RT, NumberOrString, "s", &[Access]),
+        field(SERVER_PORT, Integer, &[Access]),
+        field(SERVER_ADDR, Bytes, &[Access]),
+        field(LEVEL, Bytes, &[ErrorLog]),
+        field(MODULE, Bytes, &[ErrorLog]),
+        field(PID, IntegerOrString, &[ErrorLog, Syslog]),
+        field(TID, Integer, &[ErrorLog]),
+        field(CID, Integer, &[ErrorLog]),
+        field(CLIENT_PORT, Integer, &[ErrorLog]),
+        field(REMOTE, Bytes, &[ErrorLog]),
+        field(REMOTE_PORT, Integer, &[ErrorLog]),
+        field(CODE, Bytes, &[ErrorLog]),
+        field(MSG, Bytes, &[ErrorLog, Syslog]),
+        field(FILE, Bytes, &[ErrorLog]),
+        field(ERRNO, Integer, &[ErrorLog]),
+        field(ERRSTR, Bytes, &[ErrorLog]),
+        field(SOURCE_FILE, Bytes, &[ErrorLog]),
+        field(SOURCE_LINE, Integer, &[ErrorLog]),
+        field(SERVER, Bytes, &[ErrorLog]),
+        field(SUBREQUEST, Bytes, &[ErrorLog]),
+        field(UPSTREAM, Bytes, &[ErrorLog]),
+        field(HOST, Bytes, &[Syslog]),
+        field(APP, Bytes, &[Syslog]),
+        field(FACILITY, String, &[Syslog]),
+        field(SEVERITY, String, &[Syslog]),
+        field(MSGID, Bytes, &[Syslog]),
+        field(SD, Bytes, &[Syslog]),
+        field(EXTRA, Bytes, REQUESTS),
+        field(FMT, String, &[Lparse]),
+        field(LINE, Bytes, LINES),
+        field(LINE_B64, String, LINES),
+        field(TRUNCATED, Flag, LINES),
+        field(PARTIAL, Flag, &[Lparse]),
+        field(ERR, String, &[Lparse, Hprobe]),
+        field(SEQ, Integer, &[Hprobe]),
+        field(URL, String, &[Hprobe]),
+        field(ERR_MSG, String, &[Hprobe]),
+        measured(DNS_RT, Number, "s", &[Hprobe]),
+        measured(CONNECT_RT, Number, "s", &[Hprobe]),
+        measured(TLS_RT, Number, "s", &[Hprobe]),
+        measured(TTFB_RT, Number, "s", &[Hprobe]),
+        measured(LAG_RT, Number, "s", &[Hprobe]),
+        field(REDIRECTS, Integer, &[Hprobe]),
+        field(FINAL_URL, String, &[Hprobe]),
+        field(COUNT, Integer, &[Lcount]),
+        field(COUNT_LAST, Integer, &[Lcount]),
+        measured(RATE, Number, "1/s", &[Lcount]),
+        field(WINDOW_START, Time, &[Lcount]),
+        field(WINDOW_END, Time, &[Lcount]),
+        field(FINAL, Bool, &[Lcount]),
+    ]
+};
+
+/// The fields that some of `records` carry, in [`FIELDS`]' order.
+pub fn fields_of(records: &[Record]) -> impl Iterator<Item = &'static Field> + '_ {
+    FIELDS.iter().filter(|f| f.records.iter().any(|r| records.contains(r)))
+}
+
+/// The field named `name`, if the table has it.
+pub fn field_named(name: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.name == name)
+}
+
 /// The name of the field that holds the exact bytes of the string field
 /// `name` under the `_b64` rule (`path` → `path_b64`).
 pub fn b64_name(name: &str) -> String {
@@ -235,14 +404,63 @@ pub fn decode_b64(text: &[u8], out: &mut Vec<u8>) -> Result<(), base64::DecodeEr
 /// `src_fields` are the record's source fields as encoded once per input by
 /// [`encode_src`], so that the path is not escaped again for every line.
 pub fn write_line_record(out: &mut Vec<u8>, src_fields: &[u8], line: &[u8], truncated: bool) {
+    write_line_record_at(out, src_fields, None, b"", line, truncated);
+}
+
+/// [`write_line_record`] with what names the line across restarts: its
+/// byte `offset` in its file (`ltail --offset`) and `added`, fields given
+/// once for the run (`ltail --add-field`, encoded by [`encode_added`]), in
+/// this order: `src`, `src_b64`, `offset`, the added fields, `line`,
+/// `line_b64`, `truncated`.
+pub fn write_line_record_at(
+    out: &mut Vec<u8>,
+    src_fields: &[u8],
+    offset: Option<u64>,
+    added: &[u8],
+    line: &[u8],
+    truncated: bool,
+) {
     let mut obj = crate::json::Object::new(out);
     obj.raw_fields(src_fields);
+    if let Some(offset) = offset {
+        obj.uint(OFFSET, offset);
+    }
+    obj.raw_fields(added);
     obj.bytes(LINE, line);
     if truncated {
         obj.raw(TRUNCATED, b"true");
     }
     obj.finish();
     out.push(b'\n');
+}
+
+/// The names ltail writes itself: `--add-field` cannot take them, and an
+/// ltail record holds no other names but added ones (see [`LineRecord`]).
+pub const LTAIL_NAMES: [&str; 6] = [SRC, SRC_B64, OFFSET, LINE, LINE_B64, TRUNCATED];
+
+/// Encodes `ltail --add-field NAME=VALUE` pairs as record fields (string
+/// values), to be written into every record.
+///
+/// # Errors
+/// A name that is empty, one of [`LTAIL_NAMES`], ends in `_b64`, or is
+/// given twice.
+pub fn encode_added(fields: &[(String, String)]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut obj = crate::json::Object::new(&mut out);
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if name.is_empty() {
+            return Err("a field needs a name (NAME=VALUE)".into());
+        }
+        if LTAIL_NAMES.contains(&name.as_str()) || name.ends_with(B64_SUFFIX) {
+            return Err(format!("{name:?} is a name ltail writes itself"));
+        }
+        if fields[..i].iter().any(|(n, _)| n == name) {
+            return Err(format!("{name:?} is given twice"));
+        }
+        obj.str(name, value);
+    }
+    obj.finish();
+    Ok(out[1..out.len() - 1].to_vec())
 }
 
 /// Encodes a source name as record fields: `"src":"…"`, plus `"src_b64":"…"`
@@ -272,15 +490,23 @@ pub struct LineRecord<'a> {
     pub line_b64: Option<&'a [u8]>,
     /// ltail cut the line at its maximum length.
     pub truncated: bool,
+    /// The `offset` number (`ltail --offset`), as written.
+    pub offset: Option<&'a [u8]>,
+    /// The fields `ltail --add-field` added (string values), as written:
+    /// `"host":"web1","dc":"par"`, or empty.
+    pub added: &'a [u8],
 }
 
 impl<'a> LineRecord<'a> {
     /// Reads an ltail record from one NDJSON line (whitespace before it
     /// allowed). Returns `None` when the text is not ltail's record shape:
     /// a JSON object with a string `line` and no keys but ltail's (`src`,
-    /// `src_b64`, `line`, `line_b64`, `truncated`). Any other object, such
-    /// as an application's JSON log line with a field named `line`, is a
-    /// log line of its own. A key given twice: the last wins, as in jq.
+    /// `src_b64`, `offset`, `line`, `line_b64`, `truncated`), except, in a
+    /// record that starts with `src` as ltail writes it, the string fields
+    /// of `ltail --add-field`, one after the other before `line`. Any other
+    /// object, such as an application's JSON log line with a field named
+    /// `line`, is a log line of its own. A key given twice: the last wins,
+    /// as in jq.
     pub fn parse(json: &'a [u8]) -> Option<LineRecord<'a>> {
         let json = json.trim_ascii_start();
         if json.first() != Some(&b'{') {
@@ -288,9 +514,15 @@ impl<'a> LineRecord<'a> {
         }
         let mut fields = crate::flat::Fields::new(json).ok()?;
         let (mut src, mut src_b64, mut line, mut line_b64) = (None, None, None, None);
-        let mut truncated = false;
+        let (mut truncated, mut offset) = (false, None);
+        // The added fields: where they start and end in `json`, and
+        // whether the field before was one of them.
+        let (mut added, mut in_added, mut starts_with_src) = (None::<(usize, usize)>, false, None);
+        let at = |part: &[u8]| part.as_ptr() as usize - json.as_ptr() as usize;
         while let Some(f) = fields.next().ok()? {
             let is_str = f.value[0] == b'"';
+            let was_added = std::mem::take(&mut in_added);
+            starts_with_src.get_or_insert(f.key_is(SRC));
             if f.key_is(SRC) && is_str {
                 src = Some(f.value);
             } else if f.key_is(LINE) && is_str {
@@ -301,11 +533,26 @@ impl<'a> LineRecord<'a> {
                 src_b64 = Some(f.value);
             } else if f.key_is(TRUNCATED) && (f.value == b"true" || f.value == b"false") {
                 truncated = f.value == b"true";
+            } else if f.key_is(OFFSET) && f.value.iter().all(u8::is_ascii_digit) {
+                offset = Some(f.value);
+            } else if is_str
+                && starts_with_src == Some(true)
+                && line.is_none()
+                && !LTAIL_NAMES.iter().any(|name| f.key_is(name))
+            {
+                let (start, end) = (at(f.key) - 1, at(f.value) + f.value.len());
+                added = match added {
+                    None => Some((start, end)),
+                    Some((first, _)) if was_added => Some((first, end)),
+                    Some(_) => return None,
+                };
+                in_added = true;
             } else {
                 return None;
             }
         }
-        Some(LineRecord { src, src_b64, line: line?, line_b64, truncated })
+        let added = added.map_or(&b""[..], |(start, end)| &json[start..end]);
+        Some(LineRecord { src, src_b64, line: line?, line_b64, truncated, offset, added })
     }
 
     /// The exact bytes of the line, decoded into `buf`: from `line_b64` when
@@ -331,6 +578,25 @@ impl<'a> LineRecord<'a> {
                 out.push(b',');
                 raw_field(out, SRC_B64, b64);
             }
+        }
+    }
+
+    /// The fields that name the line and go on into every record made of
+    /// it: the source fields, then `offset` and the added fields when the
+    /// record has them.
+    pub fn carried_fields(&self, out: &mut Vec<u8>) {
+        self.src_fields(out);
+        if let Some(offset) = self.offset {
+            if !out.is_empty() {
+                out.push(b',');
+            }
+            raw_field(out, OFFSET, offset);
+        }
+        if !self.added.is_empty() {
+            if !out.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(self.added);
         }
     }
 
@@ -381,6 +647,69 @@ mod tests {
             rows += 1;
         }
         assert!(rows > 50, "only {rows} table rows found in docs/records.md");
+    }
+
+    #[test]
+    fn every_name_has_a_typed_entry_and_the_docs_agree_with_its_type() {
+        let docs = include_str!("../../docs/records.md");
+        // Each constant that names a field (not the `_b64` suffix) is in
+        // the table, once.
+        for (name, value) in declared().into_iter().filter(|(_, v)| !v.starts_with('_')) {
+            let entries = FIELDS.iter().filter(|f| f.name == value).count();
+            assert_eq!(entries, 1, "{name} (`{value}`) has {entries} entries in FIELDS");
+        }
+        let values: Vec<&str> = declared().into_iter().map(|(_, v)| v).collect();
+        for f in FIELDS {
+            assert!(values.contains(&f.name), "FIELDS names `{}`, which has no constant", f.name);
+            assert!(
+                docs.contains(&format!("`{}`", f.name)),
+                "`{}` is not in docs/records.md",
+                f.name
+            );
+            assert!(!f.records.is_empty(), "`{}` is carried by no record", f.name);
+        }
+        // Where a docs table gives the field's type, it is the table's.
+        let mut checked = 0;
+        let mut typed = false;
+        for row in docs.lines().filter(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            if !row.starts_with("| `") {
+                // A table's header (or its rule): does it give types?
+                typed = cells[2] == "type" || (typed && cells[2].starts_with("---"));
+                continue;
+            }
+            let Some(f) = field_named(cells[1].trim_matches('`')).filter(|_| typed) else {
+                continue;
+            };
+            let documented = match f.ty {
+                Type::String | Type::Bytes | Type::Time => "string",
+                Type::Integer | Type::Status | Type::IntegerOrString => "integer",
+                Type::Number | Type::NumberOrString => "number",
+                Type::Flag => "`true`",
+                Type::Bool => "boolean",
+            };
+            assert_eq!(cells[2], documented, "docs/records.md: {row}");
+            checked += 1;
+        }
+        assert!(checked > 60, "only {checked} typed rows checked");
+    }
+
+    #[test]
+    fn the_tools_fields() {
+        let lparse: Vec<&str> = fields_of(LPARSE_RECORDS).map(|f| f.name).collect();
+        assert!(
+            lparse.starts_with(&[SRC, SRC_B64, OFFSET, TS, CLIENT, USER, METHOD]),
+            "{lparse:?}"
+        );
+        for name in [RT, STATUS, MSG, APP, PID, FMT, LINE, ERR, PARTIAL] {
+            assert!(lparse.contains(&name), "{name}");
+        }
+        for name in [SEQ, URL, COUNT] {
+            assert!(!lparse.contains(&name), "{name}");
+        }
+        let hprobe: Vec<&str> = fields_of(&[Record::Hprobe]).map(|f| f.name).collect();
+        assert_eq!(hprobe.len(), 17, "{hprobe:?}");
+        assert_eq!(field_named(RT).unwrap().unit, Some("s"));
     }
 
     #[test]
@@ -453,6 +782,44 @@ mod tests {
         ] {
             assert!(LineRecord::parse(not.as_bytes()).is_none(), "{not}");
         }
+    }
+
+    #[test]
+    fn offsets_and_added_fields_go_on_with_the_line() {
+        let added = encode_added(&[("host".into(), "web\"1".into()), ("dc".into(), "par".into())]);
+        let added = added.unwrap();
+        assert_eq!(added, br#""host":"web\"1","dc":"par""#);
+        let mut out = Vec::new();
+        write_line_record_at(&mut out, &encode_src(b"a.log"), Some(1234), &added, b"GET /", true);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "{\"src\":\"a.log\",\"offset\":1234,\"host\":\"web\\\"1\",\"dc\":\"par\",\"line\":\"GET /\",\"truncated\":true}\n"
+        );
+        let rec = LineRecord::parse(&out[..out.len() - 1]).expect("ltail's record");
+        assert_eq!(rec.offset, Some(&b"1234"[..]));
+        assert_eq!(rec.added, &added[..]);
+        let mut carried = Vec::new();
+        rec.carried_fields(&mut carried);
+        assert_eq!(carried, [&encode_src(b"a.log")[..], b",\"offset\":1234,", &added].concat());
+        let mut src = Vec::new();
+        rec.src_fields(&mut src);
+        assert_eq!(src, encode_src(b"a.log"));
+        // Added fields only where ltail puts them: after `src` first, in a
+        // row, before `line`, with string values.
+        for not in [
+            r#"{"host":"a","src":"a","line":"x"}"#,
+            r#"{"src":"a","host":"a","offset":1,"dc":"b","line":"x"}"#,
+            r#"{"src":"a","line":"x","host":"a"}"#,
+            r#"{"src":"a","n":1,"line":"x"}"#,
+            r#"{"src":"a","offset":-1,"line":"x"}"#,
+            r#"{"src":"a","offset":"1","line":"x"}"#,
+        ] {
+            assert!(LineRecord::parse(not.as_bytes()).is_none(), "{not}");
+        }
+        for bad in ["", "src", "offset", "line", "x_b64"] {
+            assert!(encode_added(&[(bad.into(), "v".into())]).is_err(), "{bad}");
+        }
+        assert!(encode_added(&[("a".into(), "1".into()), ("a".into(), "2".into())]).is_err());
     }
 
     proptest::proptest! {

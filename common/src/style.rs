@@ -144,7 +144,7 @@ impl Line {
         let text = self.text.trim_end();
         let (end, cut) = match max {
             // A cut right after a blank leaves no blank before the `…`.
-            Some(max) => match cut_at(text, max) {
+            Some(max) => match crate::term::cut_point(text, max) {
                 (end, true) => (text[..end].trim_end().len(), true),
                 whole => whole,
             },
@@ -165,24 +165,6 @@ impl Line {
         }
         out.push('\n');
     }
-}
-
-/// Where to cut `text` to show it in `max` columns: the byte length to
-/// keep, and whether a `…` must follow (taking the last column).
-fn cut_at(text: &str, max: usize) -> (usize, bool) {
-    if crate::term::width(text) <= max {
-        return (text.len(), false);
-    }
-    let room = max.saturating_sub(1);
-    let mut used = 0;
-    for (i, c) in text.char_indices() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w > room {
-            return (i, true);
-        }
-        used += w;
-    }
-    (text.len(), false)
 }
 
 #[cfg(test)]

@@ -132,9 +132,71 @@ pub fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
 }
 
-/// Renders rows as an aligned table with a header line. Cells are escaped
-/// with [`escape_control`]; widths are terminal columns.
-pub fn render_table(header: &[&str], align: &[Align], rows: &[Vec<String>]) -> String {
+/// Where to cut `text` to show it in `max` columns: the byte length to
+/// keep, and whether a `…` must follow (it takes the last column). Wide
+/// characters are never split.
+pub fn cut_point(text: &str, max: usize) -> (usize, bool) {
+    if width(text) <= max {
+        return (text.len(), false);
+    }
+    let room = max.saturating_sub(1);
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > room {
+            return (i, true);
+        }
+        used += w;
+    }
+    (text.len(), false)
+}
+
+/// `text` in at most `max` columns: cut with `…` when it is wider
+/// (`/index.html` in 6 is `/inde…`); nothing at all in 0 columns.
+pub fn cut(text: &str, max: usize) -> Cow<'_, str> {
+    match cut_point(text, max) {
+        _ if max == 0 => Cow::Borrowed(""),
+        (end, true) => Cow::Owned(format!("{}…", &text[..end])),
+        (_, false) => Cow::Borrowed(text),
+    }
+}
+
+/// The narrowest a cuttable column is made before the columns right of
+/// it are left to be cut off at the window's edge instead.
+pub const MIN_CUT_WIDTH: usize = 8;
+
+/// Fits columns of `widths` (terminal columns, `gap` apart) into `room`:
+/// while they are too wide, the widest of the `cuttable` ones (the text
+/// keys, whose values can be cut with `…`; never the numbers) gives up
+/// columns, down to [`MIN_CUT_WIDTH`]. What still does not fit is left for
+/// the edge of the window to cut.
+pub fn fit_widths(widths: &mut [usize], cuttable: &[bool], gap: usize, room: usize) {
+    let gaps = gap * widths.len().saturating_sub(1);
+    let mut excess = (widths.iter().sum::<usize>() + gaps).saturating_sub(room);
+    while excess > 0 {
+        let widest = widths
+            .iter()
+            .enumerate()
+            .filter(|&(i, &w)| cuttable.get(i) == Some(&true) && w > MIN_CUT_WIDTH)
+            .max_by_key(|&(_, &w)| w);
+        let Some((i, &w)) = widest else { break };
+        let by = excess.min(w - MIN_CUT_WIDTH);
+        widths[i] -= by;
+        excess -= by;
+    }
+}
+
+/// Renders rows as an aligned table with a header line, two spaces between
+/// columns. Cells are escaped with [`escape_control`]; widths are terminal
+/// columns. With `max` (a window's width), text columns that make the
+/// table wider are cut with `…` ([`fit_widths`]), and a line still wider
+/// is cut at `max`, so that no line wraps.
+pub fn render_table(
+    header: &[&str],
+    align: &[Align],
+    rows: &[Vec<String>],
+    max: Option<usize>,
+) -> String {
     let escaped: Vec<Vec<String>> =
         rows.iter().map(|r| r.iter().map(|c| escape_control(c).into_owned()).collect()).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
@@ -142,6 +204,11 @@ pub fn render_table(header: &[&str], align: &[Align], rows: &[Vec<String>]) -> S
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(width(cell));
         }
+    }
+    if let Some(max) = max {
+        let cuttable: Vec<bool> =
+            (0..widths.len()).map(|i| align.get(i) != Some(&Align::Right)).collect();
+        fit_widths(&mut widths, &cuttable, 2, max);
     }
     let mut out = String::new();
     let mut line = |cells: &mut dyn Iterator<Item = &str>| {
@@ -152,17 +219,19 @@ pub fn render_table(header: &[&str], align: &[Align], rows: &[Vec<String>]) -> S
                 text.push_str("  ");
             }
             first = false;
-            let pad = widths[i].saturating_sub(width(cell));
+            let cell = cut(cell, widths[i]);
+            let pad = widths[i].saturating_sub(width(&cell));
             let right = align.get(i) == Some(&Align::Right);
             if right {
                 text.extend(std::iter::repeat_n(' ', pad));
             }
-            text.push_str(cell);
+            text.push_str(&cell);
             if !right {
                 text.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(text.trim_end());
+        let text = text.trim_end();
+        out.push_str(&cut(text, max.unwrap_or(usize::MAX)));
         out.push('\n');
     };
     line(&mut header.iter().copied());
@@ -233,6 +302,7 @@ mod tests {
             &["ua", "n"],
             &[Align::Left, Align::Right],
             &[vec!["日本".into(), "1".into()], vec!["ab".into(), "2".into()]],
+            None,
         );
         assert_eq!(t, "ua    n\n日本  1\nab    2\n");
     }
@@ -243,7 +313,42 @@ mod tests {
             &["path", "count"],
             &[Align::Left, Align::Right],
             &[vec!["/a".into(), "7".into()], vec!["/\x1b".into(), "1234".into()]],
+            None,
         );
         assert_eq!(t, "path     count\n/a           7\n/\\u{1b}   1234\n");
+    }
+
+    #[test]
+    fn long_values_are_cut_with_an_ellipsis() {
+        assert_eq!(cut("/index.html", 11), "/index.html");
+        assert_eq!(cut("/index.html", 6), "/inde…");
+        // Wide characters take two columns and are not split.
+        assert_eq!(cut("日本語のパス", 6), "日本…");
+        assert_eq!(cut("abc", 1), "…");
+        assert_eq!(cut("abc", 0), "");
+    }
+
+    #[test]
+    fn the_widest_text_column_gives_up_its_room() {
+        let cuttable = [true, true, false];
+        // 60 + 6 + 5 and two gaps of 2 = 75 columns in 40: the path cut to 25.
+        let mut w = [60, 6, 5];
+        fit_widths(&mut w, &cuttable, 2, 40);
+        assert_eq!(w, [25, 6, 5]);
+        let mut w = [60, 6, 5];
+        fit_widths(&mut w, &cuttable, 2, 80);
+        assert_eq!(w, [60, 6, 5]);
+        // Never below MIN_CUT_WIDTH: the rest is left to the window's edge.
+        let mut w = [60, 6, 5];
+        fit_widths(&mut w, &cuttable, 2, 10);
+        assert_eq!(w, [8, 6, 5]);
+    }
+
+    #[test]
+    fn a_table_fits_its_window() {
+        let rows = [vec!["/".to_owned() + &"a".repeat(40), "1234".to_owned()]];
+        let t = render_table(&["path", "count"], &[Align::Left, Align::Right], &rows, Some(20));
+        assert_eq!(t, "path           count\n/aaaaaaaaaaa…   1234\n");
+        assert!(t.lines().all(|l| width(l) <= 20));
     }
 }

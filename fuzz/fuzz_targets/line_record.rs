@@ -1,8 +1,8 @@
 //! logkit-common's ltail record reader (`record::LineRecord`).
 //!
-//! * Any input: `LineRecord::parse`, then `line_bytes`, `src_fields` and
-//!   `src_text` must not panic; the `src` fields it hands out (copied as
-//!   they are into lparse's records) must be valid JSON; `line` must decode
+//! * Any input: `LineRecord::parse`, then `line_bytes`, `src_fields`,
+//!   `carried_fields` and `src_text` must not panic; the fields it hands
+//!   out (copied as they are into lparse's records) must be valid JSON; `line` must decode
 //!   as serde_json decodes it.
 //! * The input as a log line: ltail's record of it (`write_line_record`)
 //!   must read back, with `line_bytes`, to the same bytes.
@@ -32,6 +32,13 @@ fuzz_target!(|data: &[u8]| {
         let object = [&b"{"[..], &src, b"}"].concat();
         if let Err(e) = logkit_fuzz::json_object(&object) {
             panic!("src_fields are not valid JSON ({e}): {}\n  record: {}", show(&src), show(data));
+        }
+        // And with `offset` and the added fields, as lparse copies them.
+        let mut carried = Vec::new();
+        rec.carried_fields(&mut carried);
+        let object = [&b"{"[..], &carried, b"}"].concat();
+        if let Err(e) = logkit_fuzz::json_object(&object) {
+            panic!("carried fields are not valid JSON ({e}): {}\n  record: {}", show(&carried), show(data));
         }
         let _ = rec.src_text();
     }

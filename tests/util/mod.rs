@@ -233,6 +233,21 @@ pub fn line_receiver(stdout: ChildStdout) -> mpsc::Receiver<String> {
     rx
 }
 
+/// Every line still to come from a [`line_receiver`] whose process has
+/// exited: read until its stdout ends (not only what has arrived, which
+/// after a busy moment can be short of the last line), within `timeout`.
+pub fn rest_of(rx: &mpsc::Receiver<String>, timeout: Duration) -> Vec<String> {
+    let deadline = Instant::now() + timeout;
+    let mut lines = Vec::new();
+    loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => lines.push(line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return lines,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("stdout still open after {timeout:?}"),
+        }
+    }
+}
+
 /// A small seeded PRNG (xorshift64*) for generated test data: the same seed
 /// gives the same sequence, so a failure can be replayed.
 pub struct Rng(u64);

@@ -226,6 +226,11 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
 
+    /// Print the SQL that loads hprobe's records whole into DuckDB or
+    /// ClickHouse (CREATE TABLE, every field typed), then exit.
+    #[arg(long, value_name = "ENGINE", exclusive = true)]
+    print_schema: Option<logkit_common::schema::Engine>,
+
     /// URLs to request; none, or `-`, reads targets from stdin.
     #[arg(value_name = "URL")]
     urls: Vec<String>,
@@ -296,6 +301,10 @@ fn captures(names: &[String], cache_headers: bool) -> Result<Vec<client::Capture
 
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("hprobe");
+    if let Some(engine) = args.print_schema {
+        let hprobe = [logkit_common::record::Record::Hprobe];
+        return logkit_common::schema::print(engine, "hprobe", &hprobe);
+    }
     // This runtime only coordinates (signals, -z); the workers run on
     // threads of their own (run_workers).
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -24,11 +24,11 @@ use crate::render::Sheet;
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::terminal::{self, BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use crossterm::{cursor, execute, queue};
-use logkit_common::term;
+use logkit_common::{record, term};
 use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Cell, Row, Table, Widget};
 use ratatui::Terminal;
@@ -36,7 +36,6 @@ use std::io::{self, Stdout, Write};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use unicode_width::UnicodeWidthChar;
 
 /// How many rows of a result the counting loop sends: more than any window
 /// holds, few enough to cost nothing to write out per tick.
@@ -48,10 +47,6 @@ const WAKE: Duration = Duration::from_millis(50);
 
 /// Spaces between columns.
 const GAP: u16 = 2;
-
-/// The narrowest a key column is cut to before the columns right of it
-/// are cut off instead.
-const MIN_KEY: u16 = 8;
 
 /// What the board shows at one tick.
 pub struct View {
@@ -90,7 +85,7 @@ impl Board {
     /// starts the thread that paints it and reads the keys. Without a
     /// terminal to read keys from (no controlling terminal), the board
     /// still shows, and Ctrl-C stays a signal.
-    pub fn start() -> io::Result<Board> {
+    pub fn start(color: bool) -> io::Result<Board> {
         let keys = terminal::enable_raw_mode().is_ok();
         let mut out = io::stdout();
         if let Err(e) = execute!(out, terminal::EnterAlternateScreen, cursor::Hide) {
@@ -102,7 +97,7 @@ impl Board {
         let (messages, inbox) = mpsc::channel();
         let painter = std::thread::Builder::new()
             .name("board".into())
-            .spawn(move || paint(inbox, keys))
+            .spawn(move || paint(inbox, keys, color))
             .inspect_err(|_| {
                 let _ = leave(keys);
             })?;
@@ -140,13 +135,13 @@ impl Drop for Board {
 
 /// The board's thread: paints each view sent, follows the window's size,
 /// reads the keys, and gives the terminal back at the end.
-fn paint(inbox: Receiver<Message>, keys: bool) -> io::Result<()> {
-    let result = paint_until_closed(&inbox, keys);
+fn paint(inbox: Receiver<Message>, keys: bool, color: bool) -> io::Result<()> {
+    let result = paint_until_closed(&inbox, keys, color);
     let left = leave(keys);
     result.and(left)
 }
 
-fn paint_until_closed(inbox: &Receiver<Message>, keys: bool) -> io::Result<()> {
+fn paint_until_closed(inbox: &Receiver<Message>, keys: bool, color: bool) -> io::Result<()> {
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     let mut view: Option<Box<View>> = None;
     let mut painted = None;
@@ -167,7 +162,7 @@ fn paint_until_closed(inbox: &Receiver<Message>, keys: bool) -> io::Result<()> {
         // comes only to the terminal's foreground process group.
         let size = terminal.size()?;
         if let (Some(view), true) = (&view, fresh || painted != Some(size)) {
-            repaint(&mut terminal, view)?;
+            repaint(&mut terminal, view, color)?;
             painted = Some(size);
         }
         if !keys {
@@ -211,7 +206,11 @@ fn interrupt() {
 /// nothing another process wrote stays (a diff with what the board drew
 /// before would leave it), inside a synchronized update so that terminals
 /// that know it show no blank frame.
-fn repaint(terminal: &mut Terminal<CrosstermBackend<Stdout>>, view: &View) -> io::Result<()> {
+fn repaint(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    view: &View,
+    color: bool,
+) -> io::Result<()> {
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
     // Resizing to the current size clears the screen and forgets what was
     // drawn, without asking the terminal where its cursor is (which
@@ -219,7 +218,7 @@ fn repaint(terminal: &mut Terminal<CrosstermBackend<Stdout>>, view: &View) -> io
     let size = terminal.size()?;
     let area = Rect::new(0, 0, size.width, size.height);
     terminal.resize(area)?;
-    terminal.draw(|frame| render(view, frame.area(), frame.buffer_mut()))?;
+    terminal.draw(|frame| render(view, color, frame.area(), frame.buffer_mut()))?;
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
     Ok(())
 }
@@ -235,8 +234,9 @@ fn leave(keys: bool) -> io::Result<()> {
 
 /// Lays the board out in `area`: the time range on top, the table with
 /// its header, "N more" when rows do not fit, the status line at the
-/// bottom.
-fn render(view: &View, area: Rect, buf: &mut Buffer) {
+/// bottom. With `color`, a `status` key is coloured by class as lparse
+/// shows it, and the bars cyan; without, only bold and reverse remain.
+fn render(view: &View, color: bool, area: Rect, buf: &mut Buffer) {
     let width = area.width;
     let line = |y: u16| Rect { x: area.x, y: area.y + y, width, height: 1 };
     if area.height == 0 || width == 0 {
@@ -244,12 +244,18 @@ fn render(view: &View, area: Rect, buf: &mut Buffer) {
     }
     let sheet = &view.sheet;
     let title = format!("lcount · {}", sheet.heading);
-    Line::styled(cut(&title, width.into()), Style::new().add_modifier(Modifier::BOLD))
-        .render(line(0), buf);
+    Line::styled(
+        term::cut(&title, width.into()).into_owned(),
+        Style::new().add_modifier(Modifier::BOLD),
+    )
+    .render(line(0), buf);
     if area.height >= 2 {
         let status = status_line(&view.status);
-        Line::styled(cut(&status, width.into()), Style::new().add_modifier(Modifier::REVERSED))
-            .render(line(area.height - 1), buf);
+        Line::styled(
+            term::cut(&status, width.into()).into_owned(),
+            Style::new().add_modifier(Modifier::REVERSED),
+        )
+        .render(line(area.height - 1), buf);
     }
     if area.height < 4 {
         return;
@@ -264,6 +270,7 @@ fn render(view: &View, area: Rect, buf: &mut Buffer) {
     };
     let rows = &sheet.rows[..shown];
     let mut widths = widths(&sheet.names, rows, sheet.keys, width);
+    let status_key = sheet.names[..sheet.keys].iter().position(|n| n == record::STATUS);
     let used: u16 = widths.iter().sum::<u16>() + GAP * widths.len().saturating_sub(1) as u16;
     let bar_room = width.saturating_sub(used + GAP).min(40);
     let bars = sheet.bars.as_ref().filter(|_| bar_room > 0);
@@ -276,17 +283,23 @@ fn render(view: &View, area: Rect, buf: &mut Buffer) {
             .zip(&widths)
             .enumerate()
             .map(|(i, (text, &w))| {
-                let text = cut(text, w.into());
+                let text = term::cut(text, w.into()).into_owned();
+                let style = match status_key {
+                    Some(key) if color && key == i => status_style(&text),
+                    _ => Style::new(),
+                };
                 Cell::from(if i < sheet.keys {
-                    Line::from(text)
+                    Line::styled(text, style)
                 } else {
-                    Line::from(text).right_aligned()
+                    Line::styled(text, style).right_aligned()
                 })
             })
             .collect();
-        cells.extend(bar.map(Cell::from));
+        let bar_style = if color { Style::new().fg(Color::Cyan) } else { Style::new() };
+        cells.extend(bar.map(|bar| Cell::from(Line::styled(bar, bar_style))));
         Row::new(cells)
     };
+    // The header row is the names, never coloured by class.
     let header = cells(&sheet.names, bars.map(|_| String::new()))
         .style(Style::new().add_modifier(Modifier::BOLD));
     let body = rows.iter().enumerate().map(|(i, row)| {
@@ -302,7 +315,7 @@ fn render(view: &View, area: Rect, buf: &mut Buffer) {
     );
     if more > 0 {
         let text = format!("… {more} more");
-        Line::from(cut(&text, width.into())).render(line(area.height - 2), buf);
+        Line::from(term::cut(&text, width.into()).into_owned()).render(line(area.height - 2), buf);
     }
 }
 
@@ -321,52 +334,34 @@ fn status_line(status: &Status) -> String {
     )
 }
 
-/// Column widths within `room`: each column as wide as its widest cell;
-/// when they do not fit, the widest key column is cut first, down to
-/// [`MIN_KEY`], and then whatever is left over is cut off at the right.
+/// Column widths within `room`: each column as wide as its widest cell,
+/// then fitted by the one rule every table follows ([`term::fit_widths`]:
+/// the widest key column is cut first, down to a minimum, and whatever is
+/// left over is cut off at the right).
 fn widths(names: &[String], rows: &[Vec<String>], keys: usize, room: u16) -> Vec<u16> {
-    let mut widths: Vec<u16> = names
+    let mut widths: Vec<usize> = names
         .iter()
         .enumerate()
         .map(|(i, name)| {
             let cells = rows.iter().filter_map(|r| r.get(i)).map(|c| term::width(c));
-            cells.chain([term::width(name)]).max().unwrap_or(0).min(u16::MAX.into()) as u16
+            cells.chain([term::width(name)]).max().unwrap_or(0)
         })
         .collect();
-    let gaps = GAP.saturating_mul(widths.len().saturating_sub(1) as u16);
-    let mut excess = widths.iter().fold(gaps, |a, &w| a.saturating_add(w)).saturating_sub(room);
-    while excess > 0 {
-        let Some((i, &w)) =
-            widths[..keys].iter().enumerate().filter(|(_, &w)| w > MIN_KEY).max_by_key(|(_, &w)| w)
-        else {
-            break;
-        };
-        let cut = excess.min(w - MIN_KEY);
-        widths[i] -= cut;
-        excess -= cut;
-    }
-    widths
+    let cuttable: Vec<bool> = (0..widths.len()).map(|i| i < keys).collect();
+    term::fit_widths(&mut widths, &cuttable, GAP.into(), room.into());
+    widths.into_iter().map(|w| w.min(u16::MAX.into()) as u16).collect()
 }
 
-/// `text` in at most `width` columns: cut with `…` when it is wider.
-fn cut(text: &str, width: usize) -> String {
-    if term::width(text) <= width {
-        return text.to_owned();
+/// Status classes, as lparse's view colours them: success green,
+/// redirects cyan, client errors yellow, server errors red.
+fn status_style(status: &str) -> Style {
+    match status.as_bytes().first() {
+        Some(b'2') => Style::new().fg(Color::Green),
+        Some(b'3') => Style::new().fg(Color::Cyan),
+        Some(b'4') => Style::new().fg(Color::Yellow),
+        Some(b'5') => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        _ => Style::new(),
     }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    if width > 0 {
-        out.push('…');
-    }
-    out
 }
 
 /// A bar of up to `room` cells, the largest count filling it; at least one
@@ -384,22 +379,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn long_values_are_cut_with_an_ellipsis() {
-        assert_eq!(cut("/index.html", 11), "/index.html");
-        assert_eq!(cut("/index.html", 6), "/inde…");
-        // Wide characters take two columns and are not split.
-        assert_eq!(cut("日本語のパス", 6), "日本…");
-        assert_eq!(cut("abc", 1), "…");
-    }
-
-    #[test]
     fn the_widest_key_column_gives_up_its_room() {
         let names = ["path", "method", "count"].map(String::from).to_vec();
         let rows = vec![["/".repeat(60), "GET".into(), "12345".into()].to_vec()];
         // 60 + 6 + 5 and two gaps of 2 = 75 columns in 40: the path cut to 25.
         assert_eq!(widths(&names, &rows, 2, 40), [25, 6, 5]);
         assert_eq!(widths(&names, &rows, 2, 80), [60, 6, 5]);
-        // Never below MIN_KEY: the rest is cut off at the right.
+        // Never below term::MIN_CUT_WIDTH: the rest is cut off at the right.
         assert_eq!(widths(&names, &rows, 2, 10), [8, 6, 5]);
     }
 
@@ -419,13 +405,39 @@ mod tests {
     fn screen(view: &View, width: u16, height: u16) -> Vec<String> {
         let area = Rect::new(0, 0, width, height);
         let mut buf = Buffer::empty(area);
-        render(view, area, &mut buf);
+        render(view, false, area, &mut buf);
         (0..height)
             .map(|y| {
                 let line: String = (0..width).map(|x| buf[(x, y)].symbol().to_owned()).collect();
                 line.trim_end().to_owned()
             })
             .collect()
+    }
+
+    #[test]
+    fn statuses_take_their_class_colour_only_with_colour() {
+        let sheet = Sheet {
+            heading: "records".into(),
+            names: ["status", "count"].map(String::from).to_vec(),
+            keys: 1,
+            rows: vec![vec!["404".into(), "9".into()], vec!["503".into(), "2".into()]],
+            bars: None,
+            total: 2,
+        };
+        let status = Status { records: 11, per_second: 1.0, bad: 0, since_last: None };
+        let view = View { sheet, status };
+        let area = Rect::new(0, 0, 30, 8);
+        for color in [true, false] {
+            let mut buf = Buffer::empty(area);
+            render(&view, color, area, &mut buf);
+            let (yellow, red) =
+                if color { (Color::Yellow, Color::Red) } else { (Color::Reset, Color::Reset) };
+            assert_eq!(buf[(0, 2)].symbol(), "4");
+            assert_eq!(buf[(0, 2)].fg, yellow);
+            assert_eq!(buf[(0, 3)].fg, red);
+            // The header is the names, not a status.
+            assert_eq!(buf[(0, 1)].fg, Color::Reset);
+        }
     }
 
     #[test]

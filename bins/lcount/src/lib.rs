@@ -25,6 +25,7 @@ use logkit_common::filter::{Condition, StatusSet};
 use logkit_common::input::{Line, LineReader, NoIdle, MAX_RECORD};
 use logkit_common::live::{self, LiveInput, StopFlag};
 use logkit_common::record;
+use logkit_common::style::ColorChoice;
 use logkit_common::time::{format_rfc3339_frac, parse_duration, parse_rfc3339};
 use render::{Format, Shape, SortBy};
 use std::cell::Cell;
@@ -128,6 +129,11 @@ pub struct Args {
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
+
+    /// Colour the live board (--interval on a terminal): auto (unless
+    /// NO_COLOR is set), always, never. Records are never coloured.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
 
     /// Keep records whose ts is at or after TIME: an RFC 3339 time
     /// (2026-11-30T04:30:00Z) or a duration back from now (15m, 2h).
@@ -257,6 +263,7 @@ pub fn run() -> Result<Outcome> {
         shape: Shape { format, sort: args.sort.clone(), top: args.top, live: None },
         previous: args.interval.map(|_| Instant::now()),
         terminal,
+        color: args.color.enabled(terminal),
         board: None,
         progress: Progress::default(),
         stop: stop.clone(),
@@ -306,8 +313,8 @@ pub fn run() -> Result<Outcome> {
         }
     }
     let mut overflowed = std::collections::BTreeSet::new();
-    for group in &counter.groups {
-        for (spec, state) in counter.specs.iter().zip(&group.aggs) {
+    for group in counter.groups() {
+        for (spec, state) in counter.specs.iter().zip(group.aggs) {
             if state.overflowed() {
                 overflowed.insert(spec.field.clone());
             }
@@ -422,6 +429,8 @@ struct Report {
     previous: Option<Instant>,
     /// Standard output is a terminal.
     terminal: bool,
+    /// Whether the board is coloured (`--color`).
+    color: bool,
     /// The board, from the first live table on until the final one.
     board: Option<board::Board>,
     progress: Progress,
@@ -468,7 +477,7 @@ impl Report {
             // before it gets the final table alone, as without a board.
             let board = match &mut self.board {
                 Some(board) => board,
-                None => self.board.insert(board::Board::start()?),
+                None => self.board.insert(board::Board::start(self.color)?),
             };
             board.show(board::View { sheet, status });
         } else {

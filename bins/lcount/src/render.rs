@@ -10,6 +10,7 @@ use crate::agg::Kind;
 use crate::count::{Counter, Group};
 use logkit_common::cli;
 use logkit_common::record;
+use logkit_common::style;
 use logkit_common::term;
 use logkit_common::time::{format_rfc3339, format_rfc3339_frac};
 use serde_json::Value as Json;
@@ -137,7 +138,7 @@ fn json_number(x: f64) -> Json {
     }
 }
 
-fn cells(counter: &Counter, group: &Group, live: Option<&Snapshot>) -> Vec<Json> {
+fn cells(counter: &Counter, group: &Group<'_>, live: Option<&Snapshot>) -> Vec<Json> {
     let mut row = Vec::new();
     if counter.bucketed() {
         row.push(match (group.bucket, counter.zone) {
@@ -148,7 +149,7 @@ fn cells(counter: &Counter, group: &Group, live: Option<&Snapshot>) -> Vec<Json>
         });
     }
     if !counter.by.is_empty() {
-        match serde_json::from_slice::<Vec<Json>>(&group.key) {
+        match serde_json::from_slice::<Vec<Json>>(group.key) {
             Ok(values) => row.extend(values),
             Err(_) => row.extend(counter.by.iter().map(|_| Json::Null)),
         }
@@ -204,20 +205,19 @@ fn compare(a: &Json, b: &Json) -> Ordering {
 
 /// The groups in output order, `--top` applied.
 fn order(counter: &Counter, shape: &Shape, cols: &Columns) -> Result<Vec<usize>, String> {
-    let groups = &counter.groups;
     let live = shape.live.as_ref();
-    let mut order: Vec<usize> = (0..groups.len()).collect();
+    let mut order: Vec<usize> = (0..counter.len()).collect();
     // The default: time order for buckets, then the largest counts first,
     // then the key, so that output is stable.
     let default = |a: &usize, b: &usize| {
-        let (ga, gb) = (&groups[*a], &groups[*b]);
+        let (ga, gb) = (counter.group(*a), counter.group(*b));
         let bucket = match (ga.bucket, gb.bucket) {
             (Some(x), Some(y)) => x.cmp(&y),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
         };
-        bucket.then(gb.count.cmp(&ga.count)).then_with(|| ga.key.cmp(&gb.key))
+        bucket.then(gb.count.cmp(&ga.count)).then_with(|| ga.key.cmp(gb.key))
     };
     match &shape.sort {
         None => order.sort_unstable_by(default),
@@ -229,7 +229,7 @@ fn order(counter: &Counter, shape: &Shape, cols: &Columns) -> Result<Vec<usize>,
             let ascending = sort.ascending.unwrap_or(col < cols.keys);
             let mut keyed: Vec<(Json, usize)> = order
                 .iter()
-                .map(|&i| (cells(counter, &groups[i], live).swap_remove(col), i))
+                .map(|&i| (cells(counter, &counter.group(i), live).swap_remove(col), i))
                 .collect();
             keyed.sort_by(|(x, a), (y, b)| {
                 let by_column = match (x, y) {
@@ -249,7 +249,7 @@ fn order(counter: &Counter, shape: &Shape, cols: &Columns) -> Result<Vec<usize>,
         // Per time bucket when bucketed: the top paths of each minute.
         let mut seen: std::collections::HashMap<Option<i64>, usize> = Default::default();
         order.retain(|&i| {
-            let c = seen.entry(groups[i].bucket).or_default();
+            let c = seen.entry(counter.group(i).bucket).or_default();
             *c += 1;
             *c <= n
         });
@@ -269,7 +269,7 @@ fn rows<'a>(counter: &'a Counter, shape: &Shape) -> anyhow::Result<Rows<'a>> {
     // with --by or --every, so that a snapshot says "nothing yet" rather
     // than nothing at all; without the key columns, as it is no group.
     let single = counter.by.is_empty() && !counter.bucketed();
-    if counter.groups.is_empty() && (single || live.is_some()) {
+    if counter.is_empty() && (single || live.is_some()) {
         cols.names.drain(..cols.keys);
         cols.seconds.drain(..cols.keys);
         cols.keys = 0;
@@ -282,7 +282,7 @@ fn rows<'a>(counter: &'a Counter, shape: &Shape) -> anyhow::Result<Rows<'a>> {
         return Ok((cols, 1, Box::new(std::iter::once(zero))));
     }
     let n = order.len();
-    let rows = order.into_iter().map(move |i| cells(counter, &counter.groups[i], live.as_ref()));
+    let rows = order.into_iter().map(move |i| cells(counter, &counter.group(i), live.as_ref()));
     Ok((cols, n, Box::new(rows)))
 }
 
@@ -334,7 +334,8 @@ pub fn write(counter: &Counter, shape: &Shape, out: &mut dyn Write) -> anyhow::R
         Format::Table => {
             let bars = counter.bucketed().then_some(cols.keys);
             let heading = live.map(|snapshot| heading(counter, &snapshot));
-            table::write(&cols, rows, bars, heading.as_deref(), out)?
+            let max = if terminal { style::stdout_columns() } else { None };
+            table::write(&cols, rows, bars, heading.as_deref(), max, out)?
         }
     };
     Ok(lines)
@@ -378,7 +379,7 @@ pub fn sheet(counter: &Counter, shape: &Shape, limit: usize) -> anyhow::Result<S
     }
     // The largest count of any group (not only of the rows shown), read
     // from the groups: cheaper than the cells of every row.
-    let max = counter.groups.iter().map(|g| g.count).max().unwrap_or(0);
+    let max = counter.groups().map(|g| g.count).max().unwrap_or(0);
     Ok(Sheet {
         heading: heading(counter, &snapshot),
         names: cols.names.iter().map(|n| escape(n)).collect(),

@@ -23,6 +23,8 @@ use logkit_common::json::Object;
 use logkit_common::live::{LiveInput, StopFlag};
 use logkit_common::output::Output;
 use logkit_common::record;
+use logkit_common::style::ColorChoice;
+use logkit_common::view::View;
 use select::{Plan, Selector};
 use std::ffi::OsString;
 use std::io::Read;
@@ -52,9 +54,11 @@ does not starts the files. A bare field name (the presence test) is taken as a
 file: write it --where FIELD. After --, every argument is a file.
 
 Output: each passing record exactly as it was read (its key order, spacing and
-escapes), ended by \\n (a \\r\\n line end becomes \\n); on a terminal, DEL,
-C1 and bidirectional control characters in strings are shown as \\uXXXX
-escapes (the same JSON). Blank lines are skipped; a line that is not a JSON
+escapes), ended by \\n (a \\r\\n line end becomes \\n). On a terminal, one
+readable line per record instead, as lparse shows them (time, status, method,
+path...; --color auto|always|never, NO_COLOR), cut to the window; with --json
+the records, DEL, C1 and bidirectional control characters in strings shown as
+\\uXXXX escapes (the same JSON). Blank lines are skipped; a line that is not a JSON
 object is reported on stderr and never passed, with or without -v. Finding
 nothing is not an error: exit 0. Exit 1 means some input was bad, or a field
 named appeared in no record (both reported on stderr; --strict makes them
@@ -100,6 +104,17 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
 
+    /// Write the NDJSON records on a terminal too, instead of one readable
+    /// line per record (a pipe always gets the records).
+    #[arg(long)]
+    json: bool,
+
+    /// Colour the terminal view: auto (on a terminal, unless NO_COLOR is
+    /// set), always, never. Records (on a pipe, or with --json) are never
+    /// coloured.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
+
     /// Conditions, then files of NDJSON records; `-` or no file means
     /// standard input.
     #[arg(value_name = "CONDITION|FILE")]
@@ -128,12 +143,15 @@ pub fn run() -> Result<Outcome> {
     conditions.extend(args.conditions);
     files.extend(args.files);
     let terminal = cli::stdout_is_terminal();
+    // A terminal gets one readable line per record, or with --json the
+    // records with what could drive it escaped; a pipe the records as read.
+    let mut view = (terminal && !args.json).then(|| View::new(args.color.enabled(true)));
     let plan = Plan {
         status: args.status,
         conditions,
         invert: args.invert_match,
         keep: args.fields,
-        terminal,
+        terminal: terminal && args.json,
     };
     let mut selector = Selector::new(plan.clone());
     let mut tally = Tally { passed: 0, limit: args.max_count, write: !args.count };
@@ -144,9 +162,12 @@ pub fn run() -> Result<Outcome> {
     for name in inputs {
         let label = name.label().into_owned();
         let Some(input) = name.open_or_report(&mut bad)? else { continue };
-        // -m stops at a record that only reading in order finds.
-        let parallel = tally.limit.is_none() && logkit_common::parallel::suits(&input, args.strict);
-        let ctx = InputCtx { label: &label, stop: &stop };
+        // -m stops at a record that only reading in order finds; a
+        // terminal shows fewer lines a second than one core selects.
+        let parallel = tally.limit.is_none()
+            && view.is_none()
+            && logkit_common::parallel::suits(&input, args.strict);
+        let mut ctx = InputCtx { label: &label, stop: &stop, view: view.as_mut() };
         let (selector, tally, bad, out) = (&mut selector, &mut tally, &mut bad, &mut out);
         let end = if parallel {
             let mut reader = LineReader::new(input).max_line(MAX_RECORD);
@@ -155,7 +176,7 @@ pub fn run() -> Result<Outcome> {
         } else {
             // Not wrapped in the input's name: a --strict error names its
             // place already.
-            read(input, &ctx, selector, tally, bad, out)?
+            read(input, &mut ctx, selector, tally, bad, out)?
         };
         if end {
             break;
@@ -177,10 +198,12 @@ pub fn run() -> Result<Outcome> {
     Ok(if lines == Outcome::Success { fields } else { lines })
 }
 
-/// The input being read, for messages and stopping.
+/// The input being read, for messages and stopping, and the terminal
+/// view the passing records are shown in, if any.
 struct InputCtx<'a> {
     label: &'a str,
     stop: &'a StopFlag,
+    view: Option<&'a mut View>,
 }
 
 /// How many records passed, and when to stop.
@@ -203,7 +226,7 @@ impl Tally {
 /// run ends here (a stop was requested, or `-m` reached).
 fn read<R: Read + AsFd>(
     input: R,
-    ctx: &InputCtx<'_>,
+    ctx: &mut InputCtx<'_>,
     selector: &mut Selector,
     tally: &mut Tally,
     bad: &mut BadInput,
@@ -216,9 +239,13 @@ fn read<R: Read + AsFd>(
             // Cut off by the stop, mid-record: not bad input, just unfinished.
             continue;
         }
+        let start = out.buf().len();
         let buf = if tally.write { Some(out.buf()) } else { None };
         match selector.line(&line, buf) {
             Ok(true) => {
+                if let Some(view) = ctx.view.as_deref_mut() {
+                    view.show(out.buf(), start);
+                }
                 out.end_record()?;
                 tally.passed += 1;
                 if tally.done() {

@@ -293,8 +293,8 @@ pub fn split_target(target: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
 
 /// The names lparse writes itself (besides `X_b64` twins): a name from the
 /// data never takes their place.
-const OWN_NAMES: [&str; 8] =
-    [f::SRC, f::SRC_B64, f::FMT, f::LINE, f::LINE_B64, f::TRUNCATED, f::PARTIAL, f::ERR];
+const OWN_NAMES: [&str; 9] =
+    [f::SRC, f::SRC_B64, f::OFFSET, f::FMT, f::LINE, f::LINE_B64, f::TRUNCATED, f::PARTIAL, f::ERR];
 
 /// A name from the data (a W3C column, a logfmt key, a custom format's
 /// variable), as a field name: with `_` added when lparse writes that name

@@ -17,6 +17,7 @@ pub mod apache_error;
 pub mod custom;
 pub mod fields;
 pub mod format;
+pub mod format_help;
 pub mod jsonlog;
 pub mod logfmt;
 pub mod nginx_error;
@@ -25,7 +26,6 @@ pub mod syslog;
 #[cfg(test)]
 mod testing;
 pub mod vars;
-mod view;
 pub mod w3c;
 
 use anyhow::{Context, Result};
@@ -45,26 +45,11 @@ Examples:
   lparse access.log                       # raw lines work too
   ltail examples/*/access* | lparse | lcount --status 404 --by path
   lparse access.log | jq -c 'select(.status >= 500)'
-  lparse --apache-format 'LogFormat \"%h %t \\\"%r\\\" %>s %D %v\" timed' access_log
-
-Formats (found per source from its lines, or named with --format; see
-docs/formats.md):
-  combined   common and combined, as nginx and Apache httpd write them,
-             with what nginx setups append ($request_time
-             $upstream_response_time, $host; anything else as extra)
-  main       nginx's main: combined plus \"$http_x_forwarded_for\"
-  vcombined  Apache's vhost_combined (%v:%p first)
-  json       JSON lines (application logs, nginx escape=json): fields kept,
-             the time becomes ts, nginx variable names become canonical
-  apache_error, nginx_error   the servers' error logs
-  syslog     RFC 3164 and RFC 5424 (and rsyslog's files)
-  w3c        W3C extended (IIS), with its #Fields header
-  logfmt     key=value pairs
-Custom: --nginx-format 'log_format NAME ...;' or --apache-format 'LogFormat \"...\" NAME'";
+  lparse --apache-format 'LogFormat \"%h %t \\\"%r\\\" %>s %D %v\" timed' access_log";
 
 /// Parse log lines (ltail records or raw lines) into NDJSON records.
 #[derive(Debug, Parser)]
-#[command(name = "lparse", version, after_help = EXAMPLES)]
+#[command(name = "lparse", version, after_help = format_help::after_help(EXAMPLES))]
 pub struct Args {
     /// Parse with this format only (default: each source's format is found
     /// from its lines): combined (also common), main, vcombined, json,
@@ -103,6 +88,21 @@ pub struct Args {
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     color: ColorChoice,
 
+    /// Print the SQL that loads lparse's records whole into DuckDB or
+    /// ClickHouse (CREATE TABLE, every field typed), then exit.
+    #[arg(long, value_name = "ENGINE", exclusive = true)]
+    print_schema: Option<logkit_common::schema::Engine>,
+
+    /// List the formats lparse reads, then exit.
+    #[arg(long, exclusive = true)]
+    list_formats: bool,
+
+    /// Show what a format reads and the records it makes, with samples,
+    /// then exit (`custom`: --nginx-format and --apache-format).
+    #[arg(long, value_name = "NAME", exclusive = true,
+          value_parser = clap::builder::PossibleValuesParser::new(format_help::names()))]
+    format_help: Option<String>,
+
     /// Files to read (raw log lines or ltail records); `-` or none means standard input.
     #[arg(value_name = "FILE")]
     files: Vec<OsString>,
@@ -110,13 +110,24 @@ pub struct Args {
 
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("lparse");
+    if let Some(engine) = args.print_schema {
+        return logkit_common::schema::print(engine, "lparse", record::LPARSE_RECORDS);
+    }
+    if args.list_formats || args.format_help.is_some() {
+        let text = match &args.format_help {
+            Some(name) => format_help::help(name, builtin_formats()).expect("a name clap checked"),
+            None => format_help::list(),
+        };
+        std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
+        return Ok(Outcome::Success);
+    }
     let mut out = Output::new();
     // A terminal gets readable lines, or with --json records that cannot
     // drive it; a pipe the records as they are.
     let shown = match (cli::stdout_is_terminal(), args.json) {
         (false, _) => Shown::Records,
         (true, true) => Shown::TerminalRecords,
-        (true, false) => Shown::View(view::View::new(args.color.enabled(true))),
+        (true, false) => Shown::View(logkit_common::view::View::new(args.color.enabled(true))),
     };
     // Ctrl-C ends the input, not the process: what was read is parsed and
     // written (a last line without its newline too), and lparse exits 0.
@@ -230,7 +241,7 @@ enum Shown {
     /// that could drive the terminal escaped.
     TerminalRecords,
     /// One readable line per record.
-    View(view::View),
+    View(logkit_common::view::View),
 }
 
 impl Shown {
@@ -260,6 +271,9 @@ struct LineParser {
     ctx: format::Ctx,
     line_buf: Vec<u8>,
     src_buf: Vec<u8>,
+    /// The same with the fields that go on with the line (`offset`, the
+    /// added fields), when the record has them.
+    carried_buf: Vec<u8>,
 }
 
 /// Where the lines being read come from.
@@ -280,6 +294,7 @@ impl LineParser {
             ctx,
             line_buf: Vec::new(),
             src_buf: Vec::new(),
+            carried_buf: Vec::new(),
         }
     }
 
@@ -330,14 +345,27 @@ impl LineParser {
     ) -> Result<()> {
         let mut line_buf = std::mem::take(&mut self.line_buf);
         let mut src_buf = std::mem::take(&mut self.src_buf);
+        let mut carried_buf = std::mem::take(&mut self.carried_buf);
         let record = if truncated { None } else { LineRecord::parse(bytes) };
         let result = match record {
             Some(rec) => {
                 // The record's src is valid JSON already: copy it as it is.
                 rec.src_fields(&mut src_buf);
+                // `offset` and ltail's added fields go on into the record;
+                // the source is still named by `src` alone.
+                let carried = rec.offset.is_some() || !rec.added.is_empty();
+                if carried {
+                    rec.carried_fields(&mut carried_buf);
+                }
                 let source = Source::Record(rec, input.label);
-                let parse =
-                    Parse { src: &src_buf, truncated: rec.truncated, source: &source, number };
+                let parse = Parse {
+                    src: if carried { &carried_buf } else { &src_buf },
+                    key: &src_buf,
+                    added: !rec.added.is_empty(),
+                    truncated: rec.truncated,
+                    source: &source,
+                    number,
+                };
                 match rec.line_bytes(&mut line_buf) {
                     Ok(bytes) => self.parse_log_line(bytes, &parse, buf),
                     Err(_) => {
@@ -356,6 +384,8 @@ impl LineParser {
                 let cut = truncated || bytes.len() > DEFAULT_MAX_LINE;
                 let parse = Parse {
                     src: &input.file_src,
+                    key: &input.file_src,
+                    added: false,
                     truncated: cut,
                     source: &Source::Input(input.label),
                     number,
@@ -373,6 +403,7 @@ impl LineParser {
         };
         self.line_buf = line_buf;
         self.src_buf = src_buf;
+        self.carried_buf = carried_buf;
         result
     }
 
@@ -382,15 +413,18 @@ impl LineParser {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let source = if input.src.is_empty() { input.source.input().as_bytes() } else { input.src };
-        match self.formats.write_record(
-            source,
-            line,
-            input.src,
-            input.truncated,
-            buf,
-            &mut self.ctx,
-        ) {
+        let source = if input.key.is_empty() { input.source.input().as_bytes() } else { input.key };
+        let start = buf.len();
+        let written =
+            self.formats.write_record(source, line, input.src, input.truncated, buf, &mut self.ctx);
+        if input.added && buf.len() > start {
+            // An added name the line also has (syslog's `host`): once, the
+            // line's own.
+            buf.pop();
+            format::unique_keys(buf, start);
+            buf.push(b'\n');
+        }
+        match written {
             Ok(None) => Ok(()),
             // The record is written; under --strict the run ends after it.
             Ok(Some(why)) => self
@@ -447,8 +481,14 @@ fn write_kept(line: &[u8], input: &Parse<'_>, reason: &str, buf: &mut Vec<u8>) {
 
 /// One line to parse and where it came from.
 struct Parse<'a> {
-    /// The `src` fields to copy into the record (empty for none).
+    /// The `src` fields to copy into the record (empty for none), with
+    /// `offset` and the fields ltail added when the record had them.
     src: &'a [u8],
+    /// The `src` fields alone: what names the source, for the choice of
+    /// its format.
+    key: &'a [u8],
+    /// Whether `src` holds fields `ltail --add-field` added.
+    added: bool,
     truncated: bool,
     source: &'a Source<'a>,
     number: u64,

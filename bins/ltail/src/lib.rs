@@ -41,7 +41,8 @@ Examples:
   some-command | ltail -                   # tag stdin's lines as src \"-\"
   ltail -f /var/log/nginx/access.log /var/log/apache2/error.log | lparse
   ltail -f '/var/log/nginx/*.log'         # quoted: new matching files join
-  ltail -f -n +1 access.log               # follow, from the first line";
+  ltail -f -n +1 access.log               # follow, from the first line
+  ltail -f --state S --offset --add-field host=$(hostname) access.log  # lines named by (host, src, offset)";
 
 /// Read log files and print each line as an NDJSON record tagged with its source.
 #[derive(Debug, Parser)]
@@ -86,6 +87,17 @@ pub struct Args {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_line_bytes: usize,
 
+    /// Add `offset` to each record: the byte offset of the line in its file.
+    /// With src (and --add-field host=...) it names the line, so that a store
+    /// can keep a line re-sent after a restart once.
+    #[arg(long)]
+    offset: bool,
+
+    /// Add the string field NAME with VALUE to every record, e.g.
+    /// --add-field host=$(hostname); may be given more than once.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_added)]
+    add_field: Vec<(String, String)>,
+
     /// Stop at the first problem (an unreadable file, a cut line) with exit status 2.
     #[arg(long)]
     strict: bool,
@@ -105,11 +117,30 @@ pub struct Args {
     files: Vec<OsString>,
 }
 
+/// `--add-field NAME=VALUE`.
+fn parse_added(arg: &str) -> Result<(String, String), String> {
+    let (name, value) = arg.split_once('=').ok_or("expected NAME=VALUE")?;
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// What every record of the run carries beside `src` and `line`
+/// (`--offset`, `--add-field`): set once, before the first line.
+struct Carried {
+    offset: bool,
+    /// The added fields, encoded ([`record::encode_added`]).
+    added: Vec<u8>,
+}
+
+static CARRIED: std::sync::OnceLock<Carried> = std::sync::OnceLock::new();
+
 /// Runs ltail with the process's arguments; the caller exits with the outcome.
 pub fn run() -> Result<Outcome> {
     // First of all: a stop that comes while ltail starts is not lost.
     let signals = signals::EarlySignals::install()?;
     let args = cli::parse_args::<Args>("ltail");
+    let added =
+        record::encode_added(&args.add_field).map_err(|e| anyhow::anyhow!("--add-field: {e}"))?;
+    let _ = CARRIED.set(Carried { offset: args.offset, added });
     // A terminal gets the lines themselves, labelled, or with --json
     // records that cannot drive it; a pipe the records as they are.
     view::set(match (cli::stdout_is_terminal(), args.json) {
@@ -201,10 +232,14 @@ fn decoded(input: Input) -> Result<Box<dyn std::io::Read>> {
 /// Writes one line's record (or, on a terminal, the line as [`view`]
 /// shows it). A line cut at the maximum length is reported
 /// first, at `place` (built only then).
+///
+/// `offset` is where the line starts in its input, for `--offset`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn emit_line(
     out: &mut Output,
     bad: &mut BadInput,
     src: &[u8],
+    offset: u64,
     bytes: &[u8],
     truncated: bool,
     max_line: usize,
@@ -215,7 +250,17 @@ pub(crate) fn emit_line(
     }
     if !view::show_line(out, src, bytes) {
         let start = out.buf().len();
-        record::write_line_record(out.buf(), src, bytes, truncated);
+        match CARRIED.get() {
+            Some(c) => record::write_line_record_at(
+                out.buf(),
+                src,
+                c.offset.then_some(offset),
+                &c.added,
+                bytes,
+                truncated,
+            ),
+            None => record::write_line_record(out.buf(), src, bytes, truncated),
+        }
         if view::mode() == view::Mode::TerminalRecords {
             let record = out.buf().split_off(start);
             let text = String::from_utf8_lossy(&record);
@@ -283,7 +328,7 @@ fn copy<R: std::io::Read>(
     bad: &mut BadInput,
 ) -> Result<()> {
     let mut emit = |out: &mut Output, bytes: &[u8], number: u64, at: u64, truncated: bool| {
-        emit_line(out, bad, each.src, bytes, truncated, each.max_line, || {
+        emit_line(out, bad, each.src, offset + at, bytes, truncated, each.max_line, || {
             if offset == 0 {
                 format!("{}:{number}", each.label)
             } else {
@@ -292,21 +337,21 @@ fn copy<R: std::io::Read>(
         })
     };
     match start {
-        Start::FromLine(first) => loop {
-            let at = reader.position();
-            let Some(line) = reader.next_line(out)? else { break };
-            if line.number >= first {
-                emit(out, line.bytes, line.number, at, line.truncated)?;
+        Start::FromLine(first) => {
+            while let Some((at, line)) = reader.next_line_at(out)? {
+                if line.number >= first {
+                    emit(out, line.bytes, line.number, at, line.truncated)?;
+                }
             }
-        },
+        }
         Start::LastLines(n) => {
             // Not seekable (a pipe): keep the last n lines in memory.
             let mut last = tail::LastLines::new(n);
-            while let Some(line) = reader.next_line(&mut logkit_common::input::NoIdle)? {
-                last.push(line.bytes, line.number, line.truncated);
+            while let Some((at, line)) = reader.next_line_at(&mut logkit_common::input::NoIdle)? {
+                last.push(line.bytes, line.number, at, line.truncated);
             }
-            for (bytes, number, truncated) in last.iter() {
-                emit(out, bytes, number, 0, truncated)?;
+            for (bytes, number, at, truncated) in last.iter() {
+                emit(out, bytes, number, at, truncated)?;
             }
         }
     }

@@ -30,6 +30,8 @@ pub struct Source {
 struct Line {
     bytes: Vec<u8>,
     number: u64,
+    /// Where it starts in its input.
+    at: u64,
     truncated: bool,
 }
 
@@ -51,12 +53,13 @@ impl State {
             self.entry.push(line);
         }
         while !self.done {
-            let Some(l) = self.source.reader.next_line(&mut NoIdle)? else {
+            let Some((at, l)) = self.source.reader.next_line_at(&mut NoIdle)? else {
                 self.done = true;
                 break;
             };
             let t = line_time(l.bytes, zone);
-            let line = Line { bytes: l.bytes.to_vec(), number: l.number, truncated: l.truncated };
+            let line =
+                Line { bytes: l.bytes.to_vec(), number: l.number, at, truncated: l.truncated };
             match t {
                 Some(t) if !self.entry.is_empty() => {
                     self.next = Some((t, line));
@@ -104,6 +107,7 @@ pub fn run(
                 out,
                 bad,
                 &s.source.src,
+                line.at,
                 &line.bytes,
                 line.truncated,
                 max_line,

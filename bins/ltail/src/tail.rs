@@ -77,10 +77,11 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<bool> {
     Ok(true)
 }
 
-/// The last n lines of a stream that cannot seek.
+/// The last n lines of a stream that cannot seek, each with its number,
+/// where it starts in the stream, and whether it was cut.
 pub struct LastLines {
     n: usize,
-    lines: VecDeque<(Vec<u8>, u64, bool)>,
+    lines: VecDeque<(Vec<u8>, u64, u64, bool)>,
 }
 
 impl LastLines {
@@ -88,22 +89,22 @@ impl LastLines {
         LastLines { n: usize::try_from(n).unwrap_or(usize::MAX), lines: VecDeque::new() }
     }
 
-    pub fn push(&mut self, bytes: &[u8], number: u64, truncated: bool) {
+    pub fn push(&mut self, bytes: &[u8], number: u64, at: u64, truncated: bool) {
         if self.n == 0 {
             return;
         }
         let mut slot = if self.lines.len() == self.n {
-            self.lines.pop_front().map(|(v, _, _)| v).unwrap_or_default()
+            self.lines.pop_front().map(|(v, ..)| v).unwrap_or_default()
         } else {
             Vec::new()
         };
         slot.clear();
         slot.extend_from_slice(bytes);
-        self.lines.push_back((slot, number, truncated));
+        self.lines.push_back((slot, number, at, truncated));
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], u64, bool)> {
-        self.lines.iter().map(|(v, n, t)| (v.as_slice(), *n, *t))
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], u64, u64, bool)> {
+        self.lines.iter().map(|(v, n, at, t)| (v.as_slice(), *n, *at, *t))
     }
 }
 

@@ -46,6 +46,10 @@ struct Source {
     /// The label shown: the shortest unique end of `path`.
     label: String,
     style: Style,
+    /// Whether the label has been shown: from then on it stays as it is,
+    /// so that a source found later by a glob never renames one a person
+    /// is already reading.
+    shown: bool,
 }
 
 /// The view's state: its sources by their encoded `src`, and news waiting
@@ -107,10 +111,13 @@ pub fn register(name: &[u8]) {
     let style = PALETTE[s.sources.len() % PALETTE.len()];
     let path = String::from_utf8_lossy(name).into_owned();
     s.by_src.insert(key, s.sources.len());
-    s.sources.push(Source { label: path.clone(), path, style });
+    s.sources.push(Source { label: path.clone(), path, style, shown: false });
     let paths: Vec<&str> = s.sources.iter().map(|x| x.path.as_str()).collect();
     let labels = short_labels(&paths);
-    for (source, label) in s.sources.iter_mut().zip(labels) {
+    // A label already shown is kept. The others are still unique: each is
+    // an end of its path that no other path ends with, while a kept label
+    // is an end of its own path.
+    for (source, label) in s.sources.iter_mut().zip(labels).filter(|(x, _)| !x.shown) {
         source.label = label;
     }
     s.width = s.sources.iter().map(|x| logkit_common::term::width(&x.label)).max().unwrap_or(0);
@@ -128,7 +135,10 @@ pub fn show_line(out: &mut Output, src: &[u8], bytes: &[u8]) -> bool {
     let Mode::Lines { color } = s.mode else { return false };
     write_pending(s, out);
     let (label, style) = match s.by_src.get(src) {
-        Some(&i) => (s.sources[i].label.as_str(), s.sources[i].style),
+        Some(&i) => {
+            s.sources[i].shown = true;
+            (s.sources[i].label.as_str(), s.sources[i].style)
+        }
         None => ("?", style::PLAIN),
     };
     let mut line = style::Line::new();
@@ -147,7 +157,13 @@ pub fn show_line(out: &mut Output, src: &[u8], bytes: &[u8]) -> bool {
 pub fn notice(label: &str, what: &str) {
     let mut guard = state();
     if let Some(s) = guard.as_mut().filter(|s| matches!(s.mode, Mode::Lines { .. })) {
-        let shown = s.sources.iter().find(|x| x.path == label).map_or(label, |x| &x.label);
+        let shown = match s.sources.iter_mut().find(|x| x.path == label) {
+            Some(source) => {
+                source.shown = true;
+                source.label.as_str()
+            }
+            None => label,
+        };
         s.pending.push(format!("{shown}: {what}"));
         return;
     }
@@ -200,7 +216,30 @@ pub fn short_labels(paths: &[&str]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::short_labels;
+    use super::*;
+
+    #[test]
+    fn a_label_once_shown_stays_when_a_source_joins() {
+        set(Mode::Lines { color: false });
+        let mut out = Output::new();
+        register(b"/var/log/nginx/access.log");
+        assert!(show_line(&mut out, &record::encode_src(b"/var/log/nginx/access.log"), b"a"));
+        // A glob finds a second access.log: the first keeps its label, the
+        // new one gets the shortest end that tells it apart.
+        register(b"/var/log/apache/access.log");
+        register(b"/var/log/other.log");
+        assert!(show_line(&mut out, &record::encode_src(b"/var/log/nginx/access.log"), b"b"));
+        assert!(show_line(&mut out, &record::encode_src(b"/var/log/apache/access.log"), b"c"));
+        assert!(show_line(&mut out, &record::encode_src(b"/var/log/other.log"), b"d"));
+        let shown = String::from_utf8(out.buf().clone()).unwrap();
+        assert_eq!(
+            shown,
+            "access.log a\n\
+             access.log        b\n\
+             apache/access.log c\n\
+             other.log         d\n"
+        );
+    }
 
     #[test]
     fn labels_are_the_shortest_unique_ends() {

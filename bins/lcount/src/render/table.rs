@@ -9,12 +9,15 @@ use std::io::{self, Write};
 
 /// Writes the rows as a table; with `bars`, the column of the count whose
 /// bars are drawn beside each time bucket. `heading`, for a live snapshot,
-/// is written above the table. Returns the number of lines written.
+/// is written above the table. With `max` (a terminal's width), the table
+/// fits it: long keys cut with `…`, bars only as wide as the room left.
+/// Returns the number of lines written.
 pub fn write(
     cols: &Columns,
     rows: impl Iterator<Item = Vec<Json>>,
     bars: Option<usize>,
     heading: Option<&str>,
+    max: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<usize> {
     let rows: Vec<Vec<Json>> = rows.collect();
@@ -26,13 +29,26 @@ pub fn write(
         .iter()
         .map(|r| r.iter().zip(&cols.seconds).map(|(v, &seconds)| human(v, seconds)).collect())
         .collect();
-    if let Some(count) = bars {
+    let bar_width = match max {
+        // What the other columns leave, two columns apart.
+        Some(max) => {
+            let used: usize = (0..header.len())
+                .map(|i| {
+                    let cells = text_rows.iter().map(|r| term::width(&term::escape_control(&r[i])));
+                    cells.chain([term::width(header[i])]).max().unwrap_or(0) + 2
+                })
+                .sum();
+            max.saturating_sub(used).min(BAR_WIDTH)
+        }
+        None => BAR_WIDTH,
+    };
+    if let (Some(count), true) = (bars, bar_width > 0) {
         // A bar per bucket, so that a spike shows at a glance.
-        let max = rows.iter().filter_map(|r| r[count].as_u64()).max().unwrap_or(0);
+        let most = rows.iter().filter_map(|r| r[count].as_u64()).max().unwrap_or(0);
         header.push("");
         align.push(Align::Left);
         for (text, row) in text_rows.iter_mut().zip(&rows) {
-            text.push(bar(row[count].as_u64().unwrap_or(0), max));
+            text.push(bar(row[count].as_u64().unwrap_or(0), most, bar_width));
         }
     }
     let mut table = String::new();
@@ -40,19 +56,22 @@ pub fn write(
         table.push_str(heading);
         table.push('\n');
     }
-    table.push_str(&render_table(&header, &align, &text_rows));
+    table.push_str(&render_table(&header, &align, &text_rows, max));
     out.write_all(table.as_bytes())?;
     Ok(table.lines().count())
 }
 
-const BAR_WIDTH: u64 = 40;
+/// The widest a bar is drawn, in columns.
+const BAR_WIDTH: usize = 40;
 
-fn bar(count: u64, max: u64) -> String {
+/// A bar of up to `width` cells, the largest count filling it; at least one
+/// cell for any count above zero.
+fn bar(count: u64, max: u64, width: usize) -> String {
     if max == 0 || count == 0 {
         return String::new();
     }
-    let width = ((count * BAR_WIDTH) as f64 / max as f64).round().max(1.0) as usize;
-    "█".repeat(width)
+    let cells = (count as f64 * width as f64 / max as f64).round().max(1.0) as usize;
+    "█".repeat(cells)
 }
 
 /// A value for a person: strings as they are (the table escapes control
@@ -78,10 +97,11 @@ mod tests {
 
     #[test]
     fn bars_scale_to_the_largest() {
-        assert_eq!(bar(10, 10).chars().count(), 40);
-        assert_eq!(bar(5, 10).chars().count(), 20);
-        assert_eq!(bar(1, 1000).chars().count(), 1);
-        assert_eq!(bar(0, 10), "");
+        assert_eq!(bar(10, 10, 40).chars().count(), 40);
+        assert_eq!(bar(5, 10, 40).chars().count(), 20);
+        assert_eq!(bar(1, 1000, 40).chars().count(), 1);
+        assert_eq!(bar(0, 10, 40), "");
+        assert_eq!(bar(5, 10, 12).chars().count(), 6);
     }
 
     #[test]
@@ -107,10 +127,20 @@ mod tests {
             vec![Json::from("/b"), Json::from(12), Json::from(1.5)],
         ];
         let mut out = Vec::new();
-        assert_eq!(write(&cols, rows.into_iter(), None, None, &mut out).unwrap(), 3);
+        assert_eq!(write(&cols, rows.clone().into_iter(), None, None, None, &mut out).unwrap(), 3);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "path  count   avg_rt\n/a        3  123.0µs\n/b       12   1.500s\n"
+        );
+        // In a window of 30 columns a long path gives up its room; the
+        // numbers stay whole.
+        let long = format!("/{}", "x".repeat(40));
+        let rows = [vec![Json::from(long), Json::from(3), Json::from(0.000123)]];
+        let mut out = Vec::new();
+        write(&cols, rows.into_iter(), None, None, Some(30), &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "path            count   avg_rt\n/xxxxxxxxxxxx…      3  123.0µs\n"
         );
     }
 }

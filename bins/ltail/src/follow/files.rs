@@ -36,13 +36,15 @@ pub struct Sink {
 }
 
 impl Sink {
-    /// Writes the record of one line of `name` (reporting it first if it
-    /// was cut). Fails on a write error, or on a cut line under `--strict`.
-    pub fn line(&mut self, name: &Name, line: Line<'_>) -> Result<()> {
+    /// Writes the record of one line of `name`, which starts at byte `at`
+    /// of its file (reporting it first if it was cut). Fails on a write
+    /// error, or on a cut line under `--strict`.
+    pub fn line(&mut self, name: &Name, at: u64, line: Line<'_>) -> Result<()> {
         crate::emit_line(
             &mut self.out,
             &mut self.bad,
             &name.src,
+            at,
             line.bytes,
             line.truncated,
             self.max_line,
@@ -231,11 +233,11 @@ impl Open {
     /// was read. Returns how many lines were written.
     fn pump(&mut self, name: &Name, sink: &mut Sink) -> Result<u64> {
         let mut n = 0;
-        while let Some(line) = self.reader.next_line(&mut NoIdle)? {
+        while let Some((at, line)) = self.reader.next_line_at(&mut NoIdle)? {
             if line.number < self.first_line {
                 continue;
             }
-            sink.line(name, line)?;
+            sink.line(name, at, line)?;
             n += 1;
         }
         self.note_last_read()?;
@@ -264,8 +266,10 @@ impl Open {
 
     /// Writes a last line that never got its newline.
     fn emit_held(&mut self, name: &Name, sink: &mut Sink) -> Result<()> {
+        // The held line starts where reading of complete lines stopped.
+        let at = self.reader.position();
         match self.reader.finish() {
-            Some(line) => sink.line(name, line),
+            Some(line) => sink.line(name, at, line),
             None => Ok(()),
         }
     }

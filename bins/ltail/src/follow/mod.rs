@@ -93,14 +93,14 @@ pub fn run(
         let mut stop = false;
         for event in events {
             match event {
-                Event::Changed(paths) => {
-                    watch.notice_removed_dirs(&paths);
+                Event::Changed(paths, removed) => {
+                    watch.notice_removed_dirs(&paths, removed);
                     follower.changed(paths, &mut due);
                 }
                 Event::Rescan => due.everything(),
                 Event::Stdin(lines) => {
-                    for line in lines.iter() {
-                        follower.sink.line(&stdin, line)?;
+                    for (at, line) in lines.iter() {
+                        follower.sink.line(&stdin, at, line)?;
                     }
                 }
                 Event::StdinDone => stdin_open = false,
@@ -111,10 +111,14 @@ pub fn run(
                 }
             }
         }
+        watch.waiting(follower.waiting_dirs());
         if watch.poll_due() || watch.check_pending()? {
             due.everything();
         }
         follower.catch_up(due)?;
+        for dir in follower.moved_dirs.drain(..) {
+            watch.rewatch(dir);
+        }
         if stop {
             break;
         }
@@ -178,6 +182,10 @@ struct Follower {
     /// state is written before any more lines.
     files_changed: bool,
     last_save: Instant,
+    /// Directories in which a followed file was replaced, went missing or
+    /// appeared since the loop last asked: their watch is set up again
+    /// (see [`Watch::rewatch`]).
+    moved_dirs: Vec<PathBuf>,
 }
 
 impl Follower {
@@ -210,6 +218,7 @@ impl Follower {
             unsaved: false,
             files_changed: false,
             last_save: Instant::now(),
+            moved_dirs: Vec::new(),
         };
         for t in &targets {
             if let Target::Path(p) = t {
@@ -263,6 +272,16 @@ impl Follower {
     }
 
     /// When the loop must wake up without an event.
+    /// The directories of followed paths that have no file now (gone, or
+    /// not there yet): looked at every second until it comes.
+    fn waiting_dirs(&self) -> Vec<PathBuf> {
+        let waiting = self.paths.iter().filter(|t| t.current.is_none());
+        let mut dirs: Vec<PathBuf> = waiting.map(|t| discover::parent(&t.path)).collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
     fn next_deadline(&self, watch: &Watch) -> Option<Instant> {
         let drain =
             self.paths.iter().flat_map(|t| &t.draining).map(|o| o.last_data + DRAIN_GRACE).min();
@@ -328,6 +347,7 @@ impl Follower {
             AtPath::Other if t.current.is_some() => {
                 t.retire_current(now, &mut self.sink)?;
                 self.files_changed = true;
+                self.moved_dirs.push(discover::parent(&t.path));
                 crate::view::notice(
                     &t.name.label,
                     "replaced by a new file (rotated); following it",
@@ -349,6 +369,7 @@ impl Follower {
         if t.current.is_some() {
             t.retire_current(now, &mut self.sink)?;
             self.files_changed = true;
+            self.moved_dirs.push(discover::parent(&t.path));
             crate::view::notice(
                 &t.name.label,
                 "has gone (renamed or deleted); waiting for a new file",
@@ -425,6 +446,7 @@ impl Follower {
         };
         if !t.initial {
             crate::view::notice(&t.name.label, "appeared; following it");
+            self.moved_dirs.push(discover::parent(&t.path));
         } else if !self.saved.is_empty() {
             self.resume_rotated(i, Some(id), now)?;
             let path = &self.paths[i].path;

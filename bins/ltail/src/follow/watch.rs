@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_POLL: Duration = Duration::from_secs(1);
 
 pub enum Event {
-    /// Something happened to these paths.
-    Changed(Vec<PathBuf>),
+    /// Something happened to these paths; `true` when they were removed
+    /// (a watched directory named here is itself gone: `IN_DELETE_SELF`).
+    Changed(Vec<PathBuf>, bool),
     /// Events were lost (queue overflow): look at everything.
     Rescan,
     /// Lines read from standard input.
@@ -41,6 +42,9 @@ pub struct Watch {
     /// Directories that do not exist (yet, or again), looked for now and then.
     pending: Vec<PathBuf>,
     pending_next: Instant,
+    /// Directories in which a followed file is missing: watched again at
+    /// every look for `pending`, and everything looked at then.
+    waiting: Vec<PathBuf>,
 }
 
 impl Watch {
@@ -59,6 +63,7 @@ impl Watch {
             watched: Vec::new(),
             pending: Vec::new(),
             pending_next: Instant::now() + super::PENDING_CHECK,
+            waiting: Vec::new(),
         };
         if w.poll.is_none() {
             match notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -67,7 +72,10 @@ impl Watch {
                     // or every read would wake us up again.
                     Ok(e) if matches!(e.kind, EventKind::Access(_)) => return,
                     Ok(e) if e.need_rescan() => Event::Rescan,
-                    Ok(e) => Event::Changed(e.paths),
+                    Ok(e) => {
+                        let removed = matches!(e.kind, EventKind::Remove(_));
+                        Event::Changed(e.paths, removed)
+                    }
                     Err(e) => Event::Warning(format!("file watch: {e}")),
                 };
                 let _ = tx.send(event);
@@ -117,16 +125,31 @@ impl Watch {
 
     /// A watched directory that was removed loses its watch (even if it is
     /// created again): look for it again like one that did not exist yet.
-    /// Called with the paths of each event. A directory found again at the
-    /// same name by then (`rm -rf logs; mkdir logs` faster than we woke up)
-    /// is another directory, told by its inode: its old watch is dead too.
-    pub fn notice_removed_dirs(&mut self, paths: &[PathBuf]) {
+    /// Called with the paths of each event, and whether it was a removal.
+    /// A directory found again at the same name by then (`rm -rf logs;
+    /// mkdir logs` faster than we woke up) is another directory, told by
+    /// its inode: its old watch is dead too.
+    ///
+    /// The inode is not enough: the new directory often gets the number the
+    /// old one just freed. The removal of the directory itself
+    /// (`IN_DELETE_SELF`) settles it, and it must be answered by watching
+    /// again even when the directory was already watched again on an
+    /// earlier event: notify keeps its watches by path and drops the one at
+    /// that path after reporting that removal, which by then can be the new
+    /// directory's. A watch asked for after that report is set up after
+    /// notify has dropped the old one (it handles requests between batches
+    /// of events), so it stays.
+    pub fn notice_removed_dirs(&mut self, paths: &[PathBuf], removed: bool) {
         // The event may name the directory itself, or only the files that
         // went with it.
-        let candidates = paths.iter().flat_map(|p| [Some(p.as_path()), p.parent()]).flatten();
+        let candidates = paths.iter().flat_map(|p| {
+            // (a directory that may be gone, whether the event removed it)
+            [Some((p.as_path(), removed)), p.parent().map(|d| (d, false))].into_iter().flatten()
+        });
         let mut gone = Vec::new();
-        for c in candidates {
-            let replaced = |(w, id): &(PathBuf, DirId)| w == c && dir_id(c) != Some(*id);
+        for (c, removed) in candidates {
+            let replaced =
+                |(w, id): &(PathBuf, DirId)| w == c && (removed || dir_id(c) != Some(*id));
             if self.watched.iter().any(replaced) && !gone.iter().any(|g: &PathBuf| g == c) {
                 gone.push(c.to_path_buf());
             }
@@ -152,9 +175,12 @@ impl Watch {
         }
     }
 
-    /// Starts watching directories that have appeared. Returns whether any did.
+    /// Starts watching directories that have appeared, and watches again
+    /// those where a followed file is missing. Returns whether anything is
+    /// to be looked at: a directory appeared, or a file is awaited.
     pub fn check_pending(&mut self) -> io::Result<bool> {
-        if self.pending.is_empty() || Instant::now() < self.pending_next {
+        let idle = self.pending.is_empty() && self.waiting.is_empty();
+        if idle || Instant::now() < self.pending_next {
             return Ok(false);
         }
         self.pending_next = Instant::now() + super::PENDING_CHECK;
@@ -165,11 +191,45 @@ impl Watch {
         for dir in now {
             self.add_dir(dir);
         }
-        Ok(found)
+        for dir in self.waiting.clone() {
+            self.rewatch(dir);
+        }
+        Ok(found || !self.waiting.is_empty())
+    }
+
+    /// The directories in which a followed file is missing now.
+    pub fn waiting(&mut self, dirs: Vec<PathBuf>) {
+        self.waiting = dirs;
+    }
+
+    /// Watches `dir` again, whatever is known of it: a directory in which
+    /// a followed file was replaced, went missing or appeared may be
+    /// another directory than the one watched, and its identity cannot
+    /// tell (a directory removed and made again often gets the inode number
+    /// the old one freed). Watching the same directory again changes
+    /// nothing (inotify gives back the watch it has); watching a new one
+    /// brings its events. Belt and braces beside [`Watch::notice_removed_dirs`],
+    /// which needs notify's report of the removal: under load, a removal
+    /// and re-creation in one breath was seen with that report missing.
+    pub fn rewatch(&mut self, dir: PathBuf) {
+        if self.watcher.is_none() || self.pending.contains(&dir) {
+            return;
+        }
+        let absolute =
+            std::env::current_dir().map(|cwd| cwd.join(&dir)).unwrap_or_else(|_| dir.clone());
+        if !dir.is_dir() {
+            // Gone: looked for until it is back, then watched.
+            self.watched.retain(|(w, _)| *w != absolute);
+            self.pending.push(dir);
+            return;
+        }
+        self.watched.retain(|(w, _)| *w != absolute);
+        self.add_dir(dir);
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        let pending = (!self.pending.is_empty()).then_some(self.pending_next);
+        let looking = !self.pending.is_empty() || !self.waiting.is_empty();
+        let pending = looking.then_some(self.pending_next);
         [self.poll.map(|(_, next)| next), pending].into_iter().flatten().min()
     }
 }
@@ -225,26 +285,32 @@ pub struct StdinLines {
 /// reader said about it.
 struct StdinLine {
     end: usize,
+    /// Where the line starts in standard input.
+    at: u64,
     number: u64,
     truncated: bool,
     terminated: bool,
 }
 
 impl StdinLines {
-    fn push(&mut self, line: Line<'_>) {
+    fn push(&mut self, at: u64, line: Line<'_>) {
         self.bytes.extend_from_slice(line.bytes);
         let Line { number, truncated, terminated, .. } = line;
-        self.lines.push(StdinLine { end: self.bytes.len(), number, truncated, terminated });
+        self.lines.push(StdinLine { end: self.bytes.len(), at, number, truncated, terminated });
     }
 
-    /// The lines, in input order, as the reader gave them.
-    pub fn iter(&self) -> impl Iterator<Item = Line<'_>> {
+    /// The lines, in input order, as the reader gave them, each with where
+    /// it starts in standard input.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Line<'_>)> {
         let starts = std::iter::once(0).chain(self.lines.iter().map(|l| l.end));
-        self.lines.iter().zip(starts).map(|(l, start)| Line {
-            bytes: &self.bytes[start..l.end],
-            number: l.number,
-            truncated: l.truncated,
-            terminated: l.terminated,
+        self.lines.iter().zip(starts).map(|(l, start)| {
+            let line = Line {
+                bytes: &self.bytes[start..l.end],
+                number: l.number,
+                truncated: l.truncated,
+                terminated: l.terminated,
+            };
+            (l.at, line)
         })
     }
 }
@@ -271,9 +337,9 @@ pub fn read_stdin(tx: Sender<Event>, max_line: usize) {
         let mut batches = Batches { tx, batch: StdinLines::default() };
         let mut reader = LineReader::new(io::stdin().lock()).max_line(max_line).watch_idle();
         loop {
-            match reader.next_line(&mut batches) {
-                Ok(Some(line)) => {
-                    batches.batch.push(line);
+            match reader.next_line_at(&mut batches) {
+                Ok(Some((at, line))) => {
+                    batches.batch.push(at, line);
                     if batches.batch.bytes.len() >= 64 * 1024 && batches.idle().is_err() {
                         return;
                     }

@@ -1,8 +1,9 @@
-//! lparse on a terminal: one readable line per record, in the manner of hl
-//! and lnav, instead of the NDJSON a pipe gets.
+//! Records on a terminal: one readable line per record, in the manner of hl
+//! and lnav, instead of the NDJSON a pipe gets. lparse shows its records
+//! this way, and lgrep the records it passes.
 //!
-//! The view reads back the records lparse has just written (with
-//! [`logkit_common::flat`]), so that it shows exactly what a program would
+//! The view reads back the records a tool has just written (with
+//! [`crate::flat`]), so that it shows exactly what a program would
 //! receive, and no parser has to know about it. A terminal shows a few
 //! thousand lines a second at best; reading a record twice costs far less.
 //!
@@ -18,12 +19,10 @@
 //! to the window's width, re-read for every record so that a resize is
 //! followed.
 
-use logkit_common::flat::{self, Fields};
-use logkit_common::record;
-use logkit_common::style::{
-    self, Line, Style, BOLD, CYAN, DIM, GREEN, PLAIN, RED, RED_BOLD, YELLOW,
-};
-use logkit_common::term;
+use crate::flat::{self, Fields};
+use crate::record;
+use crate::style::{self, Line, Style, BOLD, CYAN, DIM, GREEN, PLAIN, RED, RED_BOLD, YELLOW};
+use crate::term;
 use std::borrow::Cow;
 
 /// Below this many columns the time is shown without its date and offset,
@@ -102,6 +101,19 @@ impl View {
             return line;
         }
         let fmt = record.text(record::FMT);
+        if fmt.is_none() && !record.has(record::ERR) {
+            if let Some(raw) = record.text(record::LINE) {
+                // A raw line as ltail tags it: its source, then the line.
+                if let Some(src) = record.text(record::SRC) {
+                    line.word(DIM, &src);
+                }
+                line.word(PLAIN, &raw);
+                if record.has(record::TRUNCATED) {
+                    line.word(YELLOW, "(cut)");
+                }
+                return line;
+            }
+        }
         // An error log's record may hold its request too: its level and
         // message come first.
         if matches!(fmt.as_deref(), Some("apache_error" | "nginx_error")) {
@@ -339,6 +351,12 @@ mod tests {
             shown(partial, None),
             "2015-05-20 12:05:17+00:00 200 GET    /x 235B partial: the line ends inside the user agent\n"
         );
+    }
+
+    #[test]
+    fn raw_lines_show_their_source() {
+        let json = r#"{"src":"nginx/access.log","line":"10.0.0.1 - - \u001b[2J","truncated":true}"#;
+        assert_eq!(shown(json, None), "nginx/access.log 10.0.0.1 - - \\u{1b}[2J (cut)\n");
     }
 
     #[test]
