@@ -191,9 +191,9 @@ pub const B_BODY_HASH: &str = "b_body_hash";
 pub const B_ERR: &str = "b_err";
 /// `b_err_msg`: string, with `--compare`, the details of `b_err`.
 pub const B_ERR_MSG: &str = "b_err_msg";
-/// `diff`: array of strings, with `--compare`, what differed between the
-/// two answers (`status`, `body`, `header:NAME`, `err`); absent when
-/// nothing did.
+/// `diff`: string, with `--compare`, what differed between the two
+/// answers, comma-separated (`status`, `body`, `header:NAME`, `err`);
+/// absent when nothing did.
 pub const DIFF: &str = "diff";
 
 // lcount's output records, beside `ts` and the `--by` fields.
@@ -306,15 +306,15 @@ pub const FIELDS: &[Field] = {
         field(CLIENT, Bytes, REQUESTS),
         field(USER, Bytes, &[Access]),
         field(METHOD, Bytes, &[Access, ErrorLog, Hprobe]),
-        field(PATH, Bytes, REQUESTS),
-        field(QUERY, Bytes, REQUESTS),
+        field(PATH, Bytes, &[Access, ErrorLog, Hprobe]),
+        field(QUERY, Bytes, &[Access, ErrorLog, Hprobe]),
         field(PROTO, Bytes, &[Access, ErrorLog, Hprobe]),
         field(REQUEST, Bytes, REQUESTS),
         field(STATUS, Status, &[Access, Hprobe]),
         measured(BYTES, Integer, "bytes", &[Access, Hprobe]),
         field(REFERER, Bytes, REQUESTS),
         field(UA, Bytes, &[Access]),
-        field(VHOST, Bytes, REQUESTS),
+        field(VHOST, Bytes, &[Access, ErrorLog, Hprobe]),
         measured(RT, Number, "s", &[Access, Hprobe]),
         measured(UPSTREAM_RT, NumberOrString, "s", &[Access]),
         field(SERVER_PORT, Integer, &[Access]),
@@ -360,6 +360,16 @@ pub const FIELDS: &[Field] = {
         measured(LAG_RT, Number, "s", &[Hprobe]),
         field(REDIRECTS, Integer, &[Hprobe]),
         field(FINAL_URL, String, &[Hprobe]),
+        field(RETRIES, Integer, &[Hprobe]),
+        field(BODY_HASH, String, &[Hprobe]),
+        field(B_URL, String, &[Hprobe]),
+        field(B_STATUS, Status, &[Hprobe]),
+        measured(B_RT, Number, "s", &[Hprobe]),
+        measured(B_BYTES, Integer, "bytes", &[Hprobe]),
+        field(B_BODY_HASH, String, &[Hprobe]),
+        field(B_ERR, String, &[Hprobe]),
+        field(B_ERR_MSG, String, &[Hprobe]),
+        field(DIFF, String, &[Hprobe]),
         field(COUNT, Integer, &[Lcount]),
         field(COUNT_LAST, Integer, &[Lcount]),
         measured(RATE, Number, "1/s", &[Lcount]),
@@ -652,9 +662,10 @@ mod tests {
     #[test]
     fn every_name_has_a_typed_entry_and_the_docs_agree_with_its_type() {
         let docs = include_str!("../../docs/records.md");
-        // Each constant that names a field (not the `_b64` suffix) is in
-        // the table, once.
-        for (name, value) in declared().into_iter().filter(|(_, v)| !v.starts_with('_')) {
+        // Each constant that names a field (not the `_b64` suffix, nor the
+        // `h_` and `b_` prefixes of hprobe's fields) is in the table, once.
+        let named = |v: &&str| !v.starts_with('_') && !v.ends_with('_');
+        for (name, value) in declared().into_iter().filter(|(_, v)| named(v)) {
             let entries = FIELDS.iter().filter(|f| f.name == value).count();
             assert_eq!(entries, 1, "{name} (`{value}`) has {entries} entries in FIELDS");
         }
@@ -708,7 +719,7 @@ mod tests {
             assert!(!lparse.contains(&name), "{name}");
         }
         let hprobe: Vec<&str> = fields_of(&[Record::Hprobe]).map(|f| f.name).collect();
-        assert_eq!(hprobe.len(), 17, "{hprobe:?}");
+        assert_eq!(hprobe.len(), 30, "{hprobe:?}");
         assert_eq!(field_named(RT).unwrap().unit, Some("s"));
     }
 

@@ -172,8 +172,7 @@ impl Compared {
             obj.bytes(&name, value);
         }
         if !self.diff.is_empty() {
-            let list = serde_json::Value::from(self.diff.clone()).to_string();
-            obj.raw(f::DIFF, list.as_bytes());
+            obj.str(f::DIFF, &self.diff.join(","));
         }
     }
 }
