@@ -27,6 +27,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -111,13 +112,27 @@ http {{
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# The client CPU time (user + system) of the last command `run` ran, in
+# seconds: the growth of getrusage(RUSAGE_CHILDREN), which counts children
+# once they are reaped (nginx, a child too, is reaped only at the end).
+LAST_CPU = [0.0]
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(cmd, timeout, stdout=subprocess.PIPE):
-    return subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    before = children_cpu()
+    p = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    LAST_CPU[0] = children_cpu() - before
+    return p
 
 
-def rate_hprobe(url, c, secs, records):
+def rate_hprobe(url, c, secs, records, binary=HPROBE):
     with open(records, "w") as out:
-        p = run([HPROBE, "-z", f"{secs}s", "-c", str(c), "--summary", "json", url],
+        p = run([binary, "-z", f"{secs}s", "-c", str(c), "--summary", "json", url],
                 secs + 30, stdout=out)
     summary = json.loads(p.stderr.strip().splitlines()[-1])
     with open(records) as f:
@@ -125,14 +140,20 @@ def rate_hprobe(url, c, secs, records):
     if lines != summary["requests"]:
         raise RuntimeError(f"{lines} records but the summary says {summary['requests']}")
     bad = summary["requests"] - summary["status"].get("200", 0)
-    return summary["requests"] / summary["elapsed"], bad
+    return summary["requests"] / summary["elapsed"], bad, cpu_per(summary["requests"])
+
+
+def cpu_per(requests):
+    """The last run's CPU time per request, in microseconds."""
+    return LAST_CPU[0] / requests * 1e6 if requests else None
 
 
 def rate_wrk(wrk, url, c, secs):
     p = run([wrk, "-t", str(min(2, c)), "-c", str(c), "-d", f"{secs}s", url], secs + 30)
     m = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", p.stdout)
-    return float(m.group(1)), (errors.group(0) if errors else 0)
+    done = re.search(r"(\d+) requests in", p.stdout)
+    return float(m.group(1)), (errors.group(0) if errors else 0), cpu_per(int(done.group(1)))
 
 
 def rate_oha(oha, url, c, secs):
@@ -141,22 +162,25 @@ def rate_oha(oha, url, c, secs):
     j = json.loads(p.stdout)
     ok = j.get("statusCodeDistribution", {}).get("200", 0)
     total = sum(j.get("statusCodeDistribution", {}).values())
-    return j["summary"]["requestsPerSec"], total - ok + sum(j.get("errorDistribution", {}).values())
+    bad = total - ok + sum(j.get("errorDistribution", {}).values())
+    return j["summary"]["requestsPerSec"], bad, cpu_per(total)
 
 
 def rate_hey(hey, url, c, secs):
     p = run([hey, "-z", f"{secs}s", "-c", str(c), url], secs + 30)
     m = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
-    non200 = sum(int(n) for code, n in re.findall(r"\[(\d+)\]\s+(\d+) responses", p.stdout)
-                 if code != "200")
-    return float(m.group(1)), non200
+    codes = re.findall(r"\[(\d+)\]\s+(\d+) responses", p.stdout)
+    non200 = sum(int(n) for code, n in codes if code != "200")
+    return float(m.group(1)), non200, cpu_per(sum(int(n) for _, n in codes))
 
 
 def rate_ab(ab, url, c, secs):
     p = run([ab, "-k", "-q", "-c", str(c), "-t", str(secs), "-n", "100000000", url], secs + 60)
     m = re.search(r"Requests per second:\s+([\d.]+)", p.stdout)
     failed = re.search(r"Failed requests:\s+(\d+)", p.stdout)
-    return float(m.group(1)), int(failed.group(1)) if failed else "?"
+    done = re.search(r"Complete requests:\s+(\d+)", p.stdout)
+    return (float(m.group(1)), int(failed.group(1)) if failed else "?",
+            cpu_per(int(done.group(1))))
 
 
 # ---------------------------------------------------------------------------
@@ -280,6 +304,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="rounds of every tool (default 3)")
     ap.add_argument("--rate", type=float, default=200, help="-q for the latency part (default 200)")
     ap.add_argument("--oha", help="path of oha (default: PATH, ~/.cargo/bin, /tmp/oha/bin)")
+    ap.add_argument("--baseline", help="another hprobe binary (an earlier commit's) to run "
+                    "in the same rounds, as `hprobe-baseline`")
     args = ap.parse_args()
 
     if not args.no_build:
@@ -316,13 +342,16 @@ def main():
         for rnd in range(args.repeat):
             for c in concs:
                 got = [("hprobe", rate_hprobe(nginx.url, c, args.seconds, records))]
+                if args.baseline:
+                    got.append(("hprobe-baseline",
+                                rate_hprobe(nginx.url, c, args.seconds, records, args.baseline)))
                 for name, fn in (("wrk", rate_wrk), ("oha", rate_oha), ("hey", rate_hey),
                                  ("ab", rate_ab)):
                     if tools[name]:
                         try:
                             got.append((name, fn(tools[name], nginx.url, c, args.seconds)))
                         except Exception as e:  # a tool's failure only marks its cell
-                            got.append((name, (None, f"failed: {e}")))
+                            got.append((name, (None, f"failed: {e}", None)))
                 for name, r in got:
                     runs.setdefault((name, c), []).append(r)
                 print(f"round {rnd + 1} c={c}: " + ", ".join(
@@ -331,13 +360,18 @@ def main():
         nginx.stop()
     results = {}
     spread = {}
+    cpus = {}
     for key, rs in runs.items():
         rates = sorted(r[0] for r in rs if r[0] is not None)
         odd = [r[1] for r in rs if r[1]]
         results[key] = (rates[len(rates) // 2] if rates else None, odd[0] if odd else 0)
         spread[key] = (rates[0], rates[-1]) if rates else None
+        cpu = sorted(r[2] for r in rs if r[2] is not None)
+        cpus[key] = cpu[len(cpu) // 2] if cpu else None
 
     names = ["hprobe"] + [n for n in ("wrk", "oha", "hey", "ab") if tools[n]]
+    if args.baseline:
+        names.insert(1, "hprobe-baseline")
     lines.append("Requests/s against nginx (higher is better; the median of "
                  f"{args.repeat} rounds, with the range); hprobe writes every record "
                  "to a file as it goes:")
@@ -354,13 +388,35 @@ def main():
                 cell += f" ({lo:,.0f}–{hi:,.0f})"
             cells.append(cell)
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
-    for other in ("wrk", "oha"):
+    for other in ("wrk", "oha", "ab"):
         if tools[other]:
             ratios = []
             for c in concs:
                 a, b = results[("hprobe", c)][0], results.get((other, c), (None,))[0]
                 ratios.append(f"{a / b:.2f}" if a and b else "?")
             lines.append(f"| hprobe / {other} | " + " | ".join(ratios) + " |")
+    if args.baseline:
+        ratios = []
+        for c in concs:
+            a, b = results[("hprobe", c)][0], results[("hprobe-baseline", c)][0]
+            ratios.append(f"{a / b:.2f}" if a and b else "?")
+        lines.append("| hprobe / hprobe-baseline | " + " | ".join(ratios) + " |")
+    best = []
+    for c in concs:
+        others = [results[(n, c)][0] for n in names if n not in ("hprobe", "hprobe-baseline")
+                  and results.get((n, c), (None,))[0]]
+        a = results[("hprobe", c)][0]
+        best.append(f"{a / max(others):.2f}" if a and others else "?")
+    lines.append("| hprobe / the best other | " + " | ".join(best) + " |")
+    lines.append("")
+    lines.append("Client CPU time (user + system, getrusage of the tool's process) per "
+                 "request, in µs (lower is better; the median of the rounds):")
+    lines.append("")
+    lines.append("| tool | " + " | ".join(f"c={c}" for c in concs) + " |")
+    lines.append("|---|" + "---|" * len(concs))
+    for n in names:
+        cells = [f"{cpus[(n, c)]:.1f}" if cpus.get((n, c)) else "?" for c in concs]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
     odd = [(n, c, r[1]) for (n, c), r in results.items() if r[1]]
     if odd:
         lines.append("")

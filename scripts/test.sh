@@ -3,7 +3,8 @@
 # when it is missing (the real nginx and Apache httpd that the lparse tests
 # start on 127.0.0.1, head and awk, man for the man pages, Debian's
 # ClickHouse server (18.16) that tests/ecosystem_fleet.rs starts on
-# 127.0.0.1; DuckDB and chdb in a Python virtual environment, target/venv),
+# 127.0.0.1; DuckDB and chdb in a Python virtual environment, target/venv;
+# xxhsum, the reference XXH3 that hprobe's body_hash is checked against),
 # then runs `cargo test --workspace`.
 # Extra arguments go to cargo test.
 set -euo pipefail
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 for tool in nginx:/usr/sbin/nginx apache2:/usr/sbin/apache2 mawk:/usr/bin/mawk coreutils:/usr/bin/head \
-        man-db:/usr/bin/man \
+        man-db:/usr/bin/man xxhash:/usr/bin/xxhsum \
         clickhouse-server:/usr/sbin/clickhouse-server clickhouse-client:/usr/bin/clickhouse-client; do
     [ -x "${tool#*:}" ] || missing+=("${tool%%:*}")
 done

@@ -37,7 +37,7 @@ const TLS_NAME: &str = "probe.test";
 const LOG_FORMAT: &str = "log_format probe escape=json \
     '$request_method\\t$request_uri\\t$status\\t$server_protocol\\t$host\\t\
     $connection\\t$content_length\\t$content_type\\t$http_user_agent\\t\
-    $http_referer\\t$body_bytes_sent';";
+    $http_referer\\t$body_bytes_sent\\t$http_authorization';";
 
 /// How long nginx may take to write the log lines of requests already
 /// answered.
@@ -60,6 +60,7 @@ struct Logged {
     ua: String,
     referer: String,
     bytes: u64,
+    authorization: String,
 }
 
 fn parse_log_line(line: &str) -> Logged {
@@ -70,7 +71,7 @@ fn parse_log_line(line: &str) -> Logged {
                 .unwrap_or_else(|e| panic!("log value {v:?} is not escape=json ({e}): {line:?}"))
         })
         .collect();
-    assert_eq!(f.len(), 11, "a log line of 11 fields: {line:?}");
+    assert_eq!(f.len(), 12, "a log line of 12 fields: {line:?}");
     let num = |i: usize| -> u64 {
         f[i].parse().unwrap_or_else(|_| panic!("field {i} is not a number: {line:?}"))
     };
@@ -86,6 +87,7 @@ fn parse_log_line(line: &str) -> Logged {
         ua: f[8].clone(),
         referer: f[9].clone(),
         bytes: num(10),
+        authorization: f[11].clone(),
     }
 }
 
@@ -977,6 +979,9 @@ enum Misbehaviour {
     /// A plain HTTP server sent a TLS ClientHello: answers 400 to whatever
     /// came first, and closes.
     PlainHttp,
+    /// Writes these bytes (a whole response, kept alive), then reads the
+    /// next request on the connection and closes it without an answer.
+    AnswerFirstOnly(&'static [u8]),
 }
 
 /// Most connections one misbehaving server accepts.
@@ -1125,6 +1130,12 @@ fn misbehave(mut conn: TcpStream, how: Misbehaviour, stop: &AtomicBool, requests
         Misbehaviour::AnswerThenStall(bytes) => {
             let _ = conn.write_all(bytes);
             hold(&mut conn, stop);
+        }
+        Misbehaviour::AnswerFirstOnly(bytes) => {
+            let _ = conn.write_all(bytes);
+            if read_request(&mut conn, false, stop) {
+                requests.fetch_add(1, Ordering::SeqCst);
+            }
         }
         Misbehaviour::PlainHttp => {
             let _ = conn.write_all(
@@ -1308,4 +1319,330 @@ fn no_response_within_the_duration_is_a_failure() {
     assert!(run.records().is_empty(), "{err}");
     assert!(err.contains("stopped    1 request in flight cut off"), "{err}");
     assert_eq!(exit_code(&run), 1, "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Faults found by using hprobe as a new user would (issue 15)
+
+/// The seconds since midnight of an RFC 3339 time
+/// (`2026-11-30T11:20:01.123456+01:00` → 40801.123456), in its own offset.
+fn seconds_of_day(ts: &str) -> f64 {
+    let time = &ts[11..];
+    let end = time.find(['+', '-', 'Z']).unwrap_or(time.len());
+    let parts: Vec<f64> = time[..end].split(':').map(|p| p.parse().unwrap()).collect();
+    parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+}
+
+/// The text summary's line that starts with `  NAME ` (e.g. `retried`).
+fn summary_line<'a>(stderr: &'a str, name: &str) -> Option<&'a str> {
+    stderr.lines().find(|l| l.starts_with(&format!("  {name} ")))
+}
+
+/// `-q 200 -z 3s`: exactly 600 requests (rate × duration), none due at the
+/// deadline or after: nginx logs 600, and every record and every request
+/// cut off at the end add up to 600.
+#[test]
+fn rate_over_a_duration_sends_rate_times_duration() {
+    let nginx = Nginx::start();
+    let url = nginx.url("/");
+    let run = hprobe(&nginx.dir, &["-q", "200", "-z", "3s", "-c", "4", "--summary", "json", &url]);
+    let log = nginx.stop();
+    let err = stderr(&run, 0);
+    let summary: Value = serde_json::from_str(err.lines().last().unwrap()).unwrap();
+    let recs = run.records();
+    let cut = summary["unfinished"].as_u64().unwrap();
+    // Under load a worker may still be waiting to send the last one when
+    // the end comes: it is then counted as not sent, not lost.
+    let unsent = summary["unsent"].as_u64().unwrap();
+    assert!(unsent <= 2, "{err}");
+    assert_eq!(recs.len() as u64 + cut + unsent, 600, "{err}");
+    // nginx saw each request sent once (a request cut off in flight is
+    // logged too, unless it was cut before its bytes went out).
+    let sent = 600 - unsent as usize;
+    assert!((sent - cut as usize..=sent).contains(&log.len()), "{} logged: {err}", log.len());
+    // Due i/200 s after the start: the last one, 599, at 2.995 s; its lag
+    // is at most what hprobe reports, so its ts is before the deadline.
+    let max_seq = recs.iter().map(|r| r["seq"].as_u64().unwrap()).max().unwrap();
+    assert!(max_seq <= 600, "{max_seq}");
+}
+
+/// Under `-q` the latency counts from the due time: a server that waits
+/// 300 ms before each answer, `-q 10 -c 1 -n 5` (due every 100 ms, one
+/// worker): each request waits for the one before it, and that wait is
+/// in its `rt`.
+#[test]
+fn rate_latency_counts_from_the_due_time() {
+    let server = SlowServer::start(Duration::from_millis(300));
+    let run = hprobe(&std::env::temp_dir(), &["-q", "10", "-c", "1", "-n", "5", &server.url()]);
+    assert_eq!(exit_code(&run), 0, "{}", stderr(&run, 0));
+    let recs = run.records();
+    check_seqs(&recs, 5);
+    for r in &recs {
+        let (rt, lag) = (r["rt"].as_f64().unwrap(), r["lag_rt"].as_f64().unwrap());
+        assert!(rt >= lag + 0.25, "rt {rt} < lag {lag} + 0.25: {r}");
+    }
+    let fifth = recs.iter().find(|r| r["seq"] == 5).unwrap();
+    // Due at 0.4 s, sent at 1.2 s (after four answers of 0.3 s), answered
+    // at 1.5 s: 1.1 s from its due time.
+    assert!(fifth["rt"].as_f64().unwrap() >= 1.0, "{fifth}");
+    assert_eq!(server.requests(), 5);
+}
+
+/// A server that closes each kept-alive connection when the second
+/// request on it comes, without answering: hprobe sends it again on a new
+/// connection, and says so (`retries` 1 on every record but the first,
+/// a `retried` line in the summary); the server saw 19 requests for 10
+/// records. With `--no-retry`, every second request fails instead, and the
+/// server saw exactly 10.
+#[test]
+fn a_resend_on_a_new_connection_is_counted() {
+    const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let server = BadServer::start(Misbehaviour::AnswerFirstOnly(OK));
+    let run = hprobe(&std::env::temp_dir(), &["-n", "10", "-c", "1", &server.url("http")]);
+    let err = stderr(&run, 0);
+    assert_eq!(exit_code(&run), 0, "{err}");
+    let recs = run.records();
+    check_seqs(&recs, 10);
+    for r in &recs {
+        check_ok(r, 200, "HTTP/1.1", 2);
+        let want = if r["seq"] == 1 { Value::Null } else { json!(1) };
+        assert_eq!(r.get("retries").cloned().unwrap_or(Value::Null), want, "{r}");
+    }
+    assert_eq!(server.requests(), 19, "10 requests, 9 of them twice");
+    let line = summary_line(&err, "retried").unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("9 requests sent again on a new connection (9 retries in all)"), "{err}");
+    drop(server);
+
+    let server = BadServer::start(Misbehaviour::AnswerFirstOnly(OK));
+    let url = server.url("http");
+    let run = hprobe(&std::env::temp_dir(), &["--no-retry", "-n", "10", "-c", "1", &url]);
+    let err = stderr(&run, 0);
+    assert_eq!(exit_code(&run), 1, "{err}");
+    let recs = run.records();
+    check_seqs(&recs, 10);
+    for r in &recs {
+        assert!(r.get("retries").is_none(), "{r}");
+        if r["seq"].as_u64().unwrap() % 2 == 1 {
+            check_ok(r, 200, "HTTP/1.1", 2);
+        } else {
+            assert_eq!(r["err"], "reset", "{r}");
+            let msg = r["err_msg"].as_str().unwrap();
+            assert!(msg.starts_with("receiving the response (the request was sent): "), "{r}");
+        }
+    }
+    assert_eq!(server.requests(), 10);
+    assert!(err.contains("reset: 5"), "{err}");
+    assert!(summary_line(&err, "retried").is_none(), "{err}");
+}
+
+/// A POST the server closes the connection on after reading it: the
+/// message says the request was sent and the response failed (so that
+/// nobody takes it for safe to send again); a request body the server
+/// resets the connection under is a failure in sending.
+#[test]
+fn failures_say_which_side_failed() {
+    let server = BadServer::start(Misbehaviour::Close);
+    let recs = fails_with(&server.url("http"), &["-m", "POST", "-d", "x=1"], "reset");
+    for r in &recs {
+        let msg = r["err_msg"].as_str().unwrap();
+        assert!(msg.starts_with("receiving the response (the request was sent): "), "{r}");
+    }
+    assert_eq!(server.requests(), 3, "a POST is never sent again");
+    drop(server);
+
+    // 32 MiB: more than the socket buffers of both ends hold, so that the
+    // reset comes while the body is being written.
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body");
+    std::fs::write(&body, vec![b'x'; 32 << 20]).unwrap();
+    let server = BadServer::start(Misbehaviour::Reset);
+    let body = body.display().to_string();
+    let recs = fails_with(&server.url("http"), &["--data-file", &body], "reset");
+    for r in &recs {
+        let msg = r["err_msg"].as_str().unwrap();
+        assert!(msg.starts_with("sending the request: "), "{r}");
+    }
+    assert_eq!(server.requests(), 3);
+}
+
+/// `http://user:p%40ss@host/`: sent as `Authorization: Basic` of
+/// `user:p@ss` (as curl sends it), and the password is nowhere in what
+/// hprobe writes.
+#[test]
+fn userinfo_is_sent_as_basic_auth_and_masked() {
+    use base64::Engine as _;
+    let nginx = Nginx::start();
+    let url = format!("http://user:p%40ss@127.0.0.1:{}/", nginx.port);
+    let shown = format!("http://user:***@127.0.0.1:{}/", nginx.port);
+    let run = hprobe(&nginx.dir, &["-n", "2", &url]);
+    let log = nginx.stop();
+    let err = stderr(&run, 0);
+    assert_eq!(exit_code(&run), 0, "{err}");
+    let recs = run.records();
+    check_seqs(&recs, 2);
+    for r in &recs {
+        check_ok(r, 200, "HTTP/1.1", INDEX.len());
+        assert_eq!(r["url"], shown, "{r}");
+    }
+    let want = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("user:p@ss"));
+    assert_eq!(log.len(), 2, "{log:#?}");
+    for l in &log {
+        assert_eq!(l.authorization, want, "{l:?}");
+        assert_eq!(l.host, "127.0.0.1", "no userinfo in Host: {l:?}");
+    }
+    let out = run.stdout_str();
+    for secret in ["p%40ss", "p@ss"] {
+        assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+    }
+
+    // A URL refused (port 0, as curl refuses it) is quoted masked too.
+    let run = hprobe(&std::env::temp_dir(), &["http://user:secret@127.0.0.1:0/"]);
+    let err = stderr(&run, 0);
+    assert_eq!(exit_code(&run), 2, "{err}");
+    assert!(run.records().is_empty());
+    assert!(err.contains("port 0") && err.contains("user:***@127.0.0.1:0"), "{err}");
+    assert!(!err.contains("secret"), "{err}");
+}
+
+/// Port 0 is refused before anything is sent (as curl refuses it), in a
+/// URL, a `--base` and a target read from stdin.
+#[test]
+fn port_zero_is_refused() {
+    let dir = std::env::temp_dir();
+    let run = hprobe(&dir, &["http://127.0.0.1:0/"]);
+    assert_eq!(exit_code(&run), 2, "{}", stderr(&run, 0));
+    assert!(stderr(&run, 0).contains("port 0"), "{}", stderr(&run, 0));
+    assert!(run.records().is_empty());
+    let run = hprobe(&dir, &["--base", "http://127.0.0.1:0", "-"]);
+    assert_eq!(exit_code(&run), 2, "{}", stderr(&run, 0));
+    let run = pipeline(&dir, &[tool("hprobe", &["-"])], Some(b"http://127.0.0.1:0/x\n".to_vec()));
+    let err = stderr(&run, 0);
+    assert_eq!(exit_code(&run), 1, "a bad line of stdin: {err}");
+    assert!(err.contains("port 0"), "{err}");
+    assert!(run.records().is_empty());
+}
+
+/// A Unicode host name goes out in its ASCII form (IDNA), in the Host
+/// header as in the record, and `--resolve` takes the Unicode name too.
+#[test]
+fn unicode_host_names_are_sent_in_ascii_form() {
+    let nginx = Nginx::start();
+    let url = format!("http://bücher.test:{}/", nginx.port);
+    let resolve = format!("bücher.test:{}:127.0.0.1", nginx.port);
+    // The ACE form of "bücher" (RFC 3492's algorithm; `idn2 bücher.test`).
+    let ace = format!("http://xn--bcher-kva.test:{}/", nginx.port);
+    let run = hprobe(&nginx.dir, &["--resolve", &resolve, &url]);
+    let log = nginx.stop();
+    assert_eq!(exit_code(&run), 0, "{}", stderr(&run, 0));
+    let recs = run.records();
+    check_seqs(&recs, 1);
+    check_ok(&recs[0], 200, "HTTP/1.1", INDEX.len());
+    assert_eq!(recs[0]["url"], ace);
+    assert_eq!(recs[0]["vhost"], "xn--bcher-kva.test");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].host, "xn--bcher-kva.test");
+}
+
+/// A replay whose input goes back in time (the current log read before
+/// the rotated one, as `ltail access.log*` does): the second file is not
+/// sent in a burst but at its own pace, and the summary says how many
+/// were out of order and which came first.
+#[test]
+fn replay_out_of_time_order_is_paced_and_reported() {
+    let nginx = Nginx::start();
+    let mut input = String::new();
+    // access.log: 10:00:00.0 to 10:00:00.6; access.log.1: 09:00:00.0 to
+    // 09:00:00.6, each 0.2 s apart.
+    for hour in ["10", "09"] {
+        for i in 0..4 {
+            input += &format!(
+                "{{\"ts\":\"2026-11-27T{hour}:00:00.{}+00:00\",\"method\":\"GET\",\"path\":\"/h{hour}/{i}\"}}\n",
+                i * 2
+            );
+        }
+    }
+    let base = nginx.url("");
+    let run = pipeline(
+        &nginx.dir,
+        &[tool("hprobe", &["--base", &base, "--replay-speed", "1", "-c", "2"])],
+        Some(input.into_bytes()),
+    );
+    let log = nginx.stop();
+    let err = stderr(&run, 0);
+    assert_eq!(exit_code(&run), 0, "{err}");
+    let recs = run.records();
+    check_seqs(&recs, 8);
+    assert_eq!(log.len(), 8);
+    let sent = |seq: u64| -> f64 {
+        let r = recs.iter().find(|r| r["seq"] == seq).unwrap();
+        seconds_of_day(r["ts"].as_str().unwrap())
+    };
+    // The jump back waits for nothing; the second file's gaps are kept.
+    assert!((sent(5) - sent(4)).abs() < 0.1, "{} {}", sent(4), sent(5));
+    assert!(sent(8) - sent(5) >= 0.55, "{} {}", sent(5), sent(8));
+    assert!(sent(8) - sent(1) >= 1.15, "{} {}", sent(1), sent(8));
+    let line = summary_line(&err, "order").unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        line.contains("4 replayed requests out of time order, the first seq 5 (2026-11-27T09:00:00Z after 2026-11-27T10:00:00.6Z)"),
+        "{err}"
+    );
+}
+
+/// `-z` against a server that never answers, without `--expect-status`:
+/// the request cut off at the end is reported (not "errors none"), and the
+/// run exits 1: nothing succeeded.
+#[test]
+fn a_duration_with_no_answer_is_a_failure() {
+    let server = BadServer::start(Misbehaviour::Stall);
+    let run = hprobe(&std::env::temp_dir(), &["-z", "1s", &server.url("http")]);
+    let err = stderr(&run, 0);
+    assert!(run.records().is_empty(), "{err}");
+    assert_eq!(exit_code(&run), 1, "{err}");
+    assert_eq!(summary_line(&err, "errors").unwrap(), "  errors     cut off: 1", "{err}");
+    assert!(err.contains("hprobe: no response at all (1 cut off in flight)"), "{err}");
+    assert!(err.contains("stopped    1 request in flight cut off"), "{err}");
+    assert_eq!(server.requests(), 1);
+}
+
+/// A keep-alive HTTP/1.1 server that waits before each answer (`200`,
+/// `ok`), and counts the requests.
+struct SlowServer {
+    port: u16,
+    requests: Arc<AtomicUsize>,
+}
+
+impl SlowServer {
+    fn start(wait: Duration) -> SlowServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counted = requests.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().take(MAX_CONNECTIONS) {
+                let Ok(mut conn) = conn else { return };
+                let counted = counted.clone();
+                std::thread::spawn(move || {
+                    let stop = AtomicBool::new(false);
+                    conn.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                    while read_request(&mut conn, false, &stop) {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(wait);
+                        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                        if conn.write_all(ok).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        SlowServer { port, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
 }

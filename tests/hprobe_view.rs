@@ -8,6 +8,7 @@ mod util;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -60,6 +61,8 @@ struct Run {
     stdout: JoinHandle<Vec<u8>>,
     /// The terminal, for writing to it as another process would.
     terminal: std::fs::File,
+    /// The terminal's other side, for typing keys (a run in a session).
+    keys: Option<std::fs::File>,
 }
 
 fn start(args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -79,7 +82,36 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Run {
         out.read_to_end(&mut bytes).unwrap();
         bytes
     });
-    Run { child, shown, reader, stdout, terminal: other }
+    Run { child, shown, reader, stdout, terminal: other, keys: None }
+}
+
+/// hprobe as a shell starts it from a terminal: in a session of its own,
+/// with the terminal (in the mode a shell leaves it in) as its controlling
+/// terminal, where keys are read, and as its stderr; stdout a pipe, stdin
+/// the file `input`. The session is made by util-linux's `setsid`, which
+/// needs the terminal on its stdin.
+fn start_in_session(args: &[&str], input: &std::path::Path) -> Run {
+    let (master, terminal) = Pty::open_sized(ROWS, COLS).into_fds();
+    let keys = std::fs::File::from(master.try_clone().unwrap());
+    let other = std::fs::File::from(terminal.try_clone().unwrap());
+    let mut cmd = Command::new("setsid");
+    cmd.args(["--ctty", "sh", "-c", "exec \"$0\" \"$@\" < \"$LOGKIT_TEST_INPUT\""])
+        .arg(bin("hprobe"))
+        .args(args)
+        .env("LOGKIT_TEST_INPUT", input)
+        .env_remove("NO_COLOR");
+    cmd.stdin(terminal.try_clone().unwrap()).stdout(Stdio::piped()).stderr(terminal);
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd);
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let reader = read_terminal(master, shown.clone());
+    let mut out = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        out.read_to_end(&mut bytes).unwrap();
+        bytes
+    });
+    Run { child, shown, reader, stdout, terminal: other, keys: Some(keys) }
 }
 
 fn read_terminal(master: OwnedFd, shown: Arc<Mutex<Vec<u8>>>) -> JoinHandle<()> {
@@ -118,10 +150,26 @@ impl Run {
         }
     }
 
+    /// Types `keys` on the terminal.
+    fn type_keys(&mut self, keys: &[u8]) {
+        self.keys.as_mut().expect("a run in a session").write_all(keys).unwrap();
+    }
+
+    /// Waits for hprobe to exit, then tells whether its terminal is back in
+    /// the mode it was in (canonical, echo, signals, CR LF), not raw.
+    fn exited_with_terminal_restored(&mut self) -> bool {
+        use rustix::termios::{tcgetattr, LocalModes, OutputModes};
+        wait_with_timeout(&mut self.child, "hprobe", PROCESS_TIMEOUT);
+        let mode = tcgetattr(self.keys.as_ref().unwrap()).unwrap();
+        mode.local_modes.contains(LocalModes::ICANON | LocalModes::ECHO | LocalModes::ISIG)
+            && mode.output_modes.contains(OutputModes::OPOST)
+    }
+
     /// Waits for the end: the exit code, stdout, and all that was shown.
     fn finish(mut self) -> (i32, Vec<u8>, Vec<u8>) {
         let status = wait_with_timeout(&mut self.child, "hprobe", PROCESS_TIMEOUT);
         drop(self.terminal);
+        drop(self.keys);
         self.reader.join().unwrap();
         let shown = std::mem::take(&mut *self.shown.lock().unwrap());
         (status.code().unwrap_or(-1), self.stdout.join().unwrap(), shown)
@@ -279,4 +327,67 @@ fn records_on_the_same_terminal_get_no_view() {
     assert!(!shown.contains("\x1b[?1049h"), "no alternate screen: {shown:?}");
     assert_eq!(shown.matches("\"seq\":").count(), 3, "{shown:?}");
     assert!(shown.contains("hprobe: 3 requests in "), "{shown:?}");
+}
+
+/// `q`, or Ctrl-C typed as a key (the view has the terminal in raw mode),
+/// stops the run as SIGINT does: the summary on the normal screen of what
+/// was done, exit 0, and the terminal back in the mode it was in.
+#[test]
+fn q_or_ctrl_c_typed_stops_the_run() {
+    let base = serve();
+    for key in [&b"q"[..], b"\x03"] {
+        let mut run =
+            start_in_session(&["-z", "60s", "-q", "50", "-c", "2", &base], Path::new("/dev/null"));
+        run.screen_when("requests done", |s| s.contents().contains("200: "));
+        let started = Instant::now();
+        run.type_keys(key);
+        assert!(run.exited_with_terminal_restored(), "{key:?}: the terminal is left raw");
+        assert!(started.elapsed() < Duration::from_secs(5), "{key:?} ends the run at once");
+        let (code, stdout, shown) = run.finish();
+        assert_eq!(code, 0, "{key:?}: {:?}", String::from_utf8_lossy(&shown));
+        let records = stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() as u64;
+        assert!(records > 0);
+        let end = screen(&shown);
+        let s = end.screen();
+        let c = s.contents();
+        assert!(!s.alternate_screen() && !s.hide_cursor(), "{key:?}: {c}");
+        assert!(c.starts_with(&format!("hprobe: {records} requests in ")), "{key:?}: {c}");
+        assert!(!c.contains("progress"), "{c}");
+    }
+}
+
+/// A message hprobe writes during the run (a bad line of stdin) is not
+/// painted over by the view: it is shown in the view while the run goes,
+/// and on the normal screen after it, once, above the summary.
+#[test]
+fn messages_during_the_run_are_shown_in_the_view_and_after_it() {
+    let base = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("targets");
+    let mut lines: Vec<String> = (0..40).map(|i| format!("{base}/{i}")).collect();
+    lines.insert(2, r#"{"neither": 1}"#.to_string());
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let message = r#"hprobe: -:3: a record with neither "url" nor "path""#;
+
+    let run = start_in_session(&["-q", "20", "-c", "2"], &input);
+    let live = run.screen_when("the message in the view", |s| {
+        s.contents().contains(message) && s.contents().contains("200: ")
+    });
+    let c = live.screen().contents();
+    assert!(live.screen().alternate_screen(), "{c}");
+    assert!(c.contains("messages  1 message (again after the view)"), "{c}");
+    // Still there at a later repaint.
+    run.screen_when("more requests done", |s| {
+        s.contents().contains(message) && s.contents().contains("200: 2")
+    });
+    let (code, stdout, shown) = run.finish();
+    assert_eq!(code, 1, "a bad line: {:?}", String::from_utf8_lossy(&shown));
+    check_records(&stdout, 40);
+    let end = screen(&shown);
+    let c = end.screen().contents();
+    assert!(!end.screen().alternate_screen(), "{c}");
+    assert_eq!(c.matches(message).count(), 1, "{c}");
+    let (at, summary) = (c.find(message).unwrap(), c.find("hprobe: 40 requests in ").unwrap());
+    assert!(at < summary, "the message above the summary:\n{c}");
+    assert!(c.contains("hprobe: stdin lines skipped: 1"), "{c}");
 }

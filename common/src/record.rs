@@ -188,6 +188,35 @@ pub const LAG_RT: &str = "lag_rt";
 pub const REDIRECTS: &str = "redirects";
 /// `final_url`: string, where the redirects led.
 pub const FINAL_URL: &str = "final_url";
+/// `retries`: integer, times a request was sent again on a new connection
+/// after a kept-alive one closed under it (the server may have had it).
+pub const RETRIES: &str = "retries";
+/// `body_hash`: string, XXH3-64 of the response body, 16 hex digits.
+pub const BODY_HASH: &str = "body_hash";
+/// Prefix of a captured response header's field (`--capture-header
+/// X-Cache` → `h_x_cache`: lower-case, `-` as `_`).
+pub const CAPTURE_PREFIX: &str = "h_";
+/// Prefix of the `--compare` base's fields (`b_status`, `b_h_x_cache`).
+pub const COMPARE_PREFIX: &str = "b_";
+/// `b_url`: string, with `--compare`, the URL asked of the base.
+pub const B_URL: &str = "b_url";
+/// `b_status`: integer, with `--compare`, the base's status.
+pub const B_STATUS: &str = "b_status";
+/// `b_rt`: float, with `--compare`, the base's response time in seconds.
+pub const B_RT: &str = "b_rt";
+/// `b_bytes`: integer, with `--compare`, the base's body bytes.
+pub const B_BYTES: &str = "b_bytes";
+/// `b_body_hash`: string, with `--compare`, the base's `body_hash`.
+pub const B_BODY_HASH: &str = "b_body_hash";
+/// `b_err`: string, with `--compare`, why the base gave no complete
+/// response (the `err` values).
+pub const B_ERR: &str = "b_err";
+/// `b_err_msg`: string, with `--compare`, the details of `b_err`.
+pub const B_ERR_MSG: &str = "b_err_msg";
+/// `diff`: string, with `--compare`, what differed between the two
+/// answers, comma-separated (`status`, `body`, `header:NAME`, `err`);
+/// absent when nothing did.
+pub const DIFF: &str = "diff";
 
 // lcount's output records, beside `ts` and the `--by` fields.
 
@@ -299,15 +328,15 @@ pub const FIELDS: &[Field] = {
         field(CLIENT, Bytes, REQUESTS),
         field(USER, Bytes, &[Access]),
         field(METHOD, Bytes, &[Access, ErrorLog, Hprobe]),
-        field(PATH, Bytes, REQUESTS),
-        field(QUERY, Bytes, REQUESTS),
+        field(PATH, Bytes, &[Access, ErrorLog, Hprobe]),
+        field(QUERY, Bytes, &[Access, ErrorLog, Hprobe]),
         field(PROTO, Bytes, &[Access, ErrorLog, Hprobe]),
         field(REQUEST, Bytes, REQUESTS),
         field(STATUS, Status, &[Access, Hprobe]),
         measured(BYTES, Integer, "bytes", &[Access, Hprobe]),
         field(REFERER, Bytes, REQUESTS),
         field(UA, Bytes, &[Access]),
-        field(VHOST, Bytes, REQUESTS),
+        field(VHOST, Bytes, &[Access, ErrorLog, Hprobe]),
         measured(RT, Number, "s", &[Access, Hprobe]),
         measured(UPSTREAM_RT, NumberOrString, "s", &[Access]),
         field(SERVER_PORT, Integer, &[Access]),
@@ -358,6 +387,16 @@ pub const FIELDS: &[Field] = {
         measured(LAG_RT, Number, "s", &[Hprobe]),
         field(REDIRECTS, Integer, &[Hprobe]),
         field(FINAL_URL, String, &[Hprobe]),
+        field(RETRIES, Integer, &[Hprobe]),
+        field(BODY_HASH, String, &[Hprobe]),
+        field(B_URL, String, &[Hprobe]),
+        field(B_STATUS, Status, &[Hprobe]),
+        measured(B_RT, Number, "s", &[Hprobe]),
+        measured(B_BYTES, Integer, "bytes", &[Hprobe]),
+        field(B_BODY_HASH, String, &[Hprobe]),
+        field(B_ERR, String, &[Hprobe]),
+        field(B_ERR_MSG, String, &[Hprobe]),
+        field(DIFF, String, &[Hprobe]),
         field(COUNT, Integer, &[Lcount]),
         field(COUNT_LAST, Integer, &[Lcount]),
         measured(RATE, Number, "1/s", &[Lcount]),
@@ -650,9 +689,10 @@ mod tests {
     #[test]
     fn every_name_has_a_typed_entry_and_the_docs_agree_with_its_type() {
         let docs = include_str!("../../docs/records.md");
-        // Each constant that names a field (not the `_b64` suffix) is in
-        // the table, once.
-        for (name, value) in declared().into_iter().filter(|(_, v)| !v.starts_with('_')) {
+        // Each constant that names a field (not the `_b64` suffix, nor the
+        // `h_` and `b_` prefixes of hprobe's fields) is in the table, once.
+        let named = |v: &&str| !v.starts_with('_') && !v.ends_with('_');
+        for (name, value) in declared().into_iter().filter(|(_, v)| named(v)) {
             let entries = FIELDS.iter().filter(|f| f.name == value).count();
             assert_eq!(entries, 1, "{name} (`{value}`) has {entries} entries in FIELDS");
         }
@@ -706,7 +746,7 @@ mod tests {
             assert!(!lparse.contains(&name), "{name}");
         }
         let hprobe: Vec<&str> = fields_of(&[Record::Hprobe]).map(|f| f.name).collect();
-        assert_eq!(hprobe.len(), 17, "{hprobe:?}");
+        assert_eq!(hprobe.len(), 30, "{hprobe:?}");
         assert_eq!(field_named(RT).unwrap().unit, Some("s"));
     }
 

@@ -54,18 +54,30 @@ Examples:
   # Probe a mirror under the production name (SNI and Host stay the same)
   hprobe --resolve example.com:443:10.0.0.7 https://example.com/
 
-  # Replay the 404s of an access log against a mirror, at the log's own pace
-  lparse access.log | jq -c 'select(.status == 404)' \\
+  # Replay the 404s of an access log against a mirror, at the log's own
+  # pace (the history in time order: ltail --merge reads access.log.1 first)
+  ltail --merge access.log.1 access.log | lparse | lgrep --status 404 \\
     | hprobe --base http://mirror:8080 --replay-speed 1
+
+  # Which answers of production and a mirror differ, for the 404s of a log
+  lparse access.log | lgrep --status 404 \\
+    | hprobe --base https://prod.example --compare http://mirror:8080 \\
+      --compare-ignore-header Server > pairs.ndjson
+
+  # What a cache in front says, request by request (h_x_cache, h_age, ...)
+  hprobe -n 3 --cache-headers https://example.com/ | lcount --by h_x_cache --by body_hash
 
   # Replay a log as fast as 20 connections allow
   lparse access.log | hprobe --base http://mirror:8080 -c 20 --summary json
 
-Records: ts (when sent), seq, method, url, status, proto, rt (seconds), bytes,
-err (timeout, connect, tls, dns, reset, protocol) with err_msg, and the phases
-dns_rt, connect_rt, tls_rt, ttfb_rt, lag_rt where they happened.
+Records: ts (when sent), seq, method, url, vhost, path, query, status, proto,
+rt (seconds), bytes, body_hash (XXH3-64 of the body, hex), err (timeout,
+connect, tls, dns, reset, protocol) with err_msg, the phases dns_rt,
+connect_rt, tls_rt, ttfb_rt, lag_rt where they happened, retries, h_<header>
+(--capture-header), and with --compare the b_* fields and diff.
 Exit status: 0 all went well; 1 a request failed, a response was not in
---expect-status, or an input line was bad; 2 usage or fatal error.";
+--expect-status, no request got an answer, or an input line was bad; 2 usage
+or fatal error.";
 
 /// Send HTTP requests and print one NDJSON record per request.
 ///
@@ -92,7 +104,8 @@ pub struct Args {
 
     /// Send this many requests per second in all, each at its due time
     /// (open model: latency counts from the due time; requests sent more
-    /// than 10ms late are counted in the summary).
+    /// than 10ms late are counted in the summary). With -z, exactly RATE x
+    /// DURATION requests, every one due before the end.
     #[arg(short = 'q', long, value_name = "RATE", value_parser = parse_rate,
           conflicts_with = "replay_speed")]
     rate: Option<f64>,
@@ -137,6 +150,23 @@ pub struct Args {
     #[arg(long)]
     no_keepalive: bool,
 
+    /// Do not send a request again when the kept-alive connection it went
+    /// on was closed without an answer (by default an idempotent one is
+    /// sent once more on a new connection, and counted in `retries`).
+    #[arg(long)]
+    no_retry: bool,
+
+    /// Record this response header as `h_<name>` (lower-case, `-` as `_`:
+    /// X-Cache → h_x_cache; repeated ones joined with ", "). Repeatable.
+    #[arg(long = "capture-header", value_name = "NAME")]
+    capture_headers: Vec<String>,
+
+    /// Record the headers that tell what a cache did: Age, Cache-Control,
+    /// Cache-Status, X-Cache, X-Cache-Status, CF-Cache-Status, Via, ETag,
+    /// Last-Modified, Vary, Expires.
+    #[arg(long)]
+    cache_headers: bool,
+
     /// HTTP/2 only: ALPN h2 over TLS, prior knowledge over cleartext.
     #[arg(long = "http2", conflicts_with = "http1")]
     http2: bool,
@@ -161,6 +191,18 @@ pub struct Args {
     /// 200-399, 200,301); failed requests count as not in it.
     #[arg(long, value_name = "LIST")]
     expect_status: Option<StatusSet>,
+
+    /// Send each request also to the same path and query on BASE (same
+    /// method, headers and body), and record the pair: the base's answer
+    /// as b_* fields, and `diff` naming what differed (status, body,
+    /// header:NAME, err).
+    #[arg(long, value_name = "BASE")]
+    compare: Option<String>,
+
+    /// With --compare, do not compare this response header (Date,
+    /// Connection and Keep-Alive never are). Repeatable.
+    #[arg(long = "compare-ignore-header", value_name = "NAME", requires = "compare")]
+    compare_ignore_headers: Vec<String>,
 
     /// Replay stdin targets that have a path (lparse records, `/path` lines)
     /// against this URL.
@@ -243,6 +285,20 @@ fn parse_headers(headers: &[String]) -> Result<Vec<(HeaderName, Option<HeaderVal
         .collect()
 }
 
+/// The headers to capture: `--capture-header`s, then `--cache-headers`',
+/// each once (names are case-insensitive).
+fn captures(names: &[String], cache_headers: bool) -> Result<Vec<client::Capture>> {
+    let cache: &[&str] = if cache_headers { &client::CACHE_HEADERS } else { &[] };
+    let mut out: Vec<client::Capture> = Vec::new();
+    for name in names.iter().map(String::as_str).chain(cache.iter().copied()) {
+        let capture = client::Capture::new(name).map_err(|e| anyhow!("--capture-header: {e}"))?;
+        if !out.iter().any(|c| c.name == capture.name) {
+            out.push(capture);
+        }
+    }
+    Ok(out)
+}
+
 pub fn run() -> Result<Outcome> {
     let args = cli::parse_args::<Args>("hprobe");
     if let Some(engine) = args.print_schema {
@@ -311,6 +367,22 @@ async fn probe(args: Args) -> Result<Outcome> {
         },
         keepalive: !args.no_keepalive,
         versions,
+        retry: !args.no_retry,
+        capture: captures(&args.capture_headers, args.cache_headers)?,
+        compare: args
+            .compare
+            .as_deref()
+            .map(target::parse_user_url)
+            .transpose()
+            .context("--compare")?,
+        ignore: args
+            .compare_ignore_headers
+            .iter()
+            .map(|name| {
+                HeaderName::from_bytes(name.trim().as_bytes())
+                    .map_err(|_| anyhow!("--compare-ignore-header: bad header name {name:?}"))
+            })
+            .collect::<Result<_>>()?,
     };
     let shared = Arc::new(client::Shared {
         settings,
@@ -322,9 +394,13 @@ async fn probe(args: Args) -> Result<Outcome> {
         })?,
     });
 
-    let base = args.base.as_deref().map(target::parse_url).transpose().context("--base")?;
+    let base = args.base.as_deref().map(target::parse_user_url).transpose().context("--base")?;
     let from_stdin = args.urls.is_empty() || args.urls.iter().any(|u| u == "-");
-    let bad = Arc::new(Mutex::new(BadInput::new("hprobe", args.strict)));
+    // Not with --summary none (nothing for a person on stderr), and not when
+    // the records go to the same terminal (view::wanted).
+    let show_view = args.summary != SummaryStyle::None && view::wanted();
+    let notes: Option<view::Notes> = show_view.then(Default::default);
+    let bad = Arc::new(Mutex::new(Messages::new(args.strict, notes.clone())));
     let source = if from_stdin {
         if args.urls.len() > 1 {
             bail!("give URLs or `-` (targets from stdin), not both");
@@ -336,7 +412,10 @@ async fn probe(args: Args) -> Result<Outcome> {
             .urls
             .iter()
             .map(|u| {
-                Ok(Arc::new(target::Target::new(default_method.clone(), target::parse_url(u)?)))
+                Ok(Arc::new(target::Target::new(
+                    default_method.clone(),
+                    target::parse_user_url(u)?,
+                )))
             })
             .collect::<Result<Vec<_>>>()?;
         plan::Source::Fixed(targets)
@@ -357,7 +436,7 @@ async fn probe(args: Args) -> Result<Outcome> {
     };
 
     let start = Instant::now();
-    let plan = Arc::new(plan::Plan::new(source, limit, pace, start));
+    let plan = Arc::new(plan::Plan::new(source, limit, pace, start, args.duration));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (tx, rx) = mpsc::channel(4096);
 
@@ -374,18 +453,17 @@ async fn probe(args: Args) -> Result<Outcome> {
         result
     });
 
-    // Not with --summary none (nothing for a person on stderr), and not when
-    // the records go to the same terminal (view::wanted).
-    let view = if args.summary != SummaryStyle::None && view::wanted() {
+    let view = if let Some(notes) = notes {
         let goal = view::Goal {
             what: describe(&args.urls, from_stdin, args.requests),
             total: limit,
             duration: args.duration,
             start,
+            keys: !(from_stdin && std::io::IsTerminal::is_terminal(&std::io::stdin())),
         };
         // The view is on stderr's terminal (records go to stdout).
         let color = args.color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-        view::View::start(goal, stats.clone(), color).ok()
+        view::View::start(goal, stats.clone(), notes, color).ok()
     } else {
         None
     };
@@ -393,23 +471,28 @@ async fn probe(args: Args) -> Result<Outcome> {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let threads =
         std::thread::available_parallelism().map_or(1, |n| n.get()).min(args.concurrency as usize);
+    // Every thread's workers start together: otherwise the first thread's
+    // could take a short run's every request before the second thread is
+    // scheduled, and `-c 10` would use 5 connections (seen under load).
+    let start_line = Arc::new(std::sync::Barrier::new(threads));
     for t in 0..threads {
         // The workers, spread evenly over the threads.
         let count = args.concurrency as usize / threads
             + usize::from(t < args.concurrency as usize % threads);
         let (shared, plan, tx, stop_rx, done_tx) =
             (shared.clone(), plan.clone(), tx.clone(), stop_rx.clone(), done_tx.clone());
+        let start_line = start_line.clone();
         std::thread::Builder::new()
             .name(format!("hprobe-{t}"))
             .spawn(move || {
-                let unfinished = run_workers(count, shared, plan, tx, stop_rx);
+                let unfinished = run_workers(count, shared, plan, tx, stop_rx, &start_line);
                 let _ = done_tx.send(unfinished);
             })
             .context("starting a thread")?;
     }
     drop((tx, done_tx));
 
-    let mut unfinished = 0;
+    let (mut unfinished, mut waiting) = (0, 0);
     let deadline = sleep_until_opt(args.duration.map(|d| start + d));
     let signal = stop_signal();
     tokio::pin!(deadline, signal);
@@ -417,7 +500,10 @@ async fn probe(args: Args) -> Result<Outcome> {
     loop {
         tokio::select! {
             joined = done_rx.recv() => match joined {
-                Some(n) => unfinished += n,
+                Some((cut, idle)) => {
+                    unfinished += cut;
+                    waiting += idle;
+                }
                 None => break,
             },
             _ = &mut deadline, if !*stop_tx.borrow() => {
@@ -444,17 +530,22 @@ async fn probe(args: Args) -> Result<Outcome> {
     if let Some(view) = view {
         view.close();
     }
+    // The messages held while the view was on, on the normal screen now.
+    bad.lock().unwrap_or_else(|e| e.into_inner()).release()?;
     if let Some(joined) = joined {
         joined?.map_err(|_| anyhow!("writer failed"))??;
     }
     let mut stats = stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
     stats.unfinished = unfinished;
-    if let (plan::Pace::Rate(rate), Some(_)) = (pace, args.duration) {
+    if let (plan::Pace::Rate(rate), Some(duration)) = (pace, args.duration) {
         // Requests due before the end that no worker was free to send.
-        let due = (rate * start.elapsed().as_secs_f64()).ceil() as u64;
+        let ran = start.elapsed().min(duration);
+        let due = plan::due_within(rate, ran.as_secs_f64());
         let due = limit.map_or(due, |limit| due.min(limit));
-        stats.unsent = due.saturating_sub(plan.issued());
+        // Taken by a worker waiting for its due time is not sent either.
+        stats.unsent = due.saturating_sub(plan.issued().saturating_sub(waiting));
     }
+    stats.disorder = plan.disorder().await;
     if interrupted || args.duration.is_some() {
         stats.elapsed = start.elapsed();
     }
@@ -462,21 +553,25 @@ async fn probe(args: Args) -> Result<Outcome> {
         return Err(fatal);
     }
     // The summary comes last, so that a program finds it on the last line.
-    let bad_input = bad.lock().unwrap().finish("stdin lines skipped");
+    let bad_input = bad.lock().unwrap().bad.finish("stdin lines skipped");
     let mut failed = stats.error_count() > 0 || stats.unexpected > 0;
-    if args.expect_status.is_some() {
-        let answered = stats.statuses.values().sum::<u64>();
-        if stats.unexpected > 0 {
-            eprintln!(
-                "hprobe: {} of {} responses not in --expect-status",
-                stats.unexpected, stats.requests
-            );
-        } else if answered == 0 {
-            // A health check that got no answer at all (everything was cut
-            // off by -z or Ctrl-C) did not pass.
-            eprintln!("hprobe: no response at all, so none in --expect-status");
-            failed = true;
-        }
+    let answered = stats.statuses.values().sum::<u64>();
+    if args.expect_status.is_some() && stats.unexpected > 0 {
+        eprintln!(
+            "hprobe: {} of {} responses not in --expect-status",
+            stats.unexpected, stats.requests
+        );
+    } else if answered == 0 && stats.requests + stats.unfinished > 0 {
+        // Requests went out and none came back whole (all cut off by -z
+        // or Ctrl-C, or failed): that did not go well.
+        let cut = match stats.unfinished {
+            0 => String::new(),
+            n => format!(" ({n} cut off in flight)"),
+        };
+        let expected =
+            if args.expect_status.is_some() { ", so none in --expect-status" } else { "" };
+        eprintln!("hprobe: no response at all{cut}{expected}");
+        failed = true;
     }
     match args.summary {
         SummaryStyle::Text => eprint!("{}", stats.text()),
@@ -490,24 +585,26 @@ async fn probe(args: Args) -> Result<Outcome> {
 /// connection's task then never wake each other across threads (like wrk's
 /// one event loop per thread). Against one work-stealing runtime for all,
 /// the rates measured the same within noise (bench/http.py, c=1 and c=50);
-/// this layout keeps each connection on one core. Returns the requests cut
-/// off in flight.
+/// this layout keeps each connection on one core. Returns, at a stop, the
+/// requests cut off in flight and those taken and not yet sent (waiting for
+/// their due time).
 fn run_workers(
     count: usize,
     shared: Arc<client::Shared>,
     plan: Arc<plan::Plan>,
     tx: mpsc::Sender<outcome::Done>,
     stop: watch::Receiver<bool>,
-) -> u64 {
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-        return 0;
-    };
-    let in_flight = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    start_line: &std::sync::Barrier,
+) -> (u64, u64) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    start_line.wait();
+    let Ok(runtime) = runtime else { return (0, 0) };
+    let counts = Arc::new(client::Counts::default());
     let unfinished = runtime.block_on(async move {
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..count {
             let worker = client::Worker::new(shared.clone());
-            workers.spawn(worker.run(plan.clone(), tx.clone(), in_flight.clone()));
+            workers.spawn(worker.run(plan.clone(), tx.clone(), counts.clone()));
         }
         // One watcher of the stop per thread, not one per request: it
         // aborts the workers wherever they are.
@@ -516,11 +613,14 @@ fn run_workers(
         tokio::pin!(stopped);
         loop {
             tokio::select! {
-                joined = workers.join_next() => if joined.is_none() { return 0 },
+                joined = workers.join_next() => if joined.is_none() { return (0, 0) },
                 _ = &mut stopped => {
-                    let cut = in_flight.load(std::sync::atomic::Ordering::Relaxed);
+                    // Read before the abort, on this thread: no worker
+                    // runs in between.
+                    let cut = counts.in_flight.load(std::sync::atomic::Ordering::Relaxed);
+                    let waiting = counts.waiting.load(std::sync::atomic::Ordering::Relaxed);
                     workers.abort_all();
-                    return cut;
+                    return (cut, waiting);
                 }
             }
         }
@@ -555,9 +655,52 @@ async fn stop_signal() {
 fn describe(urls: &[String], from_stdin: bool, requests: Option<u64>) -> String {
     match (urls, from_stdin) {
         (_, true) => "targets from stdin".into(),
-        ([one], _) => one.clone(),
-        ([first, rest @ ..], _) => format!("{first} and {} more URLs", rest.len()),
+        ([one], _) => target::mask_password(one),
+        ([first, rest @ ..], _) => {
+            format!("{} and {} more URLs", target::mask_password(first), rest.len())
+        }
         ([], _) => format!("{} requests", requests.unwrap_or(0)),
+    }
+}
+
+/// Where the messages about bad lines of stdin go: straight to stderr, or,
+/// while the live view is on, into its notes (the view would paint over
+/// them) and a collecting reporter, whose messages are printed in order
+/// once the view has given the normal screen back.
+struct Messages {
+    bad: BadInput,
+    held: Option<(BadInput, view::Notes)>,
+}
+
+/// Most messages the view keeps (BadInput shows 20 at most anyway).
+const MAX_NOTES: usize = 100;
+
+impl Messages {
+    fn new(strict: bool, notes: Option<view::Notes>) -> Messages {
+        let bad = BadInput::new("hprobe", strict);
+        // With --strict the first bad line ends the run, and its message
+        // comes after the view anyway.
+        let held = notes.filter(|_| !strict).map(|n| (BadInput::collecting("hprobe"), n));
+        Messages { bad, held }
+    }
+
+    /// A bad line of stdin; an error ends the run (`--strict`).
+    fn report(&mut self, line: u64, what: &str) -> Result<()> {
+        let Some((held, notes)) = &mut self.held else { return self.bad.report("-", line, what) };
+        held.report("-", line, what)?;
+        let mut notes = notes.lock().unwrap_or_else(|e| e.into_inner());
+        if notes.len() < MAX_NOTES {
+            notes.push(format!("hprobe: -:{line}: {what}"));
+        }
+        Ok(())
+    }
+
+    /// Prints the messages held for the view (after it has closed).
+    fn release(&mut self) -> Result<()> {
+        match self.held.take() {
+            Some((held, _)) => self.bad.report_collected(held),
+            None => Ok(()),
+        }
     }
 }
 
@@ -567,7 +710,7 @@ fn describe(urls: &[String], from_stdin: bool, requests: Option<u64>) -> String 
 /// `--strict`.
 fn read_targets(
     reader: target::TargetReader,
-    bad: Arc<Mutex<BadInput>>,
+    bad: Arc<Mutex<Messages>>,
 ) -> mpsc::Receiver<Result<target::Target>> {
     let (tx, rx) = mpsc::channel(1024);
     std::thread::spawn(move || {
@@ -592,7 +735,7 @@ fn read_targets(
             };
             let item = match item {
                 Ok(target) => Ok(target),
-                Err(message) => match bad.lock().unwrap().report("-", line.number, &message) {
+                Err(message) => match bad.lock().unwrap().report(line.number, &message) {
                     Ok(()) => continue,
                     Err(fatal) => Err(fatal),
                 },

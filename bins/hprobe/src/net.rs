@@ -80,6 +80,8 @@ fn parse_resolve(entry: &str) -> Option<(String, u16, IpAddr)> {
     if host.is_empty() {
         return None;
     }
+    // A Unicode name as the URL's is turned into its ASCII form (IDNA).
+    let host = crate::target::ascii_host(host).ok()?;
     Some((host.to_ascii_lowercase(), port.parse().ok()?, addr.parse().ok()?))
 }
 
@@ -275,6 +277,10 @@ mod tests {
         assert_eq!(
             parse_resolve("example.com:80:[::1]"),
             Some(("example.com".into(), 80, "::1".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_resolve("bücher.test:80:127.0.0.1"),
+            Some(("xn--bcher-kva.test".into(), 80, "127.0.0.1".parse().unwrap()))
         );
         assert_eq!(parse_resolve("example.com:80"), None);
         assert_eq!(parse_resolve("example.com:http:127.0.0.1"), None);

@@ -1,6 +1,7 @@
 //! What one request came to, and its NDJSON record (docs/records.md,
 //! "hprobe records").
 
+use crate::target::Target;
 use logkit_common::json::Object;
 use logkit_common::record as f;
 use std::sync::Arc;
@@ -85,10 +86,9 @@ pub struct Phases {
 pub struct Done {
     /// The request's number, from 1 (`seq`).
     pub seq: u64,
-    /// The method sent.
-    pub method: http::Method,
-    /// The URL asked for.
-    pub url: Arc<str>,
+    /// What was asked for: the method, the URL (`url`, its password
+    /// masked), and its `path`, `query` and `vhost`.
+    pub target: Arc<Target>,
     /// When the request was started (connection included).
     pub sent: Instant,
     /// Under a schedule (`-q`, `--replay-speed`): how late `sent` was.
@@ -110,6 +110,71 @@ pub struct Done {
     pub redirects: u32,
     /// Where the redirects ended, when there were any.
     pub final_url: Option<String>,
+    /// Times the request was sent again on a new connection after a
+    /// kept-alive one closed under it (the server may have had it).
+    pub retries: u32,
+    /// XXH3-64 of the final response's body, when it came whole.
+    pub body_hash: Option<u64>,
+    /// `--capture-header`: the record's field name (`h_x_cache`) and the
+    /// header's value (repeated ones joined with `, `), for those present.
+    pub captured: Vec<(Arc<str>, Vec<u8>)>,
+    /// `--compare`: the base's answer to the same request.
+    pub compared: Option<Box<Compared>>,
+}
+
+/// The base's answer under `--compare`, and what differed (the `b_`
+/// fields and `diff`).
+#[derive(Debug)]
+pub struct Compared {
+    /// The URL asked of the base (`b_url`).
+    pub url: Arc<str>,
+    pub status: Option<u16>,
+    /// From sending the base's request to the end of its body.
+    pub rt: Duration,
+    pub bytes: u64,
+    pub body_hash: Option<u64>,
+    pub err: Option<Failure>,
+    pub captured: Vec<(Arc<str>, Vec<u8>)>,
+    /// `status`, `body`, `header:NAME`, `err`; empty when nothing differed.
+    pub diff: Vec<String>,
+}
+
+impl Compared {
+    /// A base that could not be asked at all (its URL could not be made).
+    pub fn failed(url: Arc<str>, err: Failure, ours: &Option<Failure>) -> Compared {
+        let diff = match ours {
+            Some(o) if o.kind == err.kind => Vec::new(),
+            _ => vec!["err".to_string()],
+        };
+        let (status, rt, bytes, body_hash) = (None, Duration::ZERO, 0, None);
+        Compared { url, status, rt, bytes, body_hash, err: Some(err), captured: Vec::new(), diff }
+    }
+
+    fn write(&self, obj: &mut Object) {
+        obj.str(f::B_URL, &self.url);
+        if let Some(status) = self.status {
+            obj.uint(f::B_STATUS, u64::from(status));
+        }
+        obj.float(f::B_RT, seconds(self.rt));
+        obj.uint(f::B_BYTES, self.bytes);
+        if let Some(hash) = self.body_hash {
+            write_hash(obj.key(f::B_BODY_HASH), hash);
+        }
+        if let Some(err) = &self.err {
+            obj.str(f::B_ERR, err.kind.name());
+            obj.str(f::B_ERR_MSG, &err.msg);
+        }
+        let mut name = String::new();
+        for (field, value) in &self.captured {
+            name.clear();
+            name.push_str(f::COMPARE_PREFIX);
+            name.push_str(field);
+            obj.bytes(&name, value);
+        }
+        if !self.diff.is_empty() {
+            obj.str(f::DIFF, &self.diff.join(","));
+        }
+    }
 }
 
 impl Default for Clock {
@@ -178,8 +243,7 @@ impl Done {
         let mut obj = Object::new(out);
         clock.write(self.sent, obj.key(f::TS));
         obj.uint(f::SEQ, self.seq);
-        obj.str(f::METHOD, self.method.as_str());
-        obj.str(f::URL, &self.url);
+        obj.raw_fields(&self.target.fields);
         if let Some(status) = self.status {
             obj.uint(f::STATUS, u64::from(status));
         }
@@ -188,6 +252,9 @@ impl Done {
         }
         obj.float(f::RT, seconds(self.rt));
         obj.uint(f::BYTES, self.bytes);
+        if let Some(hash) = self.body_hash {
+            write_hash(obj.key(f::BODY_HASH), hash);
+        }
         if let Some(err) = &self.err {
             obj.str(f::ERR, err.kind.name());
             obj.str(f::ERR_MSG, &err.msg);
@@ -210,21 +277,44 @@ impl Done {
         if let Some(url) = &self.final_url {
             obj.str(f::FINAL_URL, url);
         }
+        if self.retries > 0 {
+            obj.uint(f::RETRIES, u64::from(self.retries));
+        }
+        for (name, value) in &self.captured {
+            obj.bytes(name, value);
+        }
+        if let Some(compared) = &self.compared {
+            compared.write(&mut obj);
+        }
         obj.finish();
     }
+}
+
+/// A body hash as the record writes it: 16 lower-case hex digits, quoted.
+pub fn write_hash(out: &mut Vec<u8>, hash: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for byte in hash.to_be_bytes() {
+        out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+    }
+    out.push(b'"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn target(method: http::Method, url: &str) -> Arc<Target> {
+        Arc::new(Target::new(method, crate::target::parse_user_url(url).unwrap()))
+    }
 
     #[test]
     fn record_fields() {
         let clock = Clock::new();
         let done = Done {
             seq: 7,
-            method: http::Method::GET,
-            url: Arc::from("http://127.0.0.1:8080/a?b=1"),
+            target: target(http::Method::GET, "http://127.0.0.1:8080/a?b=1"),
             sent: clock.base_instant + Duration::from_millis(1500),
             lag: None,
             rt: Duration::from_micros(1234),
@@ -239,6 +329,10 @@ mod tests {
             },
             redirects: 0,
             final_url: None,
+            retries: 2,
+            body_hash: Some(0x00c0_ffee_0000_beef),
+            captured: vec![(Arc::from("h_x_cache"), b"HIT, MISS".to_vec())],
+            compared: None,
         };
         let mut out = Vec::new();
         done.write_record(&clock, &mut out);
@@ -251,6 +345,13 @@ mod tests {
         assert_eq!(v["ttfb_rt"], 0.0011);
         assert_eq!(v["bytes"], 153);
         assert!(v.get("err").is_none() && v.get("tls_rt").is_none());
+        assert_eq!(
+            (&v["vhost"], &v["path"], &v["query"]),
+            (&json!("127.0.0.1"), &json!("/a"), &json!("b=1"))
+        );
+        assert_eq!(v["body_hash"], "00c0ffee0000beef");
+        assert_eq!(v["retries"], 2);
+        assert_eq!(v["h_x_cache"], "HIT, MISS");
         let ts = v["ts"].as_str().unwrap();
         let sent: jiff::Timestamp = ts.parse().unwrap();
         assert_eq!(sent.duration_since(clock.base_wall).as_millis(), 1500, "{ts}");
@@ -261,8 +362,7 @@ mod tests {
         let clock = Clock::new();
         let done = Done {
             seq: 1,
-            method: http::Method::HEAD,
-            url: Arc::from("http://x/"),
+            target: target(http::Method::HEAD, "http://x/"),
             sent: Instant::now(),
             lag: Some(Duration::from_millis(3)),
             rt: Duration::from_secs(2),
@@ -273,6 +373,10 @@ mod tests {
             phases: Phases::default(),
             redirects: 0,
             final_url: None,
+            retries: 0,
+            body_hash: None,
+            captured: Vec::new(),
+            compared: None,
         };
         let mut out = Vec::new();
         done.write_record(&clock, &mut out);

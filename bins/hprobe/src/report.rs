@@ -5,6 +5,7 @@
 //! reader of stdout slows the probing down instead of filling memory.
 
 use crate::outcome::{seconds, Clock, Done, ErrKind};
+use crate::plan::Disorder;
 use hdrhistogram::Histogram;
 use logkit_common::filter::StatusSet;
 use logkit_common::output::Output;
@@ -51,6 +52,19 @@ pub struct Stats {
     /// Under `-q`: requests due before the end that were never sent,
     /// every worker being busy.
     pub unsent: u64,
+    /// Requests sent again after a kept-alive connection closed under
+    /// them (the sum of the records' `retries`), and how many requests
+    /// that was.
+    pub retries: u64,
+    pub retried: u64,
+    /// Replayed targets out of time order.
+    pub disorder: Disorder,
+    /// `--compare`: pairs compared, those that differed, and how often
+    /// each kind of difference and each path came up.
+    pub compared: u64,
+    pub differ: u64,
+    pub diff_kinds: BTreeMap<String, u64>,
+    pub diff_paths: BTreeMap<String, u64>,
     pub elapsed: Duration,
 }
 
@@ -69,6 +83,13 @@ impl Stats {
             unexpected: 0,
             unfinished: 0,
             unsent: 0,
+            retries: 0,
+            retried: 0,
+            disorder: Disorder::default(),
+            compared: 0,
+            differ: 0,
+            diff_kinds: BTreeMap::new(),
+            diff_paths: BTreeMap::new(),
             elapsed: Duration::ZERO,
         }
     }
@@ -76,6 +97,20 @@ impl Stats {
     fn add(&mut self, done: &Done, expect: Option<&StatusSet>) {
         self.requests += 1;
         self.bytes += done.bytes;
+        if let Some(compared) = &done.compared {
+            self.compared += 1;
+            if !compared.diff.is_empty() {
+                self.differ += 1;
+                for kind in &compared.diff {
+                    *self.diff_kinds.entry(kind.clone()).or_default() += 1;
+                }
+                *self.diff_paths.entry(done.target.uri.path().to_string()).or_default() += 1;
+            }
+        }
+        if done.retries > 0 {
+            self.retries += u64::from(done.retries);
+            self.retried += 1;
+        }
         if done.lag.is_some_and(|lag| lag > LATE) {
             self.late += 1;
         }
@@ -143,8 +178,12 @@ impl Stats {
                 self.statuses.iter().map(|(code, n)| format!("{code}: {n}")).collect();
             let _ = writeln!(s, "  status     {}", list.join("  "));
         }
-        let errors: Vec<String> =
+        let mut errors: Vec<String> =
             self.errors.iter().map(|(kind, n)| format!("{}: {n}", kind.name())).collect();
+        if self.unfinished > 0 {
+            // Neither a success nor nothing: see "stopped" below.
+            errors.push(format!("cut off: {}", self.unfinished));
+        }
         let _ = writeln!(
             s,
             "  errors     {}",
@@ -181,6 +220,47 @@ impl Stats {
                 s,
                 "  stopped    {} in flight cut off",
                 plural(self.unfinished, "request")
+            );
+        }
+        if self.compared > 0 {
+            let _ =
+                write!(s, "  compared   {}, {} differ", plural(self.compared, "pair"), self.differ);
+            for (kind, n) in most_first(&self.diff_kinds, usize::MAX) {
+                let _ = write!(s, "  {kind}: {n}");
+            }
+            let _ = writeln!(s);
+            if self.differ > 0 {
+                let _ = write!(s, "  differ at  ");
+                let shown = most_first(&self.diff_paths, 10);
+                for (i, (path, n)) in shown.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "  " };
+                    let _ = write!(s, "{sep}{}: {n}", term::escape_control(path));
+                }
+                if self.diff_paths.len() > shown.len() {
+                    let _ = write!(s, "  and {} more paths", self.diff_paths.len() - shown.len());
+                }
+                let _ = writeln!(s);
+            }
+        }
+        if self.retries > 0 {
+            let _ = writeln!(
+                s,
+                "  retried    {} sent again on a new connection ({} in all): a kept-alive \
+                 connection was closed without an answer, the server may have had them \
+                 (--no-retry: do not)",
+                plural(self.retried, "request"),
+                match self.retries {
+                    1 => "1 retry".to_string(),
+                    n => format!("{n} retries"),
+                },
+            );
+        }
+        if let Some((seq, ts, latest)) = self.disorder.first {
+            let _ = writeln!(
+                s,
+                "  order      {} out of time order, the first seq {seq} ({ts} after {latest}): \
+                 each waited for no gap after the one before it",
+                plural(self.disorder.count, "replayed request"),
             );
         }
         let buckets = self.buckets();
@@ -229,6 +309,20 @@ impl Stats {
         obj.uint("late", self.late);
         obj.uint("unfinished", self.unfinished);
         obj.uint("unsent", self.unsent);
+        obj.uint("retries", self.retries);
+        obj.uint("out_of_order", self.disorder.count);
+        if self.compared > 0 {
+            obj.uint("compared", self.compared);
+            obj.uint("differ", self.differ);
+            let map = |m: &BTreeMap<String, u64>| {
+                serde_json::Value::Object(serde_json::Map::from_iter(
+                    m.iter().map(|(k, n)| (k.clone(), (*n).into())),
+                ))
+                .to_string()
+            };
+            obj.raw("diff_kinds", map(&self.diff_kinds).as_bytes());
+            obj.raw("diff_paths", map(&self.diff_paths).as_bytes());
+        }
         let histogram: Vec<serde_json::Value> = self
             .buckets()
             .into_iter()
@@ -264,6 +358,14 @@ impl Stats {
     fn count_upto(&self, micros: u64) -> u64 {
         self.latency.count_between(0, micros)
     }
+}
+
+/// The `n` largest counts of `map`, largest first (then by name).
+fn most_first(map: &BTreeMap<String, u64>, n: usize) -> Vec<(&str, u64)> {
+    let mut all: Vec<(&str, u64)> = map.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    all.truncate(n);
+    all
 }
 
 /// `1 request`, `2 requests`.
@@ -332,8 +434,10 @@ mod tests {
     fn done(status: Option<u16>, rt_micros: u64, err: Option<ErrKind>) -> Done {
         Done {
             seq: 1,
-            method: http::Method::GET,
-            url: Arc::from("http://h/"),
+            target: Arc::new(crate::target::Target::new(
+                http::Method::GET,
+                crate::target::parse_user_url("http://h/").unwrap(),
+            )),
             sent: Instant::now(),
             lag: None,
             rt: Duration::from_micros(rt_micros),
@@ -344,6 +448,10 @@ mod tests {
             phases: Phases::default(),
             redirects: 0,
             final_url: None,
+            retries: 0,
+            body_hash: None,
+            captured: Vec::new(),
+            compared: None,
         }
     }
 

@@ -14,9 +14,10 @@ use std::sync::Arc;
 pub struct Target {
     /// The method to send.
     pub method: Method,
-    /// Absolute: scheme, authority, path and query.
+    /// Absolute: scheme, authority, path and query; never a userinfo
+    /// (that is in `auth`).
     pub uri: Uri,
-    /// The URL as records print it.
+    /// The URL as records print it (a password masked).
     pub url: Arc<str>,
     /// Headers of this target only (a replayed request's user agent and
     /// referer); `-H` headers win over them.
@@ -26,20 +27,190 @@ pub struct Target {
     /// A request from a log (an lparse record): sent with the headers it
     /// had, and no default `User-Agent` when it had none.
     pub replayed: bool,
+    /// The credentials of the URL's userinfo, sent as Basic auth.
+    pub auth: Option<Arc<Credentials>>,
+    /// Where its connection goes (found once, not for every request).
+    pub origin: crate::client::Origin,
+    /// The record's `method`, `url`, `vhost`, `path` and `query`, as JSON
+    /// fields, encoded once (a command-line URL serves every request): the
+    /// method and URL given to [`Target::new`].
+    pub fields: Box<[u8]>,
 }
 
 impl Target {
     /// A target with no headers of its own, not from a log.
-    pub fn new(method: Method, uri: Uri) -> Target {
-        let url = Arc::from(uri.to_string());
-        Target { method, uri, url, headers: Vec::new(), ts: None, replayed: false }
+    pub fn new(method: Method, url: Url) -> Target {
+        let shown = url.shown();
+        let fields = record_fields(&method, &shown, &url.uri);
+        Target {
+            origin: crate::client::Origin::of(&url.uri),
+            method,
+            uri: url.uri,
+            url: Arc::from(shown),
+            headers: Vec::new(),
+            ts: None,
+            replayed: false,
+            auth: url.auth,
+            fields,
+        }
     }
 }
 
-/// Parses a URL given by a user. A missing scheme means `http://` (as in
-/// curl); bytes that may not appear in a URL (spaces, non-ASCII, quotes)
-/// are percent-encoded rather than refused.
+/// `"method":…,"url":…,"vhost":…,"path":…,"query":…` (docs/records.md):
+/// the URL's host as lparse's `vhost`, its path and query (without `?`,
+/// left out when there is none) as lparse's `path` and `query`.
+fn record_fields(method: &Method, shown: &str, uri: &Uri) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(shown.len() * 2 + 48);
+    let mut obj = logkit_common::json::Object::new(&mut out);
+    obj.str(f::METHOD, method.as_str());
+    obj.str(f::URL, shown);
+    if let Some(host) = uri.host() {
+        obj.str(f::VHOST, host);
+    }
+    obj.str(f::PATH, uri.path());
+    if let Some(query) = uri.query() {
+        obj.str(f::QUERY, query);
+    }
+    obj.finish();
+    // Without the braces, for Object::raw_fields.
+    out[1..out.len() - 1].into()
+}
+
+/// A URL as given by a user: what to request, and the credentials its
+/// userinfo carried (`http://user:pass@host/`).
+#[derive(Debug, Clone)]
+pub struct Url {
+    /// The URL without its userinfo.
+    pub uri: Uri,
+    pub auth: Option<Arc<Credentials>>,
+}
+
+impl Url {
+    /// The URL for records and messages: the userinfo with its password
+    /// masked (`http://user:***@host/`).
+    pub fn shown(&self) -> String {
+        match &self.auth {
+            None => self.uri.to_string(),
+            Some(auth) => {
+                let text = self.uri.to_string();
+                match text.split_once("://") {
+                    Some((scheme, rest)) => format!("{scheme}://{}@{rest}", auth.shown),
+                    None => text,
+                }
+            }
+        }
+    }
+}
+
+/// Credentials from a URL's userinfo, sent as curl sends them: an
+/// `Authorization: Basic` header of the percent-decoded `user:password`
+/// (an empty password when there is none), to the URL's origin only.
+#[derive(Debug)]
+pub struct Credentials {
+    /// The userinfo as records show it: `user:***`, or `user`.
+    pub shown: String,
+    /// `Basic base64(user:password)`.
+    pub header: HeaderValue,
+}
+
+impl Credentials {
+    fn of(userinfo: &str) -> Result<Credentials> {
+        use base64::Engine as _;
+        let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+        let mut plain = percent_decode(user);
+        plain.push(b':');
+        plain.extend_from_slice(&percent_decode(password));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&plain);
+        let header = HeaderValue::from_str(&format!("Basic {encoded}"))?;
+        let shown = if userinfo.contains(':') {
+            format!("{}:{MASK}", encode_unsafe(user.as_bytes()))
+        } else {
+            encode_unsafe(user.as_bytes())
+        };
+        Ok(Credentials { shown, header })
+    }
+}
+
+/// What a password is written as, wherever hprobe writes a URL.
+pub const MASK: &str = "***";
+
+/// `%XX` sequences decoded (others kept as they are).
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The parts of a URL's text: scheme (with `://`), userinfo, host and
+/// port, and the rest (path, query, fragment).
+fn split_authority(full: &str) -> Option<(&str, Option<&str>, &str, &str)> {
+    let (scheme, after) = full.split_once("://")?;
+    let scheme = &full[..scheme.len() + 3];
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (authority, rest) = after.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host_port)) => Some((scheme, Some(userinfo), host_port, rest)),
+        None => Some((scheme, None, authority, rest)),
+    }
+}
+
+/// `text` with the password of its userinfo, if any, masked: for
+/// messages about a URL that could not be used.
+pub fn mask_password(text: &str) -> String {
+    if !text.contains("://") {
+        let masked = mask_password(&format!("http://{text}"));
+        return masked["http://".len()..].to_string();
+    }
+    match split_authority(text) {
+        Some((scheme, Some(userinfo), host_port, rest)) => {
+            let user = userinfo
+                .split_once(':')
+                .map_or(userinfo.to_string(), |(user, _)| format!("{user}:{MASK}"));
+            format!("{scheme}{user}@{host_port}{rest}")
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// A host name in its ASCII form (IDNA, UTS #46, as curl does with
+/// libidn2): `bücher.test` → `xn--bcher-kva.test`. ASCII names and
+/// address literals are kept as they are.
+pub fn ascii_host(host: &str) -> Result<String, String> {
+    if host.is_ascii() {
+        return Ok(host.to_string());
+    }
+    idna::domain_to_ascii(host).map_err(|_| format!("bad host name {host:?} (IDNA)"))
+}
+
+/// Parses a URL given by a user (see [`parse_user_url`]), without
+/// credentials: a userinfo is refused.
 pub fn parse_url(text: &str) -> Result<Uri> {
+    let url = parse_user_url(text)?;
+    if url.auth.is_some() {
+        bail!("bad URL {:?}: credentials are not allowed here", short(&mask_password(text)));
+    }
+    Ok(url.uri)
+}
+
+/// Parses a URL given by a user. A missing scheme means `http://` (as in
+/// curl); a Unicode host name is turned into its ASCII form (IDNA); a
+/// userinfo (`user:password@`) becomes [`Credentials`]; bytes that may not
+/// appear in a URL (spaces, non-ASCII, quotes) are percent-encoded rather
+/// than refused. Port 0 is refused, as curl refuses it.
+pub fn parse_user_url(text: &str) -> Result<Url> {
     let text = text.trim();
     let with_scheme;
     let full = if has_scheme(text) {
@@ -48,30 +219,51 @@ pub fn parse_url(text: &str) -> Result<Uri> {
         with_scheme = format!("http://{text}");
         &with_scheme
     };
-    let uri: Uri = encode_unsafe(full.as_bytes())
-        .parse()
-        .map_err(|e| anyhow!("bad URL {:?}: {e}", short(text)))?;
+    let bad =
+        |why: &dyn std::fmt::Display| anyhow!("bad URL {:?}: {why}", short(&mask_password(text)));
+    let (scheme, userinfo, host_port, rest) =
+        split_authority(full).ok_or_else(|| bad(&"no scheme"))?;
+    let host_port = if host_port.starts_with('[') {
+        host_port.to_string()
+    } else {
+        let (host, port) = match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        };
+        let mut out = ascii_host(host).map_err(|e| bad(&e))?;
+        if let Some(port) = port {
+            out.push(':');
+            out.push_str(port);
+        }
+        out
+    };
+    let auth = userinfo.map(Credentials::of).transpose().map_err(|e| bad(&e))?.map(Arc::new);
+    let joined = format!("{scheme}{host_port}{rest}");
+    let uri: Uri = encode_unsafe(joined.as_bytes()).parse().map_err(|e| bad(&e))?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
-        _ => bail!("bad URL {:?}: only http:// and https:// are supported", short(text)),
+        _ => return Err(bad(&"only http:// and https:// are supported")),
     }
     if uri.host().is_none_or(str::is_empty) {
-        bail!("bad URL {:?}: no host", short(text));
+        return Err(bad(&"no host"));
     }
     let authority = uri.authority().map_or("", |a| a.as_str());
-    let host_port = authority.rsplit('@').next().unwrap_or("");
-    if let Some((_, port)) = host_port.rsplit_once(':').filter(|_| !host_port.ends_with(']')) {
-        if port.parse::<u16>().is_err() {
-            bail!("bad URL {:?}: bad port {port:?}", short(text));
+    if let Some((_, port)) = authority.rsplit_once(':').filter(|_| !authority.ends_with(']')) {
+        match port.parse::<u16>() {
+            Ok(0) => return Err(bad(&"port 0 (no server listens on it)")),
+            Ok(_) => {}
+            Err(_) => return Err(bad(&format!("bad port {port:?}"))),
         }
     }
     // An empty path is `/` on the wire; say so in records too.
-    if uri.path_and_query().is_none() {
+    let uri = if uri.path_and_query().is_none() {
         let mut parts = uri.into_parts();
         parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
-        return Ok(Uri::from_parts(parts)?);
-    }
-    Ok(uri)
+        Uri::from_parts(parts)?
+    } else {
+        uri
+    };
+    Ok(Url { uri, auth })
 }
 
 /// `text` cut to a length fit for a message.
@@ -113,7 +305,7 @@ pub fn encode_unsafe(bytes: &[u8]) -> String {
 /// Turns lines of standard input into targets.
 pub struct TargetReader {
     /// `--base`: where to replay records that have a `path` but no `url`.
-    base: Option<Uri>,
+    base: Option<Url>,
     /// `-m`, overriding a record's method.
     method: Option<Method>,
     /// The method for targets that do not say.
@@ -123,7 +315,7 @@ pub struct TargetReader {
 impl TargetReader {
     /// A reader replaying paths against `base`, with `method` (`-m`) over
     /// any record's and `default_method` for targets that name none.
-    pub fn new(base: Option<Uri>, method: Option<Method>, default_method: Method) -> Self {
+    pub fn new(base: Option<Url>, method: Option<Method>, default_method: Method) -> Self {
         TargetReader { base, method, default_method }
     }
 
@@ -139,12 +331,12 @@ impl TargetReader {
             return self.target_of_record(&record).map(Some);
         }
         let text = std::str::from_utf8(line).map_err(|_| anyhow!("URL is not UTF-8"))?;
-        let uri = match (&self.base, text.starts_with('/')) {
+        let url = match (&self.base, text.starts_with('/')) {
             (Some(base), true) => join(base, text.as_bytes())?,
             (None, true) => bail!("a path without a host: give --base URL to replay paths"),
-            _ => parse_url(text)?,
+            _ => parse_user_url(text)?,
         };
-        Ok(Some(Target::new(self.method.clone().unwrap_or(self.default_method.clone()), uri)))
+        Ok(Some(Target::new(self.method.clone().unwrap_or(self.default_method.clone()), url)))
     }
 
     fn target_of_record(&self, record: &Map<String, Value>) -> Result<Target> {
@@ -154,8 +346,8 @@ impl TargetReader {
                 .map_err(|_| anyhow!("bad method {:?}", lossy(&m)))?,
             (None, None) => self.default_method.clone(),
         };
-        let uri = if let Some(url) = record.get(f::URL).and_then(Value::as_str) {
-            parse_url(url)?
+        let url = if let Some(url) = record.get(f::URL).and_then(Value::as_str) {
+            parse_user_url(url)?
         } else if let Some(path) = text_field(record, f::PATH)? {
             let base = self.base.as_ref().ok_or_else(|| {
                 anyhow!("a record with a path but no url: give --base URL to replay it")
@@ -171,7 +363,7 @@ impl TargetReader {
         } else {
             bail!("a record with neither \"url\" nor \"path\"")
         };
-        let mut target = Target::new(method, uri);
+        let mut target = Target::new(method, url);
         target.replayed = true;
         for (field, header) in [(f::UA, USER_AGENT), (f::REFERER, REFERER)] {
             // A value a header cannot carry (a control character from a
@@ -209,8 +401,11 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// `base` with `target` (a path and query, as logged) appended to its path.
-fn join(base: &Uri, target: &[u8]) -> Result<Uri> {
+/// `base` with `target` (a path and query, as logged) appended to its path
+/// (and `base`'s credentials).
+pub fn join(base: &Url, target: &[u8]) -> Result<Url> {
+    let auth = base.auth.clone();
+    let base = &base.uri;
     let prefix = base.path().trim_end_matches('/');
     let mut text = String::new();
     text.push_str(base.scheme_str().unwrap_or("http"));
@@ -221,7 +416,8 @@ fn join(base: &Uri, target: &[u8]) -> Result<Uri> {
         text.push('/');
     }
     text.push_str(&encode_unsafe(target));
-    text.parse().map_err(|e| anyhow!("bad path {:?}: {e}", lossy(target)))
+    let uri = text.parse().map_err(|e| anyhow!("bad path {:?}: {e}", lossy(target)))?;
+    Ok(Url { uri, auth })
 }
 
 #[cfg(test)]
@@ -229,7 +425,7 @@ mod tests {
     use super::*;
 
     fn reader(base: Option<&str>) -> TargetReader {
-        TargetReader::new(base.map(|b| parse_url(b).unwrap()), None, Method::GET)
+        TargetReader::new(base.map(|b| parse_user_url(b).unwrap()), None, Method::GET)
     }
 
     #[test]
@@ -245,6 +441,39 @@ mod tests {
         assert!(has_scheme("https://h/") && !has_scheme("/login?next=http://x"));
         assert!(parse_url("http:///x").is_err());
         assert_eq!(parse_url("http://[::1]:80/x").unwrap().host(), Some("[::1]"));
+        // Refused as curl refuses it.
+        let e = parse_url("http://127.0.0.1:0/").unwrap_err().to_string();
+        assert!(e.contains("port 0"), "{e}");
+    }
+
+    #[test]
+    fn unicode_host_names_in_their_ascii_form() {
+        // The ACE forms as RFC 3492's algorithm gives them (and `idn2`).
+        assert_eq!(
+            parse_url("http://bücher.test/").unwrap().to_string(),
+            "http://xn--bcher-kva.test/"
+        );
+        let url = parse_url("https://BÜCHER.test:8443/é?x").unwrap().to_string();
+        assert_eq!(url, "https://xn--bcher-kva.test:8443/%C3%A9?x");
+        assert_eq!(ascii_host("münchen.de").unwrap(), "xn--mnchen-3ya.de");
+    }
+
+    #[test]
+    fn userinfo_becomes_basic_auth_with_the_password_masked() {
+        let url = parse_user_url("http://user:p%40ss@127.0.0.1:8080/x").unwrap();
+        assert_eq!(url.uri.to_string(), "http://127.0.0.1:8080/x");
+        let auth = url.auth.as_ref().unwrap();
+        // base64("user:p@ss"), as `printf user:p@ss | base64` gives it.
+        assert_eq!(auth.header, "Basic dXNlcjpwQHNz");
+        assert_eq!(url.shown(), "http://user:***@127.0.0.1:8080/x");
+        // No password: an empty one, as curl sends it.
+        let url = parse_user_url("http://user@h/").unwrap();
+        assert_eq!(url.auth.as_ref().unwrap().header, "Basic dXNlcjo=");
+        assert_eq!(url.shown(), "http://user@h/");
+        let e = parse_user_url("http://user:secret@h:0/").unwrap_err().to_string();
+        assert!(!e.contains("secret") && e.contains("user:***@h:0"), "{e}");
+        assert_eq!(mask_password("u:pw@h/x@y"), "u:***@h/x@y");
+        assert!(parse_url("http://u:p@h/").is_err());
     }
 
     #[test]
@@ -286,7 +515,7 @@ mod tests {
     #[test]
     fn method_option_overrides_records() {
         let r = TargetReader::new(
-            Some(parse_url("http://m").unwrap()),
+            Some(parse_user_url("http://m").unwrap()),
             Some(Method::HEAD),
             Method::GET,
         );

@@ -12,12 +12,21 @@
 //! The view draws while stdout is not a terminal: records on the same
 //! terminal would land on the board, so then they are printed as ever and
 //! the view stays away.
+//!
+//! The terminal is in raw mode while the view is on (when hprobe has one to
+//! read keys from: its controlling terminal): `q` or Ctrl-C, read as keys,
+//! do what Ctrl-C does in a shell, SIGINT to hprobe's process group, which
+//! ends the run with its summary (and a pipeline feeding hprobe with it).
+//! hprobe's own messages during the run (a bad line of stdin) would be
+//! wiped by the next repaint: they are [`Notes`], shown at the bottom of
+//! the board and printed again on the normal screen when the view ends.
 
 use crate::outcome::ErrKind;
 use crate::report::{show, Stats};
 use logkit_common::term;
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::crossterm::{cursor, queue, style, terminal};
 use ratatui::layout::{Position, Size};
 use ratatui::style::{Color, Modifier, Style};
@@ -51,7 +60,14 @@ pub struct Goal {
     pub duration: Option<Duration>,
     /// When the run started.
     pub start: Instant,
+    /// Whether `q` and Ctrl-C may be read as keys (not when the targets
+    /// are read from the terminal).
+    pub keys: bool,
 }
+
+/// hprobe's messages while the view is on, for the board to show (the
+/// last that fit) and for the normal screen after it.
+pub type Notes = Arc<Mutex<Vec<String>>>;
 
 /// Whether the view should be shown: stderr is a terminal and stdout is
 /// not (records on that terminal would land on the board).
@@ -69,12 +85,17 @@ pub struct View {
 impl View {
     /// Takes the terminal on stderr and draws the figures of `stats` at
     /// every tick, on a thread of its own.
-    pub fn start(goal: Goal, stats: Arc<Mutex<Stats>>, color: bool) -> io::Result<View> {
+    pub fn start(
+        goal: Goal,
+        stats: Arc<Mutex<Stats>>,
+        notes: Notes,
+        color: bool,
+    ) -> io::Result<View> {
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new().name("hprobe-view".into()).spawn(move || {
             // A terminal that cannot be written to any more leaves nothing
             // to show the view on, nor to say so on.
-            let _ = show_until(&goal, &stats, color, &stopped);
+            let _ = show_until(&goal, &stats, &notes, color, &stopped);
         })?;
         Ok(View { stop: Some(stop), thread: Some(thread) })
     }
@@ -99,23 +120,65 @@ impl Drop for View {
     }
 }
 
+/// How often keys are looked for, while the view waits for its next tick.
+const KEYS: Duration = Duration::from_millis(50);
+
 fn show_until(
     goal: &Goal,
     stats: &Mutex<Stats>,
+    notes: &Mutex<Vec<String>>,
     color: bool,
     stopped: &mpsc::Receiver<()>,
 ) -> io::Result<()> {
-    let mut terminal = Terminal::new(Screen::enter(color)?)?;
+    let mut terminal = Terminal::new(Screen::enter(color, goal.keys)?)?;
+    let keys = terminal.backend().keys;
     let mut recent = VecDeque::new();
+    let mut quitting = false;
     loop {
-        let figures = Figures::take(goal, stats, &mut recent);
+        let mut figures = Figures::take(goal, stats, &mut recent);
+        figures.notes = notes.lock().unwrap_or_else(|e| e.into_inner()).clone();
         // Forgets what was drawn, so that the whole board is written again.
         terminal.clear()?;
         terminal.draw(|frame| draw(frame, &figures))?;
-        match stopped.recv_timeout(TICK) {
-            Err(RecvTimeoutError::Timeout) => continue,
-            _ => return Ok(()),
+        let next = Instant::now() + TICK;
+        loop {
+            let left = next.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            if !keys {
+                match stopped.recv_timeout(left) {
+                    Err(RecvTimeoutError::Timeout) => break,
+                    _ => return Ok(()),
+                }
+            }
+            match stopped.try_recv() {
+                Err(mpsc::TryRecvError::Empty) => {}
+                _ => return Ok(()),
+            }
+            if !event::poll(left.min(KEYS))? {
+                continue;
+            }
+            if let Event::Key(key) = event::read()? {
+                let ctrl_c =
+                    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+                let quit = matches!(key.code, KeyCode::Char('q' | 'Q')) || ctrl_c;
+                if quit && key.kind == KeyEventKind::Press && !quitting {
+                    quitting = true;
+                    interrupt();
+                }
+            }
         }
+    }
+}
+
+/// Stops the run as Ctrl-C in a shell does (raw mode makes Ctrl-C a key):
+/// SIGINT to the process group, hprobe and the commands feeding it, whose
+/// handlers end the run with its summary.
+fn interrupt() {
+    use rustix::process::{getpid, kill_current_process_group, kill_process, Signal};
+    if kill_current_process_group(Signal::INT).is_err() {
+        let _ = kill_process(getpid(), Signal::INT);
     }
 }
 
@@ -134,6 +197,8 @@ struct Figures {
     /// p50, p90, p99 and max, once a response came.
     latency: Option<[Duration; 4]>,
     buckets: Vec<(Duration, u64)>,
+    /// hprobe's messages so far (shown again after the view).
+    notes: Vec<String>,
 }
 
 impl Figures {
@@ -168,6 +233,7 @@ impl Figures {
             errors: stats.errors.iter().map(|(k, n)| (*k, *n)).collect(),
             latency: stats.percentiles(),
             buckets: stats.buckets(),
+            notes: Vec::new(),
         }
     }
 
@@ -293,6 +359,23 @@ fn draw(frame: &mut Frame, f: &Figures) {
         }
     }
 
+    if !f.notes.is_empty() {
+        // The last messages, as many as fit under the figures (inside the
+        // border), each on one line.
+        let room = (frame.area().height as usize).saturating_sub(lines.len() + 4).max(1);
+        let shown = f.notes.len().min(room.saturating_sub(1).max(1));
+        lines.push(Line::default());
+        let heading = match f.notes.len() {
+            1 => "1 message (again after the view)".to_string(),
+            n => format!("{n} messages (again after the view), the last {shown}"),
+        };
+        lines.push(Line::from(vec![label("messages"), Span::raw(heading)]));
+        for note in &f.notes[f.notes.len() - shown..] {
+            let note = term::escape_control(note).into_owned();
+            lines.push(Line::from(Span::styled(note, Style::new().fg(Color::Yellow))));
+        }
+    }
+
     let block =
         Block::bordered().title(format!(" hprobe: {} ", f.title)).padding(Padding::horizontal(1));
     frame.render_widget(Paragraph::new(lines).block(block), frame.area());
@@ -319,15 +402,23 @@ struct Screen {
     inner: CrosstermBackend<BufWriter<Stderr>>,
     color: bool,
     cursor: Position,
+    /// Whether keys are read (the terminal in raw mode).
+    keys: bool,
 }
 
 impl Screen {
-    /// Switches to the alternate screen, the cursor hidden.
-    fn enter(color: bool) -> io::Result<Screen> {
+    /// Switches to the alternate screen, the cursor hidden, and the
+    /// controlling terminal (if there is one) to raw mode, for the keys.
+    fn enter(color: bool, keys: bool) -> io::Result<Screen> {
         let mut out = BufWriter::with_capacity(1 << 16, io::stderr());
         queue!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
         out.flush()?;
-        Ok(Screen { inner: CrosstermBackend::new(out), color, cursor: Position::ORIGIN })
+        // Keys come from the controlling terminal: only when it is the one
+        // the view is on (not another, nor none, as under a test harness),
+        // and when the caller allows it (not when targets are typed on
+        // that terminal: a `q` in a URL must not end the run).
+        let keys = keys && controlling_terminal_is_stderr() && terminal::enable_raw_mode().is_ok();
+        Ok(Screen { inner: CrosstermBackend::new(out), color, cursor: Position::ORIGIN, keys })
     }
 
     fn out(&mut self) -> &mut BufWriter<Stderr> {
@@ -337,10 +428,19 @@ impl Screen {
 
 impl Drop for Screen {
     fn drop(&mut self) {
+        if self.keys {
+            let _ = terminal::disable_raw_mode();
+        }
         let out = self.out();
         let _ = queue!(out, cursor::Show, terminal::LeaveAlternateScreen);
         let _ = out.flush();
     }
+}
+
+/// Whether the terminal on stderr is hprobe's controlling terminal
+/// (`/dev/tty`), where the keys are read: it is if it has our session.
+fn controlling_terminal_is_stderr() -> bool {
+    rustix::termios::tcgetsid(io::stderr()).is_ok()
 }
 
 impl Backend for Screen {
@@ -440,6 +540,7 @@ mod tests {
                 Duration::from_millis(15),
             ]),
             buckets: vec![(Duration::from_millis(2), 100), (Duration::from_millis(15), 48)],
+            notes: Vec::new(),
         }
     }
 
