@@ -334,13 +334,39 @@ fn decode_str_inner(inner: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// The value of the four hex digits at `s[at..]`, if they are that.
+fn hex4(s: &[u8], at: usize) -> Option<u32> {
+    let h = s.get(at..at + 4)?;
+    h.iter().try_fold(0u32, |n, &c| Some(n * 16 + (c as char).to_digit(16)?))
+}
+
+/// Decodes the `\u` escape whose four hex digits start at `s[at]` (the
+/// `\u` before them already read), with the low surrogate's `\uXXXX` right
+/// after it when it is a high one, into `out` as UTF-8; a lone surrogate
+/// becomes U+FFFD. Returns how many bytes from `at` it took (4 or 10);
+/// `None` when the four bytes at `at` are not hex digits.
+pub fn decode_u_escape(s: &[u8], at: usize, out: &mut Vec<u8>) -> Option<usize> {
+    let hi = hex4(s, at)?;
+    let mut took = 4;
+    let c = if (0xd800..0xdc00).contains(&hi) && s.get(at + 4..at + 6) == Some(b"\\u") {
+        match hex4(s, at + 6) {
+            Some(lo) if (0xdc00..0xe000).contains(&lo) => {
+                took = 10;
+                char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
+            }
+            _ => None,
+        }
+    } else {
+        char::from_u32(hi)
+    };
+    let mut utf8 = [0; 4];
+    out.extend_from_slice(c.unwrap_or('\u{fffd}').encode_utf8(&mut utf8).as_bytes());
+    Some(took)
+}
+
 /// Appends the unescaped inside of a validated JSON string to `out`. A lone
 /// surrogate escape becomes U+FFFD.
 fn unescape_into(inner: &[u8], out: &mut Vec<u8>) {
-    let hex4 = |at: usize| -> Option<u32> {
-        let h = inner.get(at..at + 4)?;
-        h.iter().try_fold(0u32, |n, &c| Some(n * 16 + (c as char).to_digit(16)?))
-    };
     let mut i = 0;
     while let Some(k) = memchr::memchr(b'\\', &inner[i..]) {
         out.extend_from_slice(&inner[i..i + k]);
@@ -354,21 +380,11 @@ fn unescape_into(inner: &[u8], out: &mut Vec<u8>) {
             b'r' => b'\r',
             b't' => b'\t',
             b'u' => {
-                let hi = hex4(i).unwrap_or(0xfffd);
-                i += 4;
-                let c = if (0xd800..0xdc00).contains(&hi) && inner.get(i..i + 2) == Some(b"\\u") {
-                    match hex4(i + 2) {
-                        Some(lo) if (0xdc00..0xe000).contains(&lo) => {
-                            i += 6;
-                            char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
-                        }
-                        _ => None,
-                    }
-                } else {
-                    char::from_u32(hi)
-                };
-                let mut utf8 = [0; 4];
-                out.extend_from_slice(c.unwrap_or('\u{fffd}').encode_utf8(&mut utf8).as_bytes());
+                // Validated: four hex digits follow (else U+FFFD, skipped).
+                i += decode_u_escape(inner, i, out).unwrap_or_else(|| {
+                    out.extend_from_slice("\u{fffd}".as_bytes());
+                    4
+                });
                 continue;
             }
             other => other,

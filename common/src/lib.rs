@@ -39,6 +39,7 @@ pub mod filter;
 pub mod flat;
 pub mod input;
 pub mod json;
+pub mod keys;
 pub mod live;
 pub mod output;
 pub mod parallel;

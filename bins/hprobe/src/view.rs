@@ -26,7 +26,7 @@ use crate::report::{show, Stats};
 use logkit_common::term;
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
-use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{self, Event};
 use ratatui::crossterm::{cursor, queue, style, terminal};
 use ratatui::layout::{Position, Size};
 use ratatui::style::{Color, Modifier, Style};
@@ -160,25 +160,12 @@ fn show_until(
                 continue;
             }
             if let Event::Key(key) = event::read()? {
-                let ctrl_c =
-                    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-                let quit = matches!(key.code, KeyCode::Char('q' | 'Q')) || ctrl_c;
-                if quit && key.kind == KeyEventKind::Press && !quitting {
+                if logkit_common::keys::quits(&key) && !quitting {
                     quitting = true;
-                    interrupt();
+                    logkit_common::keys::interrupt();
                 }
             }
         }
-    }
-}
-
-/// Stops the run as Ctrl-C in a shell does (raw mode makes Ctrl-C a key):
-/// SIGINT to the process group, hprobe and the commands feeding it, whose
-/// handlers end the run with its summary.
-fn interrupt() {
-    use rustix::process::{getpid, kill_current_process_group, kill_process, Signal};
-    if kill_current_process_group(Signal::INT).is_err() {
-        let _ = kill_process(getpid(), Signal::INT);
     }
 }
 

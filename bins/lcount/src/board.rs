@@ -21,7 +21,7 @@
 //! build, most of it ordering the 10,000 groups at each tick.
 
 use crate::render::Sheet;
-use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use crossterm::event::{self, Event};
 use crossterm::terminal::{self, BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use crossterm::{cursor, execute, queue};
 use logkit_common::{record, term};
@@ -181,24 +181,11 @@ fn paint_until_closed(inbox: &Receiver<Message>, keys: bool, color: bool) -> io:
         }
         // A resize is seen by the size check above.
         if let Event::Key(key) = event::read()? {
-            let ctrl_c =
-                key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-            let quit = matches!(key.code, KeyCode::Char('q' | 'Q')) || ctrl_c;
-            if quit && key.kind == KeyEventKind::Press && !quitting {
+            if logkit_common::keys::quits(&key) && !quitting {
                 quitting = true;
-                interrupt();
+                logkit_common::keys::interrupt();
             }
         }
-    }
-}
-
-/// Asks the pipeline to stop, as Ctrl-C on a terminal not in raw mode
-/// would: SIGINT to the process group, lcount included, whose handler
-/// ends the reading and brings the final table.
-fn interrupt() {
-    use rustix::process::{getpid, kill_current_process_group, kill_process, Signal};
-    if kill_current_process_group(Signal::INT).is_err() {
-        let _ = kill_process(getpid(), Signal::INT);
     }
 }
 

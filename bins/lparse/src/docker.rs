@@ -10,7 +10,7 @@
 //! not UTF-8, so also each byte of a character cut by the split, as
 //! `\ufffd`: what is on disk is joined as it is.
 
-use logkit_common::flat::{decode_str_into, Fields};
+use logkit_common::flat::{decode_str_into, decode_u_escape, Fields};
 
 /// One json-file line, its values as raw JSON text (quotes included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,10 +96,6 @@ pub fn parse_into<'a>(line: &'a [u8], out: &mut Vec<u8>) -> Option<(&'a [u8], &'
 /// [`decode_str_into`] reads them (a lone surrogate becomes U+FFFD); other
 /// bytes are kept as they are.
 fn decode_until_quote(body: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-    let hex4 = |at: usize| -> Option<u32> {
-        let h = body.get(at..at + 4)?;
-        h.iter().try_fold(0u32, |n, &c| Some(n * 16 + (c as char).to_digit(16)?))
-    };
     let mut i = 0;
     loop {
         let k = memchr::memchr2(b'"', b'\\', &body[i..])?;
@@ -118,21 +114,7 @@ fn decode_until_quote(body: &[u8], out: &mut Vec<u8>) -> Option<usize> {
             b'r' => b'\r',
             b't' => b'\t',
             b'u' => {
-                let hi = hex4(i + 2)?;
-                i += 6;
-                let c = if (0xd800..0xdc00).contains(&hi) && body.get(i..i + 2) == Some(b"\\u") {
-                    match hex4(i + 2) {
-                        Some(lo) if (0xdc00..0xe000).contains(&lo) => {
-                            i += 6;
-                            char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
-                        }
-                        _ => None,
-                    }
-                } else {
-                    char::from_u32(hi)
-                };
-                let mut utf8 = [0; 4];
-                out.extend_from_slice(c.unwrap_or('\u{fffd}').encode_utf8(&mut utf8).as_bytes());
+                i += 2 + decode_u_escape(body, i + 2, out)?;
                 continue;
             }
             _ => return None,
