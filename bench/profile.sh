@@ -53,7 +53,7 @@ STAGES=(
     "cat|$OUT/parsed.ndjson|cat"
 )
 
-echo "Instructions per line, callgrind, $LINES lines, input on a pipe ($(uname -m), commit $(git rev-parse --short HEAD)):"
+echo "Instructions per line, callgrind, $LINES lines, input on a pipe ($(uname -m); $("$BIN/lparse" --version 2>/dev/null || echo "lparse: no version"), checkout at $(git rev-parse --short HEAD)):"
 echo
 echo "| stage | instructions per line |"
 echo "|---|---:|"
@@ -62,7 +62,9 @@ for stage in "${STAGES[@]}"; do
     IFS='|' read -r name input cmd <<< "$stage"
     file=$OUT/cg.$i
     # shellcheck disable=SC2086  # the command's words
-    valgrind --tool=callgrind --callgrind-out-file="$file" $cmd < "$input" > /dev/null 2> "$file.err" || true
+    # Through cat: a pipe, as in the headline (a large regular file on
+    # stdin would be read on every core).
+    cat "$input" | valgrind --tool=callgrind --callgrind-out-file="$file" $cmd > /dev/null 2> "$file.err" || true
     total=$(grep -o 'Collected : [0-9]*' "$file.err" | grep -o '[0-9]*$')
     printf '| `%s` | %d |\n' "$name" $((total / LINES))
     i=$((i + 1))
@@ -79,6 +81,6 @@ for stage in "${STAGES[@]}"; do
     callgrind_annotate --inclusive=yes "$OUT/cg.$i" 2>/dev/null \
         | grep -E '^ *[0-9,]+ \(' | grep -E '(common|bins)/' | grep -v -E '::(main|run)( |$)' \
         | sed -E 's/^ *([0-9,]+) \( *([0-9.]+)%\) +[^:]*:([^ ]+).*/\1 \2 \3/' \
-        | awk -v lines="$LINES" -v top="$TOP" '$3 != "" && $3 !~ /^\(/ && !seen[$3]++ { gsub(",", "", $1); printf "  %6d  %5s%%  %s\n", $1 / lines, $2, $3; if (++n == top) exit }'
+        | awk -v lines="$LINES" -v top="$TOP" '$3 ~ /::/ && !seen[$3]++ { gsub(",", "", $1); printf "  %6d  %5s%%  %s\n", $1 / lines, $2, $3; if (++n == top) exit }'
     i=$((i + 1))
 done
