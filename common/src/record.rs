@@ -475,12 +475,18 @@ pub fn write_line_record_at(
 /// ltail record holds no other names but added ones (see [`LineRecord`]).
 pub const LTAIL_NAMES: [&str; 6] = [SRC, SRC_B64, OFFSET, LINE, LINE_B64, TRUNCATED];
 
+/// Names lparse writes with a meaning of its own on every kind of record
+/// (the format, a failure, the times): `--add-field` cannot take them, as
+/// a record would have them twice or of another type than its schema says.
+pub const LPARSE_MARKS: [&str; 5] = [FMT, ERR, PARTIAL, TS, RECV_TS];
+
 /// Encodes `ltail --add-field NAME=VALUE` pairs as record fields (string
 /// values), to be written into every record.
 ///
 /// # Errors
-/// A name that is empty, one of [`LTAIL_NAMES`], ends in `_b64`, or is
-/// given twice.
+/// A name that is empty, holds anything but ASCII letters, digits, `_`,
+/// `-` and `.`, is one of [`LTAIL_NAMES`] or [`LPARSE_MARKS`], ends in
+/// `_b64`, or is given twice.
 pub fn encode_added(fields: &[(String, String)]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut obj = crate::json::Object::new(&mut out);
@@ -488,8 +494,19 @@ pub fn encode_added(fields: &[(String, String)]) -> Result<Vec<u8>, String> {
         if name.is_empty() {
             return Err("a field needs a name (NAME=VALUE)".into());
         }
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+            // Debug's quoting escapes what could drive a terminal.
+            return Err(format!(
+                "{name:?}: a name is ASCII letters, digits, '_', '-' and '.' (a JSON key as it is)"
+            ));
+        }
         if LTAIL_NAMES.contains(&name.as_str()) || name.ends_with(B64_SUFFIX) {
             return Err(format!("{name:?} is a name ltail writes itself"));
+        }
+        if LPARSE_MARKS.contains(&name.as_str()) {
+            return Err(format!(
+                "{name:?} is a name lparse gives its own meaning (its records keep the added fields)"
+            ));
         }
         if fields[..i].iter().any(|(n, _)| n == name) {
             return Err(format!("{name:?} is given twice"));
@@ -854,10 +871,15 @@ mod tests {
         ] {
             assert!(LineRecord::parse(not.as_bytes()).is_none(), "{not}");
         }
-        for bad in ["", "src", "offset", "line", "x_b64"] {
+        // ltail's names, lparse's marks, and what is no plain JSON key (a
+        // quote, a backslash, a control byte: once a panic).
+        let marks = ["err", "partial", "fmt", "ts", "recv_ts"];
+        let odd = ["h\"x", "h\\x", "h\u{1b}", "h\nx", "h x", "été"];
+        for bad in ["", "src", "offset", "line", "x_b64"].into_iter().chain(marks).chain(odd) {
             assert!(encode_added(&[(bad.into(), "v".into())]).is_err(), "{bad}");
         }
         assert!(encode_added(&[("a".into(), "1".into()), ("a".into(), "2".into())]).is_err());
+        assert!(encode_added(&[("k8s.pod-name_2".into(), "v".into())]).is_ok());
     }
 
     proptest::proptest! {

@@ -175,6 +175,11 @@ impl W3c {
     }
 }
 
+/// The directives of the W3C Extended Log File Format (W3C working draft
+/// WD-logfile-960323), as IIS writes them.
+const DIRECTIVES: [&str; 7] =
+    ["#Version:", "#Fields:", "#Software:", "#Start-Date:", "#End-Date:", "#Date:", "#Remark:"];
+
 impl LogFormat for W3c {
     fn stateful(&self) -> bool {
         true
@@ -186,6 +191,12 @@ impl LogFormat for W3c {
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
         if line.first() == Some(&b'#') {
+            // The directives of the W3C draft give no record; any other
+            // line starting with `#` is no W3C line (a comment in another
+            // log is reported, not dropped).
+            if !DIRECTIVES.iter().any(|d| strip_directive(line, d).is_some()) {
+                return Err("a # line that is no W3C directive");
+            }
             self.directive(line, &ctx.source);
             return Err(crate::format::NOT_A_RECORD);
         }
@@ -296,6 +307,18 @@ mod tests {
     fn parse(lines: &[&str]) -> Result<serde_json::Value, Error> {
         let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
         parse_lines(&mut W3c::new(), "u_ex261127.log", &lines)
+    }
+
+    #[test]
+    fn only_the_drafts_directives_are_directives() {
+        for d in ["#Software: Microsoft IIS 10.0", "#Version: 1.0", "#remark: x", IIS_FIELDS] {
+            assert_eq!(parse(&[d]), Err(crate::format::NOT_A_RECORD), "{d}");
+        }
+        // A comment of another log is not passed over as a directive.
+        for other in ["# just a comment", "#!/bin/sh", "#"] {
+            assert_ne!(parse(&[other]), Err(crate::format::NOT_A_RECORD), "{other}");
+            assert!(parse(&[other]).is_err(), "{other}");
+        }
     }
 
     #[test]
