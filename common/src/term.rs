@@ -168,21 +168,25 @@ pub const MIN_CUT_WIDTH: usize = 8;
 /// Fits columns of `widths` (terminal columns, `gap` apart) into `room`:
 /// while they are too wide, the widest of the `cuttable` ones (the text
 /// keys, whose values can be cut with `…`; never the numbers) gives up
-/// columns, down to [`MIN_CUT_WIDTH`]. What still does not fit is left for
-/// the edge of the window to cut.
+/// columns, down to [`MIN_CUT_WIDTH`], then, if that is not enough, down
+/// to 2 (a character and the `…`). Only what still does not fit is left
+/// for the edge of the window to cut: a number is cut only in a window too
+/// narrow for the numbers alone.
 pub fn fit_widths(widths: &mut [usize], cuttable: &[bool], gap: usize, room: usize) {
     let gaps = gap * widths.len().saturating_sub(1);
     let mut excess = (widths.iter().sum::<usize>() + gaps).saturating_sub(room);
-    while excess > 0 {
-        let widest = widths
-            .iter()
-            .enumerate()
-            .filter(|&(i, &w)| cuttable.get(i) == Some(&true) && w > MIN_CUT_WIDTH)
-            .max_by_key(|&(_, &w)| w);
-        let Some((i, &w)) = widest else { break };
-        let by = excess.min(w - MIN_CUT_WIDTH);
-        widths[i] -= by;
-        excess -= by;
+    for floor in [MIN_CUT_WIDTH, 2] {
+        while excess > 0 {
+            let widest = widths
+                .iter()
+                .enumerate()
+                .filter(|&(i, &w)| cuttable.get(i) == Some(&true) && w > floor)
+                .max_by_key(|&(_, &w)| w);
+            let Some((i, &w)) = widest else { break };
+            let by = excess.min(w - floor);
+            widths[i] -= by;
+            excess -= by;
+        }
     }
 }
 
@@ -338,10 +342,17 @@ mod tests {
         let mut w = [60, 6, 5];
         fit_widths(&mut w, &cuttable, 2, 80);
         assert_eq!(w, [60, 6, 5]);
-        // Never below MIN_CUT_WIDTH: the rest is left to the window's edge.
+        // Down to MIN_CUT_WIDTH first, the widest first...
         let mut w = [60, 6, 5];
-        fit_widths(&mut w, &cuttable, 2, 10);
+        fit_widths(&mut w, &cuttable, 2, 23);
         assert_eq!(w, [8, 6, 5]);
+        // ...then down to a character and the `…`, before any number.
+        let mut w = [60, 6, 5];
+        fit_widths(&mut w, &cuttable, 2, 17);
+        assert_eq!(w, [2, 6, 5]);
+        let mut w = [60, 6, 5];
+        fit_widths(&mut w, &cuttable, 2, 5);
+        assert_eq!(w, [2, 2, 5]);
     }
 
     #[test]

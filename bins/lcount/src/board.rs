@@ -372,8 +372,9 @@ mod tests {
         // 60 + 6 + 5 and two gaps of 2 = 75 columns in 40: the path cut to 25.
         assert_eq!(widths(&names, &rows, 2, 40), [25, 6, 5]);
         assert_eq!(widths(&names, &rows, 2, 80), [60, 6, 5]);
-        // Never below term::MIN_CUT_WIDTH: the rest is cut off at the right.
-        assert_eq!(widths(&names, &rows, 2, 10), [8, 6, 5]);
+        // Then the keys down to a character and `…` before a number; what
+        // still does not fit is cut off at the right.
+        assert_eq!(widths(&names, &rows, 2, 10), [2, 2, 5]);
     }
 
     fn view(rows: usize) -> View {
