@@ -218,3 +218,25 @@ fn a_followed_entry_is_written_when_no_next_line_comes() {
     assert!(rest[1].contains("\"msg\":\"ok\""), "{}", rest[1]);
     util::wait_with_timeout(&mut child, "lparse", Duration::from_secs(10));
 }
+
+#[test]
+fn continuation_lines_never_change_the_first_lines_fields() {
+    // Alone, each first line gives these fields; with continuation lines
+    // (one that looks like `logger - msg`), the same, and msg grows.
+    for (first, more) in [
+        ("2026-01-15 10:23:45,123 ERROR boom", "KeyError - user"),
+        ("2026-01-15 10:23:45,123 [main] ERROR com.example.Foo - failed", "\tat a.B.c(B.java:1)"),
+        (
+            "<34>Oct 11 22:14:15 mymachine su[230]: first",
+            "  continued: with [brackets] - and dashes",
+        ),
+    ] {
+        let (alone, _, _) = lparse(&[], &format!("{first}\n"));
+        let (joined, stderr, code) = lparse(&[], &format!("{first}\n{more}\n"));
+        assert_eq!((joined.len(), code), (1, 0), "{joined:?} {stderr}");
+        let (mut alone, joined) = (alone[0].clone(), &joined[0]);
+        let msg = format!("{}\n{more}", alone["msg"].as_str().unwrap());
+        alone["msg"] = msg.into();
+        assert_eq!(&alone, joined);
+    }
+}

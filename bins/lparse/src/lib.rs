@@ -909,7 +909,18 @@ impl LineParser {
         }
         let held = std::mem::take(&mut self.held);
         let tail = buf.split_off(end);
-        buf.truncate(held.start);
+        let first = buf.split_off(held.start);
+        if held.failed.is_none() {
+            // The first line's record stands (its fields are the first
+            // line's: read again with the rest, a continuation could change
+            // them); its `msg` takes the continuation lines.
+            let entry = held.entry();
+            let more = entry.iter().position(|&b| b == b'\n').map_or(&[][..], |nl| &entry[nl..]);
+            let cut = held.truncated || held.dropped > 0;
+            if multiline::continue_msg(&first, more, cut, buf) {
+                return self.close_held_done(held, tail, buf);
+            }
+        }
         let source = Source::Placed(&held.place);
         let parse = Parse {
             src: &held.prefix,
@@ -944,6 +955,18 @@ impl LineParser {
         );
         added_once(&parse, buf, mark);
         let r = self.finish_entry(result, entry, &parse, recv_ts, Entry::PLAIN, mark, buf);
+        self.close_held_done(held, tail, buf)?;
+        r
+    }
+
+    /// The end of [`LineParser::close_held`]: an entry cut at the maximum
+    /// is reported, the records after it put back, its buffers kept.
+    fn close_held_done(
+        &mut self,
+        held: multiline::Held,
+        tail: Vec<u8>,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
         if held.dropped > 0 {
             self.partial.report_other(&format!(
                 "{}: an entry over {} bytes: {} continuation lines dropped",
@@ -955,7 +978,7 @@ impl LineParser {
         buf.extend_from_slice(&tail);
         self.held = held;
         self.held.active = false;
-        r
+        Ok(())
     }
 
     /// Writes a split line whose end never came, as it is, marked

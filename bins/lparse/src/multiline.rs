@@ -162,6 +162,52 @@ impl Held {
     }
 }
 
+/// Writes to `out` the record `first` (a JSON object and its `\n`, the
+/// record of an entry's first line) with `more` (`\n` and the continuation
+/// lines) added to the end of its `msg`, and `"truncated":true` when `cut`.
+/// Returns false, writing nothing, when `first` has no `msg` string to
+/// continue (or its bytes are in `msg_b64`): then the entry is parsed whole.
+pub fn continue_msg(first: &[u8], more: &[u8], cut: bool, out: &mut Vec<u8>) -> bool {
+    use logkit_common::flat::{decode_str_into, Fields};
+    use logkit_common::record;
+    let json = first.strip_suffix(b"\n").unwrap_or(first);
+    let Ok(mut fields) = Fields::new(json) else { return false };
+    let mut kept: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut msg = None;
+    let mut truncated = false;
+    while let Ok(Some(f)) = fields.next() {
+        if f.key == record::MSG.as_bytes() && f.value.first() == Some(&b'"') {
+            msg = Some(kept.len());
+        }
+        if f.key == b"msg_b64" {
+            return false;
+        }
+        truncated |= f.key == record::TRUNCATED.as_bytes();
+        kept.push((f.key, f.value));
+    }
+    let Some(at) = msg else { return false };
+    let mut text = Vec::new();
+    decode_str_into(kept[at].1, &mut text);
+    text.extend_from_slice(more);
+    let start = out.len();
+    let mut obj = logkit_common::json::Object::new(out);
+    for (i, (key, value)) in kept.iter().enumerate() {
+        if i == at {
+            obj.bytes(record::MSG, &text);
+        } else {
+            // The key and value as they were: valid JSON already.
+            obj.raw_fields(&[b"\"", *key, b"\":", *value].concat());
+        }
+    }
+    if cut && !truncated {
+        obj.raw(record::TRUNCATED, b"true");
+    }
+    obj.finish();
+    out.push(b'\n');
+    debug_assert!(out.len() > start);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
