@@ -443,3 +443,37 @@ fn a_followed_piece_is_written_after_the_time_out() {
     assert!(stderr.contains("last piece never came"), "{stderr}");
     assert_eq!(status.code(), Some(1));
 }
+
+#[test]
+fn a_joined_line_is_named_by_its_first_piece_and_a_cut_one_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two pieces: through ltail --offset, the record's offset is the first
+    // piece's (0), where a reader finds the line's start.
+    let small = dir.path().join("small.log");
+    let first =
+        "2026-11-27T03:22:43.1Z stdout P 10.0.0.1 - - [27/Nov/2026:03:22:43 +0000] \"GET /a\n";
+    let last = "2026-11-27T03:22:43.2Z stdout F  HTTP/1.1\" 404 5 \"-\" \"c\"\n";
+    std::fs::write(&small, format!("{first}{last}")).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} --offset \"$0\" | {}", bin("ltail").display(), bin("lparse").display()))
+        .arg(&small)
+        .output()
+        .unwrap();
+    let records = parse_ndjson(&out.stdout);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["offset"], 0);
+    assert_eq!(records[0]["recv_ts"], "2026-11-27T03:22:43.1Z");
+    assert_eq!(records[0]["path"], "/a");
+    // 71 pieces of 16 KiB: over the 1 MiB a line can be, cut, marked and
+    // reported (exit 1), not cut in silence.
+    let big = dir.path().join("big.log");
+    let piece = format!("2026-11-27T03:22:43.1Z stdout P {}\n", "x".repeat(16384));
+    std::fs::write(&big, format!("{}2026-11-27T03:22:43.2Z stdout F end\n", piece.repeat(71)))
+        .unwrap();
+    let (records, stderr, code) = lparse(&[], &big);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["truncated"], true);
+    assert!(stderr.contains("big.log:1: a line joined from pieces over 1048576 bytes"), "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
+}

@@ -77,7 +77,7 @@ fn a_cut_line_keeps_its_leading_fields_and_is_counted_apart() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("partial records (leading fields kept, marked \"partial\"): 1"),
+        stderr.contains("partial records (leading fields kept, marked \"partial\") or joined lines cut (marked \"truncated\"): 1"),
         "{stderr}"
     );
     assert!(stderr.contains("lines that did not parse (kept with \"err\") or files not read: 1"));

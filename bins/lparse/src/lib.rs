@@ -208,8 +208,10 @@ pub fn run() -> Result<Outcome> {
         }
     }
     out.flush()?;
-    let partial =
-        parser.partial.finish("partial records (leading fields kept, marked \"partial\")");
+    let partial = parser.partial.finish(
+        "partial records (leading fields kept, marked \"partial\") or joined lines cut \
+             (marked \"truncated\")",
+    );
     let bad = parser.bad.finish("lines that did not parse (kept with \"err\") or files not read");
     Ok(if partial == Outcome::Success { bad } else { partial })
 }
@@ -700,11 +702,20 @@ impl LineParser {
             Ok(())
         } else {
             let joined = self.pieces.finish(&key, piece);
-            let (line, time, cut) = match &joined {
-                Some(p) => (&p.bytes[..], &p.time[..], p.cut),
-                None => (piece, time, false),
+            // A joined line is named as its first piece (its `src` fields,
+            // with ltail's `offset` of the first piece), at its time.
+            let (line, time, cut, src) = match &joined {
+                Some(p) => (&p.bytes[..], &p.time[..], p.cut, &p.src[..]),
+                None => (piece, time, false, input.src),
             };
-            wrap::prefix(input.src, Some(stream), Some(time), &mut prefix);
+            if let (Some(p), true) = (&joined, cut) {
+                self.partial.report_other(&format!(
+                    "{}: a line joined from pieces over {} bytes: cut there, marked truncated",
+                    p.place,
+                    wrap::MAX_JOINED
+                ))?;
+            }
+            wrap::prefix(src, Some(stream), Some(time), &mut prefix);
             let parse = Parse { src: &prefix, truncated: input.truncated || cut, ..*input };
             self.parse_entry(line, &key, &parse, Some(time), Entry::PLAIN, buf)
         };
