@@ -64,13 +64,16 @@ pub fn parse(
     while let Some(field) = scan.next().ok()? {
         let v = field.value;
         let text = v[0] == b'"';
+        // Text fields may come as byte arrays too (not UTF-8, or with a
+        // control character): decoded below, kept under the `_b64` rule.
+        let bytes = text || v[0] == b'[';
         match field.key {
             b"MESSAGE" => msg = Some(v),
             b"__REALTIME_TIMESTAMP" if text => realtime = Some(&v[1..v.len() - 1]),
-            b"_HOSTNAME" if text => host = Some(v),
-            b"SYSLOG_IDENTIFIER" if text => app = Some(v),
-            b"_COMM" if text => comm = Some(v),
-            b"_SYSTEMD_UNIT" if text => unit = Some(v),
+            b"_HOSTNAME" if bytes => host = Some(v),
+            b"SYSLOG_IDENTIFIER" if bytes => app = Some(v),
+            b"_COMM" if bytes => comm = Some(v),
+            b"_SYSTEMD_UNIT" if bytes => unit = Some(v),
             b"_PID" if text => pid = Some(&v[1..v.len() - 1]),
             b"SYSLOG_PID" if text => syslog_pid = Some(&v[1..v.len() - 1]),
             b"PRIORITY" if text => priority = Some(&v[1..v.len() - 1]),
@@ -82,9 +85,26 @@ pub fn parse(
     recv_ts.as_ref()?;
     fields.clear();
     fields.extend_from_slice(src);
+    let mut decoded = Vec::new();
     let mut raw = |name: &str, value: &[u8]| {
         if !fields.is_empty() {
             fields.push(b',');
+        }
+        if value.first() == Some(&b'[') {
+            // A byte array: its bytes, as text or in `NAME_b64`.
+            decoded.clear();
+            if value_bytes(value, &mut decoded).is_some() {
+                let open = fields.len();
+                let mut obj = logkit_common::json::Object::new(fields);
+                obj.bytes(name, &decoded);
+                obj.finish();
+                // `{"name":…}` appended: the braces out, the pairs kept.
+                fields.pop();
+                fields.remove(open);
+            } else if fields.last() == Some(&b',') {
+                fields.pop();
+            }
+            return;
         }
         fields.push(b'"');
         fields.extend_from_slice(name.as_bytes());
@@ -215,6 +235,13 @@ mod tests {
             read(r#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1","_PID":"05025"}"#).unwrap();
         assert!(fields.contains(r#""pid":5025"#), "{fields}");
         serde_json::from_str::<serde_json::Value>(&format!("{{{fields}}}")).unwrap();
+        // Other text fields as byte arrays: their bytes, under the _b64
+        // rule when they are no UTF-8.
+        let (fields, _, _) = read(r#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1","_HOSTNAME":[104,233],"SYSLOG_IDENTIFIER":[110,103,120],"_SYSTEMD_UNIT":[120,255],"MESSAGE":"hi"}"#).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&format!("{{{fields}}}")).unwrap();
+        assert_eq!(v["app"], "ngx", "{fields}");
+        assert_eq!(v["host_b64"], "aOk=", "{fields}");
+        assert_eq!(v["unit_b64"], "eP8=", "{fields}");
         // No time: not journald's.
         assert!(read(r#"{"__CURSOR":"c","MESSAGE":"x"}"#).is_none());
     }

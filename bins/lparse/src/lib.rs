@@ -741,7 +741,7 @@ impl LineParser {
                 journald::Message::Bytes => {
                     let mut key = std::mem::take(&mut self.wrap_key);
                     let base =
-                        if input.src.is_empty() { input.source.input().as_bytes() } else { input.src };
+                        if input.key.is_empty() { input.source.input().as_bytes() } else { input.key };
                     wrap::stream_key(base, b"journal", &mut key);
                     let r = self.parse_entry(msg, &key, &parse, recv_ts, Entry::JOURNAL, buf);
                     self.wrap_key = key;
@@ -794,8 +794,9 @@ impl LineParser {
                 return Ok(());
             }
         }
-        // A blank line is no log entry, whether it came raw or in a record.
-        if line.iter().all(u8::is_ascii_whitespace) {
+        // A blank line is no log entry, whether it came raw or in a record;
+        // a journald entry with an empty message is one all the same.
+        if line.iter().all(u8::is_ascii_whitespace) && !kind.free_text {
             return Ok(());
         }
         let mark = buf.len();
