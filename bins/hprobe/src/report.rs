@@ -42,6 +42,8 @@ pub struct Stats {
     /// The exact extremes (the histogram keeps 3 significant digits).
     pub fastest: Duration,
     pub slowest: Duration,
+    /// The sum of the answered requests' `rt`, for their exact mean.
+    rt_total: Duration,
     pub bytes: u64,
     /// Requests sent more than [`LATE`] after they were due.
     pub late: u64,
@@ -77,6 +79,7 @@ impl Stats {
             // 1 µs to an hour at 3 significant digits; longer is clamped.
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
             fastest: Duration::MAX,
+            rt_total: Duration::ZERO,
             slowest: Duration::ZERO,
             bytes: 0,
             late: 0,
@@ -123,6 +126,7 @@ impl Stats {
                 let micros = (done.rt.as_micros() as u64).max(1);
                 self.latency.saturating_record(micros);
                 self.fastest = self.fastest.min(done.rt);
+                self.rt_total = self.rt_total.saturating_add(done.rt);
                 self.slowest = self.slowest.max(done.rt);
             }
             (None, None) => {}
@@ -150,10 +154,12 @@ impl Stats {
         }
     }
 
-    /// A percentile: the histogram's (3 significant digits), never above
-    /// the exact slowest.
+    /// A percentile: the histogram's (3 significant digits), kept between
+    /// the exact fastest and slowest, so that the summary never shows a p50
+    /// below its min.
     fn micros(&self, quantile: f64) -> Duration {
-        Duration::from_micros(self.latency.value_at_quantile(quantile)).min(self.slowest)
+        let at = Duration::from_micros(self.latency.value_at_quantile(quantile));
+        at.clamp(self.fastest.min(self.slowest), self.slowest)
     }
 
     /// p50, p90, p99 and max, once a response came.
@@ -297,8 +303,10 @@ impl Stats {
             let mut latency = Vec::new();
             let mut l = logkit_common::json::Object::new(&mut latency);
             l.float("min", seconds(self.fastest));
-            // Whole microseconds, in seconds.
-            l.float("mean", self.latency.mean().round() / 1e6);
+            // Exact, from the sum (the histogram's own mean is of its
+            // rounded buckets, and could fall outside min and max).
+            let mean = self.rt_total.as_secs_f64() / self.latency.len() as f64;
+            l.float("mean", mean);
             for (name, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)] {
                 l.float(name, seconds(self.micros(q)));
             }
@@ -488,6 +496,18 @@ mod tests {
         assert_eq!(json["errors"]["dns"], 0);
         assert_eq!(json["latency"]["max"], 0.01);
         assert_eq!(json["rps"], 50.5);
+    }
+
+    #[test]
+    fn one_answer_is_its_own_min_mean_percentiles_and_max() {
+        // 13,237 µs: the histogram keeps 3 significant digits (13,231 to
+        // 13,247 in one bucket), the summary the exact figure everywhere.
+        let mut stats = Stats::new();
+        stats.add(&done(Some(200), 13_237, None), None);
+        let json: serde_json::Value = serde_json::from_str(&stats.json()).unwrap();
+        for name in ["min", "mean", "p50", "p90", "p99", "p999", "max"] {
+            assert_eq!(json["latency"][name], 0.013237, "{name}: {json}");
+        }
     }
 
     #[test]
