@@ -372,7 +372,7 @@ async fn probe(args: Args) -> Result<Outcome> {
         compare: args
             .compare
             .as_deref()
-            .map(target::parse_user_url)
+            .map(target::parse_base_url)
             .transpose()
             .context("--compare")?,
         ignore: args
@@ -394,7 +394,7 @@ async fn probe(args: Args) -> Result<Outcome> {
         })?,
     });
 
-    let base = args.base.as_deref().map(target::parse_user_url).transpose().context("--base")?;
+    let base = args.base.as_deref().map(target::parse_base_url).transpose().context("--base")?;
     let from_stdin = args.urls.is_empty() || args.urls.iter().any(|u| u == "-");
     // Not with --summary none (nothing for a person on stderr), and not when
     // the records go to the same terminal (view::wanted).

@@ -401,6 +401,19 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A base URL (`--base`, `--compare`): [`parse_user_url`], refusing a
+/// query or a fragment, which [`join`] could only drop (a base is a scheme,
+/// an authority and a path prefix).
+pub fn parse_base_url(text: &str) -> Result<Url> {
+    if text.contains(['?', '#']) {
+        bail!(
+            "{}: a base URL has no query or fragment (each target brings its own)",
+            mask_password(text)
+        );
+    }
+    parse_user_url(text)
+}
+
 /// `base` with `target` (a path and query, as logged) appended to its path
 /// (and `base`'s credentials).
 pub fn join(base: &Url, target: &[u8]) -> Result<Url> {
@@ -473,6 +486,12 @@ mod tests {
         let e = parse_user_url("http://user:secret@h:0/").unwrap_err().to_string();
         assert!(!e.contains("secret") && e.contains("user:***@h:0"), "{e}");
         assert_eq!(mask_password("u:pw@h/x@y"), "u:***@h/x@y");
+        // A base's query would be dropped by join: refused, the password
+        // masked in the message.
+        let e = format!("{:#}", parse_base_url("http://u:secret@h/sub/?y=2").unwrap_err());
+        assert!(e.contains("no query") && !e.contains("secret"), "{e}");
+        assert!(parse_base_url("http://h/sub#x").is_err());
+        assert!(parse_base_url("http://h:8080/sub/").is_ok());
         assert!(parse_url("http://u:p@h/").is_err());
     }
 
