@@ -334,6 +334,21 @@ fn decode_str_inner(inner: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// The byte a one-letter JSON escape stands for (`n` for `\\n` is a line
+/// feed; `"`, `\\` and `/` themselves); `None` for a letter that is no
+/// JSON escape (`u` is four hex digits: [`decode_u_escape`]).
+pub fn short_escape(letter: u8) -> Option<u8> {
+    Some(match letter {
+        b'"' | b'\\' | b'/' => letter,
+        b'b' => 8,
+        b'f' => 12,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        _ => return None,
+    })
+}
+
 /// The value of the four hex digits at `s[at..]`, if they are that.
 fn hex4(s: &[u8], at: usize) -> Option<u32> {
     let h = s.get(at..at + 4)?;
@@ -373,23 +388,16 @@ fn unescape_into(inner: &[u8], out: &mut Vec<u8>) {
         i += k;
         let esc = inner.get(i + 1).copied().unwrap_or(b'\\');
         i += 2;
-        let byte = match esc {
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => {
-                // Validated: four hex digits follow (else U+FFFD, skipped).
-                i += decode_u_escape(inner, i, out).unwrap_or_else(|| {
-                    out.extend_from_slice("\u{fffd}".as_bytes());
-                    4
-                });
-                continue;
-            }
-            other => other,
-        };
-        out.push(byte);
+        if esc == b'u' {
+            // Validated: four hex digits follow (else U+FFFD, skipped).
+            i += decode_u_escape(inner, i, out).unwrap_or_else(|| {
+                out.extend_from_slice("\u{fffd}".as_bytes());
+                4
+            });
+            continue;
+        }
+        // Validated: one of JSON's one-letter escapes.
+        out.push(short_escape(esc).unwrap_or(esc));
     }
     out.extend_from_slice(&inner[i..]);
 }

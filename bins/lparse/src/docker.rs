@@ -10,7 +10,7 @@
 //! not UTF-8, so also each byte of a character cut by the split, as
 //! `\ufffd`: what is on disk is joined as it is.
 
-use logkit_common::flat::{decode_str_into, decode_u_escape, Fields};
+use logkit_common::flat::{decode_str_into, decode_u_escape, short_escape, Fields};
 
 /// One json-file line, its values as raw JSON text (quotes included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,22 +104,12 @@ fn decode_until_quote(body: &[u8], out: &mut Vec<u8>) -> Option<usize> {
         if body[i] == b'"' {
             return Some(i);
         }
-        let byte = match *body.get(i + 1)? {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => {
-                i += 2 + decode_u_escape(body, i + 2, out)?;
-                continue;
-            }
-            _ => return None,
-        };
-        out.push(byte);
+        let letter = *body.get(i + 1)?;
+        if letter == b'u' {
+            i += 2 + decode_u_escape(body, i + 2, out)?;
+            continue;
+        }
+        out.push(short_escape(letter)?);
         i += 2;
     }
 }
