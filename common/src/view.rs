@@ -133,6 +133,13 @@ impl View {
             let err = record.text(record::ERR).unwrap_or_default();
             line.word(YELLOW, &format!("partial: {err}"));
         }
+        if line.is_empty() {
+            // Only fields shown apart (lgrep --fields src,fmt): as they are,
+            // rather than a blank line.
+            for (key, value) in &record.fields {
+                line.word(DIM, &format!("{key}=")).push(PLAIN, &value_text(value));
+            }
+        }
         line
     }
 }
@@ -357,6 +364,11 @@ mod tests {
     fn raw_lines_show_their_source() {
         let json = r#"{"src":"nginx/access.log","line":"10.0.0.1 - - \u001b[2J","truncated":true}"#;
         assert_eq!(shown(json, None), "nginx/access.log 10.0.0.1 - - \\u{1b}[2J (cut)\n");
+    }
+
+    #[test]
+    fn a_record_of_fields_shown_apart_is_not_a_blank_line() {
+        assert_eq!(shown(r#"{"src":"a.log","fmt":"json"}"#, None), "src=a.log fmt=json\n");
     }
 
     #[test]
