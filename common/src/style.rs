@@ -46,6 +46,50 @@ impl ColorChoice {
     }
 }
 
+/// `--json` and `--color`, as every tool with a view for people takes
+/// them (flattened into its arguments).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ViewArgs {
+    /// Write the NDJSON records on a terminal too, instead of the view for
+    /// people (a pipe always gets the records).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Colour the terminal view: auto (on a terminal, unless NO_COLOR is
+    /// set), always, never. Records (on a pipe, or with --json) are never
+    /// coloured.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+/// What standard output gets, from [`ViewArgs::shown`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// NDJSON records, byte for byte (a pipe or a file).
+    Records,
+    /// Records on a terminal (`--json`): the same JSON, with the characters
+    /// that could drive the terminal escaped.
+    TerminalRecords,
+    /// The view for people, coloured when `color` is on.
+    View {
+        /// Whether the view is coloured (`--color`, `NO_COLOR`).
+        color: bool,
+    },
+}
+
+impl ViewArgs {
+    /// What an output that is, or is not, a terminal gets: the records on a
+    /// pipe whatever the options say, the view on a terminal unless
+    /// `--json`.
+    pub fn shown(&self, terminal: bool) -> Shown {
+        match (terminal, self.json) {
+            (false, _) => Shown::Records,
+            (true, true) => Shown::TerminalRecords,
+            (true, false) => Shown::View { color: self.color.enabled(true) },
+        }
+    }
+}
+
 /// Dimmed text: what is there for reference (times, keys, quiet levels).
 pub const DIM: Style = Style::new().effects(Effects::DIMMED);
 /// Bold text: headers.

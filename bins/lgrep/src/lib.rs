@@ -23,7 +23,7 @@ use logkit_common::json::Object;
 use logkit_common::live::{LiveInput, StopFlag};
 use logkit_common::output::Output;
 use logkit_common::record;
-use logkit_common::style::ColorChoice;
+use logkit_common::style::{Shown, ViewArgs};
 use logkit_common::view::View;
 use select::{Plan, Selector};
 use std::ffi::OsString;
@@ -104,16 +104,8 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
 
-    /// Write the NDJSON records on a terminal too, instead of one readable
-    /// line per record (a pipe always gets the records).
-    #[arg(long)]
-    json: bool,
-
-    /// Colour the terminal view: auto (on a terminal, unless NO_COLOR is
-    /// set), always, never. Records (on a pipe, or with --json) are never
-    /// coloured.
-    #[arg(long, value_name = "WHEN", default_value = "auto")]
-    color: ColorChoice,
+    #[command(flatten)]
+    view: ViewArgs,
 
     /// Conditions, then files of NDJSON records; `-` or no file means
     /// standard input.
@@ -145,13 +137,17 @@ pub fn run() -> Result<Outcome> {
     let terminal = cli::stdout_is_terminal();
     // A terminal gets one readable line per record, or with --json the
     // records with what could drive it escaped; a pipe the records as read.
-    let mut view = (terminal && !args.json).then(|| View::new(args.color.enabled(true)));
+    let shown = args.view.shown(terminal);
+    let mut view = match shown {
+        Shown::View { color } => Some(View::new(color)),
+        _ => None,
+    };
     let plan = Plan {
         status: args.status,
         conditions,
         invert: args.invert_match,
         keep: args.fields,
-        terminal: terminal && args.json,
+        terminal: shown == Shown::TerminalRecords,
     };
     let mut selector = Selector::new(plan.clone());
     let mut tally = Tally { passed: 0, limit: args.max_count, write: !args.count };

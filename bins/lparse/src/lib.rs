@@ -42,7 +42,7 @@ use logkit_common::json::Object;
 use logkit_common::live::{self, LiveInput, StopFlag};
 use logkit_common::output::Output;
 use logkit_common::record::{self, LineRecord};
-use logkit_common::style::ColorChoice;
+use logkit_common::style::{self, ViewArgs};
 use std::ffi::OsString;
 
 const EXAMPLES: &str = "\
@@ -100,15 +100,8 @@ pub struct Args {
     #[arg(long, value_name = "PATTERN")]
     multiline: Option<String>,
 
-    /// Write NDJSON records on a terminal too (a pipe always gets them).
-    #[arg(long)]
-    json: bool,
-
-    /// Colour the terminal view: auto (on a terminal, unless NO_COLOR is
-    /// set), always, never. Records (on a pipe, or with --json) are never
-    /// coloured.
-    #[arg(long, value_name = "WHEN", default_value = "auto")]
-    color: ColorChoice,
+    #[command(flatten)]
+    view: ViewArgs,
 
     /// Print the SQL that loads lparse's records whole into DuckDB or
     /// ClickHouse (CREATE TABLE, every field typed), then exit.
@@ -146,10 +139,10 @@ pub fn run() -> Result<Outcome> {
     let mut out = Output::new();
     // A terminal gets readable lines, or with --json records that cannot
     // drive it; a pipe the records as they are.
-    let shown = match (cli::stdout_is_terminal(), args.json) {
-        (false, _) => Shown::Records,
-        (true, true) => Shown::TerminalRecords,
-        (true, false) => Shown::View(logkit_common::view::View::new(args.color.enabled(true))),
+    let shown = match args.view.shown(cli::stdout_is_terminal()) {
+        style::Shown::Records => Shown::Records,
+        style::Shown::TerminalRecords => Shown::TerminalRecords,
+        style::Shown::View { color } => Shown::View(logkit_common::view::View::new(color)),
     };
     // Ctrl-C ends the input, not the process: what was read is parsed and
     // written (a last line without its newline too), and lparse exits 0.

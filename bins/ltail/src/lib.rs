@@ -25,7 +25,7 @@ use logkit_common::cli::{self, BadInput, Input, InputName, Outcome};
 use logkit_common::input::{LineReader, DEFAULT_MAX_LINE};
 use logkit_common::output::Output;
 use logkit_common::record;
-use logkit_common::style::ColorChoice;
+use logkit_common::style::{Shown, ViewArgs};
 use std::ffi::OsString;
 use std::io::{Seek, SeekFrom};
 use tail::Start;
@@ -102,15 +102,8 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
 
-    /// Write NDJSON records on a terminal too (a pipe always gets them).
-    #[arg(long)]
-    json: bool,
-
-    /// Colour the terminal view: auto (on a terminal, unless NO_COLOR is
-    /// set), always, never. Records (on a pipe, or with --json) are never
-    /// coloured.
-    #[arg(long, value_name = "WHEN", default_value = "auto")]
-    color: ColorChoice,
+    #[command(flatten)]
+    view: ViewArgs,
 
     /// Files to read; `-` or none means standard input.
     #[arg(value_name = "FILE")]
@@ -143,11 +136,7 @@ pub fn run() -> Result<Outcome> {
     let _ = CARRIED.set(Carried { offset: args.offset, added });
     // A terminal gets the lines themselves, labelled, or with --json
     // records that cannot drive it; a pipe the records as they are.
-    view::set(match (cli::stdout_is_terminal(), args.json) {
-        (false, _) => view::Mode::Records,
-        (true, true) => view::Mode::TerminalRecords,
-        (true, false) => view::Mode::Lines { color: args.color.enabled(true) },
-    });
+    view::set(args.view.shown(cli::stdout_is_terminal()));
     if !args.follow {
         // The labels are chosen among all the sources before the first line.
         for name in InputName::from_args(&args.files) {
@@ -261,7 +250,7 @@ pub(crate) fn emit_line(
             ),
             None => record::write_line_record(out.buf(), src, bytes, truncated),
         }
-        if view::mode() == view::Mode::TerminalRecords {
+        if view::mode() == Shown::TerminalRecords {
             let record = out.buf().split_off(start);
             let text = String::from_utf8_lossy(&record);
             let shown = logkit_common::term::escape_json(&text).into_owned();

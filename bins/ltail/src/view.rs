@@ -11,23 +11,11 @@
 
 use logkit_common::output::Output;
 use logkit_common::record;
-use logkit_common::style::{self, Style, DIM};
+use logkit_common::style::{self, Shown, Style, DIM};
 use logkit_common::term::escape_control;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
-
-/// What standard output gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// NDJSON records, byte for byte (a pipe or a file).
-    Records,
-    /// Records on a terminal (`--json`): the same JSON, with the characters
-    /// that could drive the terminal escaped.
-    TerminalRecords,
-    /// Lines for people, coloured when `color` is on.
-    Lines { color: bool },
-}
 
 /// The colours sources get in turn. Red is left out: it means errors in
 /// every other view.
@@ -55,7 +43,7 @@ struct Source {
 /// The view's state: its sources by their encoded `src`, and news waiting
 /// to be shown before the next line.
 struct State {
-    mode: Mode,
+    mode: Shown,
     sources: Vec<Source>,
     by_src: HashMap<Vec<u8>, usize>,
     /// The widest label, so that the lines start in one column.
@@ -65,7 +53,7 @@ struct State {
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
 
-/// Whether stdout is a terminal ([`Mode::Records`] is not the mode): read
+/// Whether stdout is a terminal ([`Shown::Records`] is not the mode): read
 /// for every line, so that a pipe's lines do not pay for the lock.
 static TERMINAL: AtomicBool = AtomicBool::new(false);
 
@@ -76,8 +64,8 @@ fn state() -> MutexGuard<'static, Option<State>> {
 }
 
 /// Decides how standard output is shown, once, at start.
-pub fn set(mode: Mode) {
-    TERMINAL.store(mode != Mode::Records, Ordering::Relaxed);
+pub fn set(mode: Shown) {
+    TERMINAL.store(mode != Shown::Records, Ordering::Relaxed);
     *state() = Some(State {
         mode,
         sources: Vec::new(),
@@ -87,12 +75,12 @@ pub fn set(mode: Mode) {
     });
 }
 
-/// The mode set at start ([`Mode::Records`] if none was).
-pub fn mode() -> Mode {
+/// The mode set at start ([`Shown::Records`] if none was).
+pub fn mode() -> Shown {
     if !TERMINAL.load(Ordering::Relaxed) {
-        return Mode::Records;
+        return Shown::Records;
     }
-    state().as_ref().map_or(Mode::Records, |s| s.mode)
+    state().as_ref().map_or(Shown::Records, |s| s.mode)
 }
 
 /// Makes a source known by its name's bytes (a path as given, or `-`),
@@ -101,7 +89,7 @@ pub fn mode() -> Mode {
 pub fn register(name: &[u8]) {
     let mut guard = state();
     let Some(s) = guard.as_mut() else { return };
-    if !matches!(s.mode, Mode::Lines { .. }) {
+    if !matches!(s.mode, Shown::View { .. }) {
         return;
     }
     let key = record::encode_src(name);
@@ -132,7 +120,7 @@ pub fn show_line(out: &mut Output, src: &[u8], bytes: &[u8]) -> bool {
     }
     let mut guard = state();
     let Some(s) = guard.as_mut() else { return false };
-    let Mode::Lines { color } = s.mode else { return false };
+    let Shown::View { color } = s.mode else { return false };
     write_pending(s, out);
     let (label, style) = match s.by_src.get(src) {
         Some(&i) => {
@@ -156,7 +144,7 @@ pub fn show_line(out: &mut Output, src: &[u8], bytes: &[u8]) -> bool {
 /// `ltail: LABEL: WHAT`, as it always has.
 pub fn notice(label: &str, what: &str) {
     let mut guard = state();
-    if let Some(s) = guard.as_mut().filter(|s| matches!(s.mode, Mode::Lines { .. })) {
+    if let Some(s) = guard.as_mut().filter(|s| matches!(s.mode, Shown::View { .. })) {
         let shown = match s.sources.iter_mut().find(|x| x.path == label) {
             Some(source) => {
                 source.shown = true;
@@ -180,7 +168,7 @@ pub fn flush_notices(out: &mut Output) {
 
 /// Writes the news waiting in `s`, each a dim line, and forgets it.
 fn write_pending(s: &mut State, out: &mut Output) {
-    let Mode::Lines { color } = s.mode else { return };
+    let Shown::View { color } = s.mode else { return };
     for news in s.pending.drain(..) {
         let mut line = style::Line::new();
         line.word(DIM, &format!("-- {news}"));
@@ -220,7 +208,7 @@ mod tests {
 
     #[test]
     fn a_label_once_shown_stays_when_a_source_joins() {
-        set(Mode::Lines { color: false });
+        set(Shown::View { color: false });
         let mut out = Output::new();
         register(b"/var/log/nginx/access.log");
         assert!(show_line(&mut out, &record::encode_src(b"/var/log/nginx/access.log"), b"a"));
