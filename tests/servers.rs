@@ -569,14 +569,7 @@ fn rfc3339_secs(ts: &str) -> Option<f64> {
         None if frac_part.is_empty() => 0.0,
         _ => return None,
     };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = util::days_from_civil(y, mo, d);
     Some((days * 86400 + h * 3600 + mi * 60 + s - offset) as f64 + frac)
 }
 
