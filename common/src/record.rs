@@ -609,6 +609,84 @@ impl<'a> LineRecord<'a> {
         Some(LineRecord { src, src_b64, line: line?, line_b64, truncated, offset, added })
     }
 
+    /// [`LineRecord::parse`] and [`LineRecord::line_bytes`] at once: the
+    /// record, and whether its line's exact bytes went into `buf` (`Err`
+    /// when its `line_b64` is not base64).
+    ///
+    /// The shape ltail writes with its defaults and `--offset`
+    /// (`{"src":…,"offset":…,"line":…,"truncated":…}`, no blanks, the last
+    /// two optional) is read in one pass, its line validated and decoded
+    /// together ([`crate::flat::decode_string`]); anything else goes the
+    /// general way. The result is the same either way (a property test
+    /// holds the two equal, on damaged records too).
+    pub fn parse_into(
+        json: &'a [u8],
+        buf: &mut Vec<u8>,
+    ) -> Option<(LineRecord<'a>, Result<(), base64::DecodeError>)> {
+        if let Some(rec) = Self::parse_ltail_shape(json, buf) {
+            return Some((rec, Ok(())));
+        }
+        let rec = Self::parse(json)?;
+        let decoded = rec.line_bytes(buf).map(|_| ());
+        Some((rec, decoded))
+    }
+
+    /// ltail's own record shape, exactly, or `None` (then the general
+    /// parse decides). Its line is decoded into `buf`.
+    fn parse_ltail_shape(json: &'a [u8], buf: &mut Vec<u8>) -> Option<LineRecord<'a>> {
+        let json = json.trim_ascii_start();
+        let mut i = b"{\"src\":".len();
+        if !json.starts_with(b"{\"src\":\"") {
+            return None;
+        }
+        buf.clear();
+        let end = crate::flat::decode_string(json, i, buf).ok()?;
+        let src = &json[i..end];
+        i = end;
+        let mut offset = None;
+        if json[i..].starts_with(b",\"offset\":") {
+            i += b",\"offset\":".len();
+            let digits = json[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            // JSON's grammar: no leading zero.
+            if digits == 0 || (digits > 1 && json[i] == b'0') {
+                return None;
+            }
+            offset = Some(&json[i..i + digits]);
+            i += digits;
+        }
+        let line_key = b",\"line\":\"";
+        if !json[i..].starts_with(line_key) {
+            return None;
+        }
+        i += line_key.len() - 1;
+        buf.clear();
+        let end = crate::flat::decode_string(json, i, buf).ok()?;
+        let line = &json[i..end];
+        i = end;
+        let mut truncated = false;
+        for (text, value) in [(&b",\"truncated\":true"[..], true), (b",\"truncated\":false", false)]
+        {
+            if json[i..].starts_with(text) {
+                truncated = value;
+                i += text.len();
+                break;
+            }
+        }
+        let after = json[i..].strip_prefix(b"}")?;
+        if !after.iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+            return None;
+        }
+        Some(LineRecord {
+            src: Some(src),
+            src_b64: None,
+            line,
+            line_b64: None,
+            truncated,
+            offset,
+            added: b"",
+        })
+    }
+
     /// The exact bytes of the line, decoded into `buf`: from `line_b64` when
     /// present, else the UTF-8 text of `line`.
     pub fn line_bytes<'b>(&self, buf: &'b mut Vec<u8>) -> Result<&'b [u8], base64::DecodeError> {
@@ -886,6 +964,68 @@ mod tests {
         #[test]
         fn any_bytes_roundtrip(line in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             proptest::prop_assert_eq!(roundtrip(&line), line);
+        }
+    }
+
+    proptest::proptest! {
+        /// ltail's shape read in one pass gives what the general parse and
+        /// decode give, on records as ltail writes them and on damaged or
+        /// reshaped ones.
+        #[test]
+        fn one_pass_reads_as_the_general_parse(
+            src in "(?s).{0,24}",
+            line in "(?s).{0,80}",
+            offset in proptest::option::of(proptest::prop_oneof!["[0-9]{1,4}", "-1|1.5|01|1e3"]),
+            truncated in proptest::option::of("true|false|1"),
+            slash in proptest::bool::ANY,
+            cut in proptest::option::of(0usize..200),
+            flip in proptest::option::of((0usize..120, proptest::prop_oneof![
+                proptest::sample::select(vec![0x1f, 0, b'"', b'\\', b'/', b'u', 0x7f, 0x80, 0xc3, 0xed, 0xff]),
+                proptest::num::u8::ANY,
+            ])),
+            tail in " {0,2}|x|,|\\},\\{",
+        ) {
+            let str_json = |s: &str| {
+                let j = serde_json::to_string(s).unwrap();
+                if slash { j.replace('/', "\\/").replace('é', "\\u00e9") } else { j }
+            };
+            let mut json = format!("{{\"src\":{}", str_json(&src));
+            if let Some(o) = &offset {
+                json += &format!(",\"offset\":{o}");
+            }
+            json += &format!(",\"line\":{}", str_json(&line));
+            if let Some(t) = &truncated {
+                json += &format!(",\"truncated\":{t}");
+            }
+            json += "}";
+            json += &tail;
+            let mut bytes = json.into_bytes();
+            if let Some(c) = cut {
+                bytes.truncate(c.min(bytes.len()));
+            }
+            if let Some((at, b)) = flip {
+                if at < bytes.len() {
+                    bytes[at] = b;
+                }
+            }
+            let mut got_buf = b"junk".to_vec();
+            let got = LineRecord::parse_into(&bytes, &mut got_buf);
+            let want = LineRecord::parse(&bytes).map(|r| {
+                let mut buf = Vec::new();
+                let decoded = r.line_bytes(&mut buf).map(|_| ()).map_err(|_| ());
+                (r, decoded, buf)
+            });
+            match (got, want) {
+                (None, None) => {}
+                (Some((g, gd)), Some((w, wd, wbuf))) => {
+                    proptest::prop_assert_eq!(format!("{g:?}"), format!("{w:?}"));
+                    proptest::prop_assert_eq!(gd.map_err(|_| ()), wd);
+                    if wd.is_ok() {
+                        proptest::prop_assert_eq!(got_buf, wbuf);
+                    }
+                }
+                (g, w) => proptest::prop_assert!(false, "{:?} against {:?}", g.map(|x| x.0), w.map(|x| x.0)),
+            }
         }
     }
 }

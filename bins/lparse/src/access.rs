@@ -25,7 +25,7 @@ use crate::fields::{self, escaped_text, split_request, text, uint, unescape, Cur
 use crate::format::{Ctx, Fit, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
-use logkit_common::time::clf_to_rfc3339;
+use logkit_common::time::ClfMemo;
 
 /// The `common` and `combined` formats (one parser: a line without referer
 /// and user agent is `common`).
@@ -40,7 +40,7 @@ impl LogFormat for Combined {
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
         let a = parse(line)?;
         let utf8 = Utf8Line::check(line);
-        write_fields(&a, obj, &mut ctx.scratch, utf8)?;
+        write_fields(&a, obj, &mut ctx.scratch, &mut ctx.clf, utf8)?;
         if let Some(why) = a.partial {
             ctx.fit = Fit::Partial(why);
         } else if a.extra.is_some() {
@@ -339,10 +339,11 @@ pub fn write_fields(
     a: &Access<'_>,
     obj: &mut Object,
     scratch: &mut Vec<u8>,
+    times: &mut ClfMemo,
     utf8: Utf8Line<'_>,
 ) -> Result<(), Error> {
     scratch.clear();
-    if !clf_to_rfc3339(a.time, scratch) {
+    if !times.to_rfc3339(a.time, scratch) {
         return Err("bad time");
     }
     fields::ts(obj, scratch);
@@ -413,7 +414,14 @@ mod tests {
         let a = parse(line.as_bytes()).unwrap();
         let mut buf = Vec::new();
         let mut obj = Object::new(&mut buf);
-        write_fields(&a, &mut obj, &mut Vec::new(), Utf8Line::check(line.as_bytes())).unwrap();
+        write_fields(
+            &a,
+            &mut obj,
+            &mut Vec::new(),
+            &mut ClfMemo::default(),
+            Utf8Line::check(line.as_bytes()),
+        )
+        .unwrap();
         obj.finish();
         serde_json::from_slice(&buf).unwrap()
     }
@@ -631,7 +639,13 @@ mod tests {
         let mut buf = Vec::new();
         let mut obj = Object::new(&mut buf);
         assert_eq!(
-            write_fields(&a, &mut obj, &mut Vec::new(), Utf8Line::check(bad_time.as_bytes())),
+            write_fields(
+                &a,
+                &mut obj,
+                &mut Vec::new(),
+                &mut ClfMemo::default(),
+                Utf8Line::check(bad_time.as_bytes())
+            ),
             Err("bad time")
         );
     }
@@ -714,7 +728,7 @@ mod tests {
             if let Ok(a) = parse(&line) {
                 let mut buf = Vec::new();
                 let mut obj = Object::new(&mut buf);
-                let _ = write_fields(&a, &mut obj, &mut Vec::new(), Utf8Line::check(&line));
+                let _ = write_fields(&a, &mut obj, &mut Vec::new(), &mut ClfMemo::default(), Utf8Line::check(&line));
             }
         }
     }

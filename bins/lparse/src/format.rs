@@ -61,6 +61,8 @@ pub struct Ctx {
     /// A buffer to reuse, so that a line costs no allocation: any format
     /// may use it while it parses a line (for an unescaped value, a time).
     pub scratch: Vec<u8>,
+    /// The last CLF time converted (access logs repeat it line after line).
+    pub clf: logkit_common::time::ClfMemo,
 }
 
 impl Ctx {
@@ -78,6 +80,7 @@ impl Ctx {
             source: Vec::new(),
             offset_cache: std::cell::Cell::new(None),
             scratch: Vec::new(),
+            clf: Default::default(),
         }
     }
 

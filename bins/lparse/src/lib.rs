@@ -549,9 +549,10 @@ impl LineParser {
         // line's whole `log` would be).
         let wrapped =
             matches!(wrap::sniff(bytes), Some(wrap::Sniffed::Docker | wrap::Sniffed::Journald));
-        let record = if truncated || wrapped { None } else { LineRecord::parse(bytes) };
+        let record =
+            if truncated || wrapped { None } else { LineRecord::parse_into(bytes, &mut line_buf) };
         let result = match record {
-            Some(rec) => {
+            Some((rec, decoded)) => {
                 // The record's src is valid JSON already: copy it as it is.
                 rec.src_fields(&mut src_buf);
                 // `offset` and ltail's added fields go on into the record;
@@ -569,8 +570,8 @@ impl LineParser {
                     source: &source,
                     number,
                 };
-                match rec.line_bytes(&mut line_buf) {
-                    Ok(bytes) => self.parse_log_line(bytes, &parse, buf),
+                match decoded {
+                    Ok(()) => self.parse_log_line(&line_buf, &parse, buf),
                     Err(_) => {
                         let text = crate::flat_text(rec.line);
                         self.write_error(

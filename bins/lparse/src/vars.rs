@@ -286,7 +286,7 @@ pub fn write<'t>(
             // CLF first: it is what access logs write, and the cheapest.
             let inner = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]")).unwrap_or(text);
             ctx.scratch.clear();
-            if clf_to_rfc3339(inner, &mut ctx.scratch) {
+            if ctx.clf.to_rfc3339(inner, &mut ctx.scratch) {
                 if once(f::TS) {
                     crate::fields::ts(obj, &ctx.scratch);
                 }

@@ -538,3 +538,29 @@ fn bench_hand_written_against_jiff() {
     });
     per_call("rfc3339 by jiff Timestamp", || rfc.parse::<Timestamp>().is_ok());
 }
+
+/// The memo gives what the converter gives, line after line, across repeats,
+/// changes and texts that are no time (which leave nothing behind).
+#[test]
+fn clf_memo_converts_as_the_converter() {
+    let mut memo = ClfMemo::default();
+    let times = [
+        "10/Oct/2000:13:55:36 -0700",
+        "10/Oct/2000:13:55:36 -0700",
+        "10/Oct/2000:13:55:37 -0700",
+        "not a time",
+        "10/Oct/2000:13:55:37 -0700",
+        "10/Oct/2000:13:55:37 +0000",
+        "",
+        "10/Oct/2000:13:55:37.250 +0000",
+    ];
+    for t in times {
+        let (mut ours, mut theirs) = (b"x".to_vec(), b"x".to_vec());
+        assert_eq!(
+            memo.to_rfc3339(t.as_bytes(), &mut ours),
+            clf_to_rfc3339(t.as_bytes(), &mut theirs),
+            "{t}"
+        );
+        assert_eq!(ours, theirs, "{t}");
+    }
+}
