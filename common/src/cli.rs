@@ -283,7 +283,12 @@ impl InputName {
     /// Opens the input; the error names it.
     pub fn open(&self) -> anyhow::Result<Input> {
         match self {
-            InputName::Stdin => Ok(Input::Stdin(io::stdin().lock())),
+            InputName::Stdin => {
+                // A pipe from a tool that did not enlarge it (`cat f |`):
+                // the reader may, and then takes more per read.
+                crate::output::grow_pipe(io::stdin());
+                Ok(Input::Stdin(io::stdin().lock()))
+            }
             InputName::Path(p) => open(p).map(Input::File),
         }
     }

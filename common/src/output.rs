@@ -82,9 +82,11 @@ const PIPE_SIZE: usize = 1 << 20;
 
 /// Enlarges the kernel buffer of a pipe (Linux's default is 64 KiB) so that
 /// the writer can hand over a whole output buffer per write and the two
-/// processes switch less often. Best effort: the request may exceed
-/// `/proc/sys/fs/pipe-max-size` for an unprivileged user, which is fine.
-fn grow_pipe(fd: impl std::os::fd::AsFd) {
+/// processes switch less often; either end may ask (standard output here,
+/// standard input in [`crate::cli::InputName::open`]). Best effort: the
+/// request may exceed `/proc/sys/fs/pipe-max-size` for an unprivileged
+/// user, which is fine.
+pub(crate) fn grow_pipe(fd: impl std::os::fd::AsFd) {
     if crate::sys::FdInfo::of(&fd).is_some_and(|i| i.is_fifo()) {
         let _ = rustix::pipe::fcntl_setpipe_size(fd, PIPE_SIZE);
     }
