@@ -27,21 +27,15 @@ static ESCAPE: [u8; 256] = {
 };
 
 /// The index of the first byte at or after `from` that a JSON string
-/// cannot hold as it is: `"`, `\` or a control character (below 0x20).
+/// cannot hold as it is (`"`, `\\` or a control character, below 0x20),
+/// also stopping at bytes of 0x80 and above when `HIGH` is set (the JSON
+/// scanner checks UTF-8 there, so that a record that is all ASCII, the
+/// usual case, needs no separate UTF-8 pass).
 ///
-/// This is the inner loop of both writing records (escaping) and reading
-/// them ([`crate::flat`]); with SSE2, which every x86-64 processor has, it
-/// looks at 16 bytes per step. Written by hand because it measured as the
-/// largest cost of lparse and lcount (serde_json's escaper, then a plain
-/// byte loop, were ~20–30% of their profiles).
-#[inline]
-pub fn find_special(s: &[u8], from: usize) -> Option<usize> {
-    find_stop::<false>(s, from)
-}
-
-/// [`find_special`], also stopping at bytes of 0x80 and above when `HIGH`
-/// is set (the JSON scanner checks UTF-8 there, so that a record that is all
-/// ASCII, the usual case, needs no separate UTF-8 pass).
+/// The inner loop of reading records ([`crate::flat`]); with SSE2, which
+/// every x86-64 processor has, it looks at 16 bytes per step. Written by
+/// hand because it measured as the largest cost of lcount (a plain byte
+/// loop was ~20–30% of its profile).
 #[inline]
 pub(crate) fn find_stop<const HIGH: bool>(s: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
@@ -73,26 +67,33 @@ pub(crate) fn find_stop<const HIGH: bool>(s: &[u8], from: usize) -> Option<usize
 /// Each 16-byte block is stored into `out` before it is checked, and `out`
 /// then keeps only the bytes before the first one to escape: a block with
 /// nothing to escape (most of a log line) costs one load, one store and a
-/// few compares, with no call to `memcpy` per run. Against the search-then-
-/// copy loop before it, this and [`Object::key`]'s single write took ltail
-/// from 1,419 to 1,336 instructions per line (`bench/profile.sh`, which
-/// counts with callgrind).
+/// few compares, with no call to `memcpy` per run. The last, partial block
+/// is the string's last 16 bytes read again, and 8 to 15 bytes are two
+/// overlapping words: no byte-by-byte tail unless there is an escape in it.
+/// Against the search-then-copy loop before it, this and
+/// [`Object::key`]'s single write took ltail from 1,419 to 1,308
+/// instructions per line; the short strings of lparse's records, from
+/// 4,961 to 4,755 on raw lines (`bench/profile.sh`, callgrind).
 pub fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    let n = bytes.len();
+    out.reserve(n + 2);
     out.push(b'"');
     let mut i = 0;
     #[cfg(target_arch = "x86_64")]
-    {
+    if n >= 16 {
         use std::arch::x86_64::*;
-        while i + 16 <= bytes.len() {
+        // Where the bytes written since are copies of the input's (no
+        // escape since): the last block may be read again from there.
+        let mut copied_from = 0;
+        while i + 16 <= n {
             if out.capacity() - out.len() < 16 {
-                out.reserve(bytes.len() - i + 16);
+                out.reserve(n - i + 16);
             }
-            // SAFETY: SSE2 is part of the x86-64 baseline; the load reads
-            // 16 bytes inside `bytes` (the loop condition), the store writes
-            // 16 bytes inside `out`'s spare capacity (reserved just above),
-            // and `set_len` keeps only bytes that were written.
+            // SAFETY: SSE2 is part of the x86-64 baseline; the load reads 16
+            // bytes inside `bytes` (the loop condition), the store writes 16
+            // bytes inside `out`'s spare capacity (reserved just above), and
+            // `set_len` keeps only bytes that were written.
             let mask = unsafe {
                 let v = _mm_loadu_si128(bytes.as_ptr().add(i) as *const __m128i);
                 _mm_storeu_si128(out.as_mut_ptr().add(out.len()) as *mut __m128i, v);
@@ -109,14 +110,65 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
             unsafe { out.set_len(out.len() + k) };
             push_escape(out, bytes[i + k]);
             i += k + 1;
+            copied_from = i;
+        }
+        // The last, partial block: the 16 bytes that end the string, read
+        // again from `back` bytes before `i`, when those were written as
+        // they are (no escape among them).
+        let back = 16 - (n - i);
+        if i < n && n - 16 >= copied_from {
+            if out.capacity() - out.len() < 16 {
+                out.reserve(16);
+            }
+            // SAFETY: as above; the load reads `bytes[n - 16..n]`; the store
+            // starts `back` bytes before the end of `out`, where the same
+            // input bytes were copied, and ends `16 - back` bytes past it,
+            // inside the spare capacity reserved just above.
+            let mask = unsafe {
+                let v = _mm_loadu_si128(bytes.as_ptr().add(n - 16) as *const __m128i);
+                _mm_storeu_si128(out.as_mut_ptr().add(out.len() - back) as *mut __m128i, v);
+                special_mask(v) >> back
+            };
+            let k = if mask == 0 { n - i } else { mask.trailing_zeros() as usize };
+            // SAFETY: the first `k` new stored bytes need no escape.
+            unsafe { out.set_len(out.len() + k) };
+            i += k;
         }
     }
-    let mut start = i;
-    while let Some(j) = find_special(bytes, start) {
-        start = escape_byte(out, bytes, start, j);
+    if n - i >= 8 && n - i < 16 {
+        // 8 to 15 bytes (a client address, a protocol): two overlapping
+        // words, checked together, written as they are when clean.
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
+        let (head, tail) = (word(i), word(n - 8));
+        if !has_special(head) && !has_special(tail) {
+            let len = out.len();
+            out.extend_from_slice(&head.to_le_bytes());
+            out.truncate(len + (n - 8 - i));
+            out.extend_from_slice(&tail.to_le_bytes());
+            out.push(b'"');
+            return;
+        }
     }
-    out.extend_from_slice(&bytes[start..]);
+    for &b in &bytes[i..] {
+        if ESCAPE[b as usize] == 0 {
+            out.push(b);
+        } else {
+            push_escape(out, b);
+        }
+    }
     out.push(b'"');
+}
+
+/// Whether any of the eight bytes of `x` needs an escape in a JSON string
+/// (`"`, backslash, below 0x20): the exact tests for a zero byte and for a
+/// byte below a bound, eight bytes at once.
+#[inline(always)]
+fn has_special(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0;
+    below_space || zero(x ^ (ONES * u64::from(b'"'))) || zero(x ^ (ONES * u64::from(b'\\')))
 }
 
 /// The bits of the bytes of `v` that a JSON string cannot hold as they are:
@@ -138,15 +190,6 @@ pub(crate) fn special_mask(v: std::arch::x86_64::__m128i) -> i32 {
         );
         _mm_movemask_epi8(hits)
     }
-}
-
-/// Writes the pending run `bytes[start..j]` and the escape of `bytes[j]`,
-/// and returns the new start of the pending run.
-#[inline]
-fn escape_byte(out: &mut Vec<u8>, bytes: &[u8], start: usize, j: usize) -> usize {
-    out.extend_from_slice(&bytes[start..j]);
-    push_escape(out, bytes[j]);
-    j + 1
 }
 
 /// Writes the escape of `b`, a byte [`ESCAPE`] marks.
@@ -324,8 +367,9 @@ mod tests {
     proptest::proptest! {
         /// The hand-written escaper writes exactly what serde_json writes.
         #[test]
-        fn escapes_like_serde_json(s in "(?s).{0,64}", ctl in proptest::collection::vec(0u8..0x80, 0..40)) {
-            for text in [s.clone(), String::from_utf8(ctl).unwrap()] {
+        fn escapes_like_serde_json(s in "(?s).{0,64}", ctl in proptest::collection::vec(0u8..0x80, 0..40),
+                                   specials in "[a-z\"\\\\\u{1}\u{1f}é ]{0,70}") {
+            for text in [s.clone(), String::from_utf8(ctl).unwrap(), specials.clone()] {
                 let mut ours = Vec::new();
                 push_str(&mut ours, &text);
                 proptest::prop_assert_eq!(ours, serde_json::to_vec(&text).unwrap());
