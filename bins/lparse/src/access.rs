@@ -79,6 +79,9 @@ pub struct Access<'a> {
     pub vhost: Option<&'a [u8]>,
     /// What follows the user agent and has no name here, as written.
     pub extra: Option<&'a [u8]>,
+    /// Whether the request, referer or user agent holds a backslash (has
+    /// escapes to undo); `false` spares writing them a search for one.
+    pub backslash: bool,
     /// Why only the leading fields were read (the line ends early, or a
     /// field after the time is unreadable); `None` for a whole line.
     pub partial: Option<Error>,
@@ -134,6 +137,7 @@ pub fn parse(line: &[u8]) -> Result<Access<'_>, Error> {
         upstream_rt: None,
         vhost: None,
         extra: None,
+        backslash: false,
         partial: None,
     };
     access.partial = after_time(&mut s, &mut access).err();
@@ -164,7 +168,10 @@ fn user<'a>(s: &mut Cursor<'a>) -> Result<&'a [u8], Error> {
 fn after_time<'a>(s: &mut Cursor<'a>, a: &mut Access<'a>) -> Result<(), Error> {
     let line = s.s;
     field_start(s, "the line ends before the request")?;
-    a.request = Some(s.quoted("expected \"request\"").map_err(|e| cut(e, "the request"))?);
+    let (request, backslash) =
+        s.quoted_noting("expected \"request\"").map_err(|e| cut(e, "the request"))?;
+    a.request = Some(request);
+    a.backslash |= backslash;
     field_start(s, "the line ends before the status")?;
     let status = s.token("expected status")?;
     if s.at_end() && status.len() < 3 && status.iter().all(u8::is_ascii_digit) {
@@ -182,12 +189,18 @@ fn after_time<'a>(s: &mut Cursor<'a>, a: &mut Access<'a>) -> Result<(), Error> {
     field_start(s, "the line ends before the referer")?;
     // Traefik writes a missing referer bare: `-`.
     if !s.eat(b"- ") {
-        a.referer = Some(s.quoted("expected \"referer\"").map_err(|e| cut(e, "the referer"))?);
+        let (referer, backslash) =
+            s.quoted_noting("expected \"referer\"").map_err(|e| cut(e, "the referer"))?;
+        a.referer = Some(referer);
+        a.backslash |= backslash;
     } else {
         s.i -= 1;
     }
     field_start(s, "the line ends before the user agent")?;
-    a.ua = Some(s.quoted("expected \"user agent\"").map_err(|e| cut(e, "the user agent"))?);
+    let (ua, backslash) =
+        s.quoted_noting("expected \"user agent\"").map_err(|e| cut(e, "the user agent"))?;
+    a.ua = Some(ua);
+    a.backslash |= backslash;
     if s.at_end() {
         return Ok(());
     }
@@ -319,16 +332,21 @@ fn is_host(s: &[u8]) -> bool {
         && !is_seconds(name)
 }
 
-/// Writes a quoted field, unescaped, unless its value is `-`.
+/// Writes a quoted field, unescaped, unless its value is `-`. Without a
+/// `backslash` in the line's quoted fields, there is nothing to unescape.
 fn quoted_field(
     obj: &mut Object,
     name: &str,
     raw: &[u8],
+    backslash: bool,
     scratch: &mut Vec<u8>,
     utf8: Utf8Line<'_>,
 ) {
-    if raw != b"-" {
+    if raw == b"-" {
+    } else if backslash {
         escaped_text(obj, name, raw, scratch, utf8);
+    } else {
+        text(obj, name, raw, utf8);
     }
 }
 
@@ -352,7 +370,7 @@ pub fn write_fields(
         text(obj, f::USER, a.user, utf8);
     }
     if let Some(request) = a.request {
-        write_request(request, obj, scratch, utf8);
+        write_request(request, a.backslash, obj, scratch, utf8);
     }
     if let Some(status) = a.status {
         obj.uint(f::STATUS, u64::from(status));
@@ -361,10 +379,10 @@ pub fn write_fields(
         obj.uint(f::BYTES, bytes);
     }
     if let Some(referer) = a.referer {
-        quoted_field(obj, f::REFERER, referer, scratch, utf8);
+        quoted_field(obj, f::REFERER, referer, a.backslash, scratch, utf8);
     }
     if let Some(ua) = a.ua {
-        quoted_field(obj, f::UA, ua, scratch, utf8);
+        quoted_field(obj, f::UA, ua, a.backslash, scratch, utf8);
     }
     for (name, seconds) in [(f::RT, a.rt), (f::UPSTREAM_RT, a.upstream_rt)] {
         match seconds {
@@ -394,11 +412,17 @@ pub fn write_fields(
 
 /// `METHOD TARGET PROTO` becomes `method`, `path`, `query` and `proto`;
 /// anything else is kept whole as `request`.
-fn write_request(raw: &[u8], obj: &mut Object, scratch: &mut Vec<u8>, utf8: Utf8Line<'_>) {
+fn write_request(
+    raw: &[u8],
+    backslash: bool,
+    obj: &mut Object,
+    scratch: &mut Vec<u8>,
+    utf8: Utf8Line<'_>,
+) {
     if raw == b"-" {
         return;
     }
-    if memchr::memchr(b'\\', raw).is_some() {
+    if backslash && memchr::memchr(b'\\', raw).is_some() {
         unescape(raw, scratch);
         split_request(scratch, obj, Utf8Line::check(scratch));
     } else {

@@ -97,13 +97,20 @@ impl<'a> Cursor<'a> {
     /// `"..."`, returning what is inside, still escaped (see
     /// [`closing_quote`]).
     pub fn quoted(&mut self, what: &'static str) -> Result<&'a [u8], &'static str> {
+        self.quoted_noting(what).map(|(inside, _)| inside)
+    }
+
+    /// [`Cursor::quoted`], and whether what is inside holds a backslash
+    /// (then it has escapes to undo): the search for the closing quote
+    /// sees them anyway.
+    pub fn quoted_noting(&mut self, what: &'static str) -> Result<(&'a [u8], bool), &'static str> {
         if self.s.get(self.i) != Some(&b'"') {
             return Err(what);
         }
         let inside = &self.s[self.i + 1..];
-        let end = closing_quote(inside).ok_or("unterminated quoted field")?;
+        let (end, backslash) = closing_quote_noting(inside).ok_or("unterminated quoted field")?;
         self.i += end + 2;
-        Ok(&inside[..end])
+        Ok((&inside[..end], backslash))
     }
 }
 
@@ -131,11 +138,16 @@ pub fn find_byte(b: u8, s: &[u8]) -> Option<usize> {
 /// the same; nginx writes `\xHH` for both, so its values never hold a bare
 /// quote). `None` when the value does not end.
 pub fn closing_quote(s: &[u8]) -> Option<usize> {
+    closing_quote_noting(s).map(|(end, _)| end)
+}
+
+/// [`closing_quote`], and whether a backslash came before it.
+fn closing_quote_noting(s: &[u8]) -> Option<(usize, bool)> {
     let mut i = 0;
     loop {
         let k = memchr::memchr2(b'"', b'\\', s.get(i..)?)?;
         if s[i + k] == b'"' {
-            return Some(i + k);
+            return Some((i + k, i > 0));
         }
         i += k + 2;
     }
