@@ -344,19 +344,11 @@ pub fn decode_string(s: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, Sc
     loop {
         #[cfg(target_arch = "x86_64")]
         {
-            use std::arch::x86_64::*;
             while i + 16 <= s.len() {
-                debug_assert!(out.capacity() - out.len() >= 16);
-                // SAFETY: SSE2 is part of the x86-64 baseline; the load reads
-                // 16 bytes inside `s` (the loop condition); the store writes
-                // 16 bytes of spare capacity (the reserve above: `out` has
-                // grown by at most the bytes read since); `set_len` keeps only
-                // bytes that were written.
-                let mask = unsafe {
-                    let v = _mm_loadu_si128(s.as_ptr().add(i) as *const __m128i);
-                    _mm_storeu_si128(out.as_mut_ptr().add(out.len()) as *mut __m128i, v);
-                    crate::json::special_mask(v) | _mm_movemask_epi8(v)
-                };
+                // Room: the reserve above, `out` having grown by at most the
+                // bytes read since.
+                let v = crate::json::stage_block(s, i, out, 0);
+                let mask = crate::json::special_mask(v) | crate::json::high_mask(v);
                 let clean = if mask == 0 { 16 } else { mask.trailing_zeros() as usize };
                 // SAFETY: the first `clean` stored bytes are plain ASCII.
                 unsafe { out.set_len(out.len() + clean) };
@@ -485,17 +477,12 @@ fn unescape_into(inner: &[u8], out: &mut Vec<u8>) {
     {
         use std::arch::x86_64::*;
         while i + 16 <= inner.len() {
-            debug_assert!(out.capacity() - out.len() >= 16);
-            // SAFETY: SSE2 is part of the x86-64 baseline; the load reads 16
-            // bytes inside `inner` (the loop condition); the store writes 16
-            // bytes of spare capacity (the reserve above: `out` has grown by
-            // at most the `i` bytes read); `set_len` keeps only bytes that
-            // were written.
-            let mask = unsafe {
-                let v = _mm_loadu_si128(inner.as_ptr().add(i) as *const __m128i);
-                _mm_storeu_si128(out.as_mut_ptr().add(out.len()) as *mut __m128i, v);
-                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)))
-            };
+            // Room: the reserve above, `out` having grown by at most the
+            // `i` bytes read.
+            let v = crate::json::stage_block(inner, i, out, 0);
+            // SAFETY: SSE2 is part of the x86-64 baseline; no memory is
+            // touched.
+            let mask = unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8))) };
             if mask == 0 {
                 // SAFETY: the 16 bytes were stored above.
                 unsafe { out.set_len(out.len() + 16) };

@@ -98,7 +98,6 @@ fn push_escaped<const ASCII: bool>(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let mut i = 0;
     #[cfg(target_arch = "x86_64")]
     if n >= 16 {
-        use std::arch::x86_64::*;
         // Where the bytes written since are copies of the input's (no
         // escape since): the last block may be read again from there.
         let mut copied_from = 0;
@@ -106,15 +105,8 @@ fn push_escaped<const ASCII: bool>(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
             if out.capacity() - out.len() < 16 {
                 out.reserve(n - i + 16);
             }
-            // SAFETY: SSE2 is part of the x86-64 baseline; the load reads 16
-            // bytes inside `bytes` (the loop condition), the store writes 16
-            // bytes inside `out`'s spare capacity (reserved just above), and
-            // `set_len` keeps only bytes that were written.
-            let mask = unsafe {
-                let v = _mm_loadu_si128(bytes.as_ptr().add(i) as *const __m128i);
-                _mm_storeu_si128(out.as_mut_ptr().add(out.len()) as *mut __m128i, v);
-                special_mask(v) | if ASCII { _mm_movemask_epi8(v) } else { 0 }
-            };
+            let v = stage_block(bytes, i, out, 0);
+            let mask = special_mask(v) | if ASCII { high_mask(v) } else { 0 };
             if mask == 0 {
                 // SAFETY: the 16 bytes were stored above.
                 unsafe { out.set_len(out.len() + 16) };
@@ -139,15 +131,10 @@ fn push_escaped<const ASCII: bool>(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
             if out.capacity() - out.len() < 16 {
                 out.reserve(16);
             }
-            // SAFETY: as above; the load reads `bytes[n - 16..n]`; the store
-            // starts `back` bytes before the end of `out`, where the same
-            // input bytes were copied, and ends `16 - back` bytes past it,
-            // inside the spare capacity reserved just above.
-            let mask = unsafe {
-                let v = _mm_loadu_si128(bytes.as_ptr().add(n - 16) as *const __m128i);
-                _mm_storeu_si128(out.as_mut_ptr().add(out.len() - back) as *mut __m128i, v);
-                (special_mask(v) | if ASCII { _mm_movemask_epi8(v) } else { 0 }) >> back
-            };
+            // From `back` bytes before the end of `out`, where the same input
+            // bytes were copied.
+            let v = stage_block(bytes, n - 16, out, back);
+            let mask = (special_mask(v) | if ASCII { high_mask(v) } else { 0 }) >> back;
             let k = if mask == 0 { n - i } else { mask.trailing_zeros() as usize };
             // SAFETY: the first `k` new stored bytes need no escape.
             unsafe { out.set_len(out.len() + k) };
@@ -183,6 +170,33 @@ fn push_escaped<const ASCII: bool>(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     true
 }
 
+/// The step the string writers and readers take 16 bytes at a time: stores
+/// `src[at..at + 16]` into `out`, starting `back` bytes before its end (0,
+/// or the bytes of a last block read again), without counting them in its
+/// length, and returns them for the caller to check. The caller then counts
+/// in, with `set_len`, the bytes it keeps: those need no change.
+///
+/// # Panics
+/// When `src` does not hold the 16 bytes or `out` has no room for them.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn stage_block(
+    src: &[u8],
+    at: usize,
+    out: &mut Vec<u8>,
+    back: usize,
+) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    assert!(at + 16 <= src.len() && back <= out.len() && out.capacity() - out.len() + back >= 16);
+    // SAFETY: SSE2 is part of the x86-64 baseline; the assert keeps the
+    // load inside `src` and the store inside `out`'s allocation.
+    unsafe {
+        let v = _mm_loadu_si128(src.as_ptr().add(at) as *const __m128i);
+        _mm_storeu_si128(out.as_mut_ptr().add(out.len() - back) as *mut __m128i, v);
+        v
+    }
+}
+
 /// Whether any of the eight bytes of `x` needs an escape in a JSON string
 /// (`"`, backslash, below 0x20): the exact tests for a zero byte and for a
 /// byte below a bound, eight bytes at once.
@@ -193,6 +207,14 @@ fn has_special(x: u64) -> bool {
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
     let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0;
     below_space || zero(x ^ (ONES * u64::from(b'"'))) || zero(x ^ (ONES * u64::from(b'\\')))
+}
+
+/// The bits of the bytes of `v` of 0x80 and above (not ASCII).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn high_mask(v: std::arch::x86_64::__m128i) -> i32 {
+    // SAFETY: SSE2 is part of the x86-64 baseline; no memory is touched.
+    unsafe { std::arch::x86_64::_mm_movemask_epi8(v) }
 }
 
 /// The bits of the bytes of `v` that a JSON string cannot hold as they are:

@@ -6,13 +6,38 @@
 //!   as serde_json decodes it.
 //! * The input as a log line: ltail's record of it (`write_line_record`)
 //!   must read back, with `line_bytes`, to the same bytes.
+//! * `LineRecord::parse_into` (one pass for ltail's own shape) must give
+//!   what `parse` and `line_bytes` give, on any input and on ltail's records.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use logkit_common::record::{encode_src, write_line_record, LineRecord};
 use logkit_fuzz::show;
 
+/// `parse_into` against `parse` then `line_bytes`.
+fn same_as_the_general_parse(data: &[u8]) {
+    let mut fast_buf = Vec::new();
+    let fast = LineRecord::parse_into(data, &mut fast_buf);
+    let slow = LineRecord::parse(data).map(|rec| {
+        let mut buf = Vec::new();
+        let decoded = rec.line_bytes(&mut buf).is_ok();
+        (rec, decoded, buf)
+    });
+    match (fast, slow) {
+        (None, None) => {}
+        (Some((f, fd)), Some((s, sd, sbuf))) => {
+            assert_eq!(format!("{f:?}"), format!("{s:?}"), "records differ: {}", show(data));
+            assert_eq!(fd.is_ok(), sd, "decoding differs: {}", show(data));
+            if sd {
+                assert_eq!(show(&fast_buf), show(&sbuf), "lines differ: {}", show(data));
+            }
+        }
+        (f, s) => panic!("{:?} against {:?}: {}", f.map(|x| x.0), s.map(|x| x.0), show(data)),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    same_as_the_general_parse(data);
     if let Some(rec) = LineRecord::parse(data) {
         let mut buf = Vec::new();
         let bytes = rec.line_bytes(&mut buf).map(<[u8]>::to_vec);
@@ -50,6 +75,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(out.last(), Some(&b'\n'));
         let record = &out[..out.len() - 1];
         assert!(!record.contains(&b'\n'), "a raw newline in {}", show(record));
+        same_as_the_general_parse(record);
         let rec = LineRecord::parse(record)
             .unwrap_or_else(|| panic!("ltail's record does not read back: {}", show(record)));
         let mut buf = Vec::new();
