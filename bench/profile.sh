@@ -6,7 +6,12 @@
 # jobs on the same lines, and the functions that take the most of each of
 # our stages (inclusive).
 #
-#   bench/profile.sh [--lines N] [--top K] [--bin-dir DIR]
+#   bench/profile.sh [--lines N] [--top K] [--bin-dir DIR] [--cpu-runs R]
+#
+# Beside the instructions, each stage's CPU time per line (user + system,
+# GNU time, the median of R runs, default 3) on the whole 1M-line inputs:
+# the figure the issue's wall-time targets rest on, but one that moves with
+# the machine's load (quote it with the load average printed above it).
 #
 # Reads the first N lines (default 50000) of bench/data/combined-1m.log and
 # of the stage outputs bench/run.sh made from it (ltail.ndjson,
@@ -18,13 +23,14 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-LINES=50000 TOP=8 BIN=target/release
+LINES=50000 TOP=8 BIN=target/release CPU_RUNS=3
 while [ $# -gt 0 ]; do
     case $1 in
         --lines) LINES=$2; shift 2 ;;
         --top) TOP=$2; shift 2 ;;
         --bin-dir) BIN=$2; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --cpu-runs) CPU_RUNS=$2; shift 2 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/profile.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -34,6 +40,7 @@ for f in combined-1m.log ltail.ndjson parsed.ndjson; do
     [ -s "$DATA/$f" ] || { echo "bench/profile.sh: $DATA/$f missing: run bench/run.sh first" >&2; exit 2; }
 done
 command -v valgrind >/dev/null || { echo "bench/profile.sh: needs valgrind" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "bench/profile.sh: needs GNU time (Debian: apt-get install time)" >&2; exit 2; }
 mkdir -p "$OUT"
 export LC_ALL=C
 head -n "$LINES" "$DATA/combined-1m.log" > "$OUT/raw.log"
@@ -53,10 +60,12 @@ STAGES=(
     "cat|$OUT/parsed.ndjson|cat"
 )
 
+echo "Load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
+echo
 echo "Instructions per line, callgrind, $LINES lines, input on a pipe ($(uname -m); $("$BIN/lparse" --version 2>/dev/null || echo "lparse: no version"), checkout at $(git rev-parse --short HEAD)):"
 echo
-echo "| stage | instructions per line |"
-echo "|---|---:|"
+echo "| stage | instructions per line | CPU per line (ns), whole input |"
+echo "|---|---:|---:|"
 i=0
 for stage in "${STAGES[@]}"; do
     IFS='|' read -r name input cmd <<< "$stage"
@@ -66,7 +75,17 @@ for stage in "${STAGES[@]}"; do
     # stdin would be read on every core).
     cat "$input" | valgrind --tool=callgrind --callgrind-out-file="$file" $cmd > /dev/null 2> "$file.err" || true
     total=$(grep -o 'Collected : [0-9]*' "$file.err" | grep -o '[0-9]*$')
-    printf '| `%s` | %d |\n' "$name" $((total / LINES))
+    # The same stage on the whole input (its 1M lines), timed by GNU time:
+    # user + system seconds of the stage alone, the median of the runs.
+    full=$DATA/$(basename "$input")
+    [ "$full" = "$DATA/raw.log" ] && full=$DATA/combined-1m.log
+    full_lines=$(wc -l < "$full")
+    cpu=$(for _ in $(seq "$CPU_RUNS"); do
+        # shellcheck disable=SC2086  # the command's words
+        cat "$full" | /usr/bin/time -f '%U %S' -o "$OUT/time" $cmd > /dev/null 2>&1 || true
+        awk '{ printf "%.0f\n", ($1 + $2) * 1e9 }' "$OUT/time"
+    done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    printf '| `%s` | %d | %d |\n' "$name" $((total / LINES)) $((cpu / full_lines))
     i=$((i + 1))
 done
 
