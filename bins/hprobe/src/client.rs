@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::hash::Hasher as _;
@@ -453,7 +453,12 @@ impl Worker {
             progress.body_hash = None;
             let mut hasher = BodyHasher::Empty;
             let mut incoming = response.into_body();
-            while let Some(frame) = incoming.frame().await {
+            // Ends as soon as the body says it has all of itself (its
+            // Content-Length received), without asking for one more frame
+            // to learn that it ended: measured at 190 instructions fewer a
+            // request (callgrind, c=10).
+            while !incoming.is_end_stream() {
+                let Some(frame) = incoming.frame().await else { break };
                 let frame = frame.map_err(|e| failure(&e, "receiving the response body"))?;
                 if let Ok(data) = frame.into_data() {
                     progress.bytes += data.len() as u64;
@@ -533,7 +538,15 @@ impl Worker {
             // Another origin only after a redirect (the check parses both
             // authorities: measured at 1,500 instructions a request).
             let elsewhere = progress.redirects > 0 && !Origin::same(&target.uri, uri);
-            let request = self.request(method, uri, target, body.clone(), &conn.sender, elsewhere);
+            let request = self.request(
+                method,
+                uri,
+                target,
+                body.clone(),
+                &conn.sender,
+                redirected,
+                elsewhere,
+            );
             let before = conn.wire.written.load(Ordering::Relaxed);
             conn.wire.write_failed.store(false, Ordering::Relaxed);
             let result = match &mut conn.sender {
@@ -607,6 +620,8 @@ impl Worker {
     /// The request as it goes on the wire: origin-form with `Host` for
     /// HTTP/1.1, the absolute URI (`:authority`) for HTTP/2. `elsewhere`:
     /// a redirect led to another origin than the target's.
+    /// `redirected`: `uri` is a redirect's, not the target's own.
+    #[allow(clippy::too_many_arguments)]
     fn request(
         &self,
         method: &Method,
@@ -614,18 +629,20 @@ impl Worker {
         target: &Target,
         body: Bytes,
         sender: &Sender,
+        redirected: bool,
         elsewhere: bool,
     ) -> Request<Body> {
         let settings = &self.shared.settings;
         let mut headers = HeaderMap::with_capacity(8);
         let h2 = matches!(sender, Sender::H2(_));
-        let mut uri = uri.clone();
         if !h2 {
-            if let Some(authority) = uri.authority() {
-                let host = authority.as_str().rsplit('@').next().unwrap_or("");
-                if let Ok(value) = HeaderValue::from_str(host) {
-                    headers.insert(header::HOST, value);
-                }
+            // The target's own, made once; a redirect's, made here.
+            let host = match redirected {
+                false => target.host.clone(),
+                true => crate::target::host_header(uri),
+            };
+            if let Some(host) = host {
+                headers.insert(header::HOST, host);
             }
         }
         if !target.replayed {
@@ -661,7 +678,8 @@ impl Worker {
                 headers.append(name.clone(), value.clone());
             }
         }
-        if h2 {
+        let uri = if h2 {
+            let mut uri = uri.clone();
             // HTTP/2 carries the host as :authority, taken from the URI: a
             // `-H Host:` goes there.
             if let Some(host) = headers.remove(header::HOST) {
@@ -671,15 +689,16 @@ impl Worker {
                     uri = Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("/"));
                 }
             }
+            uri
         } else {
             if !settings.keepalive {
                 headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
-            uri = uri
-                .path_and_query()
-                .map(|pq| Uri::from(pq.clone()))
-                .unwrap_or_else(|| Uri::from_static("/"));
-        }
+            match redirected {
+                false => target.origin_form.clone(),
+                true => crate::target::origin_form(uri),
+            }
+        };
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = method.clone();
         *request.uri_mut() = uri;
