@@ -729,6 +729,10 @@ where
             Ok(Sender::H2(sender))
         } else {
             let (sender, conn) = http1::Builder::new()
+                // One buffer and write(2), not a writev(2) of the head and
+                // body apart: ~250 instructions fewer a request (callgrind,
+                // c=1 and c=10), for a copy of a body into the buffer.
+                .writev(false)
                 .handshake(io)
                 .await
                 .map_err(|e| failure(&e, "HTTP/1.1 handshake"))?;
