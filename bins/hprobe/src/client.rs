@@ -329,7 +329,7 @@ impl Worker {
             };
             let done = Done {
                 seq: job.seq,
-                target: job.target.clone(),
+                target: job.target,
                 sent,
                 lag: job.due.map(|due| sent.saturating_duration_since(due)),
                 rt: finished.saturating_duration_since(from),
@@ -427,11 +427,20 @@ impl Worker {
     ) -> Result<(), Failure> {
         let settings = &self.shared.settings;
         let mut method = target.method.clone();
-        let mut uri = target.uri.clone();
+        // The target's own URI is borrowed, not cloned (a clone counts on
+        // its shared bytes from every worker thread); a redirect's is owned.
+        let mut redirected: Option<Uri> = None;
         let mut body = settings.body.clone();
         loop {
-            let (response, conn, origin) =
-                self.send(&method, &uri, target, body.clone(), progress).await?;
+            let (response, conn, origin) = self
+                .send(
+                    &method,
+                    redirected.as_ref().unwrap_or(&target.uri),
+                    target,
+                    body.clone(),
+                    progress,
+                )
+                .await?;
             let status = response.status();
             progress.status = Some(status.as_u16());
             progress.version = Some(response.version());
@@ -473,7 +482,8 @@ impl Worker {
                 self.conns.truncate(MAX_IDLE_ORIGINS);
             }
             let Some(location) = location else { return Ok(()) };
-            uri = follow(&uri, location.as_bytes()).ok_or_else(|| {
+            let from = redirected.as_ref().unwrap_or(&target.uri);
+            let uri = follow(from, location.as_bytes()).ok_or_else(|| {
                 Failure::new(
                     ErrKind::Protocol,
                     format!("bad Location: {}", String::from_utf8_lossy(location.as_bytes())),
@@ -481,6 +491,7 @@ impl Worker {
             })?;
             progress.redirects += 1;
             progress.final_url = Some(uri.to_string());
+            redirected = Some(uri);
             // As browsers do: 303, and 301/302 after a POST, become a GET
             // without a body; 307 and 308 repeat the request as it was.
             let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
