@@ -24,11 +24,13 @@ pub const LATE: Duration = Duration::from_millis(10);
 /// How long the writer waits for more records while they are streaming in
 /// (what it has is written out before each nap, so a run gone idle still
 /// shows every record at once). Each nap is a wake-up of the writer thread:
-/// 5 ms rather than 0.5 ms took its CPU time from about 2.0 to 0.6 µs a
-/// request at 70,000 to 100,000 requests in 3 s, c=1 and c=10, and its
-/// context switches from 0.04-0.16 to 0.006 a request (per-thread figures
-/// of /proc/PID/task, bench/RESULTS.md).
-const BATCH_NAP: Duration = Duration::from_millis(5);
+/// 2 ms rather than 0.5 ms took its CPU time from about 2.0 to 1.0 µs a
+/// request at 70,000 to 120,000 requests in 3 s, c=1 and c=10, and its
+/// context switches from 0.04-0.16 to 0.015 a request (per-thread figures
+/// of /proc/PID/task, bench/RESULTS.md). 5 ms took it to 0.6 µs, but at c=1
+/// the whole process then fell more often into a slow mode of this 2-core
+/// machine (3 runs of 8 at 12,000 requests/s instead of ~45,000).
+const BATCH_NAP: Duration = Duration::from_millis(2);
 
 impl Default for Stats {
     fn default() -> Self {
