@@ -113,20 +113,24 @@ http {{
 
 
 # The client CPU time (user + system) of the last command `run` ran, in
-# seconds: the growth of getrusage(RUSAGE_CHILDREN), which counts children
-# once they are reaped (nginx, a child too, is reaped only at the end).
+# seconds, and its context switches (voluntary and not): the growth of
+# getrusage(RUSAGE_CHILDREN), which counts children once they are reaped
+# (nginx, a child too, is reaped only at the end).
 LAST_CPU = [0.0]
+LAST_CSW = [0]
 
 
 def children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+    return r.ru_utime + r.ru_stime, r.ru_nvcsw + r.ru_nivcsw
 
 
 def run(cmd, timeout, stdout=subprocess.PIPE):
-    before = children_cpu()
+    before, csw = children_cpu()
     p = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=timeout)
-    LAST_CPU[0] = children_cpu() - before
+    after, csw_after = children_cpu()
+    LAST_CPU[0] = after - before
+    LAST_CSW[0] = csw_after - csw
     return p
 
 
@@ -144,8 +148,11 @@ def rate_hprobe(url, c, secs, records, binary=HPROBE):
 
 
 def cpu_per(requests):
-    """The last run's CPU time per request, in microseconds."""
-    return LAST_CPU[0] / requests * 1e6 if requests else None
+    """The last run's CPU time per request, in microseconds, and its
+    context switches per request."""
+    if not requests:
+        return None
+    return (LAST_CPU[0] / requests * 1e6, LAST_CSW[0] / requests)
 
 
 def rate_wrk(wrk, url, c, secs):
@@ -361,13 +368,16 @@ def main():
     results = {}
     spread = {}
     cpus = {}
+    csws = {}
     for key, rs in runs.items():
         rates = sorted(r[0] for r in rs if r[0] is not None)
         odd = [r[1] for r in rs if r[1]]
         results[key] = (rates[len(rates) // 2] if rates else None, odd[0] if odd else 0)
         spread[key] = (rates[0], rates[-1]) if rates else None
-        cpu = sorted(r[2] for r in rs if r[2] is not None)
+        cpu = sorted(r[2][0] for r in rs if r[2] is not None)
         cpus[key] = cpu[len(cpu) // 2] if cpu else None
+        csw = sorted(r[2][1] for r in rs if r[2] is not None)
+        csws[key] = csw[len(csw) // 2] if csw else None
 
     names = ["hprobe"] + [n for n in ("wrk", "oha", "hey", "ab") if tools[n]]
     if args.baseline:
@@ -416,6 +426,15 @@ def main():
     lines.append("|---|" + "---|" * len(concs))
     for n in names:
         cells = [f"{cpus[(n, c)]:.1f}" if cpus.get((n, c)) else "?" for c in concs]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("Context switches of the tool's process (voluntary and not, getrusage) per "
+                 "request (a thread going to sleep and waking; the median of the rounds):")
+    lines.append("")
+    lines.append("| tool | " + " | ".join(f"c={c}" for c in concs) + " |")
+    lines.append("|---|" + "---|" * len(concs))
+    for n in names:
+        cells = [f"{csws[(n, c)]:.2f}" if csws.get((n, c)) is not None else "?" for c in concs]
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     odd = [(n, c, r[1]) for (n, c), r in results.items() if r[1]]
     if odd:

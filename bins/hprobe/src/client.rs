@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::hash::Hasher as _;
@@ -329,7 +329,7 @@ impl Worker {
             };
             let done = Done {
                 seq: job.seq,
-                target: job.target.clone(),
+                target: job.target,
                 sent,
                 lag: job.due.map(|due| sent.saturating_duration_since(due)),
                 rt: finished.saturating_duration_since(from),
@@ -427,11 +427,20 @@ impl Worker {
     ) -> Result<(), Failure> {
         let settings = &self.shared.settings;
         let mut method = target.method.clone();
-        let mut uri = target.uri.clone();
+        // The target's own URI is borrowed, not cloned (a clone counts on
+        // its shared bytes from every worker thread); a redirect's is owned.
+        let mut redirected: Option<Uri> = None;
         let mut body = settings.body.clone();
         loop {
-            let (response, conn, origin) =
-                self.send(&method, &uri, target, body.clone(), progress).await?;
+            let (response, conn, origin) = self
+                .send(
+                    &method,
+                    redirected.as_ref().unwrap_or(&target.uri),
+                    target,
+                    body.clone(),
+                    progress,
+                )
+                .await?;
             let status = response.status();
             progress.status = Some(status.as_u16());
             progress.version = Some(response.version());
@@ -453,7 +462,12 @@ impl Worker {
             progress.body_hash = None;
             let mut hasher = BodyHasher::Empty;
             let mut incoming = response.into_body();
-            while let Some(frame) = incoming.frame().await {
+            // Ends as soon as the body says it has all of itself (its
+            // Content-Length received), without asking for one more frame
+            // to learn that it ended: measured at 190 instructions fewer a
+            // request (callgrind, c=10).
+            while !incoming.is_end_stream() {
+                let Some(frame) = incoming.frame().await else { break };
                 let frame = frame.map_err(|e| failure(&e, "receiving the response body"))?;
                 if let Ok(data) = frame.into_data() {
                     progress.bytes += data.len() as u64;
@@ -468,7 +482,8 @@ impl Worker {
                 self.conns.truncate(MAX_IDLE_ORIGINS);
             }
             let Some(location) = location else { return Ok(()) };
-            uri = follow(&uri, location.as_bytes()).ok_or_else(|| {
+            let from = redirected.as_ref().unwrap_or(&target.uri);
+            let uri = follow(from, location.as_bytes()).ok_or_else(|| {
                 Failure::new(
                     ErrKind::Protocol,
                     format!("bad Location: {}", String::from_utf8_lossy(location.as_bytes())),
@@ -476,6 +491,7 @@ impl Worker {
             })?;
             progress.redirects += 1;
             progress.final_url = Some(uri.to_string());
+            redirected = Some(uri);
             // As browsers do: 303, and 301/302 after a POST, become a GET
             // without a body; 307 and 308 repeat the request as it was.
             let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
@@ -533,7 +549,15 @@ impl Worker {
             // Another origin only after a redirect (the check parses both
             // authorities: measured at 1,500 instructions a request).
             let elsewhere = progress.redirects > 0 && !Origin::same(&target.uri, uri);
-            let request = self.request(method, uri, target, body.clone(), &conn.sender, elsewhere);
+            let request = self.request(
+                method,
+                uri,
+                target,
+                body.clone(),
+                &conn.sender,
+                redirected,
+                elsewhere,
+            );
             let before = conn.wire.written.load(Ordering::Relaxed);
             conn.wire.write_failed.store(false, Ordering::Relaxed);
             let result = match &mut conn.sender {
@@ -607,6 +631,8 @@ impl Worker {
     /// The request as it goes on the wire: origin-form with `Host` for
     /// HTTP/1.1, the absolute URI (`:authority`) for HTTP/2. `elsewhere`:
     /// a redirect led to another origin than the target's.
+    /// `redirected`: `uri` is a redirect's, not the target's own.
+    #[allow(clippy::too_many_arguments)]
     fn request(
         &self,
         method: &Method,
@@ -614,18 +640,20 @@ impl Worker {
         target: &Target,
         body: Bytes,
         sender: &Sender,
+        redirected: bool,
         elsewhere: bool,
     ) -> Request<Body> {
         let settings = &self.shared.settings;
         let mut headers = HeaderMap::with_capacity(8);
         let h2 = matches!(sender, Sender::H2(_));
-        let mut uri = uri.clone();
         if !h2 {
-            if let Some(authority) = uri.authority() {
-                let host = authority.as_str().rsplit('@').next().unwrap_or("");
-                if let Ok(value) = HeaderValue::from_str(host) {
-                    headers.insert(header::HOST, value);
-                }
+            // The target's own, made once; a redirect's, made here.
+            let host = match redirected {
+                false => target.host.clone(),
+                true => crate::target::host_header(uri),
+            };
+            if let Some(host) = host {
+                headers.insert(header::HOST, host);
             }
         }
         if !target.replayed {
@@ -661,7 +689,8 @@ impl Worker {
                 headers.append(name.clone(), value.clone());
             }
         }
-        if h2 {
+        let uri = if h2 {
+            let mut uri = uri.clone();
             // HTTP/2 carries the host as :authority, taken from the URI: a
             // `-H Host:` goes there.
             if let Some(host) = headers.remove(header::HOST) {
@@ -671,15 +700,16 @@ impl Worker {
                     uri = Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("/"));
                 }
             }
+            uri
         } else {
             if !settings.keepalive {
                 headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
-            uri = uri
-                .path_and_query()
-                .map(|pq| Uri::from(pq.clone()))
-                .unwrap_or_else(|| Uri::from_static("/"));
-        }
+            match redirected {
+                false => target.origin_form.clone(),
+                true => crate::target::origin_form(uri),
+            }
+        };
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = method.clone();
         *request.uri_mut() = uri;
@@ -710,6 +740,10 @@ where
             Ok(Sender::H2(sender))
         } else {
             let (sender, conn) = http1::Builder::new()
+                // One buffer and write(2), not a writev(2) of the head and
+                // body apart: ~250 instructions fewer a request (callgrind,
+                // c=1 and c=10), for a copy of a body into the buffer.
+                .writev(false)
                 .handshake(io)
                 .await
                 .map_err(|e| failure(&e, "HTTP/1.1 handshake"))?;

