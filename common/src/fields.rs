@@ -69,21 +69,23 @@ impl FieldSet {
         // Most keys are passed over on their length alone (an escaped
         // key's length is not its name's).
         if self.lengths & length_bit(field.key.len()) != 0 || field.key_escaped {
-            if let Some(i) = self.slot_of(field) {
+            if let Some(i) = self.slot_of(field.key, field.key_escaped) {
                 slots[i] = Some(field.value);
             }
         }
     }
 
-    /// The slot of the field named by `field`'s key, if it is one.
+    /// The slot of the field whose raw key is `key`, if it is one. (Given
+    /// the key and not the field, so that the loop over fields need not
+    /// put the field in memory for the call.)
     #[inline(never)]
-    fn slot_of(&self, field: &flat::Field<'_>) -> Option<usize> {
-        if field.key_escaped {
+    fn slot_of(&self, key: &[u8], key_escaped: bool) -> Option<usize> {
+        if key_escaped {
+            let field = flat::Field { key, key_escaped, value: b"" };
             return self.names.iter().position(|n| field.key_is(n));
         }
         // The first byte before the rest: keys of the same length as a
         // name mostly differ there.
-        let key = field.key;
         self.names.iter().position(|n| n.as_bytes().first() == key.first() && n.as_bytes() == key)
     }
 
