@@ -285,7 +285,7 @@ impl<'a> Fields<'a> {
 /// bench/data/parsed.ndjson (`bench/profile.sh`), AMD EPYC: `lcount
 /// --status 404` took 3,702 instructions a line with a loop over
 /// [`Fields::next`], 3,368 with `visit_fast` alone, 2,720 with
-/// `visit_plain` in front of it (and 2,173 with FieldSet's cheaper test
+/// `visit_plain` in front of it (and 2,124 with FieldSet's cheaper test
 /// of each key and the status read as an integer).
 #[inline]
 pub fn for_each_field<'a>(
