@@ -27,6 +27,15 @@ pub struct FieldSet {
     /// remaining segments). The first segment is extracted as a hidden
     /// field of its own.
     paths: Vec<(usize, usize, Vec<String>)>,
+    /// Bit `n` set when a name is `n` bytes long (bit 63: 63 or more), so
+    /// that most keys of a record are passed over on their length alone.
+    lengths: u64,
+}
+
+/// The bit of [`FieldSet::lengths`] for a name or key of `len` bytes.
+#[inline(always)]
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 impl FieldSet {
@@ -41,6 +50,7 @@ impl FieldSet {
             return i;
         }
         self.names.push(name.to_owned());
+        self.lengths |= length_bit(name.len());
         let slot = self.names.len() - 1;
         let mut segments = name.split('.');
         if let (Some(root), Some(_)) = (segments.next(), name.find('.')) {
@@ -51,6 +61,32 @@ impl FieldSet {
             }
         }
         slot
+    }
+
+    /// Puts `field`'s value in its slot, if it is wanted.
+    #[inline(always)]
+    fn take<'a>(&self, field: &flat::Field<'a>, slots: &mut [Option<Raw<'a>>]) {
+        // Most keys are passed over on their length alone (an escaped
+        // key's length is not its name's).
+        if self.lengths & length_bit(field.key.len()) != 0 || field.key_escaped {
+            if let Some(i) = self.slot_of(field.key, field.key_escaped) {
+                slots[i] = Some(field.value);
+            }
+        }
+    }
+
+    /// The slot of the field whose raw key is `key`, if it is one. (Given
+    /// the key and not the field, so that the loop over fields need not
+    /// put the field in memory for the call.)
+    #[inline(never)]
+    fn slot_of(&self, key: &[u8], key_escaped: bool) -> Option<usize> {
+        if key_escaped {
+            let field = flat::Field { key, key_escaped, value: b"" };
+            return self.names.iter().position(|n| field.key_is(n));
+        }
+        // The first byte before the rest: keys of the same length as a
+        // name mostly differ there.
+        self.names.iter().position(|n| n.as_bytes().first() == key.first() && n.as_bytes() == key)
     }
 
     /// The number of slots [`FieldSet::extract`] fills.
@@ -96,14 +132,15 @@ impl FieldSet {
     ) -> Result<(), ScanError> {
         debug_assert_eq!(slots.len(), self.names.len());
         slots.fill(None);
-        let mut fields = Fields::new(json)?;
-        while let Some(f) = fields.next()? {
-            if let Some(i) = self.names.iter().position(|n| f.key_is(n)) {
-                slots[i] = Some(f.value);
-            }
-            if let Some(seen) = seen.as_mut() {
+        // A field seen twice (see flat::for_each_field) is set again and
+        // noted again, to the same end. The loop without `seen`, the
+        // common one, is a copy of its own, with nothing else to keep.
+        match seen.as_mut() {
+            None => flat::for_each_field(json, |f| self.take(&f, slots))?,
+            Some(seen) => flat::for_each_field(json, |f| {
+                self.take(&f, slots);
                 seen.note_key(&f);
-            }
+            })?,
         }
         for (slot, root, rest) in &self.paths {
             if slots[*slot].is_none() {

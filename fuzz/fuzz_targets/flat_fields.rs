@@ -6,10 +6,14 @@
 //!   (the last of duplicate keys wins in both).
 //! * For an input starting with `{`, when serde_json accepts it as an
 //!   object, the scanner must accept it too.
+//! * `flat::for_each_field` (the one-pass reader with fast paths that
+//!   lcount and lgrep use) fails with the scanner's very error, or visits
+//!   the scanner's fields last, after at most a prefix of them (from a fast
+//!   pass that handed the line on).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logkit_common::flat::{decode_str, Fields, ScanError};
+use logkit_common::flat::{decode_str, for_each_field, Field, Fields, ScanError};
 use logkit_fuzz::{json_object, show};
 use serde_json::{Map, Value};
 
@@ -26,7 +30,31 @@ fn scan(data: &[u8]) -> Result<Vec<(String, &[u8])>, ScanError> {
     Ok(out)
 }
 
+/// Holds `for_each_field` to the scanner on `data`.
+fn check_one_pass(data: &[u8]) {
+    let mut visited = Vec::new();
+    let one_pass = for_each_field(data, |f| visited.push(f));
+    let reference = (|| -> Result<Vec<Field<'_>>, ScanError> {
+        let mut fields = Fields::new(data)?;
+        let mut all = Vec::new();
+        while let Some(f) = fields.next()? {
+            all.push(f);
+        }
+        Ok(all)
+    })();
+    match (one_pass, reference) {
+        (Err(a), Err(b)) => assert_eq!(a, b, "for_each_field fails otherwise: {}", show(data)),
+        (Ok(()), Ok(fields)) => {
+            let (before, last) = visited.split_at(visited.len() - fields.len());
+            assert_eq!(last, &fields[..], "for_each_field's fields differ: {}", show(data));
+            assert!(fields.starts_with(before), "for_each_field visits more: {}", show(data));
+        }
+        (a, b) => panic!("for_each_field says {a:?}, the scanner {:?}: {}", b.map(|_| ()), show(data)),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    check_one_pass(data);
     let ours = scan(data);
     // serde_json's verdict: strict, or by the grammar only with
     // LOGKIT_FUZZ_LENIENT=1 (see logkit_fuzz::check_record).
