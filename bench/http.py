@@ -419,23 +419,22 @@ def main():
         best.append(f"{a / max(others):.2f}" if a and others else "?")
     lines.append("| hprobe / the best other | " + " | ".join(best) + " |")
     lines.append("")
-    lines.append("Client CPU time (user + system, getrusage of the tool's process) per "
-                 "request, in µs (lower is better; the median of the rounds):")
+    def per_tool_table(title, figures, form):
+        """A table of one figure per tool and concurrency, '?' where missing."""
+        lines.extend([title, "", "| tool | " + " | ".join(f"c={c}" for c in concs) + " |",
+                      "|---|" + "---|" * len(concs)])
+        for n in names:
+            cells = [form.format(figures[(n, c)]) if figures.get((n, c)) is not None else "?"
+                     for c in concs]
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+
+    per_tool_table("Client CPU time (user + system, getrusage of the tool's process) per "
+                   "request, in µs (lower is better; the median of the rounds):",
+                   {k: v for k, v in cpus.items() if v}, "{:.1f}")
     lines.append("")
-    lines.append("| tool | " + " | ".join(f"c={c}" for c in concs) + " |")
-    lines.append("|---|" + "---|" * len(concs))
-    for n in names:
-        cells = [f"{cpus[(n, c)]:.1f}" if cpus.get((n, c)) else "?" for c in concs]
-        lines.append(f"| {n} | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append("Context switches of the tool's process (voluntary and not, getrusage) per "
-                 "request (a thread going to sleep and waking; the median of the rounds):")
-    lines.append("")
-    lines.append("| tool | " + " | ".join(f"c={c}" for c in concs) + " |")
-    lines.append("|---|" + "---|" * len(concs))
-    for n in names:
-        cells = [f"{csws[(n, c)]:.2f}" if csws.get((n, c)) is not None else "?" for c in concs]
-        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    per_tool_table("Context switches of the tool's process (voluntary and not, getrusage) per "
+                   "request (a thread going to sleep and waking; the median of the rounds):",
+                   csws, "{:.2f}")
     odd = [(n, c, r[1]) for (n, c), r in results.items() if r[1]]
     if odd:
         lines.append("")

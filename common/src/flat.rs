@@ -184,20 +184,10 @@ impl<'a> Fields<'a> {
                 Some(&b) if b < 0x20 => {
                     return Err(ScanError { what: "control character in string", at: j });
                 }
-                Some(&b) if b >= 0x80 => {
-                    let width = match b {
-                        0xc2..=0xdf => 2,
-                        0xe0..=0xef => 3,
-                        0xf0..=0xf4 => 4,
-                        _ => 0,
-                    };
-                    // from_utf8 on the one character rejects bad continuation
-                    // bytes, overlong forms and surrogates.
-                    match s.get(j..j + width) {
-                        Some(c) if width > 0 && std::str::from_utf8(c).is_ok() => j += width,
-                        _ => return Err(ScanError { what: "not UTF-8", at: j }),
-                    }
-                }
+                Some(&b) if b >= 0x80 => match utf8_char_len(s, j) {
+                    Some(width) => j += width,
+                    None => return Err(ScanError { what: "not UTF-8", at: j }),
+                },
                 Some(_) => unreachable!("find_stop stops only at special bytes"),
             }
         }
@@ -623,6 +613,20 @@ pub fn decode_str_into(value: &[u8], out: &mut Vec<u8>) {
     unescape_into(&value[1..value.len() - 1], out);
 }
 
+/// The length of the UTF-8 character that starts at `s[at]` (a byte of
+/// 0x80 or above), or `None` when no valid one does: `from_utf8` on the one
+/// character rejects bad continuation bytes, overlong forms and surrogates.
+#[inline]
+fn utf8_char_len(s: &[u8], at: usize) -> Option<usize> {
+    let width = match s[at] {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    s.get(at..at + width).filter(|c| std::str::from_utf8(c).is_ok()).map(|_| width)
+}
+
 /// Validates the JSON string whose opening quote is at `s[at]`, by the rules
 /// of [`Fields`] (escapes, no control characters, UTF-8), and appends its
 /// decoded bytes to `out`, as [`decode_str_into`] would give them; returns
@@ -681,21 +685,13 @@ pub fn decode_string(s: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, Sc
                 _ => return err("bad escape", i),
             },
             Some(&b) if b < 0x20 => return err("control character in string", i),
-            Some(&b) if b >= 0x80 => {
-                let width = match b {
-                    0xc2..=0xdf => 2,
-                    0xe0..=0xef => 3,
-                    0xf0..=0xf4 => 4,
-                    _ => 0,
-                };
-                match s.get(i..i + width) {
-                    Some(c) if width > 0 && std::str::from_utf8(c).is_ok() => {
-                        out.extend_from_slice(c);
-                        i += width;
-                    }
-                    _ => return err("not UTF-8", i),
+            Some(&b) if b >= 0x80 => match utf8_char_len(s, i) {
+                Some(width) => {
+                    out.extend_from_slice(&s[i..i + width]);
+                    i += width;
                 }
-            }
+                None => return err("not UTF-8", i),
+            },
             Some(&b) => {
                 out.push(b);
                 i += 1;
