@@ -2,8 +2,9 @@
 //!
 //! Records are built field by field by code that already knows each value's
 //! type (a status is an integer, a path is a string), so going through a
-//! generic `serde_json::Value` would only add allocations. String escaping is
-//! delegated to serde_json, which does it with a lookup table.
+//! generic `serde_json::Value` would only add allocations. Strings are
+//! escaped here, 16 bytes at a time ([`push_str`]), with exactly serde_json's
+//! output (a property test holds the two equal).
 
 use base64::Engine as _;
 
