@@ -166,20 +166,12 @@ impl<'a> Fields<'a> {
                     self.i = j + 1;
                     return Ok((&s[start..self.i], escaped));
                 }
-                Some(b'\\') => match s.get(j + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                Some(b'\\') => match escape_len(s, j) {
+                    Ok(len) => {
                         escaped = true;
-                        j += 2;
+                        j += len;
                     }
-                    Some(b'u') => {
-                        escaped = true;
-                        let hex = s.get(j + 2..j + 6);
-                        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                            return Err(ScanError { what: "bad \\u escape", at: j });
-                        }
-                        j += 6;
-                    }
-                    _ => return Err(ScanError { what: "bad escape", at: j }),
+                    Err(what) => return Err(ScanError { what, at: j }),
                 },
                 Some(&b) if b < 0x20 => {
                     return Err(ScanError { what: "control character in string", at: j });
@@ -539,11 +531,7 @@ fn string_end(s: &[u8], i: usize, utf8_checked: &mut bool) -> Option<(usize, boo
             b'"' => return Some((j + 1, escaped)),
             b'\\' => {
                 escaped = true;
-                match *s.get(j + 1)? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j += 2,
-                    b'u' if s.get(j + 2..j + 6)?.iter().all(u8::is_ascii_hexdigit) => j += 6,
-                    _ => return None,
-                }
+                j += escape_len(s, j).ok()?;
             }
             b if b >= 0x80 => {
                 // Everything before `j` is UTF-8 ending at a character's
@@ -613,6 +601,23 @@ pub fn decode_str_into(value: &[u8], out: &mut Vec<u8>) {
     unescape_into(&value[1..value.len() - 1], out);
 }
 
+/// The escape whose backslash is at `s[at]`, by JSON's grammar: its length
+/// (2 for `\n` and the other one-letter escapes, 6 for `\uXXXX`), or why it
+/// is none. The one rule of the scanner, the record reader and the decoder.
+#[inline(always)]
+fn escape_len(s: &[u8], at: usize) -> Result<usize, &'static str> {
+    match s.get(at + 1) {
+        Some(b'u')
+            if s.get(at + 2..at + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+        {
+            Ok(6)
+        }
+        Some(b'u') => Err("bad \\u escape"),
+        Some(&letter) if short_escape(letter).is_some() => Ok(2),
+        _ => Err("bad escape"),
+    }
+}
+
 /// The length of the UTF-8 character that starts at `s[at]` (a byte of
 /// 0x80 or above), or `None` when no valid one does: `from_utf8` on the one
 /// character rejects bad continuation bytes, overlong forms and surrogates.
@@ -668,21 +673,17 @@ pub fn decode_string(s: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, Sc
         match s.get(i) {
             None => return err("unterminated string", at),
             Some(b'"') => return Ok(i + 1),
-            Some(b'\\') => match s.get(i + 1) {
-                Some(&letter @ (b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')) => {
+            Some(b'\\') => match escape_len(s, i) {
+                Err(what) => return err(what, i),
+                // Each `\u` of a surrogate pair is checked on its own; the
+                // decoder takes the pair at once, only when its second half
+                // is hex.
+                Ok(6) => i += 2 + decode_u_escape(s, i + 2, out).unwrap_or(4),
+                Ok(_) => {
+                    let letter = s[i + 1];
                     out.push(short_escape(letter).unwrap_or(letter));
                     i += 2;
                 }
-                Some(b'u') => {
-                    // Each `\u` of a surrogate pair is checked on its own;
-                    // the decoder takes the pair at once.
-                    if !s.get(i + 2..i + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                        return err("bad \\u escape", i);
-                    }
-                    // A pair is taken only when its second half is hex.
-                    i += 2 + decode_u_escape(s, i + 2, out).unwrap_or(4);
-                }
-                _ => return err("bad escape", i),
             },
             Some(&b) if b < 0x20 => return err("control character in string", i),
             Some(&b) if b >= 0x80 => match utf8_char_len(s, i) {
