@@ -169,7 +169,7 @@ fn after_time<'a>(s: &mut Cursor<'a>, a: &mut Access<'a>) -> Result<(), Error> {
     let line = s.s;
     field_start(s, "the line ends before the request")?;
     let (request, backslash) =
-        s.quoted_noting("expected \"request\"").map_err(|e| cut(e, "the request"))?;
+        s.quoted("expected \"request\"").map_err(|e| cut(e, "the request"))?;
     a.request = Some(request);
     a.backslash |= backslash;
     field_start(s, "the line ends before the status")?;
@@ -190,7 +190,7 @@ fn after_time<'a>(s: &mut Cursor<'a>, a: &mut Access<'a>) -> Result<(), Error> {
     // Traefik writes a missing referer bare: `-`.
     if !s.eat(b"- ") {
         let (referer, backslash) =
-            s.quoted_noting("expected \"referer\"").map_err(|e| cut(e, "the referer"))?;
+            s.quoted("expected \"referer\"").map_err(|e| cut(e, "the referer"))?;
         a.referer = Some(referer);
         a.backslash |= backslash;
     } else {
@@ -198,7 +198,7 @@ fn after_time<'a>(s: &mut Cursor<'a>, a: &mut Access<'a>) -> Result<(), Error> {
     }
     field_start(s, "the line ends before the user agent")?;
     let (ua, backslash) =
-        s.quoted_noting("expected \"user agent\"").map_err(|e| cut(e, "the user agent"))?;
+        s.quoted("expected \"user agent\"").map_err(|e| cut(e, "the user agent"))?;
     a.ua = Some(ua);
     a.backslash |= backslash;
     if s.at_end() {

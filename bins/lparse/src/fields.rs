@@ -95,15 +95,9 @@ impl<'a> Cursor<'a> {
     }
 
     /// `"..."`, returning what is inside, still escaped (see
-    /// [`closing_quote`]).
-    pub fn quoted(&mut self, what: &'static str) -> Result<&'a [u8], &'static str> {
-        self.quoted_noting(what).map(|(inside, _)| inside)
-    }
-
-    /// [`Cursor::quoted`], and whether what is inside holds a backslash
-    /// (then it has escapes to undo): the search for the closing quote
-    /// sees them anyway.
-    pub fn quoted_noting(&mut self, what: &'static str) -> Result<(&'a [u8], bool), &'static str> {
+    /// [`closing_quote`]), and whether it holds a backslash (then it has
+    /// escapes to undo): the search for the closing quote sees them anyway.
+    pub fn quoted(&mut self, what: &'static str) -> Result<(&'a [u8], bool), &'static str> {
         if self.s.get(self.i) != Some(&b'"') {
             return Err(what);
         }
@@ -405,7 +399,7 @@ mod tests {
         c.space("s").unwrap();
         assert_eq!(c.bracketed("b"), Ok(&b"t 1"[..]));
         c.space("s").unwrap();
-        assert_eq!(c.quoted("q"), Ok(&br#"q\"x"#[..]));
+        assert_eq!(c.quoted("q"), Ok((&br#"q\"x"#[..], true)));
         assert!(c.eat(b" "));
         assert_eq!(c.number(), Some(42));
         assert_eq!(c.rest(), b"z");
@@ -414,6 +408,7 @@ mod tests {
         assert!(c.at_end());
         assert_eq!(Cursor::new(b"[open").bracketed("b"), Err("b"));
         assert_eq!(Cursor::new(br#""open\""#).quoted("q"), Err("unterminated quoted field"));
+        assert_eq!(Cursor::new(br#""plain" x"#).quoted("q"), Ok((&b"plain"[..], false)));
     }
 
     #[test]
