@@ -71,6 +71,17 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(bin("hprobe"));
     cmd.args(args).env_remove("NO_COLOR").envs(env.iter().copied());
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(terminal);
+    watch(cmd, master, other, None)
+}
+
+/// Spawns `cmd` (its stderr the terminal whose other side is `master`, its
+/// stdout a pipe) and starts reading both.
+fn watch(
+    mut cmd: Command,
+    master: OwnedFd,
+    terminal: std::fs::File,
+    keys: Option<std::fs::File>,
+) -> Run {
     let mut child = cmd.spawn().unwrap();
     // This process's copy of the terminal must go, for reading to end.
     drop(cmd);
@@ -82,7 +93,7 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Run {
         out.read_to_end(&mut bytes).unwrap();
         bytes
     });
-    Run { child, shown, reader, stdout, terminal: other, keys: None }
+    Run { child, shown, reader, stdout, terminal, keys }
 }
 
 /// hprobe as a shell starts it from a terminal: in a session of its own,
@@ -101,17 +112,7 @@ fn start_in_session(args: &[&str], input: &std::path::Path) -> Run {
         .env("LOGKIT_TEST_INPUT", input)
         .env_remove("NO_COLOR");
     cmd.stdin(terminal.try_clone().unwrap()).stdout(Stdio::piped()).stderr(terminal);
-    let mut child = cmd.spawn().unwrap();
-    drop(cmd);
-    let shown = Arc::new(Mutex::new(Vec::new()));
-    let reader = read_terminal(master, shown.clone());
-    let mut out = child.stdout.take().unwrap();
-    let stdout = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        out.read_to_end(&mut bytes).unwrap();
-        bytes
-    });
-    Run { child, shown, reader, stdout, terminal: other, keys: Some(keys) }
+    watch(cmd, master, other, Some(keys))
 }
 
 fn read_terminal(master: OwnedFd, shown: Arc<Mutex<Vec<u8>>>) -> JoinHandle<()> {
