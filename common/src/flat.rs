@@ -138,9 +138,7 @@ impl<'a> Fields<'a> {
 
     #[inline]
     fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.i += 1;
-        }
+        self.i = skip_ws(self.s, self.i);
     }
 
     /// A string at `self.i` (on its opening quote); returns it with quotes.
@@ -500,7 +498,7 @@ fn visit_fast<'a>(s: &'a [u8], visit: &mut dyn FnMut(Field<'a>)) -> Option<()> {
 
 /// The index after JSON whitespace from `i` on.
 #[inline(always)]
-fn skip_ws(s: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_ws(s: &[u8], mut i: usize) -> usize {
     while matches!(s.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         i += 1;
     }

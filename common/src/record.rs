@@ -672,8 +672,7 @@ impl<'a> LineRecord<'a> {
                 break;
             }
         }
-        let after = json[i..].strip_prefix(b"}")?;
-        if !after.iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        if json.get(i) != Some(&b'}') || crate::flat::skip_ws(json, i + 1) != json.len() {
             return None;
         }
         Some(LineRecord {
