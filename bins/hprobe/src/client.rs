@@ -548,7 +548,7 @@ impl Worker {
             };
             // Another origin only after a redirect (the check parses both
             // authorities: measured at 1,500 instructions a request).
-            let elsewhere = progress.redirects > 0 && !Origin::same(&target.uri, uri);
+            let elsewhere = redirected && !Origin::same(&target.uri, uri);
             let request = self.request(
                 method,
                 uri,
