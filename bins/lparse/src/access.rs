@@ -21,7 +21,7 @@
 //! The scanner works on bytes and borrows from the line; quoted fields are
 //! unescaped only when they contain a backslash.
 
-use crate::fields::{self, escaped_text, split_request, text, uint, unescape, Cursor, Utf8Line};
+use crate::fields::{self, escaped_text, split_request, uint, unescape, Cursor};
 use crate::format::{Ctx, Fit, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -39,8 +39,7 @@ impl LogFormat for Combined {
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
         let a = parse(line)?;
-        let utf8 = Utf8Line::check(line);
-        write_fields(&a, obj, &mut ctx.scratch, &mut ctx.clf, utf8)?;
+        write_fields(&a, obj, &mut ctx.scratch, &mut ctx.clf)?;
         if let Some(why) = a.partial {
             ctx.fit = Fit::Partial(why);
         } else if a.extra.is_some() {
@@ -334,43 +333,34 @@ fn is_host(s: &[u8]) -> bool {
 
 /// Writes a quoted field, unescaped, unless its value is `-`. Without a
 /// `backslash` in the line's quoted fields, there is nothing to unescape.
-fn quoted_field(
-    obj: &mut Object,
-    name: &str,
-    raw: &[u8],
-    backslash: bool,
-    scratch: &mut Vec<u8>,
-    utf8: Utf8Line<'_>,
-) {
+fn quoted_field(obj: &mut Object, name: &str, raw: &[u8], backslash: bool, scratch: &mut Vec<u8>) {
     if raw == b"-" {
     } else if backslash {
-        escaped_text(obj, name, raw, scratch, utf8);
+        escaped_text(obj, name, raw, scratch);
     } else {
-        text(obj, name, raw, utf8);
+        obj.bytes(name, raw);
     }
 }
 
 /// Writes the fields of a parsed line into `obj`, in the record format.
-/// `utf8` is the line the fields were cut from (see [`Utf8Line`]). Fails only
-/// when the time is not a valid CLF time.
+/// Fails only when the time is not a valid CLF time.
 pub fn write_fields(
     a: &Access<'_>,
     obj: &mut Object,
     scratch: &mut Vec<u8>,
     times: &mut ClfMemo,
-    utf8: Utf8Line<'_>,
 ) -> Result<(), Error> {
     scratch.clear();
     if !times.to_rfc3339(a.time, scratch) {
         return Err("bad time");
     }
     fields::ts(obj, scratch);
-    text(obj, f::CLIENT, a.client, utf8);
+    obj.bytes(f::CLIENT, a.client);
     if a.user != b"-" {
-        text(obj, f::USER, a.user, utf8);
+        obj.bytes(f::USER, a.user);
     }
     if let Some(request) = a.request {
-        write_request(request, a.backslash, obj, scratch, utf8);
+        write_request(request, a.backslash, obj, scratch);
     }
     if let Some(status) = a.status {
         obj.uint(f::STATUS, u64::from(status));
@@ -379,15 +369,15 @@ pub fn write_fields(
         obj.uint(f::BYTES, bytes);
     }
     if let Some(referer) = a.referer {
-        quoted_field(obj, f::REFERER, referer, a.backslash, scratch, utf8);
+        quoted_field(obj, f::REFERER, referer, a.backslash, scratch);
     }
     if let Some(ua) = a.ua {
-        quoted_field(obj, f::UA, ua, a.backslash, scratch, utf8);
+        quoted_field(obj, f::UA, ua, a.backslash, scratch);
     }
     for (name, seconds) in [(f::RT, a.rt), (f::UPSTREAM_RT, a.upstream_rt)] {
         match seconds {
             // Several upstreams: their times as nginx wrote them.
-            Some(list) if !is_millis(list) => text(obj, name, list, utf8),
+            Some(list) if !is_millis(list) => obj.bytes(name, list),
             Some(seconds) => {
                 // is_millis() checked it is a plain decimal: valid JSON as
                 // it stands, except for leading zeros such as "00.5", which
@@ -401,10 +391,10 @@ pub fn write_fields(
         }
     }
     if let Some(vhost) = a.vhost {
-        text(obj, f::VHOST, vhost, utf8);
+        obj.bytes(f::VHOST, vhost);
     }
     if let Some(extra) = a.extra {
-        text(obj, f::EXTRA, extra, utf8);
+        obj.bytes(f::EXTRA, extra);
     }
     obj.str(f::FMT, a.format_name());
     Ok(())
@@ -412,21 +402,15 @@ pub fn write_fields(
 
 /// `METHOD TARGET PROTO` becomes `method`, `path`, `query` and `proto`;
 /// anything else is kept whole as `request`.
-fn write_request(
-    raw: &[u8],
-    backslash: bool,
-    obj: &mut Object,
-    scratch: &mut Vec<u8>,
-    utf8: Utf8Line<'_>,
-) {
+fn write_request(raw: &[u8], backslash: bool, obj: &mut Object, scratch: &mut Vec<u8>) {
     if raw == b"-" {
         return;
     }
     if backslash && memchr::memchr(b'\\', raw).is_some() {
         unescape(raw, scratch);
-        split_request(scratch, obj, Utf8Line::check(scratch));
+        split_request(scratch, obj);
     } else {
-        split_request(raw, obj, utf8);
+        split_request(raw, obj);
     }
 }
 
@@ -438,14 +422,7 @@ mod tests {
         let a = parse(line.as_bytes()).unwrap();
         let mut buf = Vec::new();
         let mut obj = Object::new(&mut buf);
-        write_fields(
-            &a,
-            &mut obj,
-            &mut Vec::new(),
-            &mut ClfMemo::default(),
-            Utf8Line::check(line.as_bytes()),
-        )
-        .unwrap();
+        write_fields(&a, &mut obj, &mut Vec::new(), &mut ClfMemo::default()).unwrap();
         obj.finish();
         serde_json::from_slice(&buf).unwrap()
     }
@@ -663,13 +640,7 @@ mod tests {
         let mut buf = Vec::new();
         let mut obj = Object::new(&mut buf);
         assert_eq!(
-            write_fields(
-                &a,
-                &mut obj,
-                &mut Vec::new(),
-                &mut ClfMemo::default(),
-                Utf8Line::check(bad_time.as_bytes())
-            ),
+            write_fields(&a, &mut obj, &mut Vec::new(), &mut ClfMemo::default(),),
             Err("bad time")
         );
     }
@@ -752,7 +723,7 @@ mod tests {
             if let Ok(a) = parse(&line) {
                 let mut buf = Vec::new();
                 let mut obj = Object::new(&mut buf);
-                let _ = write_fields(&a, &mut obj, &mut Vec::new(), &mut ClfMemo::default(), Utf8Line::check(&line));
+                let _ = write_fields(&a, &mut obj, &mut Vec::new(), &mut ClfMemo::default());
             }
         }
     }

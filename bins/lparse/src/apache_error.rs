@@ -42,7 +42,7 @@
 //! The parser scans bytes and borrows from the line; only an escaped
 //! message or referer is copied, into [`Ctx::scratch`].
 
-use crate::fields::{escaped_text, text, uint, unescape, Cursor, Utf8Line};
+use crate::fields::{escaped_text, uint, unescape, Cursor};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -164,16 +164,10 @@ fn apache_file(msg: &[u8]) -> Option<&[u8]> {
 }
 
 /// Writes the message fields: `code`, `msg`, `file` and `referer`.
-fn apache_message(
-    message: &[u8],
-    has_request: bool,
-    obj: &mut Object,
-    scratch: &mut Vec<u8>,
-    utf8: Utf8Line<'_>,
-) {
+fn apache_message(message: &[u8], has_request: bool, obj: &mut Object, scratch: &mut Vec<u8>) {
     let mut msg = message;
     if let Some(code) = ah_code(msg) {
-        text(obj, f::CODE, code, utf8);
+        obj.bytes(f::CODE, code);
         msg = &msg[9..];
     }
     // Only a request has a referer, and a request always has [client].
@@ -193,14 +187,14 @@ fn apache_message(
                 obj.bytes(f::FILE, file);
             }
         } else {
-            text(obj, f::MSG, msg, utf8);
+            obj.bytes(f::MSG, msg);
             if let Some(file) = apache_file(msg) {
-                text(obj, f::FILE, file, utf8);
+                obj.bytes(f::FILE, file);
             }
         }
     }
     if let Some(referer) = referer.filter(|r| !r.is_empty()) {
-        escaped_text(obj, f::REFERER, referer, scratch, utf8);
+        escaped_text(obj, f::REFERER, referer, scratch);
     }
 }
 
@@ -214,12 +208,11 @@ impl LogFormat for ApacheError {
     }
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
-        let utf8 = Utf8Line::check(line);
         let mut c = Cursor::new(line);
         if !c.eat(b"[") {
             // A start-up message, written without time or level.
             if ah_code(line).is_some() {
-                apache_message(line, false, obj, &mut ctx.scratch, utf8);
+                apache_message(line, false, obj, &mut ctx.scratch);
                 obj.str(f::FMT, self.name());
                 return Ok(());
             }
@@ -290,9 +283,9 @@ impl LogFormat for ApacheError {
         }
 
         ctx.write_local_ts(obj, time.datetime)?;
-        text(obj, f::LEVEL, level, utf8);
+        obj.bytes(f::LEVEL, level);
         if !module.is_empty() {
-            text(obj, f::MODULE, module, utf8);
+            obj.bytes(f::MODULE, module);
         }
         if let Some(pid) = pid {
             obj.uint(f::PID, pid);
@@ -301,21 +294,21 @@ impl LogFormat for ApacheError {
             obj.uint(f::TID, tid);
         }
         if let Some((name, port_name, (addr, port))) = peer {
-            text(obj, name, addr, utf8);
+            obj.bytes(name, addr);
             if let Some(port) = port {
                 obj.uint(port_name, port);
             }
         }
         let has_request = matches!(peer, Some((f::CLIENT, ..)));
-        apache_message(c.rest(), has_request, obj, &mut ctx.scratch, utf8);
+        apache_message(c.rest(), has_request, obj, &mut ctx.scratch);
         if let Some((errno, errstr)) = status {
             if let Some(errno) = errno {
                 obj.uint(f::ERRNO, errno);
             }
-            text(obj, f::ERRSTR, errstr, utf8);
+            obj.bytes(f::ERRSTR, errstr);
         }
         if let Some((file, n)) = source {
-            text(obj, f::SOURCE_FILE, file, utf8);
+            obj.bytes(f::SOURCE_FILE, file);
             obj.uint(f::SOURCE_LINE, n);
         }
         obj.str(f::FMT, self.name());

@@ -22,7 +22,6 @@
 //! An application log's entries often span lines (stack traces): its
 //! records take continuation lines (see [`crate::multiline`]).
 
-use crate::fields::{text, Utf8Line};
 use crate::format::{Ctx, LogFormat};
 use jiff::civil::DateTime;
 use logkit_common::json::Object;
@@ -93,7 +92,6 @@ impl LogFormat for AppLog {
                 (time, layout(&line[end..], go).ok_or("no level after the time")?)
             }
         };
-        let utf8 = Utf8Line::check(line);
         match time.offset {
             Some(_) => {
                 let stamp = time.to_stamp(&ctx.zone).ok_or("bad time")?;
@@ -102,18 +100,18 @@ impl LogFormat for AppLog {
             None => ctx.write_local_ts(obj, time.datetime)?,
         }
         if let Some(level) = parts.level {
-            text(obj, f::LEVEL, level, utf8);
+            obj.bytes(f::LEVEL, level);
         }
         if let Some(pid) = parts.pid {
             obj.uint(f::PID, pid);
         }
         if let Some(thread) = parts.thread {
-            text(obj, f::THREAD, thread, utf8);
+            obj.bytes(f::THREAD, thread);
         }
         if let Some(logger) = parts.logger {
-            text(obj, f::LOGGER, logger, utf8);
+            obj.bytes(f::LOGGER, logger);
         }
-        text(obj, f::MSG, parts.msg, utf8);
+        obj.bytes(f::MSG, parts.msg);
         obj.str(f::FMT, "applog");
         Ok(())
     }

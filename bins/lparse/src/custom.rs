@@ -12,7 +12,7 @@
 //! else under their own (`$upstream_cache_status` → `upstream_cache_status`,
 //! `%{X-Forwarded-For}i` → `x_forwarded_for`), numbers typed as numbers.
 
-use crate::fields::{closing_quote, unescape, Utf8Line};
+use crate::fields::{closing_quote, unescape};
 use crate::format::{Ctx, LogFormat};
 use crate::vars::{self, Kind};
 use logkit_common::json::Object;
@@ -396,7 +396,6 @@ impl LogFormat for Custom {
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str> {
         // Slices of a valid line need no UTF-8 check of their own.
-        let utf8 = Utf8Line::check(line);
         let mut pos = 0;
         let mut var = 0;
         self.written.clear();
@@ -424,16 +423,16 @@ impl LogFormat for Custom {
                     var += 1;
                     let raw = &rest[..end];
                     pos += end;
-                    let (value, value_utf8) = if quoted && memchr::memchr(b'\\', raw).is_some() {
+                    let value = if quoted && memchr::memchr(b'\\', raw).is_some() {
                         unescape(raw, &mut self.scratch);
-                        (&self.scratch[..], Utf8Line::check(&self.scratch))
+                        &self.scratch[..]
                     } else {
-                        (raw, utf8)
+                        raw
                     };
                     match field {
                         Field::Skip => {}
                         Field::Canonical(kind) => {
-                            vars::write(*kind, value, value_utf8, obj, &mut self.written, ctx)?
+                            vars::write(*kind, value, obj, &mut self.written, ctx)?
                         }
                         Field::Named(name, number) => write_named(name, *number, value, obj),
                     }

@@ -190,58 +190,6 @@ fn hex_byte(h: &[u8]) -> Option<u8> {
     Some((d(h[0])? * 16 + d(h[1])?) as u8)
 }
 
-/// A line checked for UTF-8 once, so that the fields cut from it are
-/// written as text without checking each again (checking each field on its
-/// own cost ~13% of lparse).
-///
-/// Whether a field is a part of the line is checked instead, which costs
-/// two comparisons: a part that lies within a UTF-8 line and starts and
-/// ends on character boundaries is UTF-8. Anything else is checked whole
-/// when written, so no slice, of the line or not, is ever taken for text
-/// it is not.
-#[derive(Debug, Clone, Copy)]
-pub struct Utf8Line<'a>(Option<&'a str>);
-
-impl<'a> Utf8Line<'a> {
-    /// Checks `line`.
-    pub fn check(line: &'a [u8]) -> Self {
-        Utf8Line(std::str::from_utf8(line).ok())
-    }
-
-    /// `part` as text, when the line is UTF-8 and `part` is a slice of it
-    /// that starts and ends on character boundaries; else `None`.
-    pub fn part(self, part: &[u8]) -> Option<&'a str> {
-        let line = self.0?;
-        let start = (part.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
-        line.get(start..start.checked_add(part.len())?)
-    }
-
-    /// This line when `part` is text cut from it, else `part` checked as a
-    /// line of its own (an unescaped copy).
-    pub fn covering(self, part: &'a [u8]) -> Self {
-        match self.part(part) {
-            Some(_) => self,
-            None => Utf8Line::check(part),
-        }
-    }
-}
-
-impl<'a> From<&'a str> for Utf8Line<'a> {
-    /// A line already known to be text.
-    fn from(line: &'a str) -> Self {
-        Utf8Line(Some(line))
-    }
-}
-
-/// Writes a slice of the line as a string field: as text, or with its
-/// `_b64` twin when its bytes are not UTF-8. See [`Utf8Line`].
-pub fn text(obj: &mut Object, name: &str, value: &[u8], line: Utf8Line<'_>) {
-    match line.part(value) {
-        Some(text) => obj.str(name, text),
-        None => obj.bytes(name, value),
-    }
-}
-
 /// Writes `ts` from a time in RFC 3339 as [`logkit_common::time`] writes it:
 /// ASCII digits and punctuation, with nothing to escape or check.
 pub fn ts(obj: &mut Object, rfc3339: &[u8]) {
@@ -253,16 +201,10 @@ pub fn ts(obj: &mut Object, rfc3339: &[u8]) {
 
 /// Writes a value the server escaped (see [`unescape`]) as a string field,
 /// unescaped; `scratch` holds the unescaped bytes when there is anything
-/// to undo. `line` as for [`text`].
-pub fn escaped_text(
-    obj: &mut Object,
-    name: &str,
-    raw: &[u8],
-    scratch: &mut Vec<u8>,
-    line: Utf8Line<'_>,
-) {
+/// to undo.
+pub fn escaped_text(obj: &mut Object, name: &str, raw: &[u8], scratch: &mut Vec<u8>) {
     if memchr::memchr(b'\\', raw).is_none() {
-        text(obj, name, raw, line);
+        obj.bytes(name, raw);
     } else {
         // \xHH escapes can stand for any bytes: check the result.
         unescape(raw, scratch);
@@ -275,9 +217,8 @@ pub fn escaped_text(
 /// and either its last word a protocol (`HTTP/...`), the target being
 /// everything between (nginx logs a target as received, spaces
 /// included), or it has two words (HTTP/0.9: no protocol, so no `proto`).
-/// Anything else is kept whole as `request`. `utf8` is the line `request`
-/// was cut from (see [`Utf8Line`]).
-pub fn split_request(request: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
+/// Anything else is kept whole as `request`.
+pub fn split_request(request: &[u8], obj: &mut Object) {
     if let (Some(first), Some(last)) = (find_byte(b' ', request), memchr::memrchr(b' ', request)) {
         let method = &request[..first];
         let method_ok = !method.is_empty()
@@ -286,14 +227,14 @@ pub fn split_request(request: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
         if method_ok && first < last && proto.starts_with(b"HTTP/") {
             let target = &request[first + 1..last];
             if target.iter().any(|&b| b != b' ') {
-                text(obj, f::METHOD, method, utf8);
-                split_target(target, obj, utf8);
-                text(obj, f::PROTO, proto, utf8);
+                obj.bytes(f::METHOD, method);
+                split_target(target, obj);
+                obj.bytes(f::PROTO, proto);
                 return;
             }
         } else if method_ok && first == last && !proto.is_empty() {
-            text(obj, f::METHOD, method, utf8);
-            split_target(proto, obj, utf8);
+            obj.bytes(f::METHOD, method);
+            split_target(proto, obj);
             return;
         }
     }
@@ -301,15 +242,14 @@ pub fn split_request(request: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
 }
 
 /// Writes a request target as `path` and, after the first `?`, `query`
-/// (percent-encoding kept as sent). `utf8` is the line `target` was cut
-/// from (see [`Utf8Line`]).
-pub fn split_target(target: &[u8], obj: &mut Object, utf8: Utf8Line<'_>) {
+/// (percent-encoding kept as sent).
+pub fn split_target(target: &[u8], obj: &mut Object) {
     match memchr::memchr(b'?', target) {
         Some(q) => {
-            text(obj, f::PATH, &target[..q], utf8);
-            text(obj, f::QUERY, &target[q + 1..], utf8);
+            obj.bytes(f::PATH, &target[..q]);
+            obj.bytes(f::QUERY, &target[q + 1..]);
         }
-        None => text(obj, f::PATH, target, utf8),
+        None => obj.bytes(f::PATH, target),
     }
 }
 
@@ -445,11 +385,10 @@ mod tests {
     fn text_gets_a_b64_twin_when_not_utf8() {
         let (utf8, latin1) = (&b"caf\xc3\xa9 x\\xff x\\x41"[..], &b"caf\xe9"[..]);
         let r = record(|obj| {
-            let line = Utf8Line::check(utf8);
-            text(obj, "a", &utf8[..5], line);
-            text(obj, "b", latin1, Utf8Line::check(latin1));
-            escaped_text(obj, "c", &utf8[6..11], &mut Vec::new(), line);
-            escaped_text(obj, "d", &utf8[12..], &mut Vec::new(), line);
+            obj.bytes("a", &utf8[..5]);
+            obj.bytes("b", latin1);
+            escaped_text(obj, "c", &utf8[6..11], &mut Vec::new());
+            escaped_text(obj, "d", &utf8[12..], &mut Vec::new());
         });
         assert_eq!(
             r,
@@ -459,30 +398,24 @@ mod tests {
     }
 
     #[test]
-    fn only_whole_characters_of_the_line_are_taken_for_text() {
+    fn a_field_cut_inside_a_character_is_kept_exactly() {
         let line: &[u8] = "é=ü".as_bytes();
-        let utf8 = Utf8Line::check(line);
-        assert_eq!(utf8.part(&line[..2]), Some("é"));
-        assert_eq!(utf8.part(&line[2..3]), Some("="));
-        assert_eq!(utf8.part(&line[3..3]), Some(""));
-        // Cut inside a character, or not from the line at all.
-        assert_eq!(utf8.part(&line[1..3]), None);
-        assert_eq!(utf8.part(&line[..4]), None);
-        let copy = line[..2].to_vec();
-        assert_eq!(utf8.part(&copy), None);
-        assert_eq!(Utf8Line::check(b"\xff=").part(b"="), None);
-        // Such a slice is checked when written, and kept exactly.
-        let r = record(|obj| text(obj, "a", &line[..1], utf8));
-        assert_eq!(r, serde_json::json!({"a": "\u{fffd}", "a_b64": "ww=="}));
-        // An unescaped copy is checked as a line of its own.
-        assert_eq!(utf8.covering(&copy).part(&copy), Some("é"));
-        assert_eq!(utf8.covering(&line[2..]).part(&line[..2]), Some("é"));
+        let r = record(|obj| {
+            obj.bytes("a", &line[..2]);
+            obj.bytes("b", &line[..1]);
+            obj.bytes("c", &line[1..3]);
+        });
+        assert_eq!(
+            r,
+            serde_json::json!({"a": "é", "b": "\u{fffd}", "b_b64": "ww==",
+                "c": "\u{fffd}=", "c_b64": "qT0="})
+        );
     }
 
     #[test]
     fn request_lines_are_split_or_kept_whole() {
         let request = "GET /a?b=1?c HTTP/1.1";
-        let r = record(|obj| split_request(request.as_bytes(), obj, Utf8Line::from(request)));
+        let r = record(|obj| split_request(request.as_bytes(), obj));
         assert_eq!(
             r,
             serde_json::json!({"method": "GET", "path": "/a", "query": "b=1?c", "proto": "HTTP/1.1"})
@@ -490,12 +423,12 @@ mod tests {
         // nginx writes the target as it came, spaces included; HTTP/0.9
         // has no protocol.
         let request = "GET /a b/c d.html?q=1 2 HTTP/1.1";
-        let r = record(|obj| split_request(request.as_bytes(), obj, Utf8Line::from(request)));
+        let r = record(|obj| split_request(request.as_bytes(), obj));
         assert_eq!(
             r,
             serde_json::json!({"method": "GET", "path": "/a b/c d.html", "query": "q=1 2", "proto": "HTTP/1.1"})
         );
-        let r = record(|obj| split_request(b"GET /old", obj, Utf8Line::from("GET /old")));
+        let r = record(|obj| split_request(b"GET /old", obj));
         assert_eq!(r, serde_json::json!({"method": "GET", "path": "/old"}));
         for junk in [
             &b"get / HTTP/1.1"[..],
@@ -508,7 +441,7 @@ mod tests {
             b"HTTP/1.1",
             b"",
         ] {
-            let r = record(|obj| split_request(junk, obj, Utf8Line::check(junk)));
+            let r = record(|obj| split_request(junk, obj));
             assert_eq!(r, serde_json::json!({"request": String::from_utf8_lossy(junk)}));
         }
     }

@@ -12,7 +12,7 @@
 //! * a `src` of the line's own is dropped (the record's `src` is where the
 //!   line was read).
 
-use crate::fields::{json_number, Utf8Line};
+use crate::fields::json_number;
 use crate::format::{Ctx, LogFormat};
 use crate::vars::{self, Kind};
 use jiff::tz::TimeZone;
@@ -125,7 +125,7 @@ fn write_canonical(
         }
         None => return false,
     };
-    vars::write(kind, text.as_bytes(), Utf8Line::from(text.as_ref()), obj, written, ctx).is_ok()
+    vars::write(kind, text.as_bytes(), obj, written, ctx).is_ok()
 }
 
 /// A time value as RFC 3339: RFC 3339 or ISO 8601 text (with its offset,

@@ -24,7 +24,7 @@
 //! `key=value` pair (not indented) and hold at least two. The record's own
 //! `src` and `fmt` are not overwritten by keys of those names.
 
-use crate::fields::{closing_quote, plain_number, text, unescape_with, Utf8Line};
+use crate::fields::{closing_quote, plain_number, unescape_with};
 use crate::format::{Ctx, LogFormat};
 use jiff::tz::TimeZone;
 use logkit_common::json::Object;
@@ -75,7 +75,6 @@ impl LogFormat for Logfmt {
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
         scan(line, &mut self.pairs)?;
         let pairs = &self.pairs;
-        let utf8 = Utf8Line::check(line);
         let key = |p: &Pair| &line[p.key.0..p.key.1];
         // The last pair of each key wins.
         let is_last = |i: usize| pairs[i + 1..].iter().all(|q| key(q) != key(&pairs[i]));
@@ -120,7 +119,7 @@ impl LogFormat for Logfmt {
                     if v == b"true" || v == b"false" || plain_number(v) {
                         obj.raw(&name, v);
                     } else {
-                        text(obj, &name, v, utf8);
+                        obj.bytes(&name, v);
                     }
                 }
                 Value::Quoted(a, b, escaped) => {
@@ -129,7 +128,7 @@ impl LogFormat for Logfmt {
                         unescape(v, &mut ctx.scratch);
                         obj.bytes(&name, &ctx.scratch);
                     } else {
-                        text(obj, &name, v, utf8);
+                        obj.bytes(&name, v);
                     }
                 }
             }

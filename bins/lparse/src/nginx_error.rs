@@ -34,7 +34,7 @@
 //!
 //! The parser scans bytes and borrows from the line.
 
-use crate::fields::{split_request, text, Cursor, Utf8Line};
+use crate::fields::{split_request, Cursor};
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -231,40 +231,39 @@ impl LogFormat for NginxError {
             }
         }
         let rest = c.rest();
-        let utf8 = Utf8Line::check(line);
         let (msg, trailer) = match find_trailer(rest) {
             Some((at, t)) => (&rest[..at], Some(t)),
             None => (rest, None),
         };
 
         ctx.write_local_ts(obj, time.datetime)?;
-        text(obj, f::LEVEL, level, utf8);
+        obj.bytes(f::LEVEL, level);
         obj.uint(f::PID, pid);
         obj.uint(f::TID, tid);
         if let Some(cid) = cid {
             obj.uint(f::CID, cid);
         }
         if !msg.is_empty() {
-            text(obj, f::MSG, msg, utf8);
+            obj.bytes(f::MSG, msg);
             if let Some(file) = nginx_file(msg) {
-                text(obj, f::FILE, file, utf8);
+                obj.bytes(f::FILE, file);
             }
         }
         if let Some(t) = trailer {
-            text(obj, f::CLIENT, t.client, utf8);
+            obj.bytes(f::CLIENT, t.client);
             if !t.server.is_empty() {
-                text(obj, f::SERVER, t.server, utf8);
+                obj.bytes(f::SERVER, t.server);
             }
             let names = [f::REQUEST, f::SUBREQUEST, f::UPSTREAM, f::VHOST, f::REFERER];
             for (rank, value) in t.values.iter().enumerate() {
                 match value {
                     None | Some([]) => {}
-                    Some(v) if rank == 0 => split_request(v, obj, utf8),
-                    Some(v) => text(obj, names[rank], v, utf8),
+                    Some(v) if rank == 0 => split_request(v, obj),
+                    Some(v) => obj.bytes(names[rank], v),
                 }
             }
             if let Some(extra) = t.extra {
-                text(obj, f::EXTRA, extra, utf8);
+                obj.bytes(f::EXTRA, extra);
             }
         }
         obj.str(f::FMT, self.name());

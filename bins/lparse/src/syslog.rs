@@ -20,7 +20,7 @@
 //! Not taken for syslog: the continuation lines of multi-line messages
 //! (macOS writes them indented with a tab), which start with no time.
 
-use crate::fields::{text, uint, Utf8Line};
+use crate::fields::uint;
 use crate::format::{Ctx, LogFormat};
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -75,7 +75,6 @@ impl LogFormat for Syslog {
     }
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), Error> {
-        let utf8 = Utf8Line::check(line);
         let (pri, rest) = if line.first() == Some(&b'<') {
             let (pri, rest) = priority(line)?;
             (Some(pri), rest)
@@ -83,8 +82,8 @@ impl LogFormat for Syslog {
             (None, line)
         };
         match pri.and_then(|_| after_version(rest)) {
-            Some(rest) => rfc5424(rest, pri, obj, utf8),
-            None => rfc3164(rest, pri, obj, ctx, utf8),
+            Some(rest) => rfc5424(rest, pri, obj),
+            None => rfc3164(rest, pri, obj, ctx),
         }
     }
 }
@@ -115,10 +114,10 @@ fn after_version(s: &[u8]) -> Option<&[u8]> {
 }
 
 /// `pid`: an integer when numeric, else text.
-fn write_pid(obj: &mut Object, pid: &[u8], utf8: Utf8Line<'_>) {
+fn write_pid(obj: &mut Object, pid: &[u8]) {
     match uint(pid) {
         Some(n) => obj.uint(f::PID, n),
-        None => text(obj, f::PID, pid, utf8),
+        None => obj.bytes(f::PID, pid),
     }
 }
 
@@ -131,7 +130,7 @@ fn write_pri(obj: &mut Object, pri: Option<u8>) {
 
 /// `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]`,
 /// from the timestamp on.
-fn rfc5424(s: &[u8], pri: Option<u8>, obj: &mut Object, utf8: Utf8Line<'_>) -> Result<(), Error> {
+fn rfc5424(s: &[u8], pri: Option<u8>, obj: &mut Object) -> Result<(), Error> {
     let mut s = s;
     let time = header_field(&mut s, "expected RFC 5424 timestamp")?;
     let host = header_field(&mut s, "expected RFC 5424 hostname")?;
@@ -155,21 +154,21 @@ fn rfc5424(s: &[u8], pri: Option<u8>, obj: &mut Object, utf8: Utf8Line<'_>) -> R
     }
     for (name, value) in [(f::HOST, host), (f::APP, app)] {
         if value != b"-" {
-            text(obj, name, value, utf8);
+            obj.bytes(name, value);
         }
     }
     if procid != b"-" {
-        write_pid(obj, procid, utf8);
+        write_pid(obj, procid);
     }
     write_pri(obj, pri);
     if msgid != b"-" {
-        text(obj, f::MSGID, msgid, utf8);
+        obj.bytes(f::MSGID, msgid);
     }
     if sd != b"-" {
-        text(obj, f::SD, sd, utf8);
+        obj.bytes(f::SD, sd);
     }
     if !msg.is_empty() {
-        text(obj, f::MSG, msg, utf8);
+        obj.bytes(f::MSG, msg);
     }
     obj.str(f::FMT, "syslog");
     Ok(())
@@ -218,13 +217,7 @@ enum BsdTime {
 }
 
 /// `[<PRI>]TIMESTAMP HOSTNAME TAG: MSG`, from the timestamp on.
-fn rfc3164(
-    s: &[u8],
-    pri: Option<u8>,
-    obj: &mut Object,
-    ctx: &Ctx,
-    utf8: Utf8Line<'_>,
-) -> Result<(), Error> {
+fn rfc3164(s: &[u8], pri: Option<u8>, obj: &mut Object, ctx: &Ctx) -> Result<(), Error> {
     let (time, rest) = bsd_time(s).ok_or("expected syslog timestamp")?;
     let parts = host_tag_msg(rest)?;
     match time {
@@ -237,17 +230,17 @@ fn rfc3164(
         }
     }
     if let Some(host) = parts.host {
-        text(obj, f::HOST, host, utf8);
+        obj.bytes(f::HOST, host);
     }
     if let Some(app) = parts.app {
-        text(obj, f::APP, app, utf8);
+        obj.bytes(f::APP, app);
     }
     if let Some(pid) = parts.pid {
-        write_pid(obj, pid, utf8);
+        write_pid(obj, pid);
     }
     write_pri(obj, pri);
     if !parts.msg.is_empty() {
-        text(obj, f::MSG, parts.msg, utf8);
+        obj.bytes(f::MSG, parts.msg);
     }
     obj.str(f::FMT, "syslog");
     Ok(())

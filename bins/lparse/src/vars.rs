@@ -4,7 +4,6 @@
 //! JSON access logs (nginx `escape=json`), whose keys are the variable
 //! names the administrator chose, often the nginx ones.
 
-use crate::fields::Utf8Line;
 use crate::format::Ctx;
 use logkit_common::json::Object;
 use logkit_common::record as f;
@@ -212,15 +211,13 @@ pub fn apache_number(directive: &str) -> bool {
     matches!(directive, "p" | "P" | "k" | "I" | "S")
 }
 
-/// Writes a variable's text (unescaped) as its canonical field(s); `utf8`
-/// is the line (or unescaped copy) the text was cut from. `-` and
+/// Writes a variable's text (unescaped) as its canonical field(s). `-` and
 /// empty values are left out; a field already written (two variables for
 /// one name) is not written again. `Err` when the text does not fit the
 /// kind (a status that is not a number).
-pub fn write<'t>(
+pub fn write(
     kind: Kind,
-    text: &'t [u8],
-    utf8: Utf8Line<'t>,
+    text: &[u8],
     obj: &mut Object,
     written: &mut Vec<&'static str>,
     ctx: &mut Ctx,
@@ -240,7 +237,7 @@ pub fn write<'t>(
     match kind {
         Kind::Text(name) => {
             if once(name) {
-                crate::fields::text(obj, name, text, utf8);
+                obj.bytes(name, text);
             }
         }
         Kind::Int(name) => {
@@ -254,7 +251,7 @@ pub fn write<'t>(
             if once(name) {
                 match one {
                     Some(x) => obj.float(name, x),
-                    None => crate::fields::text(obj, name, text, utf8),
+                    None => obj.bytes(name, text),
                 }
             }
         }
@@ -300,12 +297,12 @@ pub fn write<'t>(
         }
         Kind::Request => {
             if once(f::METHOD) {
-                crate::fields::split_request(text, obj, utf8.covering(text));
+                crate::fields::split_request(text, obj);
             }
         }
         Kind::Target => {
             if once(f::PATH) {
-                crate::fields::split_target(text, obj, utf8.covering(text));
+                crate::fields::split_target(text, obj);
             }
         }
     }

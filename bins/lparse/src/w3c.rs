@@ -36,7 +36,7 @@
 //! Other columns keep their own name (`s-ip`, `s-port`, `sc-win32-status`,
 //! ...), as numbers when their value is an integer or decimal number.
 
-use crate::fields::{plain_number, text, uint, Utf8Line};
+use crate::fields::{plain_number, uint};
 use crate::format::{Ctx, LogFormat};
 use jiff::tz::Offset;
 use logkit_common::json::Object;
@@ -223,19 +223,18 @@ impl LogFormat for W3c {
                 write_ts(obj, date, time)?;
             }
         }
-        let utf8 = Utf8Line::check(line);
         for (column, v) in header.columns.iter().zip(values(line)) {
             if v == b"-" {
                 continue;
             }
             match column {
                 Column::Date | Column::Time | Column::Shadowed => {}
-                Column::Text(name) => text(obj, name, v, utf8),
+                Column::Text(name) => obj.bytes(name, v),
                 Column::Int(name, why) => obj.uint(name, uint(v).ok_or(*why)?),
                 Column::Ua => {
                     ctx.scratch.clear();
                     ctx.scratch.extend(v.iter().map(|&b| if b == b'+' { b' ' } else { b }));
-                    text(obj, f::UA, &ctx.scratch, utf8);
+                    obj.bytes(f::UA, &ctx.scratch);
                 }
                 Column::Rt => {
                     if !plain_number(v) || v[0] == b'-' {
@@ -252,7 +251,7 @@ impl LogFormat for W3c {
                     if plain_number(v) {
                         obj.raw(name, v);
                     } else {
-                        text(obj, name, v, utf8);
+                        obj.bytes(name, v);
                     }
                 }
             }
