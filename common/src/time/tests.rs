@@ -564,3 +564,44 @@ fn clf_memo_converts_as_the_converter() {
         assert_eq!(ours, theirs, "{t}");
     }
 }
+
+proptest::proptest! {
+    /// Times that differ from the one before in their second (within the
+    /// minute, or not), in other parts, or are no time at all: the memo
+    /// gives what the converter gives, line after line. Each step changes
+    /// one part of the time before, most often the second.
+    #[test]
+    fn clf_memo_converts_a_run_of_times_as_the_converter(
+        steps in proptest::collection::vec((0usize..12, 0usize..10), 1..60),
+    ) {
+        let choices: [&[&str]; 7] = [
+            &["09", "10", "31", "29", "1x"],
+            &["Oct", "Feb", "oct", "Foo"],
+            &["2000", "2024", "1999"],
+            &["13:55", "23:59", "00:00", "24:00", "13:5"],
+            &["00", "07", "36", "59", "60", "61", "99", "6", "a1", "5a"],
+            &["", ".250", ".5", "."],
+            &[" -0700", " +0000", " +1400", " +0060", "", " x"],
+        ];
+        let mut parts = [0usize; 7];
+        let mut memo = ClfMemo::default();
+        for (part, pick) in steps {
+            // Parts 7 and above stand for the second again.
+            let part = if part >= 7 { 4 } else { part };
+            parts[part] = pick % choices[part].len();
+            let t: String = (0..7)
+                .map(|k| {
+                    let sep = ["", "/", "/", ":", ":", "", ""][k];
+                    format!("{sep}{}", choices[k][parts[k]])
+                })
+                .collect();
+            let (mut ours, mut theirs) = (b"x".to_vec(), b"x".to_vec());
+            proptest::prop_assert_eq!(
+                memo.to_rfc3339(t.as_bytes(), &mut ours),
+                clf_to_rfc3339(t.as_bytes(), &mut theirs),
+                "{}", t
+            );
+            proptest::prop_assert_eq!(&ours, &theirs, "{}", t);
+        }
+    }
+}
