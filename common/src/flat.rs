@@ -657,7 +657,7 @@ pub fn decode_string(s: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, Sc
                 // Room: the reserve above, `out` having grown by at most the
                 // bytes read since.
                 let v = crate::json::stage_block(s, i, out, 0);
-                let mask = crate::json::special_mask(v) | crate::json::high_mask(v);
+                let mask = crate::json::stop_mask::<true>(v);
                 let clean = if mask == 0 { 16 } else { mask.trailing_zeros() as usize };
                 // SAFETY: the first `clean` stored bytes are plain ASCII.
                 unsafe { out.set_len(out.len() + clean) };
@@ -684,7 +684,7 @@ pub fn decode_string(s: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, Sc
             if i + 16 > s.len() && s.len() >= 16 && i < s.len() {
                 let back = 16 - (s.len() - i);
                 let v = crate::json::load_block(s, s.len() - 16);
-                let mask = (crate::json::special_mask(v) | crate::json::high_mask(v)) >> back;
+                let mask = crate::json::stop_mask::<true>(v) >> back;
                 let clean = if mask == 0 { s.len() - i } else { mask.trailing_zeros() as usize };
                 out.extend_from_slice(&s[i..i + clean]);
                 i += clean;

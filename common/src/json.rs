@@ -48,10 +48,7 @@ pub(crate) fn find_stop<const HIGH: bool>(s: &[u8], from: usize) -> Option<usize
         unsafe {
             while i + 16 <= s.len() {
                 let v = _mm_loadu_si128(s.as_ptr().add(i) as *const __m128i);
-                let mut mask = special_mask(v);
-                if HIGH {
-                    mask |= _mm_movemask_epi8(v);
-                }
+                let mask = stop_mask::<HIGH>(v);
                 if mask != 0 {
                     return Some(i + mask.trailing_zeros() as usize);
                 }
@@ -107,7 +104,7 @@ fn push_escaped<const ASCII: bool>(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
                 out.reserve(n - i + 16);
             }
             let v = stage_block(bytes, i, out, 0);
-            let mask = special_mask(v) | if ASCII { high_mask(v) } else { 0 };
+            let mask = stop_mask::<ASCII>(v);
             if mask == 0 {
                 // SAFETY: the 16 bytes were stored above.
                 unsafe { out.set_len(out.len() + 16) };
@@ -135,7 +132,7 @@ fn push_escaped<const ASCII: bool>(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
             // From `back` bytes before the end of `out`, where the same input
             // bytes were copied.
             let v = stage_block(bytes, n - 16, out, back);
-            let mask = (special_mask(v) | if ASCII { high_mask(v) } else { 0 }) >> back;
+            let mask = stop_mask::<ASCII>(v) >> back;
             let k = if mask == 0 { n - i } else { mask.trailing_zeros() as usize };
             // SAFETY: the first `k` new stored bytes need no escape.
             unsafe { out.set_len(out.len() + k) };
@@ -234,7 +231,7 @@ pub(crate) fn stage_block(
     }
 }
 
-/// `src[at..at + 16]` as one vector, for the callers of [`special_mask`].
+/// `src[at..at + 16]` as one vector, for the callers of [`stop_mask`].
 ///
 /// # Panics
 /// When `src` does not hold the 16 bytes.
@@ -270,7 +267,7 @@ fn plain_short<const ASCII: bool>(b: &[u8]) -> bool {
     {
         // SAFETY: SSE2 is part of the x86-64 baseline; no memory is touched.
         let v = unsafe { std::arch::x86_64::_mm_set_epi64x(tail as i64, head as i64) };
-        (special_mask(v) | if ASCII { high_mask(v) } else { 0 }) == 0
+        stop_mask::<ASCII>(v) == 0
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -289,31 +286,29 @@ fn plain_short<const ASCII: bool>(b: &[u8]) -> bool {
     }
 }
 
-/// The bits of the bytes of `v` of 0x80 and above (not ASCII).
+/// The bits of the bytes of `v` that a JSON string cannot hold as they are
+/// (`"`, backslash and control characters, below 0x20), and with `HIGH`
+/// those of 0x80 and above too (not ASCII).
+///
+/// With `HIGH`, one signed compare below 0x20 finds both the control
+/// characters and the high bytes (negative as signed).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-pub(crate) fn high_mask(v: std::arch::x86_64::__m128i) -> i32 {
-    // SAFETY: SSE2 is part of the x86-64 baseline; no memory is touched.
-    unsafe { std::arch::x86_64::_mm_movemask_epi8(v) }
-}
-
-/// The bits of the bytes of `v` that a JSON string cannot hold as they are:
-/// `"`, backslash and control characters (below 0x20).
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-pub(crate) fn special_mask(v: std::arch::x86_64::__m128i) -> i32 {
+pub(crate) fn stop_mask<const HIGH: bool>(v: std::arch::x86_64::__m128i) -> i32 {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86-64 baseline; no memory is touched.
     unsafe {
         let quote = _mm_set1_epi8(b'"' as i8);
         let backslash = _mm_set1_epi8(b'\\' as i8);
-        let max_control = _mm_set1_epi8(0x1f);
-        // Unsigned v <= 0x1f exactly when max(v, 0x1f) == 0x1f.
-        let control = _mm_cmpeq_epi8(_mm_max_epu8(v, max_control), max_control);
-        let hits = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-            control,
-        );
+        let low = if HIGH {
+            _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))
+        } else {
+            // Unsigned v <= 0x1f exactly when max(v, 0x1f) == 0x1f.
+            let max_control = _mm_set1_epi8(0x1f);
+            _mm_cmpeq_epi8(_mm_max_epu8(v, max_control), max_control)
+        };
+        let hits =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), low);
         _mm_movemask_epi8(hits)
     }
 }
