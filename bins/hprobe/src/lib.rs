@@ -15,6 +15,7 @@
 //! writer thread and the summary) and [`view`] (the live view).
 
 pub mod client;
+pub mod h1;
 pub mod net;
 pub mod outcome;
 pub mod plan;
