@@ -19,6 +19,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Incoming};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::future::Future as _;
 use std::hash::Hasher as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -311,6 +312,9 @@ impl Worker {
     /// their due time, and how many it had started and not yet handed to
     /// the writer, which a stop cuts off.
     pub async fn run(mut self, plan: Arc<Plan>, tx: mpsc::Sender<Done>, counts: Arc<Counts>) {
+        // `--timeout`: one timer for all the worker's requests, moved later
+        // for each (see `attempt`).
+        let mut limit = std::pin::pin!(tokio::time::sleep(self.shared.settings.timeout));
         while let Some(job) = plan.next().await {
             counts.waiting.fetch_add(1, Ordering::Relaxed);
             if let Some(due) = job.due {
@@ -319,7 +323,7 @@ impl Worker {
             let sent = Instant::now();
             counts.waiting.fetch_sub(1, Ordering::Relaxed);
             counts.in_flight.fetch_add(1, Ordering::Relaxed);
-            let (progress, err) = self.attempt(&job.target, sent).await;
+            let (progress, err) = self.attempt(&job.target, sent, limit.as_mut()).await;
             let finished = Instant::now();
             let from = job.due.unwrap_or(sent);
             let whole = err.is_none();
@@ -329,7 +333,8 @@ impl Worker {
                 true => {
                     let shared = self.shared.clone();
                     let base = shared.settings.compare.as_ref().expect("checked");
-                    Some(Box::new(self.compare(&job.target, base, &progress, &err).await))
+                    let compared = self.compare(&job.target, base, &progress, &err, limit.as_mut());
+                    Some(Box::new(compared.await))
                 }
                 false => None,
             };
@@ -359,16 +364,34 @@ impl Worker {
         }
     }
 
-    /// One request within `--timeout`: what came of it, and why it failed.
-    async fn attempt(&mut self, target: &Target, sent: Instant) -> (Progress, Option<Failure>) {
+    /// One request within `--timeout` (counted from `sent`): what came of
+    /// it, and why it failed. `limit` is the worker's timer, set here to
+    /// the request's deadline: a deadline later than the one it holds only
+    /// moves it (an atomic store; tokio's wheel is touched when the earlier
+    /// time comes), where a `tokio::time::timeout` per request would put an
+    /// entry into the wheel and take it out again.
+    async fn attempt(
+        &mut self,
+        target: &Target,
+        sent: Instant,
+        mut limit: Pin<&mut tokio::time::Sleep>,
+    ) -> (Progress, Option<Failure>) {
         let mut progress = Progress::default();
         let timeout = self.shared.settings.timeout;
-        let result =
-            tokio::time::timeout(timeout, self.exchange(target, &mut progress, sent)).await;
+        limit.as_mut().reset((sent + timeout).into());
+        let result = {
+            let mut exchange = std::pin::pin!(self.exchange(target, &mut progress, sent));
+            // The answer first, as `tokio::time::timeout` polls it.
+            std::future::poll_fn(|cx| match exchange.as_mut().poll(cx) {
+                Poll::Ready(result) => Poll::Ready(Some(result)),
+                Poll::Pending => limit.as_mut().poll(cx).map(|()| None),
+            })
+            .await
+        };
         let err = match result {
-            Ok(Ok(())) => None,
-            Ok(Err(failure)) => Some(failure),
-            Err(_) => {
+            Some(Ok(())) => None,
+            Some(Err(failure)) => Some(failure),
+            None => {
                 // The connection is in an unknown state: not reused.
                 self.conns.clear();
                 Some(Failure::new(
@@ -388,6 +411,7 @@ impl Worker {
         base: &Url,
         ours: &Progress,
         our_err: &Option<Failure>,
+        limit: Pin<&mut tokio::time::Sleep>,
     ) -> Compared {
         let joined = match target.uri.path_and_query() {
             Some(pq) => crate::target::join(base, pq.as_str().as_bytes()),
@@ -408,7 +432,7 @@ impl Worker {
         other.headers = target.headers.clone();
         other.replayed = target.replayed;
         let sent = Instant::now();
-        let (theirs, err) = self.attempt(&other, sent).await;
+        let (theirs, err) = self.attempt(&other, sent, limit).await;
         let rt = sent.elapsed();
         let diff = differences(ours, our_err, &theirs, &err, &self.shared.settings.ignore);
         let whole = err.is_none();
