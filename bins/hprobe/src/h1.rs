@@ -668,7 +668,8 @@ pub struct Answer {
     /// The body's length and XXH3-64.
     pub bytes: u64,
     pub hash: u64,
-    /// Whether the connection could carry another request.
+    /// Whether the connection could carry another request (nothing came
+    /// after the answer, in its read or later).
     pub reusable: bool,
 }
 
@@ -700,7 +701,9 @@ pub fn read_scripted(
         }
         let mut bytes = 0;
         let hash = conn.read_body(&mut bytes).await.map_err(|e| (e, bytes))?;
-        Ok(Answer { head, captured, bytes, hash, reusable: conn.reusable() })
+        // Bytes not yet read would have made the connection not idle.
+        let reusable = conn.reusable() && conn.io.pieces.is_empty();
+        Ok(Answer { head, captured, bytes, hash, reusable })
     })
 }
 
