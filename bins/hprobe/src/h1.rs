@@ -95,6 +95,7 @@ pub struct Head {
     pub status: u16,
     /// `HTTP/1.0` or `HTTP/1.1`, as the status line says.
     pub version: Version,
+    /// How its body is delimited.
     pub framing: Framing,
     /// Whether the server lets the connection carry another request
     /// (`Connection: close`, or HTTP/1.0 without `keep-alive`, or a body
@@ -426,11 +427,15 @@ pub struct Connection<T> {
 /// A request that was not all written: how many of its bytes were.
 #[derive(Debug)]
 pub struct SendError {
+    /// The request's bytes the transport took before the error.
     pub written: usize,
+    /// What the write (or the flush) said.
     pub error: io::Error,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
+    /// A connection over a transport just opened (TCP connected, TLS
+    /// done): its read buffer allocated, nothing sent.
     pub fn new(io: T) -> Connection<T> {
         Connection {
             io,
