@@ -225,8 +225,9 @@ impl BodyHasher {
     }
 }
 
-/// The shortest request head there is (`GET / HTTP/1.1` and its blank
-/// line): fewer bytes written means the request was not all sent.
+/// The fewest bytes an HTTP/2 request takes on the wire (a HEADERS frame:
+/// no shorter than `GET / HTTP/1.1` and its blank line): fewer written
+/// means the request was not all sent.
 const MIN_HEAD: u64 = 18;
 
 /// Where a connection goes: scheme, host (lower-case) and port.
@@ -886,9 +887,9 @@ async fn wait_until(due: Instant) {
     }
 }
 
-/// Whether a request failed before any of it was sent, on a connection
-/// the server had closed (HTTP/1.1) or was closing (HTTP/2 GOAWAY, or a
-/// refused stream): safe to send again on a new connection.
+/// Whether an HTTP/2 request failed before any of it was sent, on a
+/// connection that had closed or was closing (GOAWAY, or a refused
+/// stream): safe to send again on a new connection.
 fn not_sent(e: &hyper::Error) -> bool {
     if e.is_canceled() {
         return true;
