@@ -370,3 +370,117 @@ fn compare_names_the_one_path_that_differs() {
     assert_eq!(prod_log, want);
     assert_eq!(mirror_log, want);
 }
+
+/// A server on 127.0.0.1 that answers every request on a connection with
+/// `answer`, keeping the connection open; counts connections and requests.
+/// A handler ends when its connection closes; the accept loop, with the
+/// test's process.
+struct Scripted {
+    port: u16,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Scripted {
+    fn start(answer: Vec<u8>) -> Scripted {
+        use std::io::Read;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (c, r) = (connections.clone(), requests.clone());
+        std::thread::spawn(move || {
+            // At most 20 connections: the tests below need fewer.
+            for conn in listener.incoming().take(20) {
+                let Ok(mut conn) = conn else { return };
+                c.fetch_add(1, Ordering::SeqCst);
+                let (r, answer) = (r.clone(), answer.clone());
+                std::thread::spawn(move || {
+                    let timeout = Some(std::time::Duration::from_secs(10));
+                    conn.set_read_timeout(timeout).unwrap();
+                    let mut got = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n @ 1..) = conn.read(&mut buf) {
+                        got.extend_from_slice(&buf[..n]);
+                        while let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                            got.drain(..end + 4);
+                            r.fetch_add(1, Ordering::SeqCst);
+                            if conn.write_all(&answer).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Scripted { port, connections, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering;
+        (self.connections.load(Ordering::SeqCst), self.requests.load(Ordering::SeqCst))
+    }
+}
+
+/// hprobe's own HTTP/1.1 reader on what nginx does not send: interim 100
+/// and 103 answers skipped, a chunked body with chunk extensions and
+/// trailer fields, a header repeated. Every record has the body's length,
+/// its reference XXH3 and the header's values joined; the one kept-alive
+/// connection carries every request.
+#[test]
+fn chunked_answers_after_interim_ones() {
+    let body = b"hello, chunked world: 0123456789 abcdefghij";
+    let mut answer = b"HTTP/1.1 100 Continue\r\n\r\n\
+        HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n\
+        HTTP/1.1 200 OK\r\nX-Cache: MISS\r\nTransfer-Encoding: chunked\r\nX-Cache: HIT\r\n\r\n"
+        .to_vec();
+    for (i, piece) in body.chunks(10).enumerate() {
+        answer.extend_from_slice(format!("{:x};n={i}\r\n", piece.len()).as_bytes());
+        answer.extend_from_slice(piece);
+        answer.extend_from_slice(b"\r\n");
+    }
+    answer.extend_from_slice(b"0\r\nX-Checksum: 1\r\n\r\n");
+    let server = Scripted::start(answer);
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["-n", "5", "-c", "1", "--capture-header", "X-Cache", &server.url()];
+    let run = hprobe(dir.path(), &args, None);
+    assert_eq!(run.status[0].code(), Some(0), "{}", stderr(&run));
+    let recs = run.records();
+    assert_eq!(recs.len(), 5);
+    let hash = xxh3(body);
+    for r in &recs {
+        assert_eq!(r["status"], 200, "{r}");
+        assert_eq!(r["proto"], "HTTP/1.1", "{r}");
+        assert_eq!(r["bytes"], body.len(), "{r}");
+        assert_eq!(r["body_hash"], hash, "{r}");
+        assert_eq!(r["h_x_cache"], "MISS, HIT", "{r}");
+        assert!(r.get("retries").is_none(), "{r}");
+    }
+    assert_eq!(server.counts(), (1, 5), "one connection, five requests");
+}
+
+/// Bytes after a complete answer (here the start of another one nobody
+/// asked for) make the connection unfit to carry the next request: each
+/// request goes on a new connection, none fails, none counts as a retry.
+#[test]
+fn bytes_after_an_answer_end_the_connection() {
+    let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n".to_vec();
+    let server = Scripted::start(answer);
+    let dir = tempfile::tempdir().unwrap();
+    let run = hprobe(dir.path(), &["-n", "4", "-c", "1", &server.url()], None);
+    assert_eq!(run.status[0].code(), Some(0), "{}", stderr(&run));
+    let recs = run.records();
+    assert_eq!(recs.len(), 4);
+    for r in &recs {
+        assert_eq!((&r["status"], &r["bytes"]), (&json!(200), &json!(2)), "{r}");
+        assert_eq!(r["body_hash"], xxh3(b"ok"), "{r}");
+        assert!(r.get("retries").is_none() && r.get("err").is_none(), "{r}");
+    }
+    assert_eq!(server.counts(), (4, 4), "a connection per request");
+}

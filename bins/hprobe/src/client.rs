@@ -7,6 +7,7 @@
 //! there are exactly N connections, as in wrk and oha, and a request's
 //! `connect_rt` belongs to the request that really waited for it.
 
+use crate::h1;
 use crate::net::{Resolver, Tls, Versions};
 use crate::outcome::{Compared, Done, ErrKind, Failure, Phases};
 use crate::plan::Plan;
@@ -16,8 +17,9 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Incoming};
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::future::Future as _;
 use std::hash::Hasher as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,18 +103,22 @@ type Body = Full<Bytes>;
 /// Idle connections a worker keeps, to as many origins.
 const MAX_IDLE_ORIGINS: usize = 4;
 
-enum Sender {
-    H1(http1::SendRequest<Body>),
-    H2(http2::SendRequest<Body>),
+/// A connection, and how requests go over it.
+enum Conn {
+    /// HTTP/1.1, exchanged by hprobe itself (`crate::h1`).
+    H1(h1::Connection<h1::Io>),
+    /// HTTP/2, through hyper: its sender, and what has gone over it.
+    H2 { sender: http2::SendRequest<Body>, wire: Arc<Wire> },
 }
 
-/// A connection: its sender, and what has gone over it.
-struct Conn {
-    sender: Sender,
-    wire: Arc<Wire>,
+/// A response's head, as each kind of connection gives it.
+enum Reply {
+    /// The head; its fields and body are read from the connection.
+    H1(h1::Head),
+    H2(Response<Incoming>),
 }
 
-/// What a connection's transport has written, so that a failure can say
+/// What an HTTP/2 connection's transport has written, so that a failure can say
 /// whether the request had left before it (one relaxed add per write).
 #[derive(Default)]
 struct Wire {
@@ -185,7 +191,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     }
 }
 
-/// XXH3-64 of a body as it streams in (`body_hash`). A body that comes in
+/// XXH3-64 of an HTTP/2 body as it streams in (`body_hash`; HTTP/1.1
+/// bodies are hashed by `h1`, alike). A body that comes in
 /// one frame, as small answers do, is hashed at once; a streaming hasher
 /// (a 192-byte secret allocated and 256 bytes of buffer zeroed per
 /// request) is built only when a second frame comes.
@@ -218,8 +225,9 @@ impl BodyHasher {
     }
 }
 
-/// The shortest request head there is (`GET / HTTP/1.1` and its blank
-/// line): fewer bytes written means the request was not all sent.
+/// The fewest bytes an HTTP/2 request takes on the wire (a HEADERS frame:
+/// no shorter than `GET / HTTP/1.1` and its blank line): fewer written
+/// means the request was not all sent.
 const MIN_HEAD: u64 = 18;
 
 /// Where a connection goes: scheme, host (lower-case) and port.
@@ -305,6 +313,9 @@ impl Worker {
     /// their due time, and how many it had started and not yet handed to
     /// the writer, which a stop cuts off.
     pub async fn run(mut self, plan: Arc<Plan>, tx: mpsc::Sender<Done>, counts: Arc<Counts>) {
+        // `--timeout`: one timer for all the worker's requests, moved later
+        // for each (see `attempt`).
+        let mut limit = std::pin::pin!(tokio::time::sleep(self.shared.settings.timeout));
         while let Some(job) = plan.next().await {
             counts.waiting.fetch_add(1, Ordering::Relaxed);
             if let Some(due) = job.due {
@@ -313,7 +324,7 @@ impl Worker {
             let sent = Instant::now();
             counts.waiting.fetch_sub(1, Ordering::Relaxed);
             counts.in_flight.fetch_add(1, Ordering::Relaxed);
-            let (progress, err) = self.attempt(&job.target, sent).await;
+            let (progress, err) = self.attempt(&job.target, sent, limit.as_mut()).await;
             let finished = Instant::now();
             let from = job.due.unwrap_or(sent);
             let whole = err.is_none();
@@ -323,7 +334,8 @@ impl Worker {
                 true => {
                     let shared = self.shared.clone();
                     let base = shared.settings.compare.as_ref().expect("checked");
-                    Some(Box::new(self.compare(&job.target, base, &progress, &err).await))
+                    let compared = self.compare(&job.target, base, &progress, &err, limit.as_mut());
+                    Some(Box::new(compared.await))
                 }
                 false => None,
             };
@@ -353,16 +365,34 @@ impl Worker {
         }
     }
 
-    /// One request within `--timeout`: what came of it, and why it failed.
-    async fn attempt(&mut self, target: &Target, sent: Instant) -> (Progress, Option<Failure>) {
+    /// One request within `--timeout` (counted from `sent`): what came of
+    /// it, and why it failed. `limit` is the worker's timer, set here to
+    /// the request's deadline: a deadline later than the one it holds only
+    /// moves it (an atomic store; tokio's wheel is touched when the earlier
+    /// time comes), where a `tokio::time::timeout` per request would put an
+    /// entry into the wheel and take it out again.
+    async fn attempt(
+        &mut self,
+        target: &Target,
+        sent: Instant,
+        mut limit: Pin<&mut tokio::time::Sleep>,
+    ) -> (Progress, Option<Failure>) {
         let mut progress = Progress::default();
         let timeout = self.shared.settings.timeout;
-        let result =
-            tokio::time::timeout(timeout, self.exchange(target, &mut progress, sent)).await;
+        limit.as_mut().reset((sent + timeout).into());
+        let result = {
+            let mut exchange = std::pin::pin!(self.exchange(target, &mut progress, sent));
+            // The answer first, as `tokio::time::timeout` polls it.
+            std::future::poll_fn(|cx| match exchange.as_mut().poll(cx) {
+                Poll::Ready(result) => Poll::Ready(Some(result)),
+                Poll::Pending => limit.as_mut().poll(cx).map(|()| None),
+            })
+            .await
+        };
         let err = match result {
-            Ok(Ok(())) => None,
-            Ok(Err(failure)) => Some(failure),
-            Err(_) => {
+            Some(Ok(())) => None,
+            Some(Err(failure)) => Some(failure),
+            None => {
                 // The connection is in an unknown state: not reused.
                 self.conns.clear();
                 Some(Failure::new(
@@ -382,6 +412,7 @@ impl Worker {
         base: &Url,
         ours: &Progress,
         our_err: &Option<Failure>,
+        limit: Pin<&mut tokio::time::Sleep>,
     ) -> Compared {
         let joined = match target.uri.path_and_query() {
             Some(pq) => crate::target::join(base, pq.as_str().as_bytes()),
@@ -402,7 +433,7 @@ impl Worker {
         other.headers = target.headers.clone();
         other.replayed = target.replayed;
         let sent = Instant::now();
-        let (theirs, err) = self.attempt(&other, sent).await;
+        let (theirs, err) = self.attempt(&other, sent, limit).await;
         let rt = sent.elapsed();
         let diff = differences(ours, our_err, &theirs, &err, &self.shared.settings.ignore);
         let whole = err.is_none();
@@ -432,50 +463,78 @@ impl Worker {
         let mut redirected: Option<Uri> = None;
         let mut body = settings.body.clone();
         loop {
-            let (response, conn, origin) = self
-                .send(
-                    &method,
-                    redirected.as_ref().unwrap_or(&target.uri),
-                    target,
-                    body.clone(),
-                    progress,
-                )
+            let (reply, mut conn, origin) = self
+                .send(&method, redirected.as_ref().unwrap_or(&target.uri), target, &body, progress)
                 .await?;
-            let status = response.status();
-            progress.status = Some(status.as_u16());
-            progress.version = Some(response.version());
+            let (status, version) = match &reply {
+                Reply::H1(head) => (head.status, head.version),
+                Reply::H2(response) => (response.status().as_u16(), response.version()),
+            };
+            progress.status = Some(status);
+            progress.version = Some(version);
             progress.phases.ttfb = Some(sent.elapsed());
             let settings = &self.shared.settings;
-            capture(&settings.capture, response.headers(), &mut progress.captured);
-            if settings.compare.is_some() {
-                progress.headers = Some(Box::new(response.headers().clone()));
-            }
-            let location = if status.is_redirection()
-                && status != StatusCode::NOT_MODIFIED
-                && progress.redirects < settings.max_redirects
-            {
-                response.headers().get(header::LOCATION).cloned()
-            } else {
-                None
-            };
+            let follows = (300..400).contains(&status)
+                && status != 304
+                && progress.redirects < settings.max_redirects;
             progress.bytes = 0;
             progress.body_hash = None;
-            let mut hasher = BodyHasher::Empty;
-            let mut incoming = response.into_body();
-            // Ends as soon as the body says it has all of itself (its
-            // Content-Length received), without asking for one more frame
-            // to learn that it ended: measured at 190 instructions fewer a
-            // request (callgrind, c=10).
-            while !incoming.is_end_stream() {
-                let Some(frame) = incoming.frame().await else { break };
-                let frame = frame.map_err(|e| failure(&e, "receiving the response body"))?;
-                if let Ok(data) = frame.into_data() {
-                    progress.bytes += data.len() as u64;
-                    hasher.update(data);
+            let location = match (reply, &mut conn) {
+                (Reply::H1(_), Conn::H1(c)) => {
+                    capture(&settings.capture, || c.fields(), &mut progress.captured);
+                    if settings.compare.is_some() {
+                        progress.headers = Some(Box::new(header_map(c.fields())));
+                    }
+                    let location = match follows {
+                        true => c.fields().find(|(name, _)| name.eq_ignore_ascii_case(b"location")),
+                        false => None,
+                    };
+                    let location = location.map(|(_, value)| value.to_vec());
+                    let hash = c.read_body(&mut progress.bytes).await.map_err(|e| {
+                        Failure::new(h1_kind(&e), format!("receiving the response body: {e}"))
+                    })?;
+                    progress.body_hash = Some(hash);
+                    location
                 }
-            }
-            progress.body_hash = Some(hasher.finish());
-            if settings.keepalive {
+                (Reply::H2(response), _) => {
+                    let headers = response.headers();
+                    let fields =
+                        || headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
+                    capture(&settings.capture, fields, &mut progress.captured);
+                    if settings.compare.is_some() {
+                        progress.headers = Some(Box::new(response.headers().clone()));
+                    }
+                    let location = match follows {
+                        true => {
+                            response.headers().get(header::LOCATION).map(|v| v.as_bytes().to_vec())
+                        }
+                        false => None,
+                    };
+                    let mut hasher = BodyHasher::Empty;
+                    let mut incoming = response.into_body();
+                    // Ends as soon as the body says it has all of itself (its
+                    // Content-Length received), without asking for one more frame
+                    // to learn that it ended: measured at 190 instructions fewer a
+                    // request (callgrind, c=10).
+                    while !incoming.is_end_stream() {
+                        let Some(frame) = incoming.frame().await else { break };
+                        let frame =
+                            frame.map_err(|e| failure(&e, "receiving the response body"))?;
+                        if let Ok(data) = frame.into_data() {
+                            progress.bytes += data.len() as u64;
+                            hasher.update(data);
+                        }
+                    }
+                    progress.body_hash = Some(hasher.finish());
+                    location
+                }
+                (Reply::H1(_), Conn::H2 { .. }) => unreachable!("an HTTP/1.1 head from HTTP/2"),
+            };
+            let reusable = match &conn {
+                Conn::H1(c) => c.reusable(),
+                Conn::H2 { .. } => true,
+            };
+            if settings.keepalive && reusable {
                 // The latest first; a few origins at most, so that a replay
                 // over many hosts does not keep a socket to each.
                 self.conns.insert(0, (origin, conn));
@@ -483,10 +542,10 @@ impl Worker {
             }
             let Some(location) = location else { return Ok(()) };
             let from = redirected.as_ref().unwrap_or(&target.uri);
-            let uri = follow(from, location.as_bytes()).ok_or_else(|| {
+            let uri = follow(from, &location).ok_or_else(|| {
                 Failure::new(
                     ErrKind::Protocol,
-                    format!("bad Location: {}", String::from_utf8_lossy(location.as_bytes())),
+                    format!("bad Location: {}", String::from_utf8_lossy(&location)),
                 )
             })?;
             progress.redirects += 1;
@@ -494,8 +553,8 @@ impl Worker {
             redirected = Some(uri);
             // As browsers do: 303, and 301/302 after a POST, become a GET
             // without a body; 307 and 308 repeat the request as it was.
-            let to_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
-                || matches!(status.as_u16(), 301 | 302) && method == Method::POST;
+            let to_get = status == StatusCode::SEE_OTHER.as_u16() && method != Method::HEAD
+                || matches!(status, 301 | 302) && method == Method::POST;
             if to_get {
                 method = Method::GET;
                 body = Bytes::new();
@@ -516,9 +575,9 @@ impl Worker {
         method: &Method,
         uri: &Uri,
         target: &Target,
-        body: Bytes,
+        body: &Bytes,
         progress: &mut Progress,
-    ) -> Result<(Response<Incoming>, Conn, Origin), Failure> {
+    ) -> Result<(Reply, Conn, Origin), Failure> {
         // The target's origin was found once, when it was read; a
         // redirect's is found here.
         let redirected = progress.redirects > 0;
@@ -532,8 +591,9 @@ impl Worker {
             None if redirected => (Origin::of(uri), None),
             None => (target.origin.clone(), None),
         };
-        if let Some(Conn { sender: Sender::H1(sender), .. }) = &mut reused {
-            if sender.ready().await.is_err() {
+        if let Some(Conn::H1(c)) = &mut reused {
+            // Closed (or sent something unasked) while idle: not used.
+            if !c.idle() {
                 reused = None;
             }
         }
@@ -549,23 +609,55 @@ impl Worker {
             // Another origin only after a redirect (the check parses both
             // authorities: measured at 1,500 instructions a request).
             let elsewhere = redirected && !Origin::same(&target.uri, uri);
-            let request = self.request(
-                method,
-                uri,
-                target,
-                body.clone(),
-                &conn.sender,
-                redirected,
-                elsewhere,
-            );
-            let before = conn.wire.written.load(Ordering::Relaxed);
-            conn.wire.write_failed.store(false, Ordering::Relaxed);
-            let result = match &mut conn.sender {
-                Sender::H1(s) => s.send_request(request).await,
-                Sender::H2(s) => s.send_request(request).await,
+            let settings = &self.shared.settings;
+            let again = !fresh && settings.retry && idempotent(method);
+            let (sender, wire) = match &mut conn {
+                Conn::H1(c) => {
+                    let encoded;
+                    let request: &[u8] = if redirected {
+                        encoded = self.h1_request(method, uri, target, body, true, elsewhere);
+                        &encoded
+                    } else {
+                        // The same bytes for every request of the target.
+                        target.h1_request.get_or_init(|| {
+                            self.h1_request(method, uri, target, body, false, false).into()
+                        })
+                    };
+                    if let Err(e) = c.send(request).await {
+                        if !fresh && e.written == 0 {
+                            // Not sent at all: no harm in sending it again.
+                            continue;
+                        }
+                        if again && io_error_kind(&e.error) == ErrKind::Reset {
+                            progress.retries += 1;
+                            continue;
+                        }
+                        let msg = format!("sending the request: {}", e.error);
+                        return Err(Failure::new(io_error_kind(&e.error), msg));
+                    }
+                    match c.read_head(*method == Method::HEAD).await {
+                        Ok(head) => return Ok((Reply::H1(head), conn, origin)),
+                        Err(e) => {
+                            let kind = h1_kind(&e);
+                            if again && !c.answered() && kind == ErrKind::Reset {
+                                progress.retries += 1;
+                                continue;
+                            }
+                            let side = match e {
+                                h1::Error::Malformed(_) => "receiving the response",
+                                _ => "receiving the response (the request was sent)",
+                            };
+                            return Err(Failure::new(kind, format!("{side}: {e}")));
+                        }
+                    }
+                }
+                Conn::H2 { sender, wire } => (sender, wire),
             };
-            let e = match result {
-                Ok(response) => return Ok((response, conn, origin)),
+            let request = self.request(method, uri, target, body.clone(), redirected, elsewhere);
+            let before = wire.written.load(Ordering::Relaxed);
+            wire.write_failed.store(false, Ordering::Relaxed);
+            let e = match sender.send_request(request).await {
+                Ok(response) => return Ok((Reply::H2(response), conn, origin)),
                 Err(e) => e,
             };
             if !fresh && not_sent(&e) {
@@ -576,11 +668,11 @@ impl Worker {
                 progress.retries += 1;
                 continue;
             }
-            let written = conn.wire.written.load(Ordering::Relaxed).saturating_sub(before);
+            let written = wire.written.load(Ordering::Relaxed).saturating_sub(before);
             let whole = written >= body.len() as u64 + MIN_HEAD;
             let side = if e.is_parse() || e.is_parse_status() {
                 "receiving the response"
-            } else if conn.wire.write_failed.load(Ordering::Relaxed) || !whole {
+            } else if wire.write_failed.load(Ordering::Relaxed) || !whole {
                 "sending the request"
             } else {
                 "receiving the response (the request was sent)"
@@ -621,31 +713,35 @@ impl Worker {
             let tls_start = Instant::now();
             let tls = shared.tls.handshake(&origin.host, tcp, deadline).await?;
             progress.phases.tls = Some(tls_start.elapsed());
-            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-            handshake(tls, h2, deadline).await
+            if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                handshake(tls, deadline).await
+            } else {
+                Ok(Conn::H1(h1::Connection::new(h1::Io::Tls(Box::new(tls)))))
+            }
+        } else if versions == Versions::Http2 {
+            handshake(tcp, deadline).await
         } else {
-            handshake(tcp, versions == Versions::Http2, deadline).await
+            Ok(Conn::H1(h1::Connection::new(h1::Io::Tcp(tcp))))
         }
     }
 
-    /// The request as it goes on the wire: origin-form with `Host` for
+    /// The request's headers and target: origin-form with `Host` for
     /// HTTP/1.1, the absolute URI (`:authority`) for HTTP/2. `elsewhere`:
     /// a redirect led to another origin than the target's.
     /// `redirected`: `uri` is a redirect's, not the target's own.
     #[allow(clippy::too_many_arguments)]
-    fn request(
+    fn head(
         &self,
         method: &Method,
         uri: &Uri,
         target: &Target,
-        body: Bytes,
-        sender: &Sender,
+        body: &Bytes,
+        h2: bool,
         redirected: bool,
         elsewhere: bool,
-    ) -> Request<Body> {
+    ) -> (HeaderMap, Uri) {
         let settings = &self.shared.settings;
         let mut headers = HeaderMap::with_capacity(8);
-        let h2 = matches!(sender, Sender::H2(_));
         if !h2 {
             // The target's own, made once; a redirect's, made here.
             let host = match redirected {
@@ -710,12 +806,42 @@ impl Worker {
                 true => crate::target::origin_form(uri),
             }
         };
+        (headers, uri)
+    }
+
+    /// An HTTP/2 request, for hyper.
+    fn request(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        target: &Target,
+        body: Bytes,
+        redirected: bool,
+        elsewhere: bool,
+    ) -> Request<Body> {
+        let (headers, uri) = self.head(method, uri, target, &body, true, redirected, elsewhere);
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = method.clone();
         *request.uri_mut() = uri;
-        *request.version_mut() = if h2 { Version::HTTP_2 } else { Version::HTTP_11 };
+        *request.version_mut() = Version::HTTP_2;
         *request.headers_mut() = headers;
         request
+    }
+
+    /// An HTTP/1.1 request's bytes, head and body (`h1::encode_request`).
+    fn h1_request(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        target: &Target,
+        body: &Bytes,
+        redirected: bool,
+        elsewhere: bool,
+    ) -> Vec<u8> {
+        let (headers, origin_form) =
+            self.head(method, uri, target, body, false, redirected, elsewhere);
+        let path = origin_form.path_and_query().map_or("/", |pq| pq.as_str());
+        h1::encode_request(method, path, headers, body)
     }
 }
 
@@ -724,35 +850,23 @@ impl Worker {
 /// without one).
 const USER_AGENT: &str = concat!("hprobe/", env!("CARGO_PKG_VERSION"));
 
-async fn handshake<T>(io: T, h2: bool, deadline: Instant) -> Result<Conn, Failure>
+/// The HTTP/2 handshake (hyper), its connection task spawned.
+async fn handshake<T>(io: T, deadline: Instant) -> Result<Conn, Failure>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let wire = Arc::new(Wire::default());
     let io = TokioIo::new(Watched { io, wire: wire.clone() });
     let shake = async {
-        if h2 {
-            let (sender, conn) = http2::Builder::new(TokioExecutor::new())
-                .handshake(io)
-                .await
-                .map_err(|e| failure(&e, "HTTP/2 handshake"))?;
-            tokio::spawn(conn);
-            Ok(Sender::H2(sender))
-        } else {
-            let (sender, conn) = http1::Builder::new()
-                // One buffer and write(2), not a writev(2) of the head and
-                // body apart: ~250 instructions fewer a request (callgrind,
-                // c=1 and c=10), for a copy of a body into the buffer.
-                .writev(false)
-                .handshake(io)
-                .await
-                .map_err(|e| failure(&e, "HTTP/1.1 handshake"))?;
-            tokio::spawn(conn);
-            Ok(Sender::H1(sender))
-        }
+        let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+            .handshake(io)
+            .await
+            .map_err(|e| failure(&e, "HTTP/2 handshake"))?;
+        tokio::spawn(conn);
+        Ok(sender)
     };
     match tokio::time::timeout_at(deadline.into(), shake).await {
-        Ok(result) => result.map(|sender| Conn { sender, wire }),
+        Ok(result) => result.map(|sender| Conn::H2 { sender, wire }),
         Err(_) => Err(Failure::new(ErrKind::Connect, "HTTP handshake timed out".into())),
     }
 }
@@ -773,9 +887,9 @@ async fn wait_until(due: Instant) {
     }
 }
 
-/// Whether a request failed before any of it was sent, on a connection
-/// the server had closed (HTTP/1.1) or was closing (HTTP/2 GOAWAY, or a
-/// refused stream): safe to send again on a new connection.
+/// Whether an HTTP/2 request failed before any of it was sent, on a
+/// connection that had closed or was closing (GOAWAY, or a refused
+/// stream): safe to send again on a new connection.
 fn not_sent(e: &hyper::Error) -> bool {
     if e.is_canceled() {
         return true;
@@ -795,24 +909,47 @@ fn not_sent(e: &hyper::Error) -> bool {
     false
 }
 
-/// Appends the values of the `capture` headers present in `headers`
-/// (repeated ones joined with `, `), replacing those of an earlier
-/// response (a redirect's).
-fn capture(capture: &[Capture], headers: &HeaderMap, out: &mut Vec<(Arc<str>, Vec<u8>)>) {
+/// Appends the values of the `capture` headers present in `fields` (name,
+/// value; repeated ones joined with `, `, in their order), replacing those
+/// of an earlier response (a redirect's).
+fn capture<'a, I>(capture: &[Capture], fields: impl Fn() -> I, out: &mut Vec<(Arc<str>, Vec<u8>)>)
+where
+    I: Iterator<Item = (&'a [u8], &'a [u8])>,
+{
     if capture.is_empty() {
         return;
     }
     out.clear();
     for c in capture {
-        let mut values = headers.get_all(&c.name).iter();
-        let Some(first) = values.next() else { continue };
-        let mut value = first.as_bytes().to_vec();
-        for more in values {
-            value.extend_from_slice(b", ");
-            value.extend_from_slice(more.as_bytes());
+        let want = c.name.as_str().as_bytes();
+        let mut value: Option<Vec<u8>> = None;
+        for (_, more) in fields().filter(|(name, _)| name.eq_ignore_ascii_case(want)) {
+            match &mut value {
+                None => value = Some(more.to_vec()),
+                Some(value) => {
+                    value.extend_from_slice(b", ");
+                    value.extend_from_slice(more);
+                }
+            }
         }
-        out.push((c.field.clone(), value));
+        if let Some(value) = value {
+            out.push((c.field.clone(), value));
+        }
     }
+}
+
+/// The fields of an HTTP/1.1 head as a `HeaderMap` (for `--compare`).
+fn header_map<'a>(fields: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in fields {
+        // httparse let through only valid names and values.
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        {
+            map.append(name, value);
+        }
+    }
+    map
 }
 
 /// What differed between two answers to one request (`diff`): `err`,
@@ -895,17 +1032,30 @@ fn kind(e: &hyper::Error) -> ErrKind {
     }
 }
 
+/// The kind of an HTTP/1.1 exchange's error.
+fn h1_kind(e: &h1::Error) -> ErrKind {
+    match e {
+        h1::Error::Closed => ErrKind::Reset,
+        h1::Error::Io(e) => io_error_kind(e),
+        h1::Error::Malformed(_) => ErrKind::Protocol,
+    }
+}
+
+/// The kind of an I/O error on a connection.
+fn io_error_kind(e: &std::io::Error) -> ErrKind {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut => ErrKind::Timeout,
+        std::io::ErrorKind::InvalidData => ErrKind::Protocol,
+        _ => ErrKind::Reset,
+    }
+}
+
 /// The kind of an I/O error under a hyper error, if there is one.
 fn io_kind(e: &hyper::Error) -> Option<ErrKind> {
-    use std::io::ErrorKind as Io;
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return Some(match io.kind() {
-                Io::TimedOut => ErrKind::Timeout,
-                Io::InvalidData => ErrKind::Protocol,
-                _ => ErrKind::Reset,
-            });
+            return Some(io_error_kind(io));
         }
         if let Some(h2) = s.downcast_ref::<h2::Error>() {
             if h2.is_io() {

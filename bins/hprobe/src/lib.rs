@@ -10,11 +10,13 @@
 //!
 //! The parts: [`target`] (what to request, from the command line or
 //! stdin), [`plan`] (which request is next, and when it is due), [`client`]
-//! (the workers that send them), [`net`] (resolving, connecting, TLS),
+//! (the workers that send them), [`h1`] (HTTP/1.1 exchanged by hprobe
+//! itself; HTTP/2 goes through hyper), [`net`] (resolving, connecting, TLS),
 //! [`outcome`] (a finished request and its record), [`report`] (the
 //! writer thread and the summary) and [`view`] (the live view).
 
 pub mod client;
+pub mod h1;
 pub mod net;
 pub mod outcome;
 pub mod plan;
@@ -582,7 +584,7 @@ async fn probe(args: Args) -> Result<Outcome> {
 }
 
 /// Runs `count` workers on a runtime of this thread's own: a worker and its
-/// connection's task then never wake each other across threads (like wrk's
+/// HTTP/2 connection's task then never wake each other across threads (like wrk's
 /// one event loop per thread). Against one work-stealing runtime for all,
 /// the rates measured the same within noise (bench/http.py, c=1 and c=50);
 /// this layout keeps each connection on one core. Returns, at a stop, the

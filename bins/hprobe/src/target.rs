@@ -40,6 +40,10 @@ pub struct Target {
     /// `Host` header's value and the origin-form target.
     pub host: Option<HeaderValue>,
     pub origin_form: Uri,
+    /// The HTTP/1.1 request to `uri` as it goes on the wire (head and
+    /// body, before any redirect), encoded at its first sending for all
+    /// the others: `crate::h1`.
+    pub h1_request: std::sync::OnceLock<Box<[u8]>>,
 }
 
 impl Target {
@@ -51,6 +55,7 @@ impl Target {
             origin: crate::client::Origin::of(&url.uri),
             host: host_header(&url.uri),
             origin_form: origin_form(&url.uri),
+            h1_request: std::sync::OnceLock::new(),
             method,
             uri: url.uri,
             url: Arc::from(shown),
