@@ -49,7 +49,9 @@ fn check_one_pass(data: &[u8]) {
             assert_eq!(last, &fields[..], "for_each_field's fields differ: {}", show(data));
             assert!(fields.starts_with(before), "for_each_field visits more: {}", show(data));
         }
-        (a, b) => panic!("for_each_field says {a:?}, the scanner {:?}: {}", b.map(|_| ()), show(data)),
+        (a, b) => {
+            panic!("for_each_field says {a:?}, the scanner {:?}: {}", b.map(|_| ()), show(data))
+        }
     }
 }
 

@@ -640,7 +640,7 @@ mod tests {
         let mut buf = Vec::new();
         let mut obj = Object::new(&mut buf);
         assert_eq!(
-            write_fields(&a, &mut obj, &mut Vec::new(), &mut ClfMemo::default(),),
+            write_fields(&a, &mut obj, &mut Vec::new(), &mut ClfMemo::default()),
             Err("bad time")
         );
     }

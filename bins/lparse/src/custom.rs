@@ -395,7 +395,6 @@ impl LogFormat for Custom {
     }
 
     fn parse(&mut self, line: &[u8], obj: &mut Object, ctx: &mut Ctx) -> Result<(), &'static str> {
-        // Slices of a valid line need no UTF-8 check of their own.
         let mut pos = 0;
         let mut var = 0;
         self.written.clear();

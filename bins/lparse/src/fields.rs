@@ -1,7 +1,8 @@
 //! The field helpers every format shares: a cursor over a line's bytes,
 //! quoted fields and the servers' escapes, request lines, integers, numbers
-//! that may be written as JSON numbers, and string fields written as text or,
-//! when their bytes are not UTF-8, with their `_b64` twin (docs/records.md).
+//! that may be written as JSON numbers, and the servers' escaped values
+//! written unescaped (a string field is written by `Object::bytes`: as text,
+//! or with its `_b64` twin when its bytes are not UTF-8, docs/records.md).
 //!
 //! This module knows no format: the formats depend on it, never the other
 //! way round.
@@ -206,7 +207,8 @@ pub fn escaped_text(obj: &mut Object, name: &str, raw: &[u8], scratch: &mut Vec<
     if memchr::memchr(b'\\', raw).is_none() {
         obj.bytes(name, raw);
     } else {
-        // \xHH escapes can stand for any bytes: check the result.
+        // `\xHH` can stand for any byte: the unescaped copy may not be
+        // UTF-8, which `bytes` handles.
         unescape(raw, scratch);
         obj.bytes(name, scratch);
     }
