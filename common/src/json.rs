@@ -67,7 +67,7 @@ pub(crate) fn find_stop<const HIGH: bool>(s: &[u8], from: usize) -> Option<usize
 /// nothing to escape (most of a log line) costs one load, one store and a
 /// few compares, with no call to `memcpy` per run. The last, partial block
 /// is the string's last 16 bytes read again, and a string of 2 to 15 bytes
-/// is checked as two overlapping words in one compare ([`plain_short`]): no
+/// is checked as two overlapping words in one compare (`plain_short`): no
 /// byte-by-byte tail unless there is an escape in it.
 /// Against the search-then-copy loop before it, this and
 /// [`Object::key`]'s single write took ltail from 1,419 to 1,308

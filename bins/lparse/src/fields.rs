@@ -262,7 +262,7 @@ const OWN_NAMES: [&str; 9] =
 
 /// A name from the data (a W3C column, a logfmt key, a custom format's
 /// variable), as a field name: with `_` added when lparse writes that name
-/// itself ([`OWN_NAMES`], or any `X_b64`, the exact bytes of a field `X`),
+/// itself (`OWN_NAMES`, or any `X_b64`, the exact bytes of a field `X`),
 /// so that a record never holds a key twice.
 pub fn own_name(name: &str) -> std::borrow::Cow<'_, str> {
     if OWN_NAMES.contains(&name) || name.ends_with(f::B64_SUFFIX) {

@@ -6,11 +6,11 @@
 //! `{"src":"<path as given>","line":"<the line>"}` (see docs/records.md),
 //! so that the lines of many files can share one pipe and still be told
 //! apart. On a terminal the lines are shown for people instead, labelled
-//! by source (see [`view`]; `--json` keeps the records). `-n N` prints
+//! by source (see `view`; `--json` keeps the records). `-n N` prints
 //! only the last N lines of each file, found by reading the file backwards
 //! from its end. Compressed files (gzip, zstd, bzip2)
 //! are recognised by their first bytes and read decompressed. `-f` follows the files by name, through
-//! rotation, truncation and re-creation (see [`follow`]).
+//! rotation, truncation and re-creation (see `follow`).
 
 mod compressed;
 mod follow;

@@ -125,7 +125,7 @@ pub fn clf_to_rfc3339(clf: &[u8], out: &mut Vec<u8>) -> bool {
 /// of an access log come in time order, many to a second, so most lines
 /// repeat the time of the line before and cost a compare and a copy, and
 /// most of the others differ from it in their second alone, which is
-/// patched into the last result ([`ClfMemo::only_second_differs`]).
+/// patched into the last result (`ClfMemo::only_second_differs`).
 ///
 /// The conversion cost lparse 975 instructions per line (callgrind,
 /// inclusive, `bench/profile.sh`'s 50,000 lines); through the memo, 558 on
