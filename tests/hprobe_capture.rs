@@ -484,3 +484,40 @@ fn bytes_after_an_answer_end_the_connection() {
     }
     assert_eq!(server.counts(), (4, 4), "a connection per request");
 }
+
+/// A body that keeps coming faster than hprobe reads it (a Content-Length
+/// of 100 GB, then 64 KiB writes without a pause) ends at `--timeout`, as a
+/// timeout: the limit is not starved by the reads (it was, and the request
+/// ran for as long as the server sent).
+#[test]
+fn a_body_without_end_stops_at_the_timeout() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut conn, _)) = listener.accept() else { return };
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match conn.read(&mut buf) {
+                Ok(n @ 1..) => head.extend_from_slice(&buf[..n]),
+                _ => return,
+            }
+        }
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\n");
+        // At most 20 s, the test's own bound.
+        let block = vec![b'x'; 64 << 10];
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < until && conn.write_all(&block).is_ok() {}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/");
+    let started = std::time::Instant::now();
+    let run = hprobe(dir.path(), &["-n", "1", "--timeout", "1s", &url], None);
+    let took = started.elapsed();
+    let recs = run.records();
+    assert_eq!(recs.len(), 1, "{}", stderr(&run));
+    assert_eq!(recs[0]["err"], "timeout", "{}", recs[0]);
+    assert!(recs[0]["bytes"].as_u64().unwrap() > 0, "{}", recs[0]);
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}: {}", recs[0]);
+}

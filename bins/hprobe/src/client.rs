@@ -382,10 +382,17 @@ impl Worker {
         limit.as_mut().reset((sent + timeout).into());
         let result = {
             let mut exchange = std::pin::pin!(self.exchange(target, &mut progress, sent));
-            // The answer first, as `tokio::time::timeout` polls it.
+            // The answer first, as `tokio::time::timeout` polls it; the
+            // limit then outside the task's budget, as `timeout` does too:
+            // a server sending faster than hprobe reads uses the budget up
+            // in the exchange, and a limit polled within it would never
+            // fire (a body without end ran past `--timeout`).
             std::future::poll_fn(|cx| match exchange.as_mut().poll(cx) {
                 Poll::Ready(result) => Poll::Ready(Some(result)),
-                Poll::Pending => limit.as_mut().poll(cx).map(|()| None),
+                Poll::Pending => {
+                    let mut limit = tokio::task::coop::unconstrained(limit.as_mut());
+                    Pin::new(&mut limit).poll(cx).map(|()| None)
+                }
             })
             .await
         };

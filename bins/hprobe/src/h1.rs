@@ -263,6 +263,12 @@ impl BodyState {
                     };
                     return Ok((used + take, used..used + take));
                 }
+                // httparse reads a size line with no digit at all (`\r\n`,
+                // `;x\r\n`) as 0, the last chunk: a body cut short would
+                // pass for a whole one (RFC 9112, 7.1: `1*HEXDIG`).
+                BodyState::ChunkSize if rest.first().is_some_and(|b| !b.is_ascii_hexdigit()) => {
+                    return Err(malformed("invalid chunk size line"))
+                }
                 BodyState::ChunkSize => match httparse::parse_chunk_size(rest) {
                     Ok(httparse::Status::Complete((n, size))) => {
                         used += n;
@@ -293,6 +299,12 @@ impl BodyState {
                     if !line.ends_with(b"\r\n") {
                         return Err(malformed("a trailer line not ended by CRLF"));
                     }
+                    // A trailer line is a field (`name: value`, RFC 9112,
+                    // 7.1.2), else what follows a last chunk is no trailer
+                    // but more of a body that was cut short.
+                    if line.len() > 2 && !is_field_line(&line[..line.len() - 2]) {
+                        return Err(malformed("a line after the last chunk that is no field"));
+                    }
                     used += line.len();
                     *self = match line.len() {
                         2 => BodyState::Done,
@@ -305,6 +317,16 @@ impl BodyState {
             }
         }
     }
+}
+
+/// Whether `line` (without its CRLF) is a header field: a token of a name,
+/// a colon, then a value without control characters but tab.
+fn is_field_line(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|&b| b == b':') else { return false };
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    !name.is_empty()
+        && name.iter().all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && value.iter().all(|&b| b == b'\t' || !b.is_ascii_control())
 }
 
 /// The transport of an HTTP/1.1 connection: TCP, or TLS over it.
@@ -838,7 +860,7 @@ mod tests {
 
     #[test]
     fn bad_answers_are_errors() {
-        let bad: [&[u8]; 9] = [
+        let bad: [&[u8]; 12] = [
             b"SSH-2.0-nope\r\n\r\n",
             b"\x00\x01\x02\xff\xfe garbage\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
@@ -848,6 +870,11 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n0\r\n\r\n",
             b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad\n\r\n",
+            // A size line without a digit is no last chunk, and what follows
+            // a last chunk must be fields: a body cut short is no whole one.
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n\r\n6\r\n world\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n;x\r\n6\r\n world\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nnot a field\r\n\r\n",
         ];
         for r in bad {
             assert!(
