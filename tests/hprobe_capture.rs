@@ -521,3 +521,39 @@ fn a_body_without_end_stops_at_the_timeout() {
     assert!(recs[0]["bytes"].as_u64().unwrap() > 0, "{}", recs[0]);
     assert!(took < std::time::Duration::from_secs(8), "took {took:?}: {}", recs[0]);
 }
+
+/// A server that answers 413 before it has read a large body, and then
+/// reads no more (staying open, or closing): the record has the 413, as
+/// curl and hyper report it, not a timeout or a broken pipe.
+#[test]
+fn an_answer_before_the_whole_body_is_the_record() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("big.bin");
+    std::fs::write(&body, vec![b'b'; 16 << 20]).unwrap();
+    for close in [false, true] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let Ok((mut conn, _)) = listener.accept() else { return };
+            let mut some = [0u8; 100];
+            let _ = conn.read(&mut some);
+            let _ = conn.write_all(
+                b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            if close {
+                let _ = conn.shutdown(std::net::Shutdown::Write);
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            } else {
+                std::thread::sleep(std::time::Duration::from_secs(6));
+            }
+        });
+        let url = format!("http://127.0.0.1:{port}/upload");
+        let args = ["-n", "1", "--timeout", "3s", "--data-file", body.to_str().unwrap(), &url];
+        let run = hprobe(dir.path(), &args, None);
+        let recs = run.records();
+        assert_eq!(recs.len(), 1, "{}", stderr(&run));
+        assert_eq!(recs[0]["status"], 413, "closing: {close}: {}", recs[0]);
+        assert!(recs[0].get("err").is_none(), "closing: {close}: {}", recs[0]);
+    }
+}

@@ -444,6 +444,9 @@ pub struct Connection<T> {
     answered: bool,
     /// Whether the connection can carry another request.
     reusable: bool,
+    /// Whether the answer began before the whole request was written (the
+    /// rest was not sent): the connection then carries nothing more.
+    cut: bool,
 }
 
 /// A request that was not all written: how many of its bytes were.
@@ -470,6 +473,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
             keep_alive: false,
             answered: false,
             reusable: true,
+            cut: false,
         }
     }
 
@@ -489,19 +493,79 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
 
     /// Writes a request (see [`encode_request`]): one write(2), unless the
     /// socket takes less. The error says how many bytes had gone.
+    ///
+    /// A server may answer before it has read the whole request (a 413 for
+    /// a body too large) and then stop reading, or close: while the socket
+    /// takes no more, and after a write that failed, whatever the server
+    /// sent is read, and if an answer began, the rest of the request is
+    /// not sent and `Ok` lets the caller read that answer, as hyper and
+    /// curl report it. The connection then carries nothing more.
     pub async fn send(&mut self, request: &[u8]) -> Result<(), SendError> {
         self.answered = false;
         self.reusable = false;
+        self.cut = false;
         self.head_len = None;
         let mut written = 0;
         while written < request.len() {
-            match self.io.write(&request[written..]).await {
-                Ok(0) => return Err(SendError { written, error: io::ErrorKind::WriteZero.into() }),
-                Ok(n) => written += n,
-                Err(error) => return Err(SendError { written, error }),
+            let wrote = std::future::poll_fn(|cx| {
+                match Pin::new(&mut self.io).poll_write(cx, &request[written..]) {
+                    Poll::Ready(result) => Poll::Ready(Some(result)),
+                    // The socket is full: has the server answered already?
+                    Poll::Pending => match self.poll_fill(cx) {
+                        Poll::Ready(Ok(1..)) => Poll::Ready(None),
+                        Poll::Ready(Ok(0)) => {
+                            Poll::Ready(Some(Err(io::ErrorKind::BrokenPipe.into())))
+                        }
+                        Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+                        Poll::Pending => Poll::Pending,
+                    },
+                }
+            })
+            .await;
+            match wrote {
+                None => {
+                    self.cut = true;
+                    return Ok(());
+                }
+                Some(Ok(0)) => {
+                    return Err(SendError { written, error: io::ErrorKind::WriteZero.into() })
+                }
+                Some(Ok(n)) => written += n,
+                Some(Err(error)) => {
+                    // An answer may have come before the close that broke
+                    // the write.
+                    if self.start < self.end || matches!(self.fill().await, Ok(1..)) {
+                        self.cut = true;
+                        return Ok(());
+                    }
+                    return Err(SendError { written, error });
+                }
             }
         }
         self.io.flush().await.map_err(|error| SendError { written, error })
+    }
+
+    /// [`Connection::fill`] for an idle connection's empty buffer, as a
+    /// poll: how many bytes came (0: closed).
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        }
+        if self.end == self.buf.len() {
+            // Room enough for an answer's start; the rest is read later.
+            return Poll::Ready(Ok(1));
+        }
+        let mut room = ReadBuf::new(&mut self.buf[self.end..]);
+        match Pin::new(&mut self.io).poll_read(cx, &mut room) {
+            Poll::Ready(Ok(())) => {
+                let n = room.filled().len();
+                self.end += n;
+                self.answered |= n > 0;
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     /// Whether a byte of the answer to the latest request came.
@@ -623,7 +687,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
                 streaming.get_or_insert_with(Default::default).write(data);
             }
         }
-        self.reusable = self.keep_alive && self.start == self.end;
+        self.reusable = self.keep_alive && self.start == self.end && !self.cut;
         use std::hash::Hasher as _;
         Ok(match (whole, streaming) {
             (Some(hash), _) => hash,
