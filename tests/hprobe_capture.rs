@@ -557,3 +557,50 @@ fn an_answer_before_the_whole_body_is_the_record() {
         assert!(recs[0].get("err").is_none(), "closing: {close}: {}", recs[0]);
     }
 }
+
+/// A server that sends `100 Continue` at once and then reads the whole
+/// large body before its answer: hprobe goes on writing after the interim
+/// answer, and records the final one.
+#[test]
+fn an_interim_answer_while_the_body_goes_does_not_stop_it() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("big.bin");
+    let size = 16usize << 20;
+    std::fs::write(&body, vec![b'b'; size]).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let _ = conn.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        // Slow to start reading: hprobe's socket fills while it writes.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut got = 0usize;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut head_end = None;
+        let mut seen = Vec::new();
+        loop {
+            let n = conn.read(&mut buf).unwrap();
+            if n == 0 {
+                return got;
+            }
+            got += n;
+            if head_end.is_none() {
+                seen.extend_from_slice(&buf[..n]);
+                head_end = seen.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+            }
+            if head_end.is_some_and(|h| got - h >= size) {
+                let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                return got - head_end.unwrap();
+            }
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/upload");
+    let args = ["-n", "1", "--timeout", "10s", "--data-file", body.to_str().unwrap(), &url];
+    let run = hprobe(dir.path(), &args, None);
+    let recs = run.records();
+    assert_eq!(recs.len(), 1, "{}", stderr(&run));
+    assert_eq!(recs[0]["status"], 200, "{}", recs[0]);
+    assert_eq!(recs[0]["bytes"], 2, "{}", recs[0]);
+    assert_eq!(server.join().unwrap(), size);
+}

@@ -512,7 +512,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
                     Poll::Ready(result) => Poll::Ready(Some(result)),
                     // The socket is full: has the server answered already?
                     Poll::Pending => match self.poll_fill(cx) {
-                        Poll::Ready(Ok(1..)) => Poll::Ready(None),
+                        // (A buffer full of interim answers ends the
+                        // writing too: `read_head` makes room for more.)
+                        Poll::Ready(Ok(1..))
+                            if self.final_answer_began() || self.end == self.buf.len() =>
+                        {
+                            Poll::Ready(None)
+                        }
+                        // An interim answer (a 100 Continue), or too little
+                        // to tell: kept for `read_head`, and the writing
+                        // goes on.
+                        Poll::Ready(Ok(1..)) => {
+                            cx.waker().wake_by_ref();
+                            Poll::Pending
+                        }
                         Poll::Ready(Ok(0)) => {
                             Poll::Ready(Some(Err(io::ErrorKind::BrokenPipe.into())))
                         }
@@ -543,6 +556,28 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
             }
         }
         self.io.flush().await.map_err(|error| SendError { written, error })
+    }
+
+    /// Whether what came while the request was being written begins a
+    /// final answer (or is no HTTP/1.x at all, for `read_head` to say so),
+    /// rather than interim ones (`HTTP/1.1 1xx`, which a server may send
+    /// before it reads a body) or too few bytes to tell.
+    fn final_answer_began(&self) -> bool {
+        let mut at = self.start;
+        loop {
+            let rest = &self.buf[at..self.end];
+            // The status code's first digit is at 9: `HTTP/1.1 100 ...`.
+            if rest.len() < 10 {
+                return false;
+            }
+            if !rest.starts_with(b"HTTP/1.") || rest[9] != b'1' {
+                return true;
+            }
+            match rest.windows(4).position(|w| w == b"\r\n\r\n") {
+                Some(end) => at += end + 4,
+                None => return false,
+            }
+        }
     }
 
     /// [`Connection::fill`] for an idle connection's empty buffer, as a
