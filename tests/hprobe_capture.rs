@@ -45,6 +45,14 @@ fn stderr(run: &Finished) -> String {
     String::from_utf8_lossy(&run.stderr[0]).into_owned()
 }
 
+/// The one record of a run of `-n 1`.
+fn one_record(dir: &Path, args: &[&str]) -> Value {
+    let run = hprobe(dir, args, None);
+    let mut recs = run.records();
+    assert_eq!(recs.len(), 1, "{}", stderr(&run));
+    recs.remove(0)
+}
+
 fn by_seq(recs: &[Value]) -> BTreeMap<u64, Value> {
     recs.iter().map(|r| (r["seq"].as_u64().unwrap(), r.clone())).collect()
 }
@@ -513,13 +521,11 @@ fn a_body_without_end_stops_at_the_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}/");
     let started = std::time::Instant::now();
-    let run = hprobe(dir.path(), &["-n", "1", "--timeout", "1s", &url], None);
+    let rec = one_record(dir.path(), &["-n", "1", "--timeout", "1s", &url]);
     let took = started.elapsed();
-    let recs = run.records();
-    assert_eq!(recs.len(), 1, "{}", stderr(&run));
-    assert_eq!(recs[0]["err"], "timeout", "{}", recs[0]);
-    assert!(recs[0]["bytes"].as_u64().unwrap() > 0, "{}", recs[0]);
-    assert!(took < std::time::Duration::from_secs(8), "took {took:?}: {}", recs[0]);
+    assert_eq!(rec["err"], "timeout", "{rec}");
+    assert!(rec["bytes"].as_u64().unwrap() > 0, "{rec}");
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}: {rec}");
 }
 
 /// A server that answers 413 before it has read a large body, and then
@@ -550,11 +556,9 @@ fn an_answer_before_the_whole_body_is_the_record() {
         });
         let url = format!("http://127.0.0.1:{port}/upload");
         let args = ["-n", "1", "--timeout", "3s", "--data-file", body.to_str().unwrap(), &url];
-        let run = hprobe(dir.path(), &args, None);
-        let recs = run.records();
-        assert_eq!(recs.len(), 1, "{}", stderr(&run));
-        assert_eq!(recs[0]["status"], 413, "closing: {close}: {}", recs[0]);
-        assert!(recs[0].get("err").is_none(), "closing: {close}: {}", recs[0]);
+        let rec = one_record(dir.path(), &args);
+        assert_eq!(rec["status"], 413, "closing: {close}: {rec}");
+        assert!(rec.get("err").is_none(), "closing: {close}: {rec}");
     }
 }
 
@@ -597,10 +601,8 @@ fn an_interim_answer_while_the_body_goes_does_not_stop_it() {
     });
     let url = format!("http://127.0.0.1:{port}/upload");
     let args = ["-n", "1", "--timeout", "10s", "--data-file", body.to_str().unwrap(), &url];
-    let run = hprobe(dir.path(), &args, None);
-    let recs = run.records();
-    assert_eq!(recs.len(), 1, "{}", stderr(&run));
-    assert_eq!(recs[0]["status"], 200, "{}", recs[0]);
-    assert_eq!(recs[0]["bytes"], 2, "{}", recs[0]);
+    let rec = one_record(dir.path(), &args);
+    assert_eq!(rec["status"], 200, "{rec}");
+    assert_eq!(rec["bytes"], 2, "{rec}");
     assert_eq!(server.join().unwrap(), size);
 }
