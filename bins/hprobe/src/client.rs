@@ -1079,27 +1079,22 @@ fn io_kind(e: &hyper::Error) -> Option<ErrKind> {
     None
 }
 
-/// Where a `Location` header leads from `from`: absolute, scheme-relative,
-/// absolute-path or relative references (RFC 3986, without dot segments).
+/// Where a `Location` header leads from `from`: the reference resolved
+/// against it as RFC 3986 (section 5) and browsers resolve it, by the `url`
+/// crate's `join` (dot segments removed, a reference of only a query or a
+/// fragment kept on the same path); the fragment is dropped, as it is never
+/// sent. Bytes that may not appear in a URL are percent-encoded first (as
+/// in a URL given on the command line), a backslash included, so that it
+/// is never read as a slash. `None` for a reference that does not resolve
+/// or leads to a scheme other than http and https.
 fn follow(from: &Uri, location: &[u8]) -> Option<Uri> {
-    let location = encode_unsafe(location);
-    let scheme = from.scheme_str()?;
-    let authority = from.authority()?.as_str();
-    let text = if crate::target::has_scheme(&location) {
-        location
-    } else if let Some(rest) = location.strip_prefix("//") {
-        format!("{scheme}://{rest}")
-    } else if location.starts_with('/') {
-        format!("{scheme}://{authority}{location}")
-    } else if location.starts_with('?') {
-        format!("{scheme}://{authority}{}{location}", from.path())
-    } else {
-        let dir = &from.path()[..from.path().rfind('/').map_or(0, |i| i + 1)];
-        let dir = if dir.is_empty() { "/" } else { dir };
-        format!("{scheme}://{authority}{dir}{location}")
-    };
-    let uri = crate::target::parse_user_url(&text).ok()?.uri;
-    Some(uri)
+    let base = url::Url::parse(&from.to_string()).ok()?;
+    let mut to = base.join(&encode_unsafe(location)).ok()?;
+    if !matches!(to.scheme(), "http" | "https") {
+        return None;
+    }
+    to.set_fragment(None);
+    Some(crate::target::parse_user_url(to.as_str()).ok()?.uri)
 }
 
 #[cfg(test)]
@@ -1171,6 +1166,18 @@ mod tests {
         assert_eq!(to("?y=2"), "http://h:81/a/b?y=2");
         assert_eq!(to("/é"), "http://h:81/%C3%A9");
         assert!(follow(&from, b"ftp://x/").is_none());
+        // RFC 3986, 5.4: dot segments, a fragment alone, a scheme's case.
+        assert_eq!(to("../c"), "http://h:81/c");
+        assert_eq!(to("./d/../e/."), "http://h:81/a/e/");
+        assert_eq!(to("../../../c"), "http://h:81/c");
+        assert_eq!(to("#f"), "http://h:81/a/b?x=1");
+        assert_eq!(to("c#f"), "http://h:81/a/c");
+        assert_eq!(to("HTTP://O/p"), "http://o/p");
+        assert_eq!(to(""), "http://h:81/a/b?x=1");
+        // Never a host from backslashes (browsers would read `//evil`).
+        assert_eq!(to("\\\\evil/x"), "http://h:81/a/%5C%5Cevil/x");
+        assert!(follow(&from, b"mailto:x@y").is_none());
+        assert!(follow(&from, b"http://[::1").is_none());
     }
 
     #[test]
