@@ -181,10 +181,11 @@ fn stream_name(s: &[u8]) -> bool {
 pub fn valid_time(t: &[u8]) -> bool {
     use std::cell::Cell;
     thread_local! {
-        static LAST: Cell<[u8; 19]> = const { Cell::new([0; 19]) };
+        // None until a time was found valid on this thread: no start value
+        // that some bytes could match (NULs were taken for a valid date).
+        static LAST: Cell<Option<[u8; 19]>> = const { Cell::new(None) };
     }
-    if t.len() > 19 {
-        let last = LAST.with(Cell::get);
+    if let (true, Some(last)) = (t.len() > 19, LAST.with(Cell::get)) {
         if last == t[..19] {
             return tail_ok(&t[19..]);
         }
@@ -198,7 +199,7 @@ pub fn valid_time(t: &[u8]) -> bool {
         if last[..17] == t[..17] && s1 < 6 && s2 < 10 && tail_ok(&t[19..]) {
             let mut head = last;
             head[17..].copy_from_slice(&t[17..19]);
-            LAST.with(|l| l.set(head));
+            LAST.with(|l| l.set(Some(head)));
             return true;
         }
     }
@@ -206,7 +207,7 @@ pub fn valid_time(t: &[u8]) -> bool {
     if ok && t.len() > 19 {
         let mut head = [0; 19];
         head.copy_from_slice(&t[..19]);
-        LAST.with(|l| l.set(head));
+        LAST.with(|l| l.set(Some(head)));
     }
     ok
 }
@@ -311,6 +312,23 @@ mod tests {
             assert_eq!(valid_time(t), ok, "{}", String::from_utf8_lossy(t));
         }
         assert!(!valid_time(b"2026-02-30T13:00:20Z"));
+    }
+
+    /// Before any time was found valid on a thread, nothing is taken for
+    /// the remembered one: NULs (the start value of a zeroed memo) and
+    /// `0xff`s are no date, whole or with another second.
+    #[test]
+    fn a_fresh_thread_remembers_no_time() {
+        for filler in [0u8, 0xff] {
+            for t in [
+                [vec![filler; 19], b"Z".to_vec()].concat(),
+                [vec![filler; 17], b"05Z".to_vec()].concat(),
+                [vec![filler; 17], b"05.5+02:00".to_vec()].concat(),
+            ] {
+                let fresh = std::thread::spawn(move || valid_time(&t)).join().unwrap();
+                assert!(!fresh, "filler {filler:#x}");
+            }
+        }
     }
 
     proptest::proptest! {
