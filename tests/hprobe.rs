@@ -180,6 +180,10 @@ impl Nginx {
             absolute_redirect off;
             return 302 "/index.html?next=http://elsewhere.test/";
         }}
+        location = /deep/up {{
+            absolute_redirect off;
+            return 302 "../index.html#top";
+        }}
         location /api/ {{
             return 200 "ok\n";
         }}
@@ -689,6 +693,21 @@ fn relative_redirect_with_a_url_in_its_query() {
         recs[0]
     );
     nginx.stop();
+}
+
+/// A relative `Location` with a dot segment and a fragment: the request
+/// goes to the resolved path (RFC 3986, 5.2), without the fragment.
+#[test]
+fn relative_redirect_with_dot_segments() {
+    let nginx = Nginx::start();
+    let run = hprobe(&nginx.dir, &["-L", &nginx.url("/deep/up")]);
+    assert_eq!(exit_code(&run), 0, "{}", stderr(&run, 0));
+    let recs = run.records();
+    check_ok(&recs[0], 200, "HTTP/1.1", INDEX.len());
+    assert_eq!(recs[0]["final_url"], nginx.url("/index.html"), "{}", recs[0]);
+    let log = nginx.stop();
+    let got: Vec<&str> = log.iter().map(|l| l.uri.as_str()).collect();
+    assert_eq!(got, ["/deep/up", "/index.html"]);
 }
 
 /// `-L` after a POST: a 307 repeats the POST with its body, a 301 becomes

@@ -473,6 +473,22 @@ fn chunked_answers_after_interim_ones() {
     assert_eq!(server.counts(), (1, 5), "one connection, five requests");
 }
 
+/// `-L` and a redirect whose `Location` is empty: the 3xx is the answer
+/// (as curl takes it), not a redirect to the same URL again and again.
+#[test]
+fn an_empty_location_is_no_redirect() {
+    let answer = b"HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 0\r\n\r\n".to_vec();
+    let server = Scripted::start(answer);
+    let dir = tempfile::tempdir().unwrap();
+    let run = hprobe(dir.path(), &["-L", "-n", "1", &server.url()], None);
+    assert_eq!(run.status[0].code(), Some(0), "{}", stderr(&run));
+    let recs = run.records();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["status"], 302, "{}", recs[0]);
+    assert!(recs[0].get("redirects").is_none() && recs[0].get("err").is_none(), "{}", recs[0]);
+    assert_eq!(server.counts(), (1, 1), "one request");
+}
+
 /// Bytes after a complete answer (here the start of another one nobody
 /// asked for) make the connection unfit to carry the next request: each
 /// request goes on a new connection, none fails, none counts as a retry.

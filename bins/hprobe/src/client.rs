@@ -547,7 +547,11 @@ impl Worker {
                 self.conns.insert(0, (origin, conn));
                 self.conns.truncate(MAX_IDLE_ORIGINS);
             }
-            let Some(location) = location else { return Ok(()) };
+            // An empty Location leads nowhere: the 3xx is the answer, as
+            // curl takes it (resolved, it would be this URL again).
+            let Some(location) = location.filter(|l| !l.trim_ascii().is_empty()) else {
+                return Ok(());
+            };
             let from = redirected.as_ref().unwrap_or(&target.uri);
             let uri = follow(from, &location).ok_or_else(|| {
                 Failure::new(
@@ -1080,21 +1084,51 @@ fn io_kind(e: &hyper::Error) -> Option<ErrKind> {
 }
 
 /// Where a `Location` header leads from `from`: the reference resolved
-/// against it as RFC 3986 (section 5) and browsers resolve it, by the `url`
-/// crate's `join` (dot segments removed, a reference of only a query or a
-/// fragment kept on the same path); the fragment is dropped, as it is never
-/// sent. Bytes that may not appear in a URL are percent-encoded first (as
-/// in a URL given on the command line), a backslash included, so that it
-/// is never read as a slash. `None` for a reference that does not resolve
-/// or leads to a scheme other than http and https.
+/// against it by RFC 3986, section 5.2, as curl does (dot segments
+/// removed, a reference of only a query or a fragment kept on the same
+/// path; unlike curl, `%2e` is taken for a dot, as browsers take it), by
+/// the `iri-string` crate; the fragment is dropped, as it is never sent. Bytes that may not appear in a URL are
+/// percent-encoded first, as in a URL given on the command line (a
+/// backslash included: it is never read as a slash), and so is a `%` not
+/// followed by two hex digits. `None` for a reference that is no URI, or
+/// leads to no http or https URL with a host.
 fn follow(from: &Uri, location: &[u8]) -> Option<Uri> {
-    let base = url::Url::parse(&from.to_string()).ok()?;
-    let mut to = base.join(&encode_unsafe(location)).ok()?;
-    if !matches!(to.scheme(), "http" | "https") {
+    use iri_string::types::{UriAbsoluteStr, UriReferenceStr};
+    let mut text = encode_unsafe(location);
+    if let Some(bad) = lone_percents(&text) {
+        text = bad;
+    }
+    let reference = UriReferenceStr::new(&text).ok()?;
+    let base = from.to_string();
+    let base = UriAbsoluteStr::new(&base).ok()?;
+    let mut to = reference.resolve_against(base).to_string();
+    if let Some(hash) = to.find('#') {
+        to.truncate(hash);
+    }
+    let scheme = to.split_once("://")?.0;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
         return None;
     }
-    to.set_fragment(None);
-    Some(crate::target::parse_user_url(to.as_str()).ok()?.uri)
+    Some(crate::target::parse_user_url(&to).ok()?.uri)
+}
+
+/// `text` with each `%` that does not start a percent-encoded byte written
+/// `%25`, or `None` when every `%` does.
+fn lone_percents(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let lone = |i: usize| !b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+    if !b.iter().enumerate().any(|(i, &c)| c == b'%' && lone(i)) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, c) in text.char_indices() {
+        if c == '%' && lone(i) {
+            out.push_str("%25");
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -1172,11 +1206,21 @@ mod tests {
         assert_eq!(to("../../../c"), "http://h:81/c");
         assert_eq!(to("#f"), "http://h:81/a/b?x=1");
         assert_eq!(to("c#f"), "http://h:81/a/c");
-        assert_eq!(to("HTTP://O/p"), "http://o/p");
-        assert_eq!(to(""), "http://h:81/a/b?x=1");
+        assert_eq!(to("HTTP://o/p"), "http://o/p");
+        assert_eq!(to("?"), "http://h:81/a/b?");
+        // An encoded dot is a dot (RFC 3986, 2.3), as browsers take it;
+        // a query keeps its quotes; a stray `%` is encoded.
+        assert_eq!(to("/a/%2e%2e/b"), "http://h:81/b");
+        assert_eq!(to("/p?a='b'"), "http://h:81/p?a='b'");
+        assert_eq!(to("/p%zz%4"), "http://h:81/p%25zz%254");
+        assert_eq!(to("/p%41"), "http://h:81/p%41");
         // Never a host from backslashes (browsers would read `//evil`).
         assert_eq!(to("\\\\evil/x"), "http://h:81/a/%5C%5Cevil/x");
-        assert!(follow(&from, b"mailto:x@y").is_none());
+        // A scheme without `//` is no http URL with a host: refused, as
+        // curl refuses `https:foo`.
+        for bad in [&b"mailto:x@y"[..], b"https:foo", b"http:/x", b"javascript:alert(1)"] {
+            assert!(follow(&from, bad).is_none(), "{}", String::from_utf8_lossy(bad));
+        }
         assert!(follow(&from, b"http://[::1").is_none());
     }
 
