@@ -310,7 +310,7 @@ LN_CMD="lnav -n -c ';SELECT count(*) AS n FROM access_log WHERE sc_status = 404'
 if command -v lnav >/dev/null; then
     row lnav "lnav (SQL count of 404s)" bytes "$F" int 1 "$LN_CMD"
 else
-    skip lnav "lnav (SQL count of 404s)" "$LN_CMD" "not installed (apt-get install lnav)"
+    skip lnav "lnav (SQL count of 404s)" "$LN_CMD" "not installed" "apt-get install lnav"
 fi
 AG_CMD="agrind -f $F '* | parse \"] \\\"* * *\\\" * \" as method, path, proto, status | where status == 404 | count'"
 if command -v agrind >/dev/null; then
