@@ -223,7 +223,10 @@ impl Clock {
 
 /// Seconds with microsecond precision: `0.001234`.
 pub fn seconds(d: Duration) -> f64 {
-    d.as_micros() as f64 / 1e6
+    // Through u64 (585,000 years of microseconds): u128 to f64 is a call
+    // of ~90 instructions, u64 to f64 one instruction; the same value.
+    let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    micros as f64 / 1e6
 }
 
 fn version_name(v: http::Version) -> &'static str {
@@ -293,11 +296,13 @@ impl Done {
 /// A body hash as the record writes it: 16 lower-case hex digits, quoted.
 pub fn write_hash(out: &mut Vec<u8>, hash: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    for byte in hash.to_be_bytes() {
-        out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+    // Made whole, then one copy (a push a digit cost 156 instructions a
+    // record, callgrind).
+    let mut text = [b'"'; 18];
+    for (i, nibble) in (0..16).rev().enumerate() {
+        text[1 + i] = HEX[((hash >> (4 * nibble)) & 15) as usize];
     }
-    out.push(b'"');
+    out.extend_from_slice(&text);
 }
 
 #[cfg(test)]
@@ -307,6 +312,19 @@ mod tests {
 
     fn target(method: http::Method, url: &str) -> Arc<Target> {
         Arc::new(Target::new(method, crate::target::parse_user_url(url).unwrap()))
+    }
+
+    #[test]
+    fn hashes_and_seconds_as_written() {
+        for hash in [0, 1, 0x2d06_8005_38d3_94c2, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let mut out = Vec::new();
+            write_hash(&mut out, hash);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("\"{hash:016x}\""));
+        }
+        for micros in [0u64, 1, 80, 1234, 999_999, 1_000_001, 86_400_000_000, 1 << 53] {
+            let d = Duration::from_micros(micros);
+            assert_eq!(seconds(d), d.as_micros() as f64 / 1e6, "{micros}");
+        }
     }
 
     #[test]
