@@ -1087,11 +1087,12 @@ fn io_kind(e: &hyper::Error) -> Option<ErrKind> {
 /// against it by RFC 3986, section 5.2, as curl does (dot segments
 /// removed, a reference of only a query or a fragment kept on the same
 /// path; unlike curl, `%2e` is taken for a dot, as browsers take it), by
-/// the `iri-string` crate; the fragment is dropped, as it is never sent. Bytes that may not appear in a URL are
-/// percent-encoded first, as in a URL given on the command line (a
-/// backslash included: it is never read as a slash), and so is a `%` not
-/// followed by two hex digits. `None` for a reference that is no URI, or
-/// leads to no http or https URL with a host.
+/// the `iri-string` crate; the fragment is dropped, as it is never sent.
+/// Bytes that may not appear in a URL are percent-encoded first, as in a
+/// URL given on the command line (a backslash included: it is never read
+/// as a slash), and so is a `%` not followed by two hex digits. `None` for
+/// a reference that is no URI, or leads to no http or https URL with a
+/// host.
 fn follow(from: &Uri, location: &[u8]) -> Option<Uri> {
     use iri_string::types::{UriAbsoluteStr, UriReferenceStr};
     let mut text = encode_unsafe(location);
