@@ -326,9 +326,9 @@ impl<R: Read> LineReader<R> {
         let len = self.buf.len().max(self.chunk_min).max(rest + 1);
         // A recycled chunk's bytes are read over, not cleared and zeroed
         // again (`resize` zeroes only what it adds): only the bytes from
-        // `start` to `end` are ever looked at. Zeroing 1 MiB a
-        // chunk was 15% of lcount's instructions on a large file (callgrind,
-        // `lcount --status 404` on 40,000 records of bench/data/parsed.ndjson).
+        // `start` to `end` are ever looked at. Zeroing 1 MiB a chunk was
+        // 15% of lcount's instructions on a large file (callgrind, `lcount
+        // --status 404` on 40,000 records of bench/data/parsed.ndjson).
         next_buf.resize(len, 0);
         next_buf[..rest].copy_from_slice(&self.buf[self.start..self.end]);
         let data = std::mem::replace(&mut self.buf, next_buf);
