@@ -291,26 +291,42 @@ fn plain_short<const ASCII: bool>(b: &[u8]) -> bool {
 /// (`"`, backslash and control characters, below 0x20), and with `HIGH`
 /// those of 0x80 and above too (not ASCII).
 ///
-/// With `HIGH`, one signed compare below 0x20 finds both the control
-/// characters and the high bytes (negative as signed).
+/// With `HIGH`, those are the quotes and [`unplain_bytes`].
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(crate) fn stop_mask<const HIGH: bool>(v: std::arch::x86_64::__m128i) -> i32 {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86-64 baseline; no memory is touched.
     unsafe {
-        let quote = _mm_set1_epi8(b'"' as i8);
-        let backslash = _mm_set1_epi8(b'\\' as i8);
-        let low = if HIGH {
-            _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let others = if HIGH {
+            unplain_bytes(v)
         } else {
             // Unsigned v <= 0x1f exactly when max(v, 0x1f) == 0x1f.
             let max_control = _mm_set1_epi8(0x1f);
-            _mm_cmpeq_epi8(_mm_max_epu8(v, max_control), max_control)
+            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, max_control), max_control);
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)), control)
         };
-        let hits =
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), low);
-        _mm_movemask_epi8(hits)
+        _mm_movemask_epi8(_mm_or_si128(quote, others))
+    }
+}
+
+/// The bytes of `v` (0xff where so, else 0) that are a backslash, a control
+/// character or above 0x7f: what a JSON string of plain ASCII holds nowhere,
+/// its quotes apart. One signed compare below 0x20 finds the control
+/// characters and the high bytes (negative as signed) together. For
+/// [`stop_mask`] and the plain pass of the record scanner
+/// (`flat::block_masks`), which keeps the quotes apart.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn unplain_bytes(v: std::arch::x86_64::__m128i) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86-64 baseline; no memory is touched.
+    unsafe {
+        _mm_or_si128(
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
+            _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+        )
     }
 }
 
