@@ -129,6 +129,10 @@ fn json_shown_on_a_terminal_is_the_same_json() {
     let paths: Vec<Value> =
         shown.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["path"].clone()).collect();
     assert_eq!(paths, [json!(HOSTILE), json!("/plain")]);
+    // `--json`, as the other tools spell it, is the same.
+    assert_eq!(on_terminal(&["--by", "path", "--json"], &file), shown);
+    let both = Command::new(bin("lcount")).args(["--json", "--format", "csv"]).arg(&file).output();
+    assert_eq!(both.unwrap().status.code(), Some(2), "--json and --format together");
 }
 
 /// Reverses the TSV escapes that lcount documents: `\\`, `\t`, `\n`, `\r`,

@@ -130,6 +130,11 @@ pub struct Args {
     #[arg(long, value_enum)]
     format: Option<Format>,
 
+    /// The JSON records on a terminal too: `--format json`, under the name
+    /// the other tools give it.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+
     /// Colour the live board (--interval on a terminal): auto (unless
     /// NO_COLOR is set), always, never. Records are never coloured.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
@@ -257,7 +262,12 @@ pub fn run() -> Result<Outcome> {
     };
     let mut counter = count::Counter::new(plan.clone());
     let terminal = cli::stdout_is_terminal();
-    let format = args.format.unwrap_or(if terminal { Format::Table } else { Format::Json });
+    let format = match (args.json, args.format) {
+        (true, _) => Format::Json,
+        (false, Some(format)) => format,
+        (false, None) if terminal => Format::Table,
+        (false, None) => Format::Json,
+    };
     let stop = StopFlag::install()?;
     let mut report = Report {
         shape: Shape { format, sort: args.sort.clone(), top: args.top, live: None },
