@@ -533,7 +533,7 @@ impl Model {
                 // (a signal while the loader maps the binary, before any
                 // handler can be in place, ends any program).
                 let started = Instant::now();
-                while caught_signals(lt.child.id()).is_none_or(|mask| mask & (1 << (15 - 1)) == 0) {
+                while !util::catches(lt.child.id(), libc::SIGTERM) {
                     assert!(started.elapsed() < CATCH_UP, "ltail never caught SIGTERM");
                     std::thread::sleep(Duration::from_micros(200));
                 }
@@ -697,13 +697,6 @@ impl Drop for Model {
             let _ = lt.child.wait();
         }
     }
-}
-
-/// The signals a process catches (`SigCgt` in /proc), if it still runs.
-fn caught_signals(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let mask = status.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
-    u64::from_str_radix(mask.trim(), 16).ok()
 }
 
 /// One seeded run of `steps` actions; returns how many lines were written.

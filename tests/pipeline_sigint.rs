@@ -41,6 +41,18 @@ fn wait_read_to(pid: u32, path: &Path, size: u64) {
     }
 }
 
+/// Waits until `pid` catches SIGINT. A stage still starting up (a debug
+/// build on a slow machine) has the default action, and the group's SIGINT
+/// would end it before its handler exists: the rule for any process, not
+/// what this test is about.
+fn wait_catches_sigint(pid: u32, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !util::catches(pid, libc::SIGINT) {
+        assert!(Instant::now() < deadline, "{name} did not install its SIGINT handler");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn ctrl_c_counts_every_line_appended_the_last_without_its_newline() {
     let dir = tempfile::tempdir().unwrap();
@@ -80,6 +92,9 @@ fn ctrl_c_counts_every_line_appended_the_last_without_its_newline() {
     f.write_all(format!("{LINE_404}\n{LINE_404}").as_bytes()).unwrap();
     drop(f);
     wait_read_to(ltail.id(), &log, 2 * LINE_404.len() as u64 + 1);
+    wait_catches_sigint(ltail.id(), "ltail");
+    wait_catches_sigint(lparse.id(), "lparse");
+    wait_catches_sigint(lcount.id(), "lcount");
 
     rustix::process::kill_process_group(
         rustix::process::Pid::from_raw(group).unwrap(),

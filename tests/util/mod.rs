@@ -132,6 +132,22 @@ pub fn wait_with_timeout(child: &mut Child, what: &str, timeout: Duration) -> Ex
     }
 }
 
+/// Whether process `pid` has a handler for signal number `signal` (its bit
+/// in `SigCgt` of `/proc/PID/status`); false if the process is gone. A tool
+/// gets its handlers in its first milliseconds; a signal sent before that
+/// takes the default action, which ends any program, so a test that means to
+/// check the tool's handling waits for this first.
+pub fn catches(pid: u32, signal: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+}
+
 /// Runs `stages` as one pipeline of real processes connected by real pipes
 /// (`a | b | c`), in `dir`, with `input` (if any) written to the first
 /// stage's stdin, which otherwise reads nothing.
