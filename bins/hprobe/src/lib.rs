@@ -440,7 +440,7 @@ async fn probe(args: Args) -> Result<Outcome> {
     let start = Instant::now();
     let plan = Arc::new(plan::Plan::new(source, limit, pace, start, args.duration));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (tx, rx) = mpsc::channel(4096);
+    let (tx, rx) = mpsc::channel(report::CHANNEL_RECORDS);
 
     let expect = args.expect_status.clone();
     let clock = outcome::Clock::new();
@@ -527,6 +527,8 @@ async fn probe(args: Args) -> Result<Outcome> {
             }
         }
     }
+    // The workers are done: the writer need not finish its nap.
+    writer.thread().unpark();
     let joined = tokio::task::spawn_blocking(move || writer.join());
     // After Ctrl-C, a writer blocked on a full pipe (`| less`) must not keep
     // the summary from the user: take the figures as they stand.

@@ -21,16 +21,34 @@ use tokio::sync::mpsc;
 /// beyond the timer's own precision (about a millisecond).
 pub const LATE: Duration = Duration::from_millis(10);
 
+/// The records the channel from the workers to the writer holds: enough
+/// for a [`LONG_NAP`] at 800,000 requests a second (a `Done` is ~300 bytes:
+/// ~5 MB at most, held only while stdout is slower than the probing).
+pub const CHANNEL_RECORDS: usize = 16_384;
+
 /// How long the writer waits for more records while they are streaming in
 /// (what it has is written out before each nap, so a run gone idle still
 /// shows every record at once). Each nap is a wake-up of the writer thread:
 /// 2 ms rather than 0.5 ms took its CPU time from about 2.0 to 1.0 µs a
 /// request at 70,000 to 120,000 requests in 3 s, c=1 and c=10, and its
 /// context switches from 0.04-0.16 to 0.015 a request (per-thread figures
-/// of /proc/PID/task, bench/RESULTS.md). 5 ms took it to 0.6 µs, but at c=1
-/// the whole process then fell more often into a slow mode of this 2-core
-/// machine (3 runs of 8 at 12,000 requests/s instead of ~45,000).
-const BATCH_NAP: Duration = Duration::from_millis(2);
+/// of /proc/PID/task, bench/RESULTS.md).
+const SHORT_NAP: Duration = Duration::from_millis(2);
+
+/// The nap once a nap's worth of records is [`LONG_BATCH`] or more (a busy
+/// run). On this 2-core VM every 2 ms wake-up of the writer came with about
+/// 14 more wake-ups of the worker by the server's CPU (function-call IPIs:
+/// 0.29 a request against 0.10 under ab, /proc/interrupts, c=10 against one
+/// nginx worker), and nginx spent ~1 µs more a request; at 20 ms the IPIs
+/// fell to 0.10-0.12 a request and nginx's cost to ab's (bench/RESULTS.md,
+/// 2026-11-30 21:00-21:15 UTC). Only under load: a short run (`-n 1`)
+/// never waits for it, and the end of a run wakes the writer at once
+/// ([`std::thread::Thread::unpark`]).
+const LONG_NAP: Duration = Duration::from_millis(20);
+
+/// Records taken in one nap from which the next nap is the long one: a
+/// rate of 3,200 a second at [`SHORT_NAP`].
+const LONG_BATCH: usize = 64;
 
 impl Default for Stats {
     fn default() -> Self {
@@ -407,7 +425,7 @@ pub fn write_records(
     let mut out = Output::new();
     // Records taken since the last nap; the run's time is that of the last
     // batch's end (one clock read a batch, not one a record).
-    let mut busy = false;
+    let mut taken = 0usize;
     let batch_end = || {
         stats.lock().unwrap_or_else(|e| e.into_inner()).elapsed = start.elapsed();
     };
@@ -415,18 +433,20 @@ pub fn write_records(
         let done = match rx.try_recv() {
             Ok(done) => done,
             Err(mpsc::error::TryRecvError::Empty) => {
-                if busy {
+                if taken > 0 {
                     batch_end();
                 }
                 // Nothing waiting: show what we have (streaming), then wait.
                 out.flush()?;
-                if busy {
-                    // Under load, a short nap gathers the next records into
-                    // one batch; blocking would cost a wake-up (a futex
-                    // call in a worker) per record, measured at ~10% of
-                    // the run at 50k requests/s.
-                    busy = false;
-                    std::thread::sleep(BATCH_NAP);
+                if taken > 0 {
+                    // Under load, a nap gathers the next records into one
+                    // batch; blocking would cost a wake-up (a futex call in
+                    // a worker) per record, measured at ~10% of the run at
+                    // 50k requests/s. Longer while the records come fast,
+                    // unless the channel could fill up meanwhile.
+                    let busy = (LONG_BATCH..CHANNEL_RECORDS / 4).contains(&taken);
+                    taken = 0;
+                    std::thread::park_timeout(if busy { LONG_NAP } else { SHORT_NAP });
                     continue;
                 }
                 match rx.blocking_recv() {
@@ -435,13 +455,13 @@ pub fn write_records(
                 }
             }
             Err(mpsc::error::TryRecvError::Disconnected) => {
-                if busy {
+                if taken > 0 {
                     batch_end();
                 }
                 return out.flush();
             }
         };
-        busy = true;
+        taken += 1;
         // Shared, so that Ctrl-C can print them while a write blocks.
         stats.lock().unwrap_or_else(|e| e.into_inner()).add(&done, expect.as_ref());
         done.write_record(&clock, out.buf());
