@@ -311,12 +311,12 @@ fn stray_output_is_gone_at_the_next_repaint() {
     check_records(&stdout, 150);
 }
 
-#[test]
-fn records_on_the_same_terminal_get_no_view() {
-    let base = serve();
+/// hprobe with stdout and stderr on one terminal, as a person runs it:
+/// what the terminal showed.
+fn on_one_terminal(args: &[&str]) -> String {
     let (master, terminal) = Pty::open().with_size(ROWS, COLS).into_fds();
     let mut cmd = Command::new(bin("hprobe"));
-    cmd.args(["-n", "3", &base]).stdin(Stdio::null());
+    cmd.args(args).stdin(Stdio::null());
     cmd.stdout(terminal.try_clone().unwrap()).stderr(terminal);
     let mut child = cmd.spawn().unwrap();
     drop(cmd);
@@ -326,8 +326,43 @@ fn records_on_the_same_terminal_get_no_view() {
     reader.join().unwrap();
     let shown = String::from_utf8(shown.lock().unwrap().clone()).unwrap();
     assert!(!shown.contains("\x1b[?1049h"), "no alternate screen: {shown:?}");
-    assert_eq!(shown.matches("\"seq\":").count(), 3, "{shown:?}");
     assert!(shown.contains("hprobe: 3 requests in "), "{shown:?}");
+    shown
+}
+
+/// Records on the terminal they would share with the summary: one line
+/// for people a request (no live view), as lparse and lgrep show theirs.
+#[test]
+fn a_terminal_gets_a_line_a_request_and_no_view() {
+    let base = serve();
+    let shown = on_one_terminal(&["-n", "3", "--color", "never", &format!("{base}/missing")]);
+    assert!(!shown.contains("\"seq\":"), "no JSON: {shown:?}");
+    let lines: Vec<&str> = shown.lines().filter(|l| l.contains(" GET ")).collect();
+    assert_eq!(lines.len(), 3, "{shown:?}");
+    for line in lines {
+        // time (without its date on 80 columns), status, method, path,
+        // size, rt, host.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words.len(), 7, "{line:?}");
+        assert_eq!(words[0].len(), "21:36:23.929".len(), "{line:?}");
+        assert_eq!(&words[1..5], ["404", "GET", "/missing", "2B"], "{line:?}");
+        assert!(words[5].ends_with('s'), "an rt: {line:?}");
+        assert_eq!(words[6], "127.0.0.1", "{line:?}");
+    }
+}
+
+/// `--json`: the records on the terminal, as a pipe gets them.
+#[test]
+fn json_on_a_terminal_gives_the_records() {
+    let base = serve();
+    let shown = on_one_terminal(&["-n", "3", "--json", &base]);
+    let records: Vec<serde_json::Value> = shown
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l.trim_end_matches('\r')).unwrap())
+        .collect();
+    assert_eq!(records.len(), 3, "{shown:?}");
+    assert!(records.iter().all(|r| r["status"] == 200 && r["bytes"] == 2), "{records:?}");
 }
 
 /// `q`, or Ctrl-C typed as a key (the view has the terminal in raw mode),

@@ -53,6 +53,47 @@ const SHOWN_APART: &[&str] = &[
     record::TRUNCATED,
 ];
 
+/// What a tool writes to standard output for the records it makes, from
+/// [`style::Shown`]: the view keeps its state (the time column's width).
+pub enum Display {
+    /// NDJSON records, byte for byte (a pipe or a file).
+    Records,
+    /// Records on a terminal (`--json`): the same JSON, with the characters
+    /// that could drive the terminal escaped ([`term::escape_json`]).
+    TerminalRecords,
+    /// One readable line per record.
+    View(View),
+}
+
+impl Display {
+    /// The display for what [`style::ViewArgs::shown`] chose.
+    pub fn of(shown: style::Shown) -> Display {
+        match shown {
+            style::Shown::Records => Display::Records,
+            style::Shown::TerminalRecords => Display::TerminalRecords,
+            style::Shown::View { color } => Display::View(View::new(color)),
+        }
+    }
+
+    /// Whether the records go out as they are (nothing to turn them into).
+    pub fn is_records(&self) -> bool {
+        matches!(self, Display::Records)
+    }
+
+    /// Turns the whole records written at `buf[start..]` into what is shown.
+    pub fn show(&mut self, buf: &mut Vec<u8>, start: usize) {
+        match self {
+            Display::Records => {}
+            Display::TerminalRecords => {
+                let records = buf.split_off(start);
+                let text = String::from_utf8_lossy(&records);
+                buf.extend_from_slice(term::escape_json(&text).as_bytes());
+            }
+            Display::View(view) => view.show(buf, start),
+        }
+    }
+}
+
 /// The terminal view's state.
 pub struct View {
     color: bool,
@@ -170,6 +211,63 @@ fn access(record: &Record<'_>, line: &mut Line) {
         if let Some(value) = record.text(name) {
             line.word(DIM, &value);
         }
+    }
+    request_outcome(record, line);
+}
+
+/// What hprobe's records say beyond the access layout: why a request got
+/// no answer, whether it was sent again or redirected, the headers
+/// captured, and under `--compare` the base's answer and what differed
+/// (docs/records.md, "hprobe records").
+fn request_outcome(record: &Record<'_>, line: &mut Line) {
+    // A partial record's `err` is shown by [`View::line`], as a reason.
+    if !record.has(record::PARTIAL) {
+        if let Some(err) = record.text(record::ERR) {
+            failure(line, &err, record.text(record::ERR_MSG));
+        }
+    }
+    if let Some(retries) = record.text(record::RETRIES) {
+        line.word(YELLOW, &format!("retries={retries}"));
+    }
+    if let Some(url) = record.text(record::FINAL_URL) {
+        line.word(CYAN, "->").push(PLAIN, " ").push(PLAIN, &url);
+    }
+    captured(record, record::CAPTURE_PREFIX, line);
+    let base_status = record.text(record::B_STATUS);
+    let base_err = record.text(record::B_ERR);
+    if base_status.is_none() && base_err.is_none() {
+        return;
+    }
+    line.word(DIM, "base");
+    if let Some(status) = &base_status {
+        line.push(PLAIN, " ").push(status_style(status), status);
+    }
+    if let Some(rt) = record.number(record::B_RT) {
+        line.word(PLAIN, &term::seconds(rt));
+    }
+    if let Some(err) = &base_err {
+        failure(line, err, record.text(record::B_ERR_MSG));
+    }
+    let base_captured = [record::COMPARE_PREFIX, record::CAPTURE_PREFIX].concat();
+    captured(record, &base_captured, line);
+    match record.text(record::DIFF) {
+        Some(diff) => line.word(YELLOW, &format!("differs: {diff}")),
+        None => line.word(GREEN, "same"),
+    };
+}
+
+/// `! timeout: no complete response within 2s`.
+fn failure(line: &mut Line, err: &str, msg: Option<Cow<'_, str>>) {
+    line.word(RED_BOLD, &format!("! {err}"));
+    if let Some(msg) = msg {
+        line.push(RED_BOLD, ":").push(PLAIN, " ").push(PLAIN, &msg);
+    }
+}
+
+/// The fields named `prefix` + a header's name, as `key=value`.
+fn captured(record: &Record<'_>, prefix: &str, line: &mut Line) {
+    for (key, value) in record.fields.iter().filter(|(key, _)| key.starts_with(prefix)) {
+        line.word(DIM, &format!("{key}=")).push(PLAIN, &value_text(value));
     }
 }
 
@@ -319,6 +417,50 @@ mod tests {
         let mut out = String::new();
         view.line(json.as_bytes(), max).write(&mut out, false, max);
         out
+    }
+
+    #[test]
+    fn hprobe_records_show_their_outcome() {
+        let ts = r#""ts":"2026-11-27T03:22:43.123456+00:00","seq":1,"method":"GET","url":"http://h:8080/a","vhost":"h","path":"/a""#;
+        let failed = format!(
+            r#"{{{ts},"rt":2.0,"bytes":0,"err":"timeout","err_msg":"no complete response within 2s"}}"#
+        );
+        assert_eq!(
+            shown(&failed, None),
+            "2026-11-27 03:22:43.123+00:00 -   GET    /a 0B 2.000s h ! timeout: no complete response within 2s\n"
+        );
+        let cached = format!(
+            r#"{{{ts},"status":200,"rt":0.001,"bytes":10,"retries":1,"redirects":1,"final_url":"http://h:8080/b","h_x_cache":"HIT","h_age":"3"}}"#
+        );
+        assert_eq!(
+            shown(&cached, None),
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h retries=1 -> http://h:8080/b h_x_cache=HIT h_age=3\n"
+        );
+        let pair = |diff: &str| {
+            format!(
+                r#"{{{ts},"status":200,"rt":0.001,"bytes":10,"h_x_cache":"HIT","b_url":"http://m/a","b_status":404,"b_rt":0.002,"b_bytes":3,"b_h_x_cache":"MISS"{diff}}}"#
+            )
+        };
+        assert_eq!(
+            shown(&pair(r#","diff":"status,body""#), None),
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h h_x_cache=HIT base 404 2.000ms b_h_x_cache=MISS differs: status,body\n"
+        );
+        assert_eq!(
+            shown(&pair(""), None),
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h h_x_cache=HIT base 404 2.000ms b_h_x_cache=MISS same\n"
+        );
+        let base_failed = format!(
+            r#"{{{ts},"status":200,"rt":0.001,"bytes":10,"b_url":"http://m/a","b_rt":0.5,"b_bytes":0,"b_err":"connect","b_err_msg":"refused","diff":"err"}}"#
+        );
+        assert_eq!(
+            shown(&base_failed, None),
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h base 500.0ms ! connect: refused differs: err\n"
+        );
+        // A header's value is data from the server: escaped like the rest.
+        let hostile = format!(r#"{{{ts},"status":200,"rt":0.001,"bytes":1,"h_x":"a\u001b[2Jb"}}"#);
+        let line = shown(&hostile, None);
+        assert!(!line.contains('\u{1b}'), "{line:?}");
+        assert!(line.ends_with(" h_x=a\\u{1b}[2Jb\n"), "{line:?}");
     }
 
     #[test]

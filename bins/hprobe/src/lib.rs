@@ -6,7 +6,9 @@
 //! (`ts`, `method`, `status`, `bytes`, `rt`), so that
 //! `hprobe ... | lcount --by status` works as it does on an access log. A
 //! summary goes to stderr at the end; while the run goes, a live [`view`]
-//! of it is on stderr's terminal when the records go elsewhere.
+//! of it is on stderr's terminal when the records go elsewhere. On a
+//! terminal, stdout gets one line for people per request instead
+//! ([`logkit_common::view`]), or with `--json` the records.
 //!
 //! The parts: [`target`] (what to request, from the command line or
 //! stdin), [`plan`] (which request is next, and when it is due), [`client`]
@@ -32,7 +34,8 @@ use http::Method;
 use logkit_common::cli::{self, BadInput, Outcome};
 use logkit_common::filter::StatusSet;
 use logkit_common::input::{too_long, LineReader, NoIdle, MAX_RECORD};
-use logkit_common::style::ColorChoice;
+use logkit_common::style::ViewArgs;
+use logkit_common::view::Display;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -40,7 +43,8 @@ use tokio::sync::{mpsc, watch};
 
 const EXAMPLES: &str = "\
 Examples:
-  # One request, its record on stdout and a summary on stderr
+  # One request: on a terminal a line for people (--json: the record), and
+  # a summary on stderr
   hprobe https://example.com/
 
   # 500 requests, 10 at a time, counted by status
@@ -81,7 +85,8 @@ Exit status: 0 all went well; 1 a request failed, a response was not in
 --expect-status, no request got an answer, or an input line was bad; 2 usage
 or fatal error.";
 
-/// Send HTTP requests and print one NDJSON record per request.
+/// Send HTTP requests and print one NDJSON record per request (on a
+/// terminal, one line for people per request, unless --json).
 ///
 /// With no URL (or `-`), targets are read from stdin, one per line: a URL, a
 /// record with `url`, or an lparse record (`method`, `path`, `query`, `ua`,
@@ -220,9 +225,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = SummaryStyle::Text)]
     summary: SummaryStyle,
 
-    /// Colours in the live view (auto: unless NO_COLOR is set).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    color: ColorChoice,
+    /// `--json` (records on a terminal too) and `--color` (of the lines on
+    /// a terminal and of the live view).
+    #[command(flatten)]
+    view: ViewArgs,
 
     /// Stop at the first bad line of stdin instead of skipping it.
     #[arg(long)]
@@ -449,8 +455,11 @@ async fn probe(args: Args) -> Result<Outcome> {
     let (closed_tx, mut closed_rx) = tokio::sync::oneshot::channel::<()>();
     let stats = Arc::new(Mutex::new(report::Stats::new()));
     let shared_stats = stats.clone();
+    // A terminal gets one readable line per request (or with --json the
+    // records, escaped); anything else the records as they are.
+    let display = Display::of(args.view.shown(cli::stdout_is_terminal()));
     let writer = std::thread::spawn(move || {
-        let result = report::write_records(rx, clock, expect, start, &shared_stats);
+        let result = report::write_records(rx, clock, expect, start, &shared_stats, display);
         let _ = closed_tx.send(());
         result
     });
@@ -464,7 +473,7 @@ async fn probe(args: Args) -> Result<Outcome> {
             keys: !(from_stdin && std::io::IsTerminal::is_terminal(&std::io::stdin())),
         };
         // The view is on stderr's terminal (records go to stdout).
-        let color = args.color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        let color = args.view.color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr()));
         view::View::start(goal, stats.clone(), notes, color).ok()
     } else {
         None

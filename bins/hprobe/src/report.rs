@@ -10,6 +10,7 @@ use hdrhistogram::Histogram;
 use logkit_common::filter::StatusSet;
 use logkit_common::output::Output;
 use logkit_common::term;
+use logkit_common::view::Display;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
@@ -421,6 +422,7 @@ pub fn write_records(
     expect: Option<StatusSet>,
     start: Instant,
     stats: &Mutex<Stats>,
+    mut display: Display,
 ) -> io::Result<()> {
     let mut out = Output::new();
     // Records taken since the last nap; the run's time is that of the last
@@ -464,8 +466,10 @@ pub fn write_records(
         taken += 1;
         // Shared, so that Ctrl-C can print them while a write blocks.
         stats.lock().unwrap_or_else(|e| e.into_inner()).add(&done, expect.as_ref());
+        let first = out.buf().len();
         done.write_record(&clock, out.buf());
         out.buf().push(b'\n');
+        display.show(out.buf(), first);
         out.end_record()?;
     })()
 }

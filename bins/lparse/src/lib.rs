@@ -42,7 +42,8 @@ use logkit_common::json::Object;
 use logkit_common::live::{self, LiveInput, StopFlag};
 use logkit_common::output::Output;
 use logkit_common::record::{self, LineRecord};
-use logkit_common::style::{self, ViewArgs};
+use logkit_common::style::ViewArgs;
+use logkit_common::view::Display;
 use std::ffi::OsString;
 
 const EXAMPLES: &str = "\
@@ -139,11 +140,7 @@ pub fn run() -> Result<Outcome> {
     let mut out = Output::new();
     // A terminal gets readable lines, or with --json records that cannot
     // drive it; a pipe the records as they are.
-    let shown = match args.view.shown(cli::stdout_is_terminal()) {
-        style::Shown::Records => Shown::Records,
-        style::Shown::TerminalRecords => Shown::TerminalRecords,
-        style::Shown::View { color } => Shown::View(logkit_common::view::View::new(color)),
-    };
+    let shown = Display::of(args.view.shown(cli::stdout_is_terminal()));
     // Ctrl-C ends the input, not the process: what was read is parsed and
     // written (a last line without its newline too), and lparse exits 0.
     let stop = StopFlag::install()?;
@@ -275,37 +272,11 @@ fn builtin_formats() -> Vec<Box<dyn format::LogFormat>> {
     ]
 }
 
-/// What standard output gets.
-enum Shown {
-    /// NDJSON records, byte for byte (a pipe or a file).
-    Records,
-    /// Records on a terminal (`--json`): the same JSON, with the characters
-    /// that could drive the terminal escaped.
-    TerminalRecords,
-    /// One readable line per record.
-    View(logkit_common::view::View),
-}
-
-impl Shown {
-    /// Turns the records written at `buf[start..]` into what is shown.
-    fn show(&mut self, buf: &mut Vec<u8>, start: usize) {
-        match self {
-            Shown::Records => {}
-            Shown::TerminalRecords => {
-                let records = buf.split_off(start);
-                let text = String::from_utf8_lossy(&records);
-                buf.extend_from_slice(logkit_common::term::escape_json(&text).as_bytes());
-            }
-            Shown::View(view) => view.show(buf, start),
-        }
-    }
-}
-
 /// The per-run state: reusable buffers and the bad-line report.
 struct LineParser {
-    /// What standard output gets (only [`Shown::Records`] is parsed on
+    /// What standard output gets (only [`Display::Records`] is parsed on
     /// several cores: a terminal is slower than one anyway).
-    shown: Shown,
+    shown: Display,
     bad: BadInput,
     /// Lines of which only the leading fields were kept, counted apart.
     partial: BadInput,
@@ -331,7 +302,7 @@ struct LineParser {
     /// then depend on the lines around them (no parsing on several cores).
     joined: bool,
     /// Where the records not yet turned into a terminal view start in the
-    /// output buffer (not [`Shown::Records`]).
+    /// output buffer (not [`Display::Records`]).
     unshown: usize,
     /// Buffers for unwrapping: the inner line, the wrapper's fields, the
     /// stream key.
@@ -351,7 +322,7 @@ struct InputCtx<'a> {
 impl LineParser {
     fn new(bad: BadInput, partial: BadInput, formats: format::Formats, ctx: format::Ctx) -> Self {
         LineParser {
-            shown: Shown::Records,
+            shown: Display::Records,
             bad,
             partial,
             formats,
@@ -381,8 +352,8 @@ impl LineParser {
     ) -> Result<()> {
         // A large file is parsed on several cores, once its first lines
         // have shown that no format with state (W3C) is in play.
-        let parallel = matches!(self.shown, Shown::Records)
-            && logkit_common::parallel::suits(&input, self.bad.is_strict());
+        let parallel =
+            self.shown.is_records() && logkit_common::parallel::suits(&input, self.bad.is_strict());
 
         // Lines are read up to the length of a record: an ltail record
         // carrying a line of ltail's maximum length is longer than that
@@ -407,7 +378,7 @@ impl LineParser {
                 Err(e) => return Err(e.into()),
             };
             self.parse_line(line.bytes, line.number, line.truncated, &input, out.buf())?;
-            if !matches!(self.shown, Shown::Records) {
+            if !self.shown.is_records() {
                 self.show(out.buf());
             }
             self.end_record(out)?;
@@ -502,7 +473,7 @@ impl LineParser {
     /// Turns the records written since the last call into the terminal
     /// view, but for a held record (it may still change).
     fn show(&mut self, buf: &mut Vec<u8>) {
-        if matches!(self.shown, Shown::Records) {
+        if self.shown.is_records() {
             return;
         }
         let end = if self.held.active { self.held.start } else { buf.len() };
