@@ -212,7 +212,11 @@ fn access(record: &Record<'_>, line: &mut Line) {
             line.word(DIM, &value);
         }
     }
-    request_outcome(record, line);
+    // Only hprobe's records (the parsers' have a `fmt`): an access log in
+    // JSON may hold an `err` or a `diff` of its own, shown as before.
+    if !record.has(record::FMT) {
+        request_outcome(record, line);
+    }
 }
 
 /// What hprobe's records say beyond the access layout: why a request got
@@ -264,9 +268,11 @@ fn failure(line: &mut Line, err: &str, msg: Option<Cow<'_, str>>) {
     }
 }
 
-/// The fields named `prefix` + a header's name, as `key=value`.
+/// The fields named `prefix` + a header's name, as `key=value`; not the
+/// `_b64` beside a value that is no UTF-8 (its text, with U+FFFD, is shown).
 fn captured(record: &Record<'_>, prefix: &str, line: &mut Line) {
-    for (key, value) in record.fields.iter().filter(|(key, _)| key.starts_with(prefix)) {
+    let shown = |key: &str| key.starts_with(prefix) && !key.ends_with(record::B64_SUFFIX);
+    for (key, value) in record.fields.iter().filter(|(key, _)| shown(key)) {
         line.word(DIM, &format!("{key}=")).push(PLAIN, &value_text(value));
     }
 }
@@ -461,6 +467,22 @@ mod tests {
         let line = shown(&hostile, None);
         assert!(!line.contains('\u{1b}'), "{line:?}");
         assert!(line.ends_with(" h_x=a\\u{1b}[2Jb\n"), "{line:?}");
+        // A value that is no UTF-8: its text once, not its base64 too.
+        let bytes = format!(
+            r#"{{{ts},"status":200,"rt":0.001,"bytes":1,"h_x":"a\ufffdb","h_x_b64":"Yf9i","b_url":"http://m/a","b_status":200,"b_h_x":"c\ufffd","b_h_x_b64":"Y/8="}}"#
+        );
+        assert_eq!(
+            shown(&bytes, None),
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 1B 1.000ms h h_x=a\u{fffd}b base 200 b_h_x=c\u{fffd} same\n"
+        );
+    }
+
+    /// A parser's access record (JSON logs keep every field) is shown as
+    /// before: its `err`, `diff` or `h_*` are no hprobe outcome.
+    #[test]
+    fn parsed_access_records_get_no_request_outcome() {
+        let json = r#"{"ts":"2026-11-30T10:00:00+00:00","status":500,"method":"GET","path":"/x","err":"db down","diff":"x","b_err":"y","h_user":"bob","fmt":"json"}"#;
+        assert_eq!(shown(json, None), "2026-11-30 10:00:00+00:00 500 GET    /x\n");
     }
 
     #[test]

@@ -48,7 +48,8 @@ const SHORT_NAP: Duration = Duration::from_millis(2);
 const LONG_NAP: Duration = Duration::from_millis(20);
 
 /// Records taken in one nap from which the next nap is the long one: a
-/// rate of 3,200 a second at [`SHORT_NAP`].
+/// rate of 32,000 a second after a [`SHORT_NAP`], and 3,200 a second (to
+/// stay long) after a [`LONG_NAP`].
 const LONG_BATCH: usize = 64;
 
 impl Default for Stats {
