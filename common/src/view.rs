@@ -1,6 +1,6 @@
 //! Records on a terminal: one readable line per record, in the manner of hl
 //! and lnav, instead of the NDJSON a pipe gets. lparse shows its records
-//! this way, and lgrep the records it passes.
+//! this way, lgrep the records it passes, and hprobe its requests.
 //!
 //! The view reads back the records a tool has just written (with
 //! [`crate::flat`]), so that it shows exactly what a program would
@@ -9,6 +9,9 @@
 //!
 //! * access logs: time, status coloured by class, method, path and query,
 //!   size, `rt`, then vhost and client, dimmed;
+//! * hprobe's requests (access records without `fmt`): the same, then what
+//!   failed (`err`), `retries`, where redirects led, the captured `h_*`
+//!   headers, and under `--compare` the base's answer and `diff`;
 //! * error logs: time, level coloured by severity, message, client;
 //! * other formats (JSON, logfmt, syslog, W3C): time, level, message, then
 //!   the other fields as `key=value`;
@@ -378,7 +381,7 @@ struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
-    /// Reads the record lparse wrote; it is valid JSON by construction, and
+    /// Reads a record a tool wrote; it is valid JSON by construction, and
     /// a field the scanner cannot read ends the list (never a panic).
     fn read(json: &'a [u8]) -> Record<'a> {
         let mut fields = Vec::new();
