@@ -9,9 +9,10 @@
 //!
 //! * access logs: time, status coloured by class, method, path and query,
 //!   size, `rt`, then vhost and client, dimmed;
-//! * hprobe's requests (access records without `fmt`): the same, then what
-//!   failed (`err`), `retries`, where redirects led, the captured `h_*`
-//!   headers, and under `--compare` the base's answer and `diff`;
+//! * hprobe's requests (access records without `fmt`): the same, with the
+//!   URL's host and port for the vhost, then what failed (`err`),
+//!   `retries`, where redirects led, the captured `h_*` headers, and under
+//!   `--compare` the base's answer and `diff`;
 //! * error logs: time, level coloured by severity, message, client;
 //! * other formats (JSON, logfmt, syslog, W3C): time, level, message, then
 //!   the other fields as `key=value`;
@@ -210,16 +211,35 @@ fn access(record: &Record<'_>, line: &mut Line) {
     if let Some(rt) = record.number(record::RT) {
         line.word(PLAIN, &term::seconds(rt));
     }
-    for name in [record::VHOST, record::CLIENT] {
-        if let Some(value) = record.text(name) {
-            line.word(DIM, &value);
-        }
-    }
     // Only hprobe's records (the parsers' have a `fmt`): an access log in
     // JSON may hold an `err` or a `diff` of its own, shown as before.
-    if !record.has(record::FMT) {
+    let request = !record.has(record::FMT);
+    // A request's host with its port, from its URL: probes of two ports of
+    // one host would look alike by `vhost` alone.
+    let authority = record.text(record::URL).filter(|_| request).and_then(|url| authority(&url));
+    match authority {
+        Some(authority) => line.word(DIM, &authority),
+        None => match record.text(record::VHOST) {
+            Some(vhost) => line.word(DIM, &vhost),
+            None => line,
+        },
+    };
+    if let Some(client) = record.text(record::CLIENT) {
+        line.word(DIM, &client);
+    }
+    if request {
         request_outcome(record, line);
     }
+}
+
+/// The host and port of an absolute URL (`http://user:***@h:8080/a` →
+/// `h:8080`), without its user part; `None` when it has no `//`.
+fn authority(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    (!host.is_empty()).then(|| host.to_string())
 }
 
 /// What hprobe's records say beyond the access layout: why a request got
@@ -436,14 +456,14 @@ mod tests {
         );
         assert_eq!(
             shown(&failed, None),
-            "2026-11-27 03:22:43.123+00:00 -   GET    /a 0B 2.000s h ! timeout: no complete response within 2s\n"
+            "2026-11-27 03:22:43.123+00:00 -   GET    /a 0B 2.000s h:8080 ! timeout: no complete response within 2s\n"
         );
         let cached = format!(
             r#"{{{ts},"status":200,"rt":0.001,"bytes":10,"retries":1,"redirects":1,"final_url":"http://h:8080/b","h_x_cache":"HIT","h_age":"3"}}"#
         );
         assert_eq!(
             shown(&cached, None),
-            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h retries=1 -> http://h:8080/b h_x_cache=HIT h_age=3\n"
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h:8080 retries=1 -> http://h:8080/b h_x_cache=HIT h_age=3\n"
         );
         let pair = |diff: &str| {
             format!(
@@ -452,19 +472,22 @@ mod tests {
         };
         assert_eq!(
             shown(&pair(r#","diff":"status,body""#), None),
-            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h h_x_cache=HIT base 404 2.000ms b_h_x_cache=MISS differs: status,body\n"
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h:8080 h_x_cache=HIT base 404 2.000ms b_h_x_cache=MISS differs: status,body\n"
         );
         assert_eq!(
             shown(&pair(""), None),
-            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h h_x_cache=HIT base 404 2.000ms b_h_x_cache=MISS same\n"
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h:8080 h_x_cache=HIT base 404 2.000ms b_h_x_cache=MISS same\n"
         );
         let base_failed = format!(
             r#"{{{ts},"status":200,"rt":0.001,"bytes":10,"b_url":"http://m/a","b_rt":0.5,"b_bytes":0,"b_err":"connect","b_err_msg":"refused","diff":"err"}}"#
         );
         assert_eq!(
             shown(&base_failed, None),
-            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h base 500.0ms ! connect: refused differs: err\n"
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 10B 1.000ms h:8080 base 500.0ms ! connect: refused differs: err\n"
         );
+        // The host and port of the URL, without its user part.
+        let masked = r#"{"seq":2,"method":"GET","url":"https://u:***@h.test/a?b","vhost":"h.test","path":"/a","status":200,"rt":0.001,"bytes":1}"#;
+        assert_eq!(shown(masked, None), "200 GET    /a 1B 1.000ms h.test\n");
         // A header's value is data from the server: escaped like the rest.
         let hostile = format!(r#"{{{ts},"status":200,"rt":0.001,"bytes":1,"h_x":"a\u001b[2Jb"}}"#);
         let line = shown(&hostile, None);
@@ -476,7 +499,7 @@ mod tests {
         );
         assert_eq!(
             shown(&bytes, None),
-            "2026-11-27 03:22:43.123+00:00 200 GET    /a 1B 1.000ms h h_x=a\u{fffd}b base 200 b_h_x=c\u{fffd} same\n"
+            "2026-11-27 03:22:43.123+00:00 200 GET    /a 1B 1.000ms h:8080 h_x=a\u{fffd}b base 200 b_h_x=c\u{fffd} same\n"
         );
     }
 
