@@ -23,8 +23,8 @@ use logkit_common::json::Object;
 use logkit_common::live::{LiveInput, StopFlag};
 use logkit_common::output::Output;
 use logkit_common::record;
-use logkit_common::style::{Shown, ViewArgs};
-use logkit_common::view::View;
+use logkit_common::style::ViewArgs;
+use logkit_common::view::Display;
 use select::{Plan, Selector};
 use std::ffi::OsString;
 use std::io::Read;
@@ -137,18 +137,9 @@ pub fn run() -> Result<Outcome> {
     let terminal = cli::stdout_is_terminal();
     // A terminal gets one readable line per record, or with --json the
     // records with what could drive it escaped; a pipe the records as read.
-    let shown = args.view.shown(terminal);
-    let mut view = match shown {
-        Shown::View { color } => Some(View::new(color)),
-        _ => None,
-    };
-    let plan = Plan {
-        status: args.status,
-        conditions,
-        invert: args.invert_match,
-        keep: args.fields,
-        terminal: shown == Shown::TerminalRecords,
-    };
+    let mut display = Display::of(args.view.shown(terminal));
+    let plan =
+        Plan { status: args.status, conditions, invert: args.invert_match, keep: args.fields };
     let mut selector = Selector::new(plan.clone());
     let mut tally = Tally { passed: 0, limit: args.max_count, write: !args.count };
     let stop = StopFlag::install()?;
@@ -161,9 +152,9 @@ pub fn run() -> Result<Outcome> {
         // -m stops at a record that only reading in order finds; a
         // terminal shows fewer lines a second than one core selects.
         let parallel = tally.limit.is_none()
-            && view.is_none()
+            && display.is_records()
             && logkit_common::parallel::suits(&input, args.strict);
-        let mut ctx = InputCtx { label: &label, stop: &stop, view: view.as_mut() };
+        let mut ctx = InputCtx { label: &label, stop: &stop, display: &mut display };
         let (selector, tally, bad, out) = (&mut selector, &mut tally, &mut bad, &mut out);
         let end = if parallel {
             let mut reader = LineReader::new(input).max_line(MAX_RECORD);
@@ -194,12 +185,12 @@ pub fn run() -> Result<Outcome> {
     Ok(if lines == Outcome::Success { fields } else { lines })
 }
 
-/// The input being read, for messages and stopping, and the terminal
-/// view the passing records are shown in, if any.
+/// The input being read, for messages and stopping, and what the passing
+/// records are shown as.
 struct InputCtx<'a> {
     label: &'a str,
     stop: &'a StopFlag,
-    view: Option<&'a mut View>,
+    display: &'a mut Display,
 }
 
 /// How many records passed, and when to stop.
@@ -239,9 +230,7 @@ fn read<R: Read + AsFd>(
         let buf = if tally.write { Some(out.buf()) } else { None };
         match selector.line(&line, buf) {
             Ok(true) => {
-                if let Some(view) = ctx.view.as_deref_mut() {
-                    view.show(out.buf(), start);
-                }
+                ctx.display.show(out.buf(), start);
                 out.end_record()?;
                 tally.passed += 1;
                 if tally.done() {

@@ -10,8 +10,6 @@ use logkit_common::filter::{Condition, Filters, StatusSet};
 use logkit_common::input::Line;
 use logkit_common::json::Object;
 use logkit_common::seen::Seen;
-use logkit_common::term::escape_json;
-use std::borrow::Cow;
 
 /// What to select, from the command line.
 #[derive(Debug, Clone)]
@@ -24,9 +22,6 @@ pub struct Plan {
     pub invert: bool,
     /// `--fields`: write only these fields, in this order.
     pub keep: Option<Vec<String>>,
-    /// Records are shown on a terminal: what in them would drive it is
-    /// escaped (the same JSON); on a pipe they pass byte for byte.
-    pub terminal: bool,
 }
 
 /// Selects records by a [`Plan`]; one per thread.
@@ -35,7 +30,6 @@ pub struct Selector {
     filters: Filters,
     invert: bool,
     keep: Option<Vec<(String, usize)>>,
-    terminal: bool,
     /// Which of the fields named appeared in some record.
     seen: Seen,
     /// The extracted values' slots, kept between lines for their allocation.
@@ -59,8 +53,8 @@ impl Selector {
         });
         keep.iter().flatten().for_each(|(n, _)| seen.ask(n));
         let storage = vec![None; fields.len()];
-        let (invert, terminal) = (plan.invert, plan.terminal);
-        Selector { fields, filters, invert, keep, terminal, seen, storage }
+        let invert = plan.invert;
+        Selector { fields, filters, invert, keep, seen, storage }
     }
 
     /// Which of the fields named appeared in some record so far.
@@ -104,9 +98,8 @@ impl Selector {
     /// The record as it came in, or with `--fields` a new object of the
     /// kept fields in the order they were named, each value's JSON text as
     /// it was (a field the record lacks is left out, as in every record
-    /// the tools write). On a terminal, with [`escape_json`] applied.
+    /// the tools write).
     fn write(&self, line: &[u8], slots: &[Option<Raw<'_>>], out: &mut Vec<u8>) {
-        let start = out.len();
         match &self.keep {
             None => out.extend_from_slice(line),
             Some(keep) => {
@@ -117,13 +110,6 @@ impl Selector {
                     }
                 }
                 obj.finish();
-            }
-        }
-        if self.terminal {
-            // A record the scanner accepted is valid UTF-8.
-            if let Ok(Cow::Owned(shown)) = std::str::from_utf8(&out[start..]).map(escape_json) {
-                out.truncate(start);
-                out.extend_from_slice(shown.as_bytes());
             }
         }
         out.push(b'\n');
@@ -149,7 +135,6 @@ mod tests {
             conditions: conditions.iter().map(|c| c.parse().unwrap()).collect(),
             invert: false,
             keep: None,
-            terminal: false,
         }
     }
 
@@ -184,14 +169,22 @@ mod tests {
 
     #[test]
     fn a_terminal_is_shown_controls_escaped_and_a_pipe_the_bytes() {
+        use logkit_common::view::Display;
         let line = "{\"path\":\"/\u{7f}\u{9b}2J\u{202e}gnp.exe\", \"status\":404}";
         let shown = "{\"path\":\"/\\u007f\\u009b2J\\u202egnp.exe\", \"status\":404}\n";
-        let on = |terminal| Plan { terminal, ..plan(Some("404"), &[]) };
-        assert_eq!(select(on(true), line), Ok(Some(shown.into())));
-        assert_eq!(select(on(false), line), Ok(Some(format!("{line}\n"))));
-        let kept = Plan { keep: Some(vec!["path".into()]), ..on(true) };
+        // What lgrep writes: the selected record, then the display's turn.
+        let on = |terminal: bool, plan: Plan| {
+            let mut out = select(plan, line)?.map(String::into_bytes);
+            if let (true, Some(out)) = (terminal, &mut out) {
+                Display::TerminalRecords.show(out, 0);
+            }
+            Ok::<_, String>(out.map(|o| String::from_utf8(o).unwrap()))
+        };
+        assert_eq!(on(true, plan(Some("404"), &[])), Ok(Some(shown.into())));
+        assert_eq!(on(false, plan(Some("404"), &[])), Ok(Some(format!("{line}\n"))));
+        let kept = Plan { keep: Some(vec!["path".into()]), ..plan(Some("404"), &[]) };
         assert_eq!(
-            select(kept, line),
+            on(true, kept),
             Ok(Some("{\"path\":\"/\\u007f\\u009b2J\\u202egnp.exe\"}\n".into()))
         );
     }
