@@ -24,7 +24,8 @@
 //!   each, one RFC 3339 writer, durations), [`sniff`] (finding the time of
 //!   a raw line of unknown format, for `ltail --merge`), [`filter`]
 //!   (`--status` lists and `--where` conditions), [`seen`] (warning about
-//!   a field named on the command line that appears in no record);
+//!   a field named on the command line that appears in no record), [`url`]
+//!   (the parts of a URL's text);
 //! * the process: [`cli`] (exit codes, error prefix, `-` for stdin, quiet
 //!   exit on a closed pipe, bad-input reporting, `--generate` for man
 //!   pages and completions), [`build_info`] (the build in `--version`), [`sys`] (poll, the
@@ -51,4 +52,5 @@ pub mod style;
 pub mod sys;
 pub mod term;
 pub mod time;
+pub mod url;
 pub mod view;

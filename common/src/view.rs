@@ -216,9 +216,10 @@ fn access(record: &Record<'_>, line: &mut Line) {
     let request = !record.has(record::FMT);
     // A request's host with its port, from its URL: probes of two ports of
     // one host would look alike by `vhost` alone.
-    let authority = record.text(record::URL).filter(|_| request).and_then(|url| authority(&url));
-    match authority {
-        Some(authority) => line.word(DIM, &authority),
+    let url = record.text(record::URL).filter(|_| request);
+    let host_port = url.as_deref().and_then(crate::url::split_authority).map(|parts| parts.2);
+    match host_port.filter(|h| !h.is_empty()) {
+        Some(host_port) => line.word(DIM, host_port),
         None => match record.text(record::VHOST) {
             Some(vhost) => line.word(DIM, &vhost),
             None => line,
@@ -230,16 +231,6 @@ fn access(record: &Record<'_>, line: &mut Line) {
     if request {
         request_outcome(record, line);
     }
-}
-
-/// The host and port of an absolute URL (`http://user:***@h:8080/a` →
-/// `h:8080`), without its user part; `None` when it has no `//`.
-fn authority(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    (!host.is_empty()).then(|| host.to_string())
 }
 
 /// What hprobe's records say beyond the access layout: why a request got

@@ -6,6 +6,7 @@ use anyhow::{anyhow, bail, Result};
 use http::header::{HeaderName, HeaderValue, REFERER, USER_AGENT};
 use http::{Method, Uri};
 use logkit_common::record as f;
+use logkit_common::url::split_authority;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -178,19 +179,6 @@ fn percent_decode(text: &str) -> Vec<u8> {
         i += 1;
     }
     out
-}
-
-/// The parts of a URL's text: scheme (with `://`), userinfo, host and
-/// port, and the rest (path, query, fragment).
-fn split_authority(full: &str) -> Option<(&str, Option<&str>, &str, &str)> {
-    let (scheme, after) = full.split_once("://")?;
-    let scheme = &full[..scheme.len() + 3];
-    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    let (authority, rest) = after.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host_port)) => Some((scheme, Some(userinfo), host_port, rest)),
-        None => Some((scheme, None, authority, rest)),
-    }
 }
 
 /// `text` with the password of its userinfo, if any, masked: for
